@@ -1,0 +1,43 @@
+import { databaseTargetFromEnv } from '../config/env.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { openDatabase, type Database } from '../db/connect.js';
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** What every command receives: the process's edges, passed in so commands stay testable. */
+export interface CommandContext {
+  env: NodeJS.ProcessEnv;
+  io: Io;
+  now: () => Date;
+  /** --config, read lazily so `--help` works with a broken config file. */
+  configPath: () => string | undefined;
+  /** A command that reports failure without an error message (doctor's ✗) sets this. */
+  setExitCode: (code: 0 | 1 | 2) => void;
+}
+
+export function loadCommandConfig(ctx: CommandContext): LoadedConfig {
+  return loadConfig({ path: ctx.configPath(), env: ctx.env });
+}
+
+export async function openFromConfig(ctx: CommandContext, loaded: LoadedConfig): Promise<Database> {
+  const { database } = loaded.config;
+  return openDatabase(databaseTargetFromEnv(ctx.env), {
+    poolMax: database.pool_max,
+    connectTimeoutSeconds: database.connect_timeout_seconds,
+    statementTimeoutSeconds: database.statement_timeout_seconds,
+  });
+}
+
+/** Opens the database, runs `fn`, and always closes it (an open pool keeps the process alive). */
+export async function withDatabase<T>(ctx: CommandContext, fn: (db: Database, loaded: LoadedConfig) => Promise<T>): Promise<T> {
+  const loaded = loadCommandConfig(ctx);
+  const db = await openFromConfig(ctx, loaded);
+  try {
+    return await fn(db, loaded);
+  } finally {
+    await db.close();
+  }
+}

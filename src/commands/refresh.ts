@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { refreshViews } from '../db/refresh.js';
+import { PulsebotError } from '../errors.js';
+import { withDatabase, type CommandContext } from './context.js';
+
+export function registerRefresh(program: Command, ctx: CommandContext): void {
+  program
+    .command('refresh')
+    .description('refresh the dashboard views now and record the outcome in pulsebot.refresh_log')
+    .action(async () => {
+      await withDatabase(ctx, async (db, { config }) => {
+        const results = await refreshViews(db.sql, {
+          dashboardTimezone: config.dashboard.timezone,
+          statementTimeoutSeconds: config.refresh.statement_timeout_seconds,
+        });
+        for (const r of results) {
+          const ms = r.finishedAt.getTime() - r.startedAt.getTime();
+          ctx.io.out(r.outcome === 'ok'
+            ? `✓ ${r.view.padEnd(24)} ${String(r.rows).padStart(6)} rows  ${ms} ms`
+            : `✗ ${r.view.padEnd(24)} failed after ${ms} ms: ${r.error}`);
+        }
+        const failed = results.filter((r) => r.outcome === 'failed');
+        if (failed.length > 0) {
+          throw new PulsebotError('REFRESH_FAILED', `${failed.length} of ${results.length} views failed to refresh (recorded in pulsebot.refresh_log)`);
+        }
+      });
+    });
+}

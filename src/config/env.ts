@@ -1,0 +1,51 @@
+import { resolve } from 'node:path';
+import { PulsebotError } from '../errors.js';
+
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string; host: string; port: number; database: string; user: string }
+  | { kind: 'embedded'; dataDir: string };
+
+/** Where the database is, in words safe for logs: never the password, never the full URL. */
+export function describeTarget(target: DatabaseTarget): string {
+  return target.kind === 'postgres'
+    ? `PostgreSQL at ${target.host}:${target.port}/${target.database} as ${target.user}`
+    : `embedded PGlite in ${target.dataDir}`;
+}
+
+export function databaseTargetFromEnv(env: NodeJS.ProcessEnv): DatabaseTarget {
+  const url = env.DATABASE_URL?.trim();
+  if (!url) return { kind: 'embedded', dataDir: resolve(env.PULSEBOT_DATA_DIR || './data') };
+  return parseDatabaseUrl(url, 'DATABASE_URL');
+}
+
+export function parseDatabaseUrl(url: string, variable: string): Extract<DatabaseTarget, { kind: 'postgres' }> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    // The value may hold a password: say what is wrong, never echo it.
+    throw new PulsebotError('ENV_INVALID', `${variable} is not a valid URL (expected postgres://user:password@host:5432/database)`, { cause: undefined });
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new PulsebotError('ENV_INVALID', `${variable} must start with postgres:// or postgresql:// (got ${parsed.protocol}//…)`);
+  }
+  const host = decodeURIComponent(parsed.hostname) || parsed.searchParams.get('host') || 'localhost';
+  const port = parsed.port ? Number(parsed.port) : 5432;
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || decodeURIComponent(parsed.username) || 'postgres';
+  const user = decodeURIComponent(parsed.username) || 'postgres';
+  return { kind: 'postgres', url, host, port, database, user };
+}
+
+export function portFromEnv(env: NodeJS.ProcessEnv): number {
+  const raw = env.PULSEBOT_PORT?.trim();
+  if (!raw) return 9470;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new PulsebotError('ENV_INVALID', `PULSEBOT_PORT must be a port number 0–65535, got ${JSON.stringify(raw)}`);
+  }
+  return port;
+}
+
+export function outboxDirFromEnv(env: NodeJS.ProcessEnv): string {
+  return resolve(env.PULSEBOT_OUTBOX_DIR || './outbox');
+}

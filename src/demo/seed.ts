@@ -1,0 +1,88 @@
+import type { Sql, TransactionSql } from '../db/connect.js';
+import { PulsebotError } from '../errors.js';
+import { generateUsage, planDemo, type DemoIncident, type DemoOptions, type DemoUsageRow } from './generate.js';
+
+export interface SeedOptions extends DemoOptions {
+  /** Keep synthetic rows from earlier runs instead of replacing them. */
+  append: boolean;
+}
+
+export interface SeedResult {
+  rows: number;
+  users: number;
+  subscriptions: number;
+  removedRows: number;
+  incidents: DemoIncident[];
+}
+
+const BATCH = 5_000;
+
+/**
+ * Writes demo data in one transaction: either all of it lands or none. Real rows are never
+ * touched: only rows with is_synthetic and users recorded in pulsebot.synthetic_users are replaced.
+ */
+export async function seedDemo(sql: Sql, options: SeedOptions): Promise<SeedResult> {
+  await assertSchema(sql);
+  const plan = planDemo(options);
+  return sql.begin(async (tx) => {
+    let removedRows = 0;
+    if (!options.append) {
+      removedRows = (await tx`delete from public.api_usage where is_synthetic`).count;
+      await tx`delete from public.user_subscriptions where user_id in (select user_id from pulsebot.synthetic_users)`;
+      await tx`delete from pulsebot.synthetic_users`;
+    }
+    await tx`insert into pulsebot.synthetic_users (user_id) select unnest(${plan.users}::uuid[]) on conflict do nothing`;
+    const s = plan.subscriptions;
+    await tx`
+      insert into public.user_subscriptions (user_id, plan, status, monthly_amount_usd, started_at, canceled_at)
+      select * from unnest(${s.map((x) => x.user_id)}::uuid[], ${s.map((x) => x.plan)}::text[],
+                           ${s.map((x) => x.status)}::text[], ${s.map((x) => String(x.monthly_amount_usd))}::numeric[],
+                           ${s.map((x) => x.started_at.toISOString())}::timestamptz[],
+                           ${s.map((x) => x.canceled_at?.toISOString() ?? null)}::timestamptz[])`;
+    let rows = 0;
+    let batch: DemoUsageRow[] = [];
+    for (const row of generateUsage(options, plan)) {
+      batch.push(row);
+      if (batch.length === BATCH) {
+        rows += await insertUsage(tx, batch);
+        batch = [];
+      }
+    }
+    if (batch.length) rows += await insertUsage(tx, batch);
+    return { rows, users: plan.users.length, subscriptions: s.length, removedRows, incidents: plan.incidents };
+  });
+}
+
+/** One statement per batch with a fixed number of array parameters, whatever the batch size. */
+async function insertUsage(tx: TransactionSql, rows: DemoUsageRow[]): Promise<number> {
+  const col = <T>(f: (r: DemoUsageRow) => T) => rows.map(f);
+  const num = (v: number | null) => (v === null ? null : String(v));
+  const result = await tx`
+    insert into public.api_usage (created_at, user_id, provider, service_type, model, input_tokens, output_tokens,
+                                  images, video_seconds, cost_usd, latency_ms, success, error_code, is_synthetic)
+    select t.*, true from unnest(
+      ${col((r) => r.created_at.toISOString())}::timestamptz[], ${col((r) => r.user_id)}::uuid[],
+      ${col((r) => r.provider)}::text[], ${col((r) => r.service_type)}::text[], ${col((r) => r.model)}::text[],
+      ${col((r) => num(r.input_tokens))}::integer[], ${col((r) => num(r.output_tokens))}::integer[],
+      ${col((r) => num(r.images))}::integer[], ${col((r) => num(r.video_seconds))}::numeric[],
+      ${col((r) => String(r.cost_usd))}::numeric[], ${col((r) => String(r.latency_ms))}::integer[],
+      ${col((r) => String(r.success))}::boolean[], ${col((r) => r.error_code)}::text[]
+    ) as t`;
+  return result.count;
+}
+
+async function assertSchema(sql: Sql): Promise<void> {
+  const [row] = await sql<{ has_usage: boolean; has_flag: boolean; has_ledger: boolean }[]>`
+    select to_regclass('public.api_usage') is not null as has_usage,
+           exists (select 1 from pg_attribute where attrelid = to_regclass('public.api_usage')
+                   and attname = 'is_synthetic' and not attisdropped) as has_flag,
+           to_regclass('pulsebot.synthetic_users') is not null as has_ledger`;
+  if (!row?.has_usage || !row.has_ledger) {
+    throw new PulsebotError('SCHEMA_INCOMPATIBLE', 'the pulsebot schema is not installed in this database', { hint: 'run `pulsebot migrate` first' });
+  }
+  if (!row.has_flag) {
+    throw new PulsebotError('SCHEMA_INCOMPATIBLE', 'api_usage has no is_synthetic column, so demo rows could not be told apart from real ones', {
+      hint: 'ALTER TABLE public.api_usage ADD COLUMN is_synthetic boolean NOT NULL DEFAULT false;',
+    });
+  }
+}
