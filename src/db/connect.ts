@@ -21,6 +21,8 @@ export interface Database {
   /** Safe to print: names host, port and database, never the password. */
   description: string;
   close(): Promise<void>;
+  /** Embedded only: a gzipped tarball of the data directory (a backup, or a test template). */
+  dump?: () => Promise<Blob>;
 }
 
 export interface PoolOptions {
@@ -69,6 +71,7 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions, pool: PoolO
       await sql.end({ timeout: 5 });
       await server.stop();
     },
+    dump: () => server.db.dumpDataDir('gzip'),
   };
 }
 
