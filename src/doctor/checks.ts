@@ -34,22 +34,23 @@ export interface DoctorInput {
  */
 export async function runChecks(input: DoctorInput): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
-  const checks: Array<(i: DoctorInput) => Promise<CheckResult | CheckResult[]>> = [
-    checkMigrations,
-    (i) => checkTable(i, 'api_usage', API_USAGE_COLUMNS),
-    (i) => checkTable(i, 'user_subscriptions', USER_SUBSCRIPTIONS_COLUMNS),
-    checkCreatedAtIndex,
-    checkViews,
-    checkRefreshFunction,
-    checkLastRefresh,
-    checkNewestRow,
+  // Names double as the row label when a check itself throws.
+  const checks: Array<[string, (i: DoctorInput) => Promise<CheckResult | CheckResult[]>]> = [
+    ['migrations', checkMigrations],
+    ['api_usage', (i) => checkTable(i, 'api_usage', API_USAGE_COLUMNS)],
+    ['user_subscriptions', (i) => checkTable(i, 'user_subscriptions', USER_SUBSCRIPTIONS_COLUMNS)],
+    ['api_usage index', checkCreatedAtIndex],
+    ['views', checkViews],
+    ['refresh_analytics_views()', checkRefreshFunction],
+    ['last refresh', checkLastRefresh],
+    ['newest api_usage row', checkNewestRow],
   ];
-  for (const check of checks) {
+  for (const [name, check] of checks) {
     try {
       const r = await check(input);
       results.push(...(Array.isArray(r) ? r : [r]));
     } catch (error) {
-      results.push({ name: check.name || 'check', status: 'fail', detail: `could not check: ${messageOf(error)}` });
+      results.push({ name, status: 'fail', detail: `could not check: ${messageOf(error)}` });
     }
   }
   return results;
@@ -185,6 +186,8 @@ async function checkLastRefresh({ sql, config, now }: DoctorInput): Promise<Chec
 
 async function checkNewestRow({ sql, config, now }: DoctorInput): Promise<CheckResult> {
   const name = 'newest api_usage row';
+  const [table] = await sql<{ present: boolean }[]>`select to_regclass('public.api_usage') is not null as present`;
+  if (!table?.present) return { name, status: 'fail', detail: 'table public.api_usage does not exist', fix: 'run `pulsebot migrate`' };
   const [row] = await sql<{ newest: Date | null }[]>`select max(created_at) as newest from public.api_usage where created_at <= ${now}`;
   if (!row?.newest) {
     return { name, status: 'fail', detail: 'api_usage is empty: the dashboard has nothing to show', fix: 'check that your application writes to public.api_usage (or try `pulsebot seed-demo`)' };

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../src/config/schema.js';
+import type { Database } from '../../src/db/connect.js';
+import { refreshViews } from '../../src/db/refresh.js';
+import { seedDemo } from '../../src/demo/seed.js';
+import { runChecks, type CheckResult } from '../../src/doctor/checks.js';
+import { formatAge, formatChecks } from '../../src/doctor/format.js';
+import { TARGETS, freshDatabase } from '../support/databases.js';
+
+const config = defaultConfig();
+const byName = (results: CheckResult[]) => new Map(results.map((r) => [r.name, r]));
+const failed = (results: CheckResult[]) => results.filter((r) => r.status === 'fail').map((r) => r.name).sort();
+
+describe.each(TARGETS)('doctor on %s', (target) => {
+  describe('a migrated database', () => {
+    let db: Database;
+    beforeAll(async () => {
+      db = await freshDatabase(target);
+    });
+    afterAll(() => db.close());
+
+    it('says plainly that api_usage is empty and the views were never refreshed', async () => {
+      const results = await runChecks({ sql: db.sql, config, now: new Date() });
+      expect(failed(results)).toEqual(['newest api_usage row', 'refresh mv_daily_metrics', 'refresh mv_model_costs', 'refresh mv_provider_performance']);
+      expect(byName(results).get('newest api_usage row')!.detail).toMatch(/empty/);
+      expect(byName(results).get('refresh mv_daily_metrics')!.detail).toMatch(/never refreshed/);
+    });
+
+    it('passes everything right after seeding and refreshing', async () => {
+      const now = new Date();
+      await seedDemo(db.sql, { now, days: 2, rowsPerDay: 300, seed: 1, append: false });
+      await refreshViews(db.sql, { dashboardTimezone: 'UTC', statementTimeoutSeconds: 60 });
+      const results = await runChecks({ sql: db.sql, config, now: new Date(now.getTime() + 60_000) });
+      expect(failed(results)).toEqual([]);
+    });
+
+    it('flags data that stopped arriving and a refresh that is too old', async () => {
+      const later = new Date(Date.now() + 2 * 3_600_000);
+      const results = byName(await runChecks({ sql: db.sql, config, now: later }));
+      expect(results.get('newest api_usage row')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/stopped arriving/) });
+      expect(results.get('refresh mv_model_costs')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/limit 15 min/) });
+    });
+
+    it('shows the error of a refresh that failed', async () => {
+      await db.sql`update pulsebot.settings set value = 'Not/AZone' where key = 'dashboard_timezone'`;
+      await db.sql`select * from public.refresh_analytics_views()`;
+      await db.sql`update pulsebot.settings set value = 'UTC' where key = 'dashboard_timezone'`;
+      const results = byName(await runChecks({ sql: db.sql, config, now: new Date() }));
+      expect(results.get('refresh mv_daily_metrics')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/failed .*Not\/AZone/) });
+    });
+
+    it('notices a weakened refresh function', async () => {
+      await db.sql`grant execute on function public.refresh_analytics_views() to public`;
+      await db.sql`alter function public.refresh_analytics_views() reset search_path`;
+      const r = byName(await runChecks({ sql: db.sql, config, now: new Date() })).get('refresh_analytics_views()')!;
+      expect(r.status).toBe('fail');
+      expect(r.detail).toMatch(/search_path not pinned/);
+      expect(r.detail).toMatch(/EXECUTE granted to public/);
+    });
+
+    it('notices a missing view and a view without its unique index', async () => {
+      await db.sql`drop materialized view public.mv_model_costs`;
+      await db.sql`drop index public.mv_provider_performance_key`;
+      const results = byName(await runChecks({ sql: db.sql, config, now: new Date() }));
+      expect(results.get('view mv_model_costs')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/missing/), fix: expect.stringMatching(/pulsebot migrate/) });
+      expect(results.get('view mv_provider_performance')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/CONCURRENTLY/) });
+      expect(results.get('view mv_daily_metrics')!.status).toBe('ok');
+    });
+  });
+
+  it('lists the missing columns of an adopted api_usage, and its fix works', async () => {
+    const db = await freshDatabase(target, { migrated: false });
+    try {
+      await db.sql`create table public.api_usage (id bigint, created_at timestamptz not null, user_id uuid, provider text, service_type text,
+        model text, input_tokens int, output_tokens int, images int, video_seconds numeric, cost_usd numeric, latency_ms int, success boolean)`;
+      const before = byName(await runChecks({ sql: db.sql, config, now: new Date() })).get('api_usage')!;
+      expect(before.status).toBe('fail');
+      expect(before.detail).toBe('missing error_code (text), is_synthetic (boolean)');
+      await db.sql.unsafe(before.fix!);
+      const after = byName(await runChecks({ sql: db.sql, config, now: new Date() })).get('api_usage')!;
+      expect(after.status).toBe('ok');
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('reports an unusable column type', async () => {
+    const db = await freshDatabase(target, { migrated: false });
+    try {
+      await db.sql`create table public.api_usage (created_at timestamp, user_id uuid, provider text, service_type text, model text,
+        input_tokens int, output_tokens int, images int, video_seconds numeric, cost_usd text, latency_ms int, success boolean,
+        error_code text, is_synthetic boolean)`;
+      const r = byName(await runChecks({ sql: db.sql, config, now: new Date() })).get('api_usage')!;
+      expect(r.detail).toBe('unusable type created_at is timestamp without time zone, expected timestamptz; cost_usd is text, expected numeric(14,6)');
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('explains an empty, unmigrated database without throwing', async () => {
+    const db = await freshDatabase(target, { migrated: false });
+    try {
+      const results = byName(await runChecks({ sql: db.sql, config, now: new Date() }));
+      expect(results.get('migrations')).toMatchObject({ status: 'fail', fix: 'run `pulsebot migrate`' });
+      expect(results.get('api_usage')).toMatchObject({ status: 'fail', detail: 'table public.api_usage does not exist' });
+      expect(results.get('view mv_daily_metrics')).toMatchObject({ status: 'fail' });
+      expect(results.get('refresh_analytics_views()')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/missing/) });
+      expect(results.get('newest api_usage row')?.status).toBe('fail');
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('doctor output', () => {
+  it('formats ages for people', () => {
+    expect([formatAge(4_000), formatAge(600_000), formatAge(3 * 3_600_000), formatAge(5 * 86_400_000)]).toEqual(['4 s', '10 min', '3 h', '5 days']);
+  });
+
+  it('prints ✓/✗ lines with the fix under each failure, and a summary', () => {
+    const text = formatChecks([
+      { name: 'a', status: 'ok', detail: 'fine' },
+      { name: 'bb', status: 'fail', detail: 'broken', fix: 'do this' },
+      { name: 'c', status: 'warn', detail: 'slow', fix: 'index it' },
+    ]);
+    expect(text).toBe(['✓ a   fine', '✗ bb  broken', '    fix: do this', '! c   slow', '    fix: index it', '', '1 of 3 checks failed'].join('\n'));
+  });
+});
