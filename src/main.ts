@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRefresh } from './commands/refresh.js';
@@ -49,6 +50,7 @@ Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.`);
   registerSeedDemo(program, ctx);
   registerRefresh(program, ctx);
   registerDoctor(program, ctx);
+  registerDemo(program, ctx);
 
   try {
     if (argv.length === 0) {

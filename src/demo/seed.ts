@@ -31,14 +31,14 @@ export async function seedDemo(sql: Sql, options: SeedOptions): Promise<SeedResu
       await tx`delete from public.user_subscriptions where user_id in (select user_id from pulsebot.synthetic_users)`;
       await tx`delete from pulsebot.synthetic_users`;
     }
-    await tx`insert into pulsebot.synthetic_users (user_id) select unnest(${plan.users}::uuid[]) on conflict do nothing`;
+    await tx`insert into pulsebot.synthetic_users (user_id) select unnest(${plan.users}::text[]::uuid[]) on conflict do nothing`;
     const s = plan.subscriptions;
     await tx`
       insert into public.user_subscriptions (user_id, plan, status, monthly_amount_usd, started_at, canceled_at)
-      select * from unnest(${s.map((x) => x.user_id)}::uuid[], ${s.map((x) => x.plan)}::text[],
-                           ${s.map((x) => x.status)}::text[], ${s.map((x) => String(x.monthly_amount_usd))}::numeric[],
-                           ${s.map((x) => x.started_at.toISOString())}::timestamptz[],
-                           ${s.map((x) => x.canceled_at?.toISOString() ?? null)}::timestamptz[])`;
+      select * from unnest(${s.map((x) => x.user_id)}::text[]::uuid[], ${s.map((x) => x.plan)}::text[],
+                           ${s.map((x) => x.status)}::text[], ${s.map((x) => String(x.monthly_amount_usd))}::text[]::numeric[],
+                           ${s.map((x) => x.started_at.toISOString())}::text[]::timestamptz[],
+                           ${s.map((x) => x.canceled_at?.toISOString() ?? null)}::text[]::timestamptz[])`;
     let rows = 0;
     let batch: DemoUsageRow[] = [];
     for (const row of generateUsage(options, plan)) {
@@ -53,7 +53,11 @@ export async function seedDemo(sql: Sql, options: SeedOptions): Promise<SeedResu
   });
 }
 
-/** One statement per batch with a fixed number of array parameters, whatever the batch size. */
+/**
+ * One statement per batch with a fixed number of array parameters, whatever the batch size.
+ * Every array goes over the wire as text[] and the server converts it: postgres.js would
+ * otherwise pick a serializer from the server-inferred type (a 'true' string becomes false).
+ */
 async function insertUsage(tx: TransactionSql, rows: DemoUsageRow[]): Promise<number> {
   const col = <T>(f: (r: DemoUsageRow) => T) => rows.map(f);
   const num = (v: number | null) => (v === null ? null : String(v));
@@ -61,12 +65,12 @@ async function insertUsage(tx: TransactionSql, rows: DemoUsageRow[]): Promise<nu
     insert into public.api_usage (created_at, user_id, provider, service_type, model, input_tokens, output_tokens,
                                   images, video_seconds, cost_usd, latency_ms, success, error_code, is_synthetic)
     select t.*, true from unnest(
-      ${col((r) => r.created_at.toISOString())}::timestamptz[], ${col((r) => r.user_id)}::uuid[],
+      ${col((r) => r.created_at.toISOString())}::text[]::timestamptz[], ${col((r) => r.user_id)}::text[]::uuid[],
       ${col((r) => r.provider)}::text[], ${col((r) => r.service_type)}::text[], ${col((r) => r.model)}::text[],
-      ${col((r) => num(r.input_tokens))}::integer[], ${col((r) => num(r.output_tokens))}::integer[],
-      ${col((r) => num(r.images))}::integer[], ${col((r) => num(r.video_seconds))}::numeric[],
-      ${col((r) => String(r.cost_usd))}::numeric[], ${col((r) => String(r.latency_ms))}::integer[],
-      ${col((r) => String(r.success))}::boolean[], ${col((r) => r.error_code)}::text[]
+      ${col((r) => num(r.input_tokens))}::text[]::integer[], ${col((r) => num(r.output_tokens))}::text[]::integer[],
+      ${col((r) => num(r.images))}::text[]::integer[], ${col((r) => num(r.video_seconds))}::text[]::numeric[],
+      ${col((r) => String(r.cost_usd))}::text[]::numeric[], ${col((r) => String(r.latency_ms))}::text[]::integer[],
+      ${col((r) => (r.success ? 't' : 'f'))}::text[]::boolean[], ${col((r) => r.error_code)}::text[]
     ) as t`;
   return result.count;
 }

@@ -179,8 +179,8 @@ describe.each(TARGETS)('refresh_analytics_views() on %s', (target) => {
       const returned = await db.sql<{ outcome: string; error: string }[]>`select outcome, error from public.refresh_analytics_views()`;
       expect(returned.map((r) => r.outcome)).toEqual(['failed', 'failed', 'failed']);
       expect(returned[0]!.error).toMatch(/time zone/i);
-      const [{ n }] = await db.sql<{ n: number }[]>`select count(*)::int as n from pulsebot.refresh_log where outcome = 'failed' and error like '%Mars/Olympus_Mons%'`;
-      expect(n).toBe(3);
+      const [failedRows] = await db.sql<{ n: number }[]>`select count(*)::int as n from pulsebot.refresh_log where outcome = 'failed' and error like '%Mars/Olympus_Mons%'`;
+      expect(failedRows?.n).toBe(3);
     } finally {
       await db.sql`update pulsebot.settings set value = 'UTC' where key = 'dashboard_timezone'`;
     }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Sql } from '../../src/db/connect.js';
+import { generateUsage, planDemo } from '../../src/demo/generate.js';
 import { seedDemo } from '../../src/demo/seed.js';
 import { TARGETS, freshDatabase } from '../support/databases.js';
 
@@ -37,6 +38,29 @@ describe.each(TARGETS)('seed-demo on %s', (target) => {
     const c = await seedDemo(other.sql, { ...OPTIONS, seed: 'another' });
     expect((await fingerprint(other.sql)).digest).not.toBe((await fingerprint(db.sql)).digest);
     expect(c.removedRows).toBe(b.rows);
+  });
+
+  it('stores every field as generated (totals recomputed from the generator in JS)', async () => {
+    const expected = { rows: 0, successes: 0, anonymous: 0, cost: 0, tokens: 0, images: 0, video: 0, errors: 0, latency: 0 };
+    for (const r of generateUsage(OPTIONS, planDemo(OPTIONS))) {
+      expected.rows++;
+      if (r.success) expected.successes++;
+      if (r.user_id === null) expected.anonymous++;
+      if (r.error_code !== null) expected.errors++;
+      expected.cost += r.cost_usd;
+      expected.tokens += (r.input_tokens ?? 0) + (r.output_tokens ?? 0);
+      expected.images += r.images ?? 0;
+      expected.video += r.video_seconds ?? 0;
+      expected.latency += r.latency_ms;
+    }
+    const [actual] = await db.sql<Record<keyof typeof expected, number>[]>`
+      select count(*)::int as rows, count(*) filter (where success)::int as successes, count(*) filter (where user_id is null)::int as anonymous,
+             sum(cost_usd) as cost, sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0))::int as tokens,
+             sum(coalesce(images, 0))::int as images, sum(coalesce(video_seconds, 0)) as video,
+             count(error_code)::int as errors, sum(latency_ms)::bigint as latency
+      from public.api_usage where is_synthetic`;
+    expect({ ...actual, cost: Number(actual!.cost.toFixed(6)) }).toEqual({ ...expected, cost: Number(expected.cost.toFixed(6)) });
+    expect(expected.successes / expected.rows).toBeGreaterThan(0.9);
   });
 
   it('stays inside the last N days, every row marked synthetic, no model with the wrong provider', async () => {

@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import { databaseTargetFromEnv } from '../config/env.js';
+import type { Sql } from '../db/connect.js';
+import { migrate } from '../db/migrate.js';
+import { refreshViews } from '../db/refresh.js';
+import { syncSettings } from '../db/settings.js';
+import { seedDemo } from '../demo/seed.js';
+import { runChecks } from '../doctor/checks.js';
+import { formatChecks } from '../doctor/format.js';
+import { loadCommandConfig, openFromConfig, type CommandContext } from './context.js';
+import { positiveInt } from './seed-demo.js';
+
+/**
+ * The first thing a new user runs: always the embedded database (never a DATABASE_URL, which
+ * could be production), demo data up to now, a refresh, and doctor's verdict.
+ */
+export function registerDemo(program: Command, ctx: CommandContext): void {
+  program
+    .command('demo')
+    .description('embedded database + 30 days of demo data + refresh, then doctor (needs no credentials)')
+    .option('--days <n>', 'days of demo data', positiveInt('--days', 90), 30)
+    .option('--rows-per-day <n>', 'average API calls per day', positiveInt('--rows-per-day', 200_000), 2000)
+    .action(async (opts: { days: number; rowsPerDay: number }) => {
+      const embeddedEnv = { ...ctx.env, DATABASE_URL: '' };
+      if (ctx.env.DATABASE_URL) ctx.io.out('note: the demo ignores DATABASE_URL and uses the embedded database');
+      const loaded = loadCommandConfig(ctx);
+      const target = databaseTargetFromEnv(embeddedEnv);
+      const db = await openFromConfig({ ...ctx, env: embeddedEnv }, loaded);
+      try {
+        ctx.io.out(`database: ${db.description}`);
+        const migrated = await migrate(db.sql);
+        await syncSettings(db.sql, { dashboardTimezone: loaded.config.dashboard.timezone });
+        ctx.io.out(`migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied} already there`);
+        const now = ctx.now();
+        const seeded = await seedDemo(db.sql, { now, days: opts.days, rowsPerDay: opts.rowsPerDay, seed: 'pulsebot-demo', append: false });
+        ctx.io.out(`demo data: ${seeded.rows} API calls over ${opts.days} days, ${seeded.users} users`);
+        for (const i of seeded.incidents) ctx.io.out(`  incident: ${i.description}, ${i.start.toISOString().slice(0, 16)}Z`);
+        const refreshed = await refreshViews(db.sql, { dashboardTimezone: loaded.config.dashboard.timezone, statementTimeoutSeconds: loaded.config.refresh.statement_timeout_seconds });
+        ctx.io.out(`refresh: ${refreshed.map((r) => `${r.view} ${r.outcome === 'ok' ? `${r.rows} rows` : `FAILED (${r.error})`}`).join(', ')}`);
+        await printPreview(db.sql, ctx);
+        const checks = await runChecks({ sql: db.sql, config: loaded.config, now: ctx.now() });
+        ctx.io.out('');
+        ctx.io.out(formatChecks(checks));
+        ctx.io.out('');
+        ctx.io.out(`The embedded database lives in ${target.kind === 'embedded' ? target.dataDir : '(memory)'}. Next:`);
+        ctx.io.out('  npx pulsebot doctor        # health of schema, views and data');
+        ctx.io.out('  npx pulsebot refresh       # refresh the views again');
+        ctx.io.out('  DATABASE_URL=postgres://… npx pulsebot migrate   # the same on your PostgreSQL');
+        if (checks.some((c) => c.status === 'fail') || refreshed.some((r) => r.outcome === 'failed')) ctx.setExitCode(1);
+      } finally {
+        await db.close();
+      }
+    });
+}
+
+/** What the dashboard would show: the last seven days of mv_daily_metrics. */
+async function printPreview(sql: Sql, ctx: CommandContext): Promise<void> {
+  const rows = await sql<{ date: Date; total_requests: number; success_rate: number | null; total_cost_usd: number; active_users: number; p95_latency_ms: number | null }[]>`
+    select date, total_requests, success_rate, total_cost_usd, active_users, p95_latency_ms
+    from public.mv_daily_metrics order by date desc limit 7`;
+  ctx.io.out('');
+  ctx.io.out('mv_daily_metrics, last 7 days (today is partial):');
+  ctx.io.out(`  ${'date'.padEnd(10)}  ${'requests'.padStart(8)}  ${'success'.padStart(7)}  ${'cost'.padStart(9)}  ${'users'.padStart(5)}  ${'p95 ms'.padStart(7)}`);
+  for (const r of rows.reverse()) {
+    ctx.io.out(`  ${r.date.toISOString().slice(0, 10)}  ${String(r.total_requests).padStart(8)}  ${(r.success_rate === null ? '–' : `${r.success_rate.toFixed(1)}%`).padStart(7)}  ${`$${r.total_cost_usd.toFixed(2)}`.padStart(9)}  ${String(r.active_users).padStart(5)}  ${(r.p95_latency_ms === null ? '–' : Math.round(r.p95_latency_ms).toString()).padStart(7)}`);
+  }
+}
