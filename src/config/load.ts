@@ -28,7 +28,9 @@ export function loadConfig({ path, env }: LoadConfigOptions): LoadedConfig {
   if (!existsSync(file)) {
     if (explicit !== undefined) {
       throw new PulsebotError('CONFIG_NOT_FOUND', `config file ${file} does not exist`, {
-        hint: 'copy config/pulsebot.example.yaml and edit it, or unset PULSEBOT_CONFIG to use the defaults',
+        hint: path !== undefined
+          ? 'check the --config path (copy config/pulsebot.example.yaml there to start)'
+          : 'copy config/pulsebot.example.yaml and edit it, or unset PULSEBOT_CONFIG to use the defaults',
       });
     }
     return { config: parseConfig({}, '(defaults)', env), source: null };
@@ -42,7 +44,7 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   const first = doc.errors[0];
   if (first) {
     const where = first.linePos?.[0] ? ` (line ${first.linePos[0].line}, column ${first.linePos[0].col})` : '';
-    throw new PulsebotError('CONFIG_INVALID', `${file}: not valid YAML${where}: ${first.message.split('\n')[0]}`, {
+    throw new PulsebotError('CONFIG_INVALID', `${file}: not valid YAML${where}: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, {
       cause: first,
     });
   }
@@ -65,7 +67,7 @@ export function parseConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv):
   });
 }
 
-const SECRET_LIKE = /(token|password|passwd|secret|api[_-]?key|credentials?)$/i;
+const SECRET_LIKE = /(token|password|passwd|secret|api[_-]?key|credentials?|database_url|smtp_url|dsn)$/i;
 
 function describeIssue(issue: z.core.$ZodIssue): string[] {
   const at = issue.path.map(String).join('.');

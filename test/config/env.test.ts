@@ -84,11 +84,9 @@ describe('DATABASE_URL', () => {
     expect(everythingShown(e)).not.toContain(PASSWORD);
   });
 
-  // KNOWN BUG (reported, src/config/env.ts): with one slash or none after the scheme, WHATWG URL
-  // parsing sees no authority, so "u:password@host/db" becomes the database name and is printed by
-  // describeTarget() (and in DB_CONNECT errors). Turn `it.fails` into `it` once parseDatabaseUrl
-  // rejects URLs without `//`.
-  it.fails.each([`postgres:/analyst:${PASSWORD}@db.example/analytics`, `postgresql:analyst:${PASSWORD}@db.example/analytics`])(
+  // With one slash or none after the scheme, WHATWG URL parsing sees no authority, so
+  // "u:password@host/db" would become the database name and be printed in messages.
+  it.each([`postgres:/analyst:${PASSWORD}@db.example/analytics`, `postgresql:analyst:${PASSWORD}@db.example/analytics`])(
     'a URL missing the // after the scheme (%s) is ENV_INVALID without the password',
     (url) => {
       const e = errorOf(() => databaseTargetFromEnv({ DATABASE_URL: url }));
