@@ -1,0 +1,229 @@
+-- Incremental rollups: every refresh costs O(changed rows), wherever in time the changes fall.
+--
+-- Capture: statement-level triggers on api_usage copy each inserted row (+1), deleted row (-1) and
+-- updated row (-1 old, +1 new) from the statement's transition tables into pulsebot.usage_changes,
+-- in the writer's own transaction. Counts, sums and histogram counts are invertible, so a -1 row
+-- undoes a +1 row exactly; distinct users are kept as counted (day, user) sets.
+--
+-- Fold: pulsebot.fold_changes() deletes the change rows its snapshot can see and adds them into
+-- the rollups in the same transaction. A writer whose transaction is still open is invisible to
+-- that snapshot, so its rows stay in the log for the next fold: nothing is lost and nothing counted
+-- twice, whatever the commit order (ids are never compared).
+
+create table pulsebot.rollup_state (
+  id             boolean primary key default true check (id),
+  -- The rollups must be recomputed from api_usage: after install, TRUNCATE of api_usage, or a
+  -- change of the dashboard time zone (daily rollups are keyed by local day).
+  needs_rebuild  boolean not null default true,
+  timezone       text,
+  rebuilt_at     timestamptz,
+  last_fold_at   timestamptz,
+  pruned_before  date
+);
+insert into pulsebot.rollup_state default values;
+
+-- Log-spaced latency histogram: bin i holds values in (γ^(i-1), γ^i] and reads back as
+-- 2γ^i/(γ+1), within α = (γ-1)/(γ+1) of every value in the bin. α = 0.95% leaves a margin below
+-- the promised 1% for floating-point rounding at bin edges. Zero and negative latencies share
+-- one bin that reads back as 0.
+create function pulsebot.latency_bin(latency double precision) returns integer
+  language sql immutable parallel safe
+  set search_path = pg_catalog, pg_temp
+as $$
+  select case when latency is null then null
+              when latency <= 0 then -32768
+              else ceil(ln(latency) / ln((1 + 0.0095) / (1 - 0.0095)))::integer end
+$$;
+
+create function pulsebot.latency_bin_value(bin integer) returns double precision
+  language sql immutable parallel safe
+  set search_path = pg_catalog, pg_temp
+as $$
+  select case when bin = -32768 then 0
+              else 2 * power((1 + 0.0095) / (1 - 0.0095), bin) / ((1 + 0.0095) / (1 - 0.0095) + 1) end
+$$;
+
+-- The q-quantile of a histogram given as bins sorted ascending with their counts, interpolated
+-- between neighbouring ranks like percentile_cont, so it stays within α of percentile_cont.
+create function pulsebot.hist_quantile(bins integer[], counts bigint[], q double precision) returns double precision
+  language plpgsql immutable parallel safe
+  set search_path = pg_catalog, pg_temp
+as $$
+declare
+  total bigint := 0;
+  cum bigint := 0;
+  h double precision;
+  lo bigint;
+  v_lo double precision;
+  v_hi double precision;
+  i integer;
+begin
+  if bins is null then
+    return null;
+  end if;
+  for i in 1 .. coalesce(array_length(counts, 1), 0) loop
+    total := total + counts[i];
+  end loop;
+  if total <= 0 then
+    return null;
+  end if;
+  h := q * (total - 1);
+  lo := floor(h)::bigint;
+  for i in 1 .. array_length(counts, 1) loop
+    cum := cum + counts[i];
+    if v_lo is null and cum > lo then
+      v_lo := pulsebot.latency_bin_value(bins[i]);
+    end if;
+    if cum > lo + 1 then
+      v_hi := pulsebot.latency_bin_value(bins[i]);
+      exit;
+    end if;
+  end loop;
+  return v_lo + (h - lo) * (coalesce(v_hi, v_lo) - v_lo);
+end
+$$;
+
+-- Measures shared by the 15-minute and the daily rollups.
+create table pulsebot.usage_15m (
+  bucket             timestamptz not null,
+  provider           text not null,
+  service_type       text not null,
+  model              text not null,
+  requests           bigint not null,
+  successes          bigint not null,
+  cost_usd           numeric not null,
+  input_tokens       bigint not null,
+  output_tokens      bigint not null,
+  images             bigint not null,
+  video_seconds      numeric not null,
+  latency_sum        double precision not null,
+  latency_count      bigint not null,
+  negative_cost_rows bigint not null,
+  primary key (bucket, provider, service_type, model)
+);
+
+-- The same measures per day in the dashboard's time zone (pulsebot.rollup_state.timezone).
+create table pulsebot.usage_daily (
+  day                date not null,
+  provider           text not null,
+  service_type       text not null,
+  model              text not null,
+  requests           bigint not null,
+  successes          bigint not null,
+  cost_usd           numeric not null,
+  input_tokens       bigint not null,
+  output_tokens      bigint not null,
+  images             bigint not null,
+  video_seconds      numeric not null,
+  latency_sum        double precision not null,
+  latency_count      bigint not null,
+  negative_cost_rows bigint not null,
+  primary key (day, provider, service_type, model)
+);
+
+create table pulsebot.errors_15m (
+  bucket       timestamptz not null,
+  provider     text not null,
+  service_type text not null,
+  model        text not null,
+  error_code   text not null,
+  failures     bigint not null,
+  primary key (bucket, provider, service_type, model, error_code)
+);
+
+create table pulsebot.latency_15m (
+  bucket       timestamptz not null,
+  provider     text not null,
+  service_type text not null,
+  model        text not null,
+  bin          integer not null,
+  n            bigint not null,
+  primary key (bucket, provider, service_type, model, bin)
+);
+
+create table pulsebot.latency_daily (
+  day          date not null,
+  provider     text not null,
+  service_type text not null,
+  bin          integer not null,
+  n            bigint not null,
+  primary key (day, provider, service_type, bin)
+);
+
+create table pulsebot.latency_daily_total (
+  day date not null,
+  bin integer not null,
+  n   bigint not null,
+  primary key (day, bin)
+);
+
+create table pulsebot.daily_active (
+  day   date primary key,
+  users bigint not null
+);
+
+-- user_id takes api_usage's own type (uuid in the contract; text in some adopted tables).
+do $$
+declare
+  user_type text;
+begin
+  select format_type(a.atttypid, a.atttypmod) into user_type
+  from pg_attribute a where a.attrelid = 'public.api_usage'::regclass and a.attname = 'user_id' and not a.attisdropped;
+
+  execute format($t$
+    create table pulsebot.usage_changes (
+      sign          smallint not null,
+      created_at    timestamptz,
+      user_id       %1$s,
+      provider      text,
+      service_type  text,
+      model         text,
+      input_tokens  bigint,
+      output_tokens bigint,
+      images        bigint,
+      video_seconds numeric,
+      cost_usd      numeric,
+      latency_ms    double precision,
+      success       boolean,
+      error_code    text
+    )$t$, user_type);
+
+  execute format($t$
+    create table pulsebot.daily_users (
+      day     date not null,
+      user_id %1$s not null,
+      n       bigint not null,
+      primary key (day, user_id)
+    )$t$, user_type);
+
+  execute format($t$
+    create table pulsebot.daily_model_users (
+      provider     text not null,
+      service_type text not null,
+      model        text not null,
+      user_id      %1$s not null,
+      day          date not null,
+      n            bigint not null,
+      primary key (provider, service_type, model, user_id, day)
+    )$t$, user_type);
+
+  -- The latest day each user used each model: unique users over a window without rescanning
+  -- every (model, user, day) of the window.
+  execute format($t$
+    create table pulsebot.model_user_recency (
+      provider     text not null,
+      service_type text not null,
+      model        text not null,
+      user_id      %1$s not null,
+      last_day     date not null,
+      primary key (provider, service_type, model, user_id)
+    )$t$, user_type);
+end
+$$;
+
+create index daily_users_day_idx on pulsebot.daily_users (day);
+create index daily_model_users_day_idx on pulsebot.daily_model_users (day);
+create index model_user_recency_last_day_idx on pulsebot.model_user_recency (provider, service_type, model, last_day);
+
+comment on table pulsebot.usage_changes is
+  'Rows added (+1) or removed (-1) in api_usage since the last fold; written by triggers, consumed by pulsebot.fold_changes().';
