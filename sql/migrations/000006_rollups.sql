@@ -23,24 +23,25 @@ create table pulsebot.rollup_state (
 insert into pulsebot.rollup_state default values;
 
 -- Log-spaced latency histogram: bin i holds values in (γ^(i-1), γ^i] and reads back as
--- 2γ^i/(γ+1), within α = (γ-1)/(γ+1) of every value in the bin. α = 0.95% leaves a margin below
+-- 2γ^i/(γ+1), within α = (γ-1)/(γ+1) of every value in the bin, γ = (1+α)/(1-α) = 1.01918…
+-- (the constants below). α = 0.95% leaves a margin below
 -- the promised 1% for floating-point rounding at bin edges. Zero and negative latencies share
--- one bin that reads back as 0.
+-- one bin that reads back as 0. Plain SQL without SET clauses, so the planner inlines them into
+-- the fold's statements (a function call per row would cost more than the fold itself); every
+-- name is schema-qualified instead.
 create function pulsebot.latency_bin(latency double precision) returns integer
   language sql immutable parallel safe
-  set search_path = pg_catalog, pg_temp
 as $$
   select case when latency is null then null
               when latency <= 0 then -32768
-              else ceil(ln(latency) / ln((1 + 0.0095) / (1 - 0.0095)))::integer end
+              else pg_catalog.ceil(pg_catalog.ln(latency) / 0.019000571614286515)::integer end
 $$;
 
 create function pulsebot.latency_bin_value(bin integer) returns double precision
   language sql immutable parallel safe
-  set search_path = pg_catalog, pg_temp
 as $$
   select case when bin = -32768 then 0
-              else 2 * power((1 + 0.0095) / (1 - 0.0095), bin) / ((1 + 0.0095) / (1 - 0.0095) + 1) end
+              else 2 * pg_catalog.power(1.0191822311963654::double precision, bin) / 2.0191822311963654 end
 $$;
 
 -- The q-quantile of a histogram given as bins sorted ascending with their counts, interpolated
@@ -83,12 +84,29 @@ begin
 end
 $$;
 
--- Measures shared by the 15-minute and the daily rollups.
+-- Dictionaries: rollups are keyed by small integers instead of three text columns (narrower
+-- rows and indexes, cheaper hashing in every fold).
+create table pulsebot.provider_services (
+  id           integer generated always as identity primary key,
+  provider     text not null,
+  service_type text not null,
+  unique (provider, service_type)
+);
+
+create table pulsebot.usage_dims (
+  id           integer generated always as identity primary key,
+  provider     text not null,
+  service_type text not null,
+  model        text not null,
+  ps_id        integer not null references pulsebot.provider_services (id),
+  unique (provider, service_type, model)
+);
+
+-- Measures per 15-minute bucket (aligned to UTC quarter hours, hence to the day boundary of every
+-- real time zone) × provider × service type × model.
 create table pulsebot.usage_15m (
   bucket             timestamptz not null,
-  provider           text not null,
-  service_type       text not null,
-  model              text not null,
+  dim_id             integer not null,
   requests           bigint not null,
   successes          bigint not null,
   cost_usd           numeric not null,
@@ -99,15 +117,13 @@ create table pulsebot.usage_15m (
   latency_sum        double precision not null,
   latency_count      bigint not null,
   negative_cost_rows bigint not null,
-  primary key (bucket, provider, service_type, model)
-);
+  primary key (bucket, dim_id)
+) with (fillfactor = 80);
 
 -- The same measures per day in the dashboard's time zone (pulsebot.rollup_state.timezone).
 create table pulsebot.usage_daily (
   day                date not null,
-  provider           text not null,
-  service_type       text not null,
-  model              text not null,
+  dim_id             integer not null,
   requests           bigint not null,
   successes          bigint not null,
   cost_usd           numeric not null,
@@ -118,44 +134,39 @@ create table pulsebot.usage_daily (
   latency_sum        double precision not null,
   latency_count      bigint not null,
   negative_cost_rows bigint not null,
-  primary key (day, provider, service_type, model)
-);
+  primary key (day, dim_id)
+) with (fillfactor = 80);
 
 create table pulsebot.errors_15m (
-  bucket       timestamptz not null,
-  provider     text not null,
-  service_type text not null,
-  model        text not null,
-  error_code   text not null,
-  failures     bigint not null,
-  primary key (bucket, provider, service_type, model, error_code)
-);
+  bucket     timestamptz not null,
+  dim_id     integer not null,
+  error_code text not null,
+  failures   bigint not null,
+  primary key (bucket, dim_id, error_code)
+) with (fillfactor = 80);
 
 create table pulsebot.latency_15m (
-  bucket       timestamptz not null,
-  provider     text not null,
-  service_type text not null,
-  model        text not null,
-  bin          integer not null,
-  n            bigint not null,
-  primary key (bucket, provider, service_type, model, bin)
-);
+  bucket timestamptz not null,
+  dim_id integer not null,
+  bin    integer not null,
+  n      bigint not null,
+  primary key (bucket, dim_id, bin)
+) with (fillfactor = 80);
 
 create table pulsebot.latency_daily (
-  day          date not null,
-  provider     text not null,
-  service_type text not null,
-  bin          integer not null,
-  n            bigint not null,
-  primary key (day, provider, service_type, bin)
-);
+  day   date not null,
+  ps_id integer not null,
+  bin   integer not null,
+  n     bigint not null,
+  primary key (day, ps_id, bin)
+) with (fillfactor = 80);
 
 create table pulsebot.latency_daily_total (
   day date not null,
   bin integer not null,
   n   bigint not null,
   primary key (day, bin)
-);
+) with (fillfactor = 80);
 
 create table pulsebot.daily_active (
   day   date primary key,
@@ -188,42 +199,38 @@ begin
       error_code    text
     )$t$, user_type);
 
+  -- Counted sets: how many calls each user made each day (and with each model). A count that
+  -- reaches zero removes the user from that day's distinct users, so deletes stay exact.
   execute format($t$
     create table pulsebot.daily_users (
       day     date not null,
       user_id %1$s not null,
       n       bigint not null,
       primary key (day, user_id)
-    )$t$, user_type);
+    ) with (fillfactor = 80)$t$, user_type);
 
   execute format($t$
     create table pulsebot.daily_model_users (
-      provider     text not null,
-      service_type text not null,
-      model        text not null,
-      user_id      %1$s not null,
-      day          date not null,
-      n            bigint not null,
-      primary key (provider, service_type, model, user_id, day)
-    )$t$, user_type);
+      dim_id  integer not null,
+      user_id %1$s not null,
+      day     date not null,
+      n       bigint not null,
+      primary key (dim_id, user_id, day)
+    ) with (fillfactor = 80)$t$, user_type);
 
   -- The latest day each user used each model: unique users over a window without rescanning
   -- every (model, user, day) of the window.
   execute format($t$
     create table pulsebot.model_user_recency (
-      provider     text not null,
-      service_type text not null,
-      model        text not null,
-      user_id      %1$s not null,
-      last_day     date not null,
-      primary key (provider, service_type, model, user_id)
-    )$t$, user_type);
+      dim_id   integer not null,
+      user_id  %1$s not null,
+      last_day date not null,
+      primary key (dim_id, user_id)
+    ) with (fillfactor = 80)$t$, user_type);
 end
 $$;
 
-create index daily_users_day_idx on pulsebot.daily_users (day);
-create index daily_model_users_day_idx on pulsebot.daily_model_users (day);
-create index model_user_recency_last_day_idx on pulsebot.model_user_recency (provider, service_type, model, last_day);
+create index model_user_recency_last_day_idx on pulsebot.model_user_recency (dim_id, last_day);
 
 comment on table pulsebot.usage_changes is
   'Rows added (+1) or removed (-1) in api_usage since the last fold; written by triggers, consumed by pulsebot.fold_changes().';

@@ -51,31 +51,33 @@ with bounds as (
   select (now() at time zone pulsebot.dashboard_timezone())::date as today
 ),
 totals as (
-  select u.provider, u.service_type, sum(u.requests) as requests, sum(u.successes) as successes,
+  select m.ps_id, sum(u.requests) as requests, sum(u.successes) as successes,
          sum(u.cost_usd) as cost_usd, sum(u.latency_sum) as latency_sum, sum(u.latency_count) as latency_count
-  from pulsebot.usage_daily u cross join bounds b
+  from pulsebot.usage_daily u join pulsebot.usage_dims m on m.id = u.dim_id cross join bounds b
   where u.day between b.today - 29 and b.today
-  group by 1, 2
+  group by 1
   having sum(u.requests) > 0
 ),
 hist as (
-  select l.provider, l.service_type, l.bin, sum(l.n)::bigint as n
+  select l.ps_id, l.bin, sum(l.n)::bigint as n
   from pulsebot.latency_daily l cross join bounds b
   where l.day between b.today - 29 and b.today
-  group by 1, 2, 3
+  group by 1, 2
   having sum(l.n) > 0
 ),
 p95 as (
-  select provider, service_type, pulsebot.hist_quantile(array_agg(bin order by bin), array_agg(n order by bin), 0.95) as p95
-  from hist group by 1, 2
+  select ps_id, pulsebot.hist_quantile(array_agg(bin order by bin), array_agg(n order by bin), 0.95) as p95
+  from hist group by 1
 )
-select t.provider, t.service_type,
+select ps.provider, ps.service_type,
        t.requests::bigint as total_requests,
        round(t.cost_usd, 6) as total_cost_usd,
        round(100.0 * t.successes / t.requests, 2) as success_rate,
        round(t.latency_sum::numeric / nullif(t.latency_count, 0), 2) as avg_latency_ms,
        round(p.p95::numeric, 2) as p95_latency_ms
-from totals t left join p95 p on p.provider = t.provider and p.service_type = t.service_type;
+from totals t
+join pulsebot.provider_services ps on ps.id = t.ps_id
+left join p95 p on p.ps_id = t.ps_id;
 
 create unique index mv_provider_performance_key on public.mv_provider_performance (provider, service_type);
 
@@ -84,32 +86,33 @@ with bounds as (
   select (now() at time zone pulsebot.dashboard_timezone())::date as today
 ),
 totals as (
-  select u.provider, u.model, u.service_type, sum(u.requests) as requests, sum(u.cost_usd) as cost_usd,
+  select u.dim_id, sum(u.requests) as requests, sum(u.cost_usd) as cost_usd,
          sum(u.input_tokens + u.output_tokens) as tokens, sum(u.images) as images, sum(u.video_seconds) as video_seconds
   from pulsebot.usage_daily u cross join bounds b
   where u.day between b.today - 29 and b.today
-  group by 1, 2, 3
+  group by 1
   having sum(u.requests) > 0
 ),
 users as (
   -- A pair whose latest day is in the future (a clock-skewed row) may still have days in the window.
-  select r.provider, r.model, r.service_type, count(*) as unique_users
+  select r.dim_id, count(*) as unique_users
   from pulsebot.model_user_recency r cross join bounds b
   where r.last_day >= b.today - 29
     and (r.last_day <= b.today or exists (
           select 1 from pulsebot.daily_model_users x
-          where x.provider = r.provider and x.service_type = r.service_type and x.model = r.model
-            and x.user_id = r.user_id and x.day between b.today - 29 and b.today))
-  group by 1, 2, 3
+          where x.dim_id = r.dim_id and x.user_id = r.user_id and x.day between b.today - 29 and b.today))
+  group by 1
 )
-select t.provider, t.model, t.service_type,
+select m.provider, m.model, m.service_type,
        t.requests::bigint as total_requests,
        round(t.cost_usd, 6) as total_cost_usd,
        t.tokens::bigint as total_tokens,
        t.images::bigint as total_images,
        t.video_seconds::numeric as total_video_seconds,
        coalesce(u.unique_users, 0)::bigint as unique_users
-from totals t left join users u on u.provider = t.provider and u.model = t.model and u.service_type = t.service_type;
+from totals t
+join pulsebot.usage_dims m on m.id = t.dim_id
+left join users u on u.dim_id = t.dim_id;
 
 create unique index mv_model_costs_key on public.mv_model_costs (provider, model, service_type);
 

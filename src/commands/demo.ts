@@ -36,7 +36,7 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
         ctx.io.out(`demo data: ${seeded.rows} API calls over ${opts.days} days, ${seeded.users} users`);
         for (const i of seeded.incidents) ctx.io.out(`  incident: ${i.description}, ${i.start.toISOString().slice(0, 16)}Z`);
         const refreshed = await refreshViews(db.sql, { dashboardTimezone: loaded.config.dashboard.timezone, statementTimeoutSeconds: loaded.config.refresh.statement_timeout_seconds });
-        ctx.io.out(`refresh: ${refreshed.map((r) => `${r.view} ${r.outcome === 'ok' ? `${r.rows} rows` : `FAILED (${r.error})`}`).join(', ')}`);
+        ctx.io.out(`refresh: ${refreshed.map((r) => `${r.view} ${r.outcome === 'ok' ? `${r.rows} ${r.view === 'rollups' ? 'changes folded' : 'rows'}` : `FAILED (${r.error})`}`).join(', ')}`);
         await printPreview(db.sql, ctx);
         const checks = await runChecks({ sql: db.sql, config: loaded.config, now: ctx.now() });
         ctx.io.out('');

@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
+import { PulsebotError } from '../errors.js';
 import { migrate } from '../db/migrate.js';
+import { refreshViews } from '../db/refresh.js';
+import { rollupsNeedRebuild } from '../db/rollups.js';
 import { syncSettings } from '../db/settings.js';
 import { withDatabase, type CommandContext } from './context.js';
 
@@ -18,6 +21,18 @@ export function registerMigrate(program: Command, ctx: CommandContext): void {
         ctx.io.out(report.applied.length === 0
           ? `${db.description}: already up to date (${report.alreadyApplied} migrations)`
           : `${db.description}: ${report.applied.length} migration(s) applied, up to date`);
+        // Installing the rollups leaves them empty; build them now (outside the migration's
+        // transaction, so the application's inserts are never blocked while it runs).
+        if (await rollupsNeedRebuild(db.sql)) {
+          ctx.io.out('building the rollups from api_usage (once; this reads the whole table)…');
+          const started = Date.now();
+          const results = await refreshViews(db.sql, { dashboardTimezone: config.dashboard.timezone, statementTimeoutSeconds: 0 });
+          const failed = results.filter((r) => r.outcome === 'failed');
+          if (failed.length) {
+            throw new PulsebotError('REFRESH_FAILED', `building the rollups failed: ${failed.map((r) => `${r.view}: ${r.error}`).join('; ')}`);
+          }
+          ctx.io.out(`rollups built from ${results.find((r) => r.view === 'rollups')?.rows ?? 0} rows and views refreshed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        }
       });
     });
 }

@@ -16,7 +16,7 @@ export function registerRefresh(program: Command, ctx: CommandContext): void {
         for (const r of results) {
           const ms = r.finishedAt.getTime() - r.startedAt.getTime();
           ctx.io.out(r.outcome === 'ok'
-            ? `✓ ${r.view.padEnd(24)} ${String(r.rows).padStart(6)} rows  ${ms} ms`
+            ? `✓ ${r.view.padEnd(24)} ${String(r.rows).padStart(8)} ${r.view === 'rollups' ? 'changes folded' : 'rows'.padEnd(14)}  ${ms} ms`
             : `✗ ${r.view.padEnd(24)} failed after ${ms} ms: ${r.error}`);
         }
         const failed = results.filter((r) => r.outcome === 'failed');

@@ -42,6 +42,7 @@ export async function runChecks(input: DoctorInput): Promise<CheckResult[]> {
     ['api_usage index', checkCreatedAtIndex],
     ['views', checkViews],
     ['refresh_analytics_views()', checkRefreshFunction],
+    ['change capture', checkCapture],
     ['last refresh', checkLastRefresh],
     ['newest api_usage row', checkNewestRow],
   ];
@@ -166,7 +167,7 @@ async function checkLastRefresh({ sql, config, now }: DoctorInput): Promise<Chec
     select v as view,
            (select max(finished_at) from pulsebot.refresh_log l where l.view_name = v and l.outcome = 'ok') as last_ok,
            f.finished_at as last_failed, f.error as last_error
-    from unnest(${DASHBOARD_VIEWS as unknown as string[]}::text[]) as v
+    from unnest(${['rollups', ...DASHBOARD_VIEWS]}::text[]) as v
     left join lateral (select finished_at, error from pulsebot.refresh_log l
                        where l.view_name = v and l.outcome = 'failed' order by finished_at desc limit 1) f on true`;
   const limitMs = config.freshness.max_refresh_age_minutes * 60_000;
@@ -182,6 +183,29 @@ async function checkLastRefresh({ sql, config, now }: DoctorInput): Promise<Chec
     }
     return { name, status: 'ok', detail: `last successful refresh ${formatAge(age)} ago` };
   });
+}
+
+const CAPTURE_TRIGGERS = ['pulsebot_capture_insert', 'pulsebot_capture_update', 'pulsebot_capture_delete', 'pulsebot_capture_truncate'];
+
+/** Without its triggers the rollups silently stop changing: the dashboard would freeze. */
+async function checkCapture({ sql }: DoctorInput): Promise<CheckResult> {
+  const name = 'change capture';
+  const rows = await sql<{ name: string; enabled: string }[]>`
+    select tgname as name, tgenabled::text as enabled from pg_trigger
+    where tgrelid = to_regclass('public.api_usage') and tgname in ${sql(CAPTURE_TRIGGERS)}`;
+  const found = new Map(rows.map((r) => [r.name, r.enabled]));
+  const missing = CAPTURE_TRIGGERS.filter((t) => !found.has(t));
+  const disabled = CAPTURE_TRIGGERS.filter((t) => found.get(t) === 'D');
+  if (missing.length) return { name, status: 'fail', detail: `trigger${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing on api_usage: new rows will not reach the views`, fix: 'run `pulsebot migrate`' };
+  if (disabled.length) {
+    return { name, status: 'fail', detail: `trigger${disabled.length > 1 ? 's' : ''} ${disabled.join(', ')} disabled: new rows will not reach the views`, fix: `ALTER TABLE public.api_usage ENABLE TRIGGER ${disabled[0]}; (each), then UPDATE pulsebot.rollup_state SET needs_rebuild = true; and \`pulsebot refresh\`` };
+  }
+  const [state] = await sql<{ needs_rebuild: boolean; waiting: number }[]>`
+    select s.needs_rebuild, (select count(*) from (select 1 from pulsebot.usage_changes limit 1000001) c)::int as waiting
+    from pulsebot.rollup_state s`;
+  if (state?.needs_rebuild) return { name, status: 'fail', detail: 'the rollups must be rebuilt from api_usage', fix: 'run `pulsebot refresh`' };
+  const waiting = state?.waiting ?? 0;
+  return { name, status: 'ok', detail: `triggers on api_usage enabled; ${waiting > 1_000_000 ? 'over a million' : waiting} change${waiting === 1 ? '' : 's'} waiting for the next refresh` };
 }
 
 async function checkNewestRow({ sql, config, now }: DoctorInput): Promise<CheckResult> {

@@ -21,7 +21,9 @@ describe.each(TARGETS)('doctor on %s', (target) => {
 
     it('says plainly that api_usage is empty and the views were never refreshed', async () => {
       const results = await runChecks({ sql: db.sql, config, now: new Date() });
-      expect(failed(results)).toEqual(['newest api_usage row', 'refresh mv_daily_metrics', 'refresh mv_model_costs', 'refresh mv_provider_performance']);
+      expect(failed(results)).toEqual(['change capture', 'newest api_usage row', 'refresh mv_daily_metrics', 'refresh mv_model_costs',
+        'refresh mv_provider_performance', 'refresh rollups']);
+      expect(byName(results).get('change capture')).toMatchObject({ detail: expect.stringMatching(/rebuilt/), fix: 'run `pulsebot refresh`' });
       expect(byName(results).get('newest api_usage row')!.detail).toMatch(/empty/);
       expect(byName(results).get('refresh mv_daily_metrics')!.detail).toMatch(/never refreshed/);
     });
@@ -47,6 +49,19 @@ describe.each(TARGETS)('doctor on %s', (target) => {
       await db.sql`update pulsebot.settings set value = 'UTC' where key = 'dashboard_timezone'`;
       const results = byName(await runChecks({ sql: db.sql, config, now: new Date() }));
       expect(results.get('refresh mv_daily_metrics')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/failed .*Not\/AZone/) });
+    });
+
+    it('notices change capture switched off (the dashboard would freeze)', async () => {
+      await db.sql`alter table public.api_usage disable trigger pulsebot_capture_insert`;
+      try {
+        const r = byName(await runChecks({ sql: db.sql, config, now: new Date() })).get('change capture')!;
+        expect(r).toMatchObject({ status: 'fail', detail: expect.stringMatching(/pulsebot_capture_insert disabled/) });
+      } finally {
+        await db.sql`alter table public.api_usage enable trigger pulsebot_capture_insert`;
+      }
+      await db.sql`drop trigger pulsebot_capture_delete on public.api_usage`;
+      const r = byName(await runChecks({ sql: db.sql, config, now: new Date() })).get('change capture')!;
+      expect(r).toMatchObject({ status: 'fail', detail: expect.stringMatching(/pulsebot_capture_delete missing/) });
     });
 
     it('notices a weakened refresh function', async () => {

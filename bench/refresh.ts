@@ -1,0 +1,211 @@
+// npm run bench:refresh -- [--rows 1000000,10000000] [--rounds 5] [--fresh] [--skip-write-path]
+//
+// On the PostgreSQL server of DATABASE_URL, for each size N: a database pulsebot_bench_<N> with N
+// rows of realistic demo data over 90 days (kept between runs; --fresh reloads it), then
+//   (a) the old way: REFRESH of the three views defined over raw api_usage (bench/old-views.sql);
+//   (b) pulsebot: 100k new rows (90% in the last 5 minutes, 10% back-dated at random across the
+//       90 days), then refresh_analytics_views() (fold + the three views), median of --rounds;
+// and the write path: pgbench, 4 clients × 10 s of single-row INSERTs, with and without capture.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import postgres from 'postgres';
+import { parseDatabaseUrl } from '../src/config/env.js';
+import { openDatabase, type Database, type Sql } from '../src/db/connect.js';
+import { migrate } from '../src/db/migrate.js';
+import { generateUsage, planDemo, type DemoUsageRow } from '../src/demo/generate.js';
+import { Rng } from '../src/demo/random.js';
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000,10000000' },
+    rounds: { type: 'string', default: '5' },
+    fresh: { type: 'boolean', default: false },
+    'skip-write-path': { type: 'boolean', default: false },
+  },
+});
+const sizes = values.rows.split(',').map((s) => Number(s.replace(/_/g, '')));
+const rounds = Number(values.rounds);
+const serverUrl = process.env.DATABASE_URL;
+if (!serverUrl || sizes.some((n) => !Number.isInteger(n) || n < 1000) || !(rounds >= 1)) {
+  console.error('usage: DATABASE_URL=postgres://… npm run bench:refresh -- [--rows 1000000,10000000] [--rounds 5] [--fresh]');
+  process.exit(2);
+}
+
+const COLUMNS = ['created_at', 'user_id', 'provider', 'service_type', 'model', 'input_tokens', 'output_tokens', 'images',
+  'video_seconds', 'cost_usd', 'latency_ms', 'success', 'error_code', 'is_synthetic'] as const;
+const CAPTURE = ['pulsebot_capture_insert', 'pulsebot_capture_update', 'pulsebot_capture_delete'];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+const fmt = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(1)} ms`);
+
+function dbUrl(name: string): string {
+  const u = new URL(serverUrl!);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+function tsv(r: DemoUsageRow): string {
+  const v = (x: unknown) => (x === null || x === undefined ? '\\N' : String(x));
+  return [r.created_at.toISOString(), v(r.user_id), r.provider, r.service_type, r.model, v(r.input_tokens), v(r.output_tokens),
+    v(r.images), v(r.video_seconds), String(r.cost_usd), String(r.latency_ms), r.success ? 't' : 'f', v(r.error_code), 't'].join('\t');
+}
+
+async function ensureLoaded(rows: number): Promise<Database> {
+  const name = `pulsebot_bench_${rows}`;
+  const admin = postgres(serverUrl!, { max: 1, onnotice: () => {} });
+  const [exists] = await admin`select 1 from pg_database where datname = ${name}`;
+  if (exists && values.fresh) await admin`drop database ${admin(name)} with (force)`;
+  if (!exists || values.fresh) await admin`create database ${admin(name)}`;
+  await admin.end();
+  const db = await openDatabase(parseDatabaseUrl(dbUrl(name), 'DATABASE_URL'), { poolMax: 2, connectTimeoutSeconds: 10, statementTimeoutSeconds: 3600 });
+  await migrate(db.sql);
+  const [loaded] = await db.sql<{ n: number }[]>`select coalesce((select value::bigint from pulsebot.settings where key = 'bench_loaded_rows'), 0) as n`;
+  if (loaded!.n === rows) return db;
+
+  console.log(`loading ${rows.toLocaleString()} rows into ${name} …`);
+  let t0 = process.hrtime.bigint();
+  await db.sql`truncate public.api_usage`;
+  // Bulk load without capture, then one rebuild: how an existing table is adopted.
+  for (const t of CAPTURE) await db.sql`alter table public.api_usage disable trigger ${db.sql(t)}`;
+  const options = { now: new Date(), days: 90, rowsPerDay: Math.round(rows / 90), seed: `bench-${rows}` };
+  const stream = await db.sql`copy public.api_usage (${db.sql(COLUMNS as unknown as string[])}) from stdin`.writable();
+  let buffer: string[] = [];
+  const flush = async () => {
+    const chunk = `${buffer.join('\n')}\n`;
+    buffer = [];
+    if (!stream.write(chunk)) await new Promise((r) => stream.once('drain', r));
+  };
+  for (const row of generateUsage(options, planDemo(options))) {
+    buffer.push(tsv(row));
+    if (buffer.length === 10_000) await flush();
+  }
+  if (buffer.length) await flush();
+  await new Promise<void>((resolve, reject) => stream.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  for (const t of CAPTURE) await db.sql`alter table public.api_usage enable trigger ${db.sql(t)}`;
+  const [{ n }] = (await db.sql`select count(*)::bigint as n from public.api_usage`) as unknown as [{ n: number }];
+  console.log(`  copied ${n.toLocaleString()} rows in ${fmt(ms(t0))}`);
+  await db.sql`vacuum analyze public.api_usage`;
+
+  t0 = process.hrtime.bigint();
+  await db.sql`update pulsebot.rollup_state set needs_rebuild = true`;
+  await db.sql`select set_config('statement_timeout', '0', false)`;
+  await db.sql`select * from public.refresh_analytics_views()`;
+  await db.sql`vacuum analyze`;
+  console.log(`  initial rollup build (one-off, on adoption): ${fmt(ms(t0))}`);
+  await db.sql.unsafe(readFileSync(new URL('./old-views.sql', import.meta.url), 'utf8'));
+  await db.sql`insert into pulsebot.settings (key, value) values ('bench_loaded_rows', ${String(rows)})
+               on conflict (key) do update set value = excluded.value`;
+  return db;
+}
+
+async function oldWay(sql: Sql): Promise<{ plain: number; concurrent: number; parts: string }> {
+  const parts: string[] = [];
+  let plain = 0;
+  let concurrent = 0;
+  for (const v of ['mv_daily_metrics', 'mv_provider_performance', 'mv_model_costs']) {
+    let t0 = process.hrtime.bigint();
+    await sql`refresh materialized view ${sql('bench_old')}.${sql(v)}`;
+    const p = ms(t0);
+    t0 = process.hrtime.bigint();
+    await sql`refresh materialized view concurrently ${sql('bench_old')}.${sql(v)}`;
+    const c = ms(t0);
+    plain += p;
+    concurrent += c;
+    parts.push(`${v} ${fmt(p)}`);
+  }
+  return { plain, concurrent, parts: parts.join(' + ') };
+}
+
+async function insertNewRows(sql: Sql, rng: Rng, count: number): Promise<void> {
+  const now = Date.now();
+  // The same traffic at every table size: one day of the 10M-row dataset's shape (its ~16,700
+  // users), so the comparison across sizes isolates the size of api_usage.
+  const options = { now: new Date(now), days: 1, rowsPerDay: Math.max(count, 111_111) * 1.3, seed: 'bench-new-traffic' };
+  const rows: DemoUsageRow[] = [];
+  for (const row of generateUsage(options, planDemo({ ...options, rowsPerDay: 111_111 }))) {
+    const created = rng.chance(0.1) ? now - rng.uniform(0, 90 * 86_400_000) : now - rng.uniform(0, 5 * 60_000);
+    rows.push({ ...row, created_at: new Date(created) });
+    if (rows.length === count) break;
+  }
+  // The application's shape: multi-row INSERT statements of 1,000 rows.
+  for (let i = 0; i < rows.length; i += 1000) {
+    const batch = rows.slice(i, i + 1000).map((r) => ({ ...r, is_synthetic: true })) as unknown as Record<string, unknown>[];
+    await sql`insert into public.api_usage ${sql(batch as never)}`;
+  }
+}
+
+async function pulsebotWay(sql: Sql, rng: Rng): Promise<{ total: number; fold: number; views: number; folded: number }> {
+  await insertNewRows(sql, rng, 100_000);
+  const t0 = process.hrtime.bigint();
+  const rows = await sql<{ view_name: string; outcome: string; row_count: number; started_at: Date; finished_at: Date; error: string | null }[]>`
+    select * from public.refresh_analytics_views()`;
+  const total = ms(t0);
+  const failed = rows.filter((r) => r.outcome !== 'ok');
+  if (failed.length) throw new Error(`refresh failed: ${JSON.stringify(failed)}`);
+  const fold = rows[0]!.finished_at.getTime() - rows[0]!.started_at.getTime();
+  return { total, fold, views: total - fold, folded: rows[0]!.row_count };
+}
+
+function pgbench(url: string, seconds: number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'pulsebot-pgbench-'));
+  const script = join(dir, 'insert.sql');
+  writeFileSync(script, [
+    '\\set u random(1, 5000)',
+    '\\set lat random(200, 4000)',
+    "INSERT INTO public.api_usage (user_id, provider, service_type, model, input_tokens, output_tokens, cost_usd, latency_ms, success) " +
+      "VALUES (md5(:u::text)::uuid, 'openai', 'content', 'gpt-4o-mini', 800, 300, 0.0003, :lat, true);",
+  ].join('\n'));
+  const out = execFileSync('pgbench', ['-n', '-f', script, '-c', '4', '-j', '2', '-T', String(seconds), url], { encoding: 'utf8' });
+  const m = /tps = ([\d.]+)/.exec(out);
+  if (!m) throw new Error(`pgbench printed no tps:\n${out}`);
+  return Number(m[1]);
+}
+
+async function writePath(db: Database, url: string): Promise<{ without: number; with: number }> {
+  const toggle = async (on: boolean) => {
+    for (const t of CAPTURE) await db.sql.unsafe(`alter table public.api_usage ${on ? 'enable' : 'disable'} trigger ${t}`);
+  };
+  const withCapture: number[] = [];
+  const without: number[] = [];
+  // Alternate, twice each, so drift (checkpoints, autovacuum) hits both sides alike.
+  for (let i = 0; i < 2; i++) {
+    await toggle(false);
+    without.push(pgbench(url, 10));
+    await toggle(true);
+    withCapture.push(pgbench(url, 10));
+    await db.sql`select * from public.refresh_analytics_views()`;
+  }
+  return { without: median(without), with: median(withCapture) };
+}
+
+const results: { rows: number; a: number; aConcurrent: number; b: number }[] = [];
+for (const rows of sizes) {
+  const db = await ensureLoaded(rows);
+  const [{ n }] = (await db.sql`select count(*)::bigint as n from public.api_usage`) as unknown as [{ n: number }];
+  console.log(`\n== ${rows.toLocaleString()} rows (api_usage now holds ${n.toLocaleString()}), PostgreSQL ${(await db.sql`select current_setting('server_version') as v`)[0]!.v}`);
+  await db.sql`select * from public.refresh_analytics_views()`; // start from an empty change log
+  const old = await oldWay(db.sql);
+  console.log(`(a) old way, full refresh over raw api_usage: ${fmt(old.plain)} (${old.parts}); CONCURRENTLY: ${fmt(old.concurrent)}`);
+  const rng = new Rng(`bench-${rows}-${Date.now()}`);
+  const runs = [];
+  for (let r = 0; r < rounds; r++) runs.push(await pulsebotWay(db.sql, rng));
+  const b = median(runs.map((x) => x.total));
+  console.log(`(b) pulsebot, refresh after 100k new rows (10% back-dated): median ${fmt(b)} over ${rounds} rounds ` +
+    `[${runs.map((x) => fmt(x.total)).join(', ')}]; fold ${fmt(median(runs.map((x) => x.fold)))} + views ${fmt(median(runs.map((x) => x.views)))}`);
+  console.log(`    (a) / (b) = ${(old.plain / b).toFixed(0)}×   (CONCURRENTLY old way / (b) = ${(old.concurrent / b).toFixed(0)}×)`);
+  results.push({ rows, a: old.plain, aConcurrent: old.concurrent, b });
+  if (!values['skip-write-path'] && rows === sizes[sizes.length - 1]) {
+    const w = await writePath(db, dbUrl(`pulsebot_bench_${rows}`));
+    console.log(`write path (pgbench, 4 clients × 10 s, single-row INSERT): ${w.without.toFixed(0)} tps without capture, ${w.with.toFixed(0)} tps with; ` +
+      `${((1 - w.with / w.without) * 100).toFixed(1)}% fewer inserts per second`);
+  }
+  await db.close();
+}
+if (results.length > 1) {
+  const first = results[0]!;
+  const last = results[results.length - 1]!;
+  console.log(`\n(b) at ${last.rows.toLocaleString()} vs ${first.rows.toLocaleString()} rows: ${((last.b / first.b - 1) * 100).toFixed(1)}% (target within ±25%)`);
+}
