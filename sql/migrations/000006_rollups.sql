@@ -230,7 +230,64 @@ begin
 end
 $$;
 
-create index model_user_recency_last_day_idx on pulsebot.model_user_recency (dim_id, last_day);
+create index model_user_recency_last_day_idx on pulsebot.model_user_recency (last_day);
+
+-- How many (model, user) pairs have each latest day: unique users of a model over any window
+-- ending today is a sum over at most a few hundred rows. Kept in step with model_user_recency
+-- by its own statement-level triggers, whichever statement changes it.
+create table pulsebot.recency_days (
+  dim_id   integer not null,
+  last_day date not null,
+  pairs    bigint not null,
+  primary key (dim_id, last_day)
+);
+
+create function pulsebot.track_recency_days_update() returns trigger
+  language plpgsql set search_path = pg_catalog, pg_temp
+as $$
+begin
+  insert into pulsebot.recency_days as t (dim_id, last_day, pairs)
+  select dim_id, last_day, sum(delta) from (
+    select dim_id, last_day, 1 as delta from new_rows
+    union all
+    select dim_id, last_day, -1 from old_rows
+  ) d
+  group by 1, 2 having sum(delta) <> 0
+  on conflict (dim_id, last_day) do update set pairs = t.pairs + excluded.pairs;
+  delete from pulsebot.recency_days where pairs = 0;
+  return null;
+end
+$$;
+
+create function pulsebot.track_recency_days_insert() returns trigger
+  language plpgsql set search_path = pg_catalog, pg_temp
+as $$
+begin
+  insert into pulsebot.recency_days as t (dim_id, last_day, pairs)
+  select dim_id, last_day, count(*) from new_rows group by 1, 2
+  on conflict (dim_id, last_day) do update set pairs = t.pairs + excluded.pairs;
+  return null;
+end
+$$;
+
+create function pulsebot.track_recency_days_delete() returns trigger
+  language plpgsql set search_path = pg_catalog, pg_temp
+as $$
+begin
+  update pulsebot.recency_days t set pairs = t.pairs - d.n
+  from (select dim_id, last_day, count(*) as n from old_rows group by 1, 2) d
+  where t.dim_id = d.dim_id and t.last_day = d.last_day;
+  delete from pulsebot.recency_days where pairs = 0;
+  return null;
+end
+$$;
+
+create trigger recency_days_insert after insert on pulsebot.model_user_recency
+  referencing new table as new_rows for each statement execute function pulsebot.track_recency_days_insert();
+create trigger recency_days_update after update on pulsebot.model_user_recency
+  referencing old table as old_rows new table as new_rows for each statement execute function pulsebot.track_recency_days_update();
+create trigger recency_days_delete after delete on pulsebot.model_user_recency
+  referencing old table as old_rows for each statement execute function pulsebot.track_recency_days_delete();
 
 comment on table pulsebot.usage_changes is
   'Rows added (+1) or removed (-1) in api_usage since the last fold; written by triggers, consumed by pulsebot.fold_changes().';

@@ -88,7 +88,7 @@ begin
   if st.needs_rebuild or st.timezone is distinct from tz then
     truncate pulsebot.usage_15m, pulsebot.usage_daily, pulsebot.errors_15m, pulsebot.latency_15m,
              pulsebot.latency_daily, pulsebot.latency_daily_total, pulsebot.daily_active,
-             pulsebot.daily_users, pulsebot.daily_model_users, pulsebot.model_user_recency;
+             pulsebot.daily_users, pulsebot.daily_model_users, pulsebot.model_user_recency, pulsebot.recency_days;
     perform pulsebot.reload_changes_from_usage();
     update pulsebot.rollup_state set needs_rebuild = false, timezone = tz, rebuilt_at = now(), pruned_before = null;
     st.pruned_before := null;

@@ -8,7 +8,7 @@ select v, pulsebot.drop_dashboard_view(v)
 from unnest(array['mv_daily_metrics', 'mv_provider_performance', 'mv_model_costs']) as v;
 
 create materialized view public.mv_daily_metrics as
-with bounds as (
+with bounds as materialized (
   select (now() at time zone pulsebot.dashboard_timezone())::date as today
 ),
 days as (
@@ -47,7 +47,7 @@ left join pulsebot.daily_active a on a.day = d.date;
 create unique index mv_daily_metrics_date_key on public.mv_daily_metrics (date);
 
 create materialized view public.mv_provider_performance as
-with bounds as (
+with bounds as materialized (
   select (now() at time zone pulsebot.dashboard_timezone())::date as today
 ),
 totals as (
@@ -82,7 +82,7 @@ left join p95 p on p.ps_id = t.ps_id;
 create unique index mv_provider_performance_key on public.mv_provider_performance (provider, service_type);
 
 create materialized view public.mv_model_costs as
-with bounds as (
+with bounds as materialized (
   select (now() at time zone pulsebot.dashboard_timezone())::date as today
 ),
 totals as (
@@ -94,14 +94,21 @@ totals as (
   having sum(u.requests) > 0
 ),
 users as (
-  -- A pair whose latest day is in the future (a clock-skewed row) may still have days in the window.
-  select r.dim_id, count(*) as unique_users
-  from pulsebot.model_user_recency r cross join bounds b
-  where r.last_day >= b.today - 29
-    and (r.last_day <= b.today or exists (
-          select 1 from pulsebot.daily_model_users x
-          where x.dim_id = r.dim_id and x.user_id = r.user_id and x.day between b.today - 29 and b.today))
+  select d.dim_id, sum(d.pairs) as unique_users
+  from pulsebot.recency_days d cross join bounds b
+  where d.last_day between b.today - 29 and b.today
   group by 1
+  union all
+  -- A pair whose latest day is in the future (a clock-skewed row) may still have days in the window.
+  select r.dim_id, count(*)
+  from pulsebot.model_user_recency r cross join bounds b
+  where r.last_day > b.today and exists (
+    select 1 from pulsebot.daily_model_users x
+    where x.dim_id = r.dim_id and x.user_id = r.user_id and x.day between b.today - 29 and b.today)
+  group by 1
+),
+user_totals as (
+  select dim_id, sum(unique_users) as unique_users from users group by 1
 )
 select m.provider, m.model, m.service_type,
        t.requests::bigint as total_requests,
@@ -112,7 +119,7 @@ select m.provider, m.model, m.service_type,
        coalesce(u.unique_users, 0)::bigint as unique_users
 from totals t
 join pulsebot.usage_dims m on m.id = t.dim_id
-left join users u on u.dim_id = t.dim_id;
+left join user_totals u on u.dim_id = t.dim_id;
 
 create unique index mv_model_costs_key on public.mv_model_costs (provider, model, service_type);
 
@@ -127,6 +134,8 @@ create or replace function public.refresh_analytics_views()
   language plpgsql
   security definer
   set search_path = pg_catalog, pg_temp
+  -- The views read a few thousand rollup rows; compiling them with JIT costs more than running them.
+  set jit = off
 as $$
 declare
   v text;
