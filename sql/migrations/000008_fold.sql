@@ -143,7 +143,7 @@ begin
            sum(case when latency_ms is not null then sign * latency_ms else 0 end) as latency_sum,
            sum(case when latency_ms is not null then sign else 0 end) as latency_count,
            sum(case when cost_usd < 0 then sign else 0 end) as negative_cost_rows
-    from pg_temp.pulsebot_batch group by 1, 2
+    from pg_temp.pulsebot_batch group by 1, 2 order by 1, 2
   ), upd as (
     update pulsebot.usage_15m t set
       requests = t.requests + d.requests, successes = t.successes + d.successes, cost_usd = t.cost_usd + d.cost_usd,
@@ -164,7 +164,7 @@ begin
            sum(case when latency_ms is not null then sign * latency_ms else 0 end) as latency_sum,
            sum(case when latency_ms is not null then sign else 0 end) as latency_count,
            sum(case when cost_usd < 0 then sign else 0 end) as negative_cost_rows
-    from pg_temp.pulsebot_batch group by 1, 2
+    from pg_temp.pulsebot_batch group by 1, 2 order by 1, 2
   ), upd as (
     update pulsebot.usage_daily t set
       requests = t.requests + d.requests, successes = t.successes + d.successes, cost_usd = t.cost_usd + d.cost_usd,
@@ -180,7 +180,7 @@ begin
 
   with d as (
     select bucket, dim_id, error_code, sum(sign) as failures
-    from pg_temp.pulsebot_batch where not success group by 1, 2, 3 having sum(sign) <> 0
+    from pg_temp.pulsebot_batch where not success group by 1, 2, 3 having sum(sign) <> 0 order by 1, 2, 3
   ), upd as (
     update pulsebot.errors_15m t set failures = t.failures + d.failures
     from d where t.bucket = d.bucket and t.dim_id = d.dim_id and t.error_code = d.error_code
@@ -192,7 +192,7 @@ begin
 
   with d as (
     select bucket, dim_id, bin, sum(sign) as n
-    from pg_temp.pulsebot_batch where bin is not null group by 1, 2, 3 having sum(sign) <> 0
+    from pg_temp.pulsebot_batch where bin is not null group by 1, 2, 3 having sum(sign) <> 0 order by 1, 2, 3
   ), upd as (
     update pulsebot.latency_15m t set n = t.n + d.n
     from d where t.bucket = d.bucket and t.dim_id = d.dim_id and t.bin = d.bin
@@ -203,7 +203,7 @@ begin
 
   with d as (
     select day, ps_id, bin, sum(sign) as n
-    from pg_temp.pulsebot_batch where bin is not null group by 1, 2, 3 having sum(sign) <> 0
+    from pg_temp.pulsebot_batch where bin is not null group by 1, 2, 3 having sum(sign) <> 0 order by 1, 2, 3
   ), upd as (
     update pulsebot.latency_daily t set n = t.n + d.n
     from d where t.day = d.day and t.ps_id = d.ps_id and t.bin = d.bin
@@ -214,7 +214,7 @@ begin
 
   with d as (
     select day, bin, sum(sign) as n
-    from pg_temp.pulsebot_batch where bin is not null group by 1, 2 having sum(sign) <> 0
+    from pg_temp.pulsebot_batch where bin is not null group by 1, 2 having sum(sign) <> 0 order by 1, 2
   ), upd as (
     update pulsebot.latency_daily_total t set n = t.n + d.n
     from d where t.day = d.day and t.bin = d.bin
@@ -233,7 +233,7 @@ as $$
 begin
   with d as (
     select day, user_id, sum(sign) as dn from pg_temp.pulsebot_batch
-    where user_id is not null and day >= keep_from group by 1, 2 having sum(sign) <> 0
+    where user_id is not null and day >= keep_from group by 1, 2 having sum(sign) <> 0 order by 1, 2
   ), upd as (
     update pulsebot.daily_users t set n = t.n + d.dn
     from d where t.day = d.day and t.user_id = d.user_id
@@ -254,7 +254,7 @@ begin
 
   with d as (
     select dim_id, user_id, day, sum(sign) as dn from pg_temp.pulsebot_batch
-    where user_id is not null and day >= keep_from group by 1, 2, 3 having sum(sign) <> 0
+    where user_id is not null and day >= keep_from group by 1, 2, 3 having sum(sign) <> 0 order by 1, 2, 3
   ), upd as (
     update pulsebot.daily_model_users t set n = t.n + d.dn
     from d where t.dim_id = d.dim_id and t.user_id = d.user_id and t.day = d.day
