@@ -24,6 +24,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     fresh: { type: 'boolean', default: false },
     'skip-write-path': { type: 'boolean', default: false },
+    'write-path-only': { type: 'boolean', default: false },
   },
 });
 const sizes = values.rows.split(',').map((s) => Number(s.replace(/_/g, '')));
@@ -180,21 +181,27 @@ function pgbench(url: string, seconds: number): number {
   return Number(m[1]);
 }
 
-async function writePath(db: Database, url: string): Promise<{ without: number; with: number }> {
+async function writePath(db: Database, url: string): Promise<void> {
   const toggle = async (on: boolean) => {
     for (const t of CAPTURE) await db.sql.unsafe(`alter table public.api_usage ${on ? 'enable' : 'disable'} trigger ${t}`);
   };
   const withCapture: number[] = [];
   const without: number[] = [];
-  // Alternate, twice each, so drift (checkpoints, autovacuum) hits both sides alike.
-  for (let i = 0; i < 2; i++) {
+  // Alternate, three times each, each run after a checkpoint, so drift (checkpoints, autovacuum)
+  // hits both sides alike; the medians are compared.
+  for (let i = 0; i < 3; i++) {
     await toggle(false);
+    await db.sql`checkpoint`;
     without.push(pgbench(url, 10));
     await toggle(true);
+    await db.sql`checkpoint`;
     withCapture.push(pgbench(url, 10));
     await db.sql`select * from public.refresh_analytics_views()`;
   }
-  return { without: median(without), with: median(withCapture) };
+  const [a, b] = [median(without), median(withCapture)];
+  console.log(`write path (pgbench, 4 clients × 10 s, single-row INSERT, median of 3): ${a.toFixed(0)} tps without capture, ` +
+    `${b.toFixed(0)} tps with; ${((1 - b / a) * 100).toFixed(1)}% fewer inserts per second ` +
+    `[without: ${without.map((x) => x.toFixed(0)).join(', ')}; with: ${withCapture.map((x) => x.toFixed(0)).join(', ')}]`);
 }
 
 const results: { rows: number; a: number; aConcurrent: number; b: number }[] = [];
@@ -204,6 +211,13 @@ for (const rows of sizes) {
   const [{ n }] = (await db.sql`select count(*)::bigint as n from public.api_usage`) as unknown as [{ n: number }];
   console.log(`\n== ${rows.toLocaleString()} rows (api_usage holds ${n.toLocaleString()}), PostgreSQL ${(await db.sql`select current_setting('server_version') as v`)[0]!.v}`);
   await db.sql`select * from public.refresh_analytics_views()`; // start from an empty change log
+  if (values['write-path-only']) {
+    await writePath(db, dbUrl(`pulsebot_bench_${rows}`));
+    await db.sql`delete from public.api_usage where not is_synthetic`;
+    await db.sql`select * from public.refresh_analytics_views()`;
+    await db.close();
+    continue;
+  }
   // Twice, keeping the faster: the first run may pay for a cold cache, which would flatter (b).
   const first = await oldWay(db.sql);
   const second = await oldWay(db.sql);
@@ -218,9 +232,7 @@ for (const rows of sizes) {
   console.log(`    (a) / (b) = ${(old.plain / b).toFixed(0)}×   (CONCURRENTLY old way / (b) = ${(old.concurrent / b).toFixed(0)}×)`);
   results.push({ rows, a: old.plain, aConcurrent: old.concurrent, b });
   if (!values['skip-write-path'] && rows === sizes[sizes.length - 1]) {
-    const w = await writePath(db, dbUrl(`pulsebot_bench_${rows}`));
-    console.log(`write path (pgbench, 4 clients × 10 s, single-row INSERT): ${w.without.toFixed(0)} tps without capture, ${w.with.toFixed(0)} tps with; ` +
-      `${((1 - w.with / w.without) * 100).toFixed(1)}% fewer inserts per second`);
+    await writePath(db, dbUrl(`pulsebot_bench_${rows}`));
   }
   // Leave the dataset as loaded, so the next run measures the same table.
   await db.sql`delete from public.api_usage where not is_synthetic`;

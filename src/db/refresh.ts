@@ -21,6 +21,18 @@ export interface RefreshOptions {
  * users call, so every refresh lands in pulsebot.refresh_log whoever started it.
  */
 export async function refreshViews(sql: Sql, options: RefreshOptions): Promise<ViewRefresh[]> {
+  const results = await refreshInTransaction(sql, options);
+  const folded = results.find((r) => r.view === 'rollups' && r.outcome === 'ok')?.rows ?? 0;
+  // A large fold leaves the change log full of dead rows that every later fold would scan; the
+  // embedded database has no autovacuum, and on a server this is cheap and blocks nobody.
+  // Best effort: a vacuum that fails (e.g. for lack of ownership) costs speed, never data.
+  if (folded >= VACUUM_AFTER_ROWS) await sql`vacuum pulsebot.usage_changes`.catch(() => {});
+  return results;
+}
+
+const VACUUM_AFTER_ROWS = 10_000;
+
+async function refreshInTransaction(sql: Sql, options: RefreshOptions): Promise<ViewRefresh[]> {
   try {
     return await sql.begin(async (tx) => {
       await tx`select set_config('statement_timeout', ${String(options.statementTimeoutSeconds * 1000)}, true)`;
