@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
+import { DEFAULT_HEALTH } from '../metrics/health.js';
 
 /**
  * The configuration contract. Every object is strict: an unknown key is an error, because a typo
@@ -73,11 +74,45 @@ const freshnessSchema = z.strictObject({
   max_refresh_age_minutes: positiveInt('a number of minutes').default(15),
 });
 
+const fraction = (what: string) =>
+  numberLike(z.number({ error: `expected ${what} as a fraction between 0 and 1 (0.99 for 99%)` })
+    .min(0, `expected ${what} as a fraction between 0 and 1 (0.99 for 99%)`)
+    .max(1, `expected ${what} as a fraction between 0 and 1 (0.99 for 99%)`));
+const weight = numberLike(z.number({ error: 'expected a weight (a number ≥ 0)' }).min(0, 'expected a weight (a number ≥ 0)'));
+const factor = (what: string) => numberLike(z.number({ error: `expected ${what} (a number > 1)` }).gt(1, `expected ${what} (a number > 1)`));
+const H = DEFAULT_HEALTH;
+
+/** The health score's formula (README "Health score"); every number has a documented default. */
+const healthSchema = z.strictObject({
+  weights: z.strictObject({
+    success_rate: weight.default(H.weights.success_rate),
+    latency: weight.default(H.weights.latency),
+    cost: weight.default(H.weights.cost),
+    freshness: weight.default(H.weights.freshness),
+  }).prefault({}),
+  success_rate: z.strictObject({
+    slo: fraction('the success-rate SLO').default(H.success_rate.slo),
+    floor: fraction('the success rate that scores 0').default(H.success_rate.floor),
+  }).prefault({}).refine((v) => v.floor < v.slo, { error: 'floor must be below slo' }),
+  latency_p95_ms: z.record(z.string(), positiveInt('a p95 target in ms'))
+    .default({ ...H.latency_p95_ms })
+    .transform((v) => ({ ...H.latency_p95_ms, ...v }) as typeof H.latency_p95_ms),
+  cost: z.strictObject({
+    over_budget_zero: factor('the budget multiple that scores 0').default(H.cost.over_budget_zero),
+    baseline_ok: factor('the baseline multiple still scoring 100').default(H.cost.baseline_ok),
+    baseline_zero: factor('the baseline multiple that scores 0').default(H.cost.baseline_zero),
+  }).prefault({}).refine((v) => v.baseline_ok < v.baseline_zero, { error: 'baseline_ok must be below baseline_zero' }),
+  freshness: z.strictObject({
+    zero_at: factor('the multiple of the freshness limit that scores 0').default(H.freshness.zero_at),
+  }).prefault({}),
+});
+
 export const configSchema = z.strictObject({
   dashboard: dashboardSchema.prefault({}),
   database: databaseSchema.prefault({}),
   refresh: refreshSchema.prefault({}),
   freshness: freshnessSchema.prefault({}),
+  health: healthSchema.prefault({}),
 });
 
 export type PulsebotConfig = z.output<typeof configSchema>;

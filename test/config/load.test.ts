@@ -16,6 +16,13 @@ const DEFAULTS: PulsebotConfig = {
   database: { pool_max: 4, connect_timeout_seconds: 10, statement_timeout_seconds: 60 },
   refresh: { schedule: '*/5 * * * *', statement_timeout_seconds: 600 },
   freshness: { max_data_age_minutes: 30, max_refresh_age_minutes: 15 },
+  health: {
+    weights: { success_rate: 40, latency: 25, cost: 20, freshness: 15 },
+    success_rate: { slo: 0.99, floor: 0.9 },
+    latency_p95_ms: { default: 10000, content: 5000, images: 20000, video: 180000 },
+    cost: { over_budget_zero: 1.5, baseline_ok: 1.2, baseline_zero: 2 },
+    freshness: { zero_at: 4 },
+  },
 };
 
 const FILE = 'pulsebot.yaml';
@@ -62,12 +69,13 @@ describe('config/pulsebot.example.yaml', () => {
 
   it('documents each key with its default in a comment', () => {
     for (const path of keyPaths(DEFAULTS)) {
-      const [section, key] = path.split('.') as [string, string];
-      const start = text.indexOf(`\n${section}:\n`);
-      expect(start, section).toBeGreaterThan(0);
-      const found = text.slice(start).search(new RegExp(`^  ${key}:`, 'm'));
-      expect(found, path).toBeGreaterThan(0);
-      const at = start + found;
+      // Walk down the nesting: each level is indented two more spaces than its parent.
+      let at = 0;
+      path.split('.').forEach((key, depth) => {
+        const found = text.slice(at).search(new RegExp(`^${' '.repeat(2 * depth)}${key}:`, 'm'));
+        expect(found, path).toBeGreaterThanOrEqual(0);
+        at += found;
+      });
       // The comment block right above the key ends with "Default: …".
       const before = text.slice(0, at).trimEnd().split('\n').pop()!;
       expect(before, path).toMatch(/^\s+# Default: /);

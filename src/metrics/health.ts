@@ -1,0 +1,148 @@
+/**
+ * The health score: 0–100, a weighted mean of four component scores, each 0–100. A component
+ * without data (no traffic, no budget and no baseline) is left out and the weights of the others
+ * are renormalised, so a quiet day is not scored as a bad one. Every component carries its value,
+ * target, score and contribution, so a reader can see why the score is what it is. The formula is
+ * documented, with a worked example, in the README ("Health score").
+ */
+
+export interface HealthConfig {
+  weights: { success_rate: number; latency: number; cost: number; freshness: number };
+  /** Success rate (fraction) at or above `slo` scores 100; at or below `floor` scores 0. */
+  success_rate: { slo: number; floor: number };
+  /** p95 target per service type in ms (`default` for the rest); 2× the target scores 0. */
+  latency_p95_ms: Record<string, number> & { default: number };
+  /** Cost vs a budget: ≤ budget scores 100, ≥ `over_budget_zero` × budget scores 0. Without a
+   *  budget, vs the baseline: ≤ `baseline_ok` × baseline scores 100, ≥ `baseline_zero` × scores 0. */
+  cost: { over_budget_zero: number; baseline_ok: number; baseline_zero: number };
+  /** Data and refresh age vs their limits: ≤ limit scores 100, ≥ `zero_at` × limit scores 0. */
+  freshness: { zero_at: number };
+}
+
+export const DEFAULT_HEALTH: HealthConfig = {
+  weights: { success_rate: 40, latency: 25, cost: 20, freshness: 15 },
+  success_rate: { slo: 0.99, floor: 0.9 },
+  latency_p95_ms: { default: 10_000, content: 5_000, images: 20_000, video: 180_000 },
+  cost: { over_budget_zero: 1.5, baseline_ok: 1.2, baseline_zero: 2 },
+  freshness: { zero_at: 4 },
+};
+
+export interface HealthInputs {
+  /** Successful / total requests in the period; null when there was no traffic. */
+  successRate: number | null;
+  p95ByService: ReadonlyArray<{ serviceType: string; p95Ms: number | null; requests: number }>;
+  costUsd: number;
+  /** Budget for the period (USD), or null when none is configured. */
+  budgetUsd: number | null;
+  /** Expected cost for the period from history (e.g. same weekday, last 4 weeks), or null. */
+  baselineUsd: number | null;
+  /** Age of the newest api_usage row and of the last successful refresh, at report time. */
+  dataAgeMinutes: number | null;
+  refreshAgeMinutes: number | null;
+  maxDataAgeMinutes: number;
+  maxRefreshAgeMinutes: number;
+}
+
+export type HealthKey = 'success_rate' | 'latency' | 'cost' | 'freshness';
+
+export interface HealthComponent {
+  key: HealthKey;
+  /** The measured value in the component's own unit (fraction, ms, USD, minutes), or null. */
+  value: number | null;
+  /** What the value was compared with, in words ("SLO 99.0%", "budget $120.00"). */
+  target: string;
+  /** 0–100, or null when the component had no data and was left out. */
+  score: number | null;
+  weight: number;
+  /** Points of the final score this component provides (the contributions add up to it). */
+  contribution: number;
+  note: string;
+}
+
+export interface HealthScore {
+  score: number | null;
+  components: HealthComponent[];
+}
+
+/** 100 at or below `good`, 0 at or above `bad`, linear in between (for "lower is better"). */
+function descending(value: number, good: number, bad: number): number {
+  if (value <= good) return 100;
+  if (value >= bad) return 0;
+  return (100 * (bad - value)) / (bad - good);
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const usd = (x: number) => `$${x.toFixed(2)}`;
+
+function successComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponent, 'contribution'> {
+  const { slo, floor } = c.success_rate;
+  const base = { key: 'success_rate' as const, target: `SLO ${pct(slo)}`, weight: c.weights.success_rate };
+  if (i.successRate === null) return { ...base, value: null, score: null, note: 'no traffic' };
+  const score = 100 - descending(i.successRate, floor, slo);
+  return { ...base, value: i.successRate, score, note: `${pct(i.successRate)} (0 points at ${pct(floor)})` };
+}
+
+function latencyComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponent, 'contribution'> {
+  const rated = i.p95ByService.filter((s) => s.p95Ms !== null && s.requests > 0);
+  const base = { key: 'latency' as const, weight: c.weights.latency };
+  if (rated.length === 0) return { ...base, value: null, target: 'p95 per service type', score: null, note: 'no latency data' };
+  const total = rated.reduce((n, s) => n + s.requests, 0);
+  const parts = rated.map((s) => {
+    const target = c.latency_p95_ms[s.serviceType] ?? c.latency_p95_ms.default;
+    return { ...s, target, score: descending(s.p95Ms!, target, 2 * target) };
+  });
+  // Weighted by traffic: a slow service nobody uses should not sink the score.
+  const score = parts.reduce((n, p) => n + (p.score * p.requests) / total, 0);
+  const worst = parts.reduce((a, b) => (b.p95Ms! / b.target > a.p95Ms! / a.target ? b : a));
+  return {
+    ...base,
+    value: worst.p95Ms,
+    target: parts.map((p) => `${p.serviceType} ≤ ${p.target} ms`).join(', '),
+    score,
+    note: parts.map((p) => `${p.serviceType} p95 ${Math.round(p.p95Ms!)} ms`).join(', '),
+  };
+}
+
+function costComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponent, 'contribution'> {
+  const base = { key: 'cost' as const, value: i.costUsd, weight: c.weights.cost };
+  if (i.budgetUsd !== null && i.budgetUsd > 0) {
+    const ratio = i.costUsd / i.budgetUsd;
+    return { ...base, target: `budget ${usd(i.budgetUsd)}`, score: descending(ratio, 1, c.cost.over_budget_zero), note: `${(ratio * 100).toFixed(0)}% of budget` };
+  }
+  if (i.baselineUsd !== null && i.baselineUsd > 0) {
+    const ratio = i.costUsd / i.baselineUsd;
+    return {
+      ...base,
+      target: `baseline ${usd(i.baselineUsd)}`,
+      score: descending(ratio, c.cost.baseline_ok, c.cost.baseline_zero),
+      note: `${(ratio * 100).toFixed(0)}% of baseline`,
+    };
+  }
+  return { ...base, target: 'no budget or baseline', score: null, note: 'not enough history' };
+}
+
+function freshnessComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponent, 'contribution'> {
+  const base = { key: 'freshness' as const, weight: c.weights.freshness, target: `data ≤ ${i.maxDataAgeMinutes} min, refresh ≤ ${i.maxRefreshAgeMinutes} min` };
+  if (i.dataAgeMinutes === null || i.refreshAgeMinutes === null) {
+    return { ...base, value: null, score: 0, note: i.dataAgeMinutes === null ? 'no data has arrived' : 'never refreshed' };
+  }
+  const ratio = Math.max(i.dataAgeMinutes / i.maxDataAgeMinutes, i.refreshAgeMinutes / i.maxRefreshAgeMinutes);
+  return {
+    ...base,
+    value: Math.max(i.dataAgeMinutes, i.refreshAgeMinutes),
+    score: descending(ratio, 1, c.freshness.zero_at),
+    note: `newest row ${Math.round(i.dataAgeMinutes)} min old, refreshed ${Math.round(i.refreshAgeMinutes)} min ago`,
+  };
+}
+
+export function healthScore(inputs: HealthInputs, config: HealthConfig = DEFAULT_HEALTH): HealthScore {
+  const parts = [successComponent, latencyComponent, costComponent, freshnessComponent].map((f) => f(inputs, config));
+  const scored = parts.filter((p) => p.score !== null && p.weight > 0);
+  const weight = scored.reduce((n, p) => n + p.weight, 0);
+  const components = parts.map((p) => ({
+    ...p,
+    contribution: p.score === null || weight === 0 ? 0 : (p.weight * p.score) / weight,
+  }));
+  if (weight === 0) return { score: null, components };
+  return { score: Math.round(components.reduce((n, p) => n + p.contribution, 0)), components };
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_HEALTH, healthScore, type HealthInputs } from '../../src/metrics/health.js';
+
+// The README's worked example; every number below is worked out by hand there.
+const EXAMPLE: HealthInputs = {
+  successRate: 0.972,
+  p95ByService: [
+    { serviceType: 'content', p95Ms: 6000, requests: 900 },
+    { serviceType: 'images', p95Ms: 15000, requests: 100 },
+  ],
+  costUsd: 150,
+  budgetUsd: null,
+  baselineUsd: 100,
+  dataAgeMinutes: 10,
+  refreshAgeMinutes: 3,
+  maxDataAgeMinutes: 30,
+  maxRefreshAgeMinutes: 15,
+};
+
+const byKey = (r: ReturnType<typeof healthScore>) => Object.fromEntries(r.components.map((c) => [c.key, c]));
+
+describe('health score', () => {
+  it('combines the four components as the README example says (80)', () => {
+    const r = healthScore(EXAMPLE);
+    const c = byKey(r);
+    // success: (0.972 − 0.90) / (0.99 − 0.90) = 0.8 → 80
+    expect(c.success_rate!.score).toBeCloseTo(80, 9);
+    // latency: content 6000 ms vs 5000 → (10000 − 6000) / 5000 = 80; images 15000 ≤ 20000 → 100;
+    // by traffic (80 × 900 + 100 × 100) / 1000 = 82
+    expect(c.latency!.score).toBeCloseTo(82, 9);
+    // cost: 150 / 100 = 1.5 between 1.2 (100) and 2.0 (0) → (2.0 − 1.5) / 0.8 = 62.5
+    expect(c.cost!.score).toBeCloseTo(62.5, 9);
+    // freshness: max(10/30, 3/15) ≤ 1 → 100
+    expect(c.freshness!.score).toBe(100);
+    // (40 × 80 + 25 × 82 + 20 × 62.5 + 15 × 100) / 100 = 80
+    expect(r.score).toBe(80);
+    expect([c.success_rate!.contribution, c.latency!.contribution, c.cost!.contribution, c.freshness!.contribution].map((x) => +x.toFixed(6)))
+      .toEqual([32, 20.5, 12.5, 15]);
+    expect(c.latency!.value).toBe(6000); // the service furthest over its target
+  });
+
+  it('leaves out a component without data and renormalises the weights', () => {
+    const r = healthScore({ ...EXAMPLE, baselineUsd: null });
+    expect(byKey(r).cost).toMatchObject({ score: null, contribution: 0, note: 'not enough history' });
+    // (40 × 80 + 25 × 82 + 15 × 100) / 80 = 84.375 → 84
+    expect(r.score).toBe(84);
+  });
+
+  it('prefers a budget over the baseline', () => {
+    // 130 of a 100 budget: between 1.0 (100) and 1.5 (0) → (1.5 − 1.3) / 0.5 = 40
+    const r = healthScore({ ...EXAMPLE, costUsd: 130, budgetUsd: 100 });
+    expect(byKey(r).cost).toMatchObject({ target: 'budget $100.00' });
+    expect(byKey(r).cost!.score).toBeCloseTo(40, 9);
+  });
+
+  it('scores the clamps: perfect, floor, twice the latency target, stale data', () => {
+    const r = healthScore({
+      ...EXAMPLE,
+      successRate: 0.85,
+      p95ByService: [{ serviceType: 'video', p95Ms: 400_000, requests: 5 }],
+      costUsd: 90,
+      dataAgeMinutes: 150, // 150 / 30 = 5 ≥ 4 → 0
+      refreshAgeMinutes: 1,
+    });
+    const c = byKey(r);
+    expect([c.success_rate!.score, c.latency!.score, c.cost!.score, c.freshness!.score]).toEqual([0, 0, 100, 0]);
+    // (20 × 100) / 100
+    expect(r.score).toBe(20);
+  });
+
+  it('a day without traffic is judged on freshness alone, never as a 0', () => {
+    const r = healthScore({ ...EXAMPLE, successRate: null, p95ByService: [], costUsd: 0, baselineUsd: null });
+    expect(r.score).toBe(100);
+    expect(byKey(r).success_rate).toMatchObject({ score: null, note: 'no traffic' });
+  });
+
+  it('never-refreshed views score freshness 0', () => {
+    const r = healthScore({ ...EXAMPLE, refreshAgeMinutes: null });
+    expect(byKey(r).freshness).toMatchObject({ score: 0, note: 'never refreshed' });
+  });
+
+  it('uses the default latency target for an unknown service type', () => {
+    // 15000 ms vs the default 10000 → (20000 − 15000) / 10000 = 50
+    const r = healthScore({ ...EXAMPLE, p95ByService: [{ serviceType: 'audio', p95Ms: 15000, requests: 10 }] });
+    expect(byKey(r).latency!.score).toBeCloseTo(50, 9);
+    expect(DEFAULT_HEALTH.latency_p95_ms.default).toBe(10_000);
+  });
+});
