@@ -1,0 +1,121 @@
+import type { Sql } from '../db/connect.js';
+
+/**
+ * The small query modules the snapshot is computed from. Every range is [start, end) on
+ * 15-minute boundaries (local midnight of every real time zone is one), read from the rollups;
+ * only exact distinct users outside the dashboard's day grain fall back to raw api_usage.
+ */
+export interface TimeRange {
+  start: Date;
+  end: Date;
+}
+
+export interface Measures {
+  requests: number;
+  successes: number;
+  costUsd: number;
+  inputTokens: number;
+  outputTokens: number;
+  images: number;
+  videoSeconds: number;
+  latencySum: number;
+  latencyCount: number;
+  negativeCostRows: number;
+}
+
+export interface ModelMeasures extends Measures {
+  provider: string;
+  serviceType: string;
+  model: string;
+}
+
+export async function measuresByModel(sql: Sql, range: TimeRange): Promise<ModelMeasures[]> {
+  return sql<ModelMeasures[]>`
+    select m.provider, m.service_type as "serviceType", m.model,
+           sum(u.requests)::bigint as requests, sum(u.successes)::bigint as successes, sum(u.cost_usd) as "costUsd",
+           sum(u.input_tokens)::bigint as "inputTokens", sum(u.output_tokens)::bigint as "outputTokens",
+           sum(u.images)::bigint as images, sum(u.video_seconds) as "videoSeconds",
+           sum(u.latency_sum) as "latencySum", sum(u.latency_count)::bigint as "latencyCount",
+           sum(u.negative_cost_rows)::bigint as "negativeCostRows"
+    from pulsebot.usage_15m u join pulsebot.usage_dims m on m.id = u.dim_id
+    where u.bucket >= ${range.start} and u.bucket < ${range.end}
+    group by 1, 2, 3
+    having sum(u.requests) <> 0
+    order by 1, 2, 3`;
+}
+
+export interface Histogram {
+  /** Log-spaced bins (see pulsebot.latency_bin) ascending, with their counts. */
+  bins: number[];
+  counts: number[];
+}
+
+/** Latency histograms of the range, per service type and ('*') overall. */
+export async function latencyHistograms(sql: Sql, range: TimeRange): Promise<Map<string, Histogram>> {
+  const rows = await sql<{ service_type: string; bin: number; n: number }[]>`
+    select coalesce(m.service_type, '*') as service_type, l.bin, sum(l.n)::bigint as n
+    from pulsebot.latency_15m l join pulsebot.usage_dims m on m.id = l.dim_id
+    where l.bucket >= ${range.start} and l.bucket < ${range.end}
+    group by grouping sets ((m.service_type, l.bin), (l.bin))
+    having sum(l.n) > 0
+    order by 1, 2`;
+  const out = new Map<string, Histogram>();
+  for (const r of rows) {
+    const h = out.get(r.service_type) ?? { bins: [], counts: [] };
+    h.bins.push(r.bin);
+    h.counts.push(r.n);
+    out.set(r.service_type, h);
+  }
+  return out;
+}
+
+export interface ErrorCount {
+  provider: string;
+  serviceType: string;
+  model: string;
+  errorCode: string;
+  failures: number;
+}
+
+export async function errorsByCode(sql: Sql, range: TimeRange): Promise<ErrorCount[]> {
+  return sql<ErrorCount[]>`
+    select m.provider, m.service_type as "serviceType", m.model, e.error_code as "errorCode", sum(e.failures)::bigint as failures
+    from pulsebot.errors_15m e join pulsebot.usage_dims m on m.id = e.dim_id
+    where e.bucket >= ${range.start} and e.bucket < ${range.end}
+    group by 1, 2, 3, 4
+    having sum(e.failures) > 0
+    order by failures desc, 1, 2, 3, 4`;
+}
+
+/**
+ * Exact distinct users of the range, overall and per model. Ranges of whole days in the time
+ * zone the rollups are kept in read the counted day × user sets; any other range (another report
+ * time zone) counts raw api_usage over the range, which its created_at index keeps to the range.
+ */
+export async function distinctUsers(sql: Sql, range: TimeRange, days: { first: string; last: string; timeZone: string }): Promise<{ total: number; byModel: Map<string, number> }> {
+  const [state] = await sql<{ timezone: string | null; keep_from: string | null }[]>`
+    select timezone, pruned_before::text as keep_from from pulsebot.rollup_state`;
+  const fromSets = state?.timezone === days.timeZone && (state.keep_from === null || state.keep_from <= days.first);
+  const totals = fromSets
+    ? await sql<{ n: number }[]>`
+        select count(distinct user_id)::bigint as n from pulsebot.daily_users
+        where day between ${days.first}::date and ${days.last}::date and n > 0`
+    : await sql<{ n: number }[]>`
+        select count(distinct user_id)::bigint as n from public.api_usage
+        where created_at >= ${range.start} and created_at < ${range.end}`;
+  const perModel = fromSets
+    ? await sql<{ key: string; n: number }[]>`
+        select m.provider || '/' || m.service_type || '/' || m.model as key, count(distinct x.user_id)::bigint as n
+        from pulsebot.daily_model_users x join pulsebot.usage_dims m on m.id = x.dim_id
+        where x.day between ${days.first}::date and ${days.last}::date and x.n > 0
+        group by 1`
+    : await sql<{ key: string; n: number }[]>`
+        select coalesce(provider, 'unknown') || '/' || coalesce(service_type, 'unknown') || '/' || coalesce(model, 'unknown') as key,
+               count(distinct user_id)::bigint as n
+        from public.api_usage
+        where created_at >= ${range.start} and created_at < ${range.end} and user_id is not null
+        group by 1`;
+  return { total: totals[0]?.n ?? 0, byModel: new Map(perModel.map((r) => [r.key, r.n])) };
+}
+
+export const modelKey = (m: { provider: string; serviceType: string; model: string }) => `${m.provider}/${m.serviceType}/${m.model}`;
