@@ -107,12 +107,36 @@ const healthSchema = z.strictObject({
   }).prefault({}),
 });
 
+/** One report: what period it covers and in which time zone its days begin. */
+const reportSchema = z.strictObject({
+  period: z.enum(['day', 'week', 'month'], { error: 'expected one of day, week, month' }),
+  timezone: timeZone.default('UTC'),
+  /** How many models the Models section lists before folding the rest into "other". */
+  top_models: positiveInt('a number of models').default(8),
+});
+
+const DEFAULT_REPORTS = {
+  daily: { period: 'day', timezone: 'UTC', top_models: 8 },
+  weekly: { period: 'week', timezone: 'UTC', top_models: 8 },
+} as const;
+
+const budgetSchema = z.strictObject({
+  /** Monthly AI spend budget in USD; days get an equal share of their month. null: no budget. */
+  monthly_usd: numberLike(z.number({ error: 'expected an amount in USD (a number > 0)' }).positive('expected an amount in USD (a number > 0)'))
+    .nullable().default(null),
+});
+
 export const configSchema = z.strictObject({
   dashboard: dashboardSchema.prefault({}),
   database: databaseSchema.prefault({}),
   refresh: refreshSchema.prefault({}),
   freshness: freshnessSchema.prefault({}),
   health: healthSchema.prefault({}),
+  budget: budgetSchema.prefault({}),
+  /** Reports by name. Listing reports replaces the defaults (daily and weekly, UTC). */
+  reports: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'report names are lower-case letters, digits, - and _'), reportSchema)
+    .default(() => structuredClone(DEFAULT_REPORTS) as Record<string, z.output<typeof reportSchema>>)
+    .refine((r) => Object.keys(r).length > 0, { error: 'define at least one report' }),
 });
 
 export type PulsebotConfig = z.output<typeof configSchema>;

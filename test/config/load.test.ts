@@ -23,6 +23,11 @@ const DEFAULTS: PulsebotConfig = {
     cost: { over_budget_zero: 1.5, baseline_ok: 1.2, baseline_zero: 2 },
     freshness: { zero_at: 4 },
   },
+  budget: { monthly_usd: null },
+  reports: {
+    daily: { period: 'day', timezone: 'UTC', top_models: 8 },
+    weekly: { period: 'week', timezone: 'UTC', top_models: 8 },
+  },
 };
 
 const FILE = 'pulsebot.yaml';
