@@ -5,6 +5,7 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRefresh } from './commands/refresh.js';
 import { registerSeedDemo } from './commands/seed-demo.js';
+import { registerSnapshot } from './commands/snapshot.js';
 import type { CommandContext, Io } from './commands/context.js';
 import { PulsebotError, exitCodeFor, messageOf } from './errors.js';
 
@@ -49,6 +50,7 @@ Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.`);
   registerMigrate(program, ctx);
   registerSeedDemo(program, ctx);
   registerRefresh(program, ctx);
+  registerSnapshot(program, ctx);
   registerDoctor(program, ctx);
   registerDemo(program, ctx);
 

@@ -22,7 +22,7 @@ export interface HealthConfig {
 export const DEFAULT_HEALTH: HealthConfig = {
   weights: { success_rate: 40, latency: 25, cost: 20, freshness: 15 },
   success_rate: { slo: 0.99, floor: 0.9 },
-  latency_p95_ms: { default: 10_000, content: 5_000, images: 20_000, video: 180_000 },
+  latency_p95_ms: { default: 20_000, content: 15_000, images: 30_000, video: 240_000 },
   cost: { over_budget_zero: 1.5, baseline_ok: 1.2, baseline_zero: 2 },
   freshness: { zero_at: 4 },
 };

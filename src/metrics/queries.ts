@@ -50,21 +50,27 @@ export interface Histogram {
   counts: number[];
 }
 
-/** Latency histograms of the range, per service type and ('*') overall. */
+/**
+ * Latency histograms of the range keyed "*" (everything), "service:<type>" and
+ * "ps:<provider>/<type>", in one pass over the 15-minute histograms.
+ */
 export async function latencyHistograms(sql: Sql, range: TimeRange): Promise<Map<string, Histogram>> {
-  const rows = await sql<{ service_type: string; bin: number; n: number }[]>`
-    select coalesce(m.service_type, '*') as service_type, l.bin, sum(l.n)::bigint as n
+  const rows = await sql<{ key: string; bin: number; n: number }[]>`
+    select case when grouping(m.service_type) = 1 then '*'
+                when grouping(m.provider) = 1 then 'service:' || m.service_type
+                else 'ps:' || m.provider || '/' || m.service_type end as key,
+           l.bin, sum(l.n)::bigint as n
     from pulsebot.latency_15m l join pulsebot.usage_dims m on m.id = l.dim_id
     where l.bucket >= ${range.start} and l.bucket < ${range.end}
-    group by grouping sets ((m.service_type, l.bin), (l.bin))
+    group by grouping sets ((m.provider, m.service_type, l.bin), (m.service_type, l.bin), (l.bin))
     having sum(l.n) > 0
     order by 1, 2`;
   const out = new Map<string, Histogram>();
   for (const r of rows) {
-    const h = out.get(r.service_type) ?? { bins: [], counts: [] };
+    const h = out.get(r.key) ?? { bins: [], counts: [] };
     h.bins.push(r.bin);
     h.counts.push(r.n);
-    out.set(r.service_type, h);
+    out.set(r.key, h);
   }
   return out;
 }
@@ -119,3 +125,18 @@ export async function distinctUsers(sql: Sql, range: TimeRange, days: { first: s
 }
 
 export const modelKey = (m: { provider: string; serviceType: string; model: string }) => `${m.provider}/${m.serviceType}/${m.model}`;
+
+export interface Freshness {
+  newestRowAt: Date | null;
+  lastRefreshAt: Date | null;
+  futureRows: number;
+}
+
+/** What "now" looks like: newest row (not from the future), last successful fold, rows dated ahead. */
+export async function freshness(sql: Sql, now: Date): Promise<Freshness> {
+  const [r] = await sql<{ newest: Date | null; refreshed: Date | null; future: number }[]>`
+    select (select max(created_at) from public.api_usage where created_at <= ${now}) as newest,
+           (select max(finished_at) from pulsebot.refresh_log where view_name = 'rollups' and outcome = 'ok') as refreshed,
+           (select count(*) from public.api_usage where created_at > ${now} + interval '5 minutes')::bigint as future`;
+  return { newestRowAt: r?.newest ?? null, lastRefreshAt: r?.refreshed ?? null, futureRows: r?.future ?? 0 };
+}

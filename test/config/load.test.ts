@@ -19,7 +19,7 @@ const DEFAULTS: PulsebotConfig = {
   health: {
     weights: { success_rate: 40, latency: 25, cost: 20, freshness: 15 },
     success_rate: { slo: 0.99, floor: 0.9 },
-    latency_p95_ms: { default: 10000, content: 5000, images: 20000, video: 180000 },
+    latency_p95_ms: { default: 20000, content: 15000, images: 30000, video: 240000 },
     cost: { over_budget_zero: 1.5, baseline_ok: 1.2, baseline_zero: 2 },
     freshness: { zero_at: 4 },
   },

@@ -5,7 +5,7 @@ import { DEFAULT_HEALTH, healthScore, type HealthInputs } from '../../src/metric
 const EXAMPLE: HealthInputs = {
   successRate: 0.972,
   p95ByService: [
-    { serviceType: 'content', p95Ms: 6000, requests: 900 },
+    { serviceType: 'content', p95Ms: 18000, requests: 900 },
     { serviceType: 'images', p95Ms: 15000, requests: 100 },
   ],
   costUsd: 150,
@@ -25,7 +25,7 @@ describe('health score', () => {
     const c = byKey(r);
     // success: (0.972 − 0.90) / (0.99 − 0.90) = 0.8 → 80
     expect(c.success_rate!.score).toBeCloseTo(80, 9);
-    // latency: content 6000 ms vs 5000 → (10000 − 6000) / 5000 = 80; images 15000 ≤ 20000 → 100;
+    // latency: content 18000 ms vs 15000 → (30000 − 18000) / 15000 = 80; images 15000 ≤ 30000 → 100;
     // by traffic (80 × 900 + 100 × 100) / 1000 = 82
     expect(c.latency!.score).toBeCloseTo(82, 9);
     // cost: 150 / 100 = 1.5 between 1.2 (100) and 2.0 (0) → (2.0 − 1.5) / 0.8 = 62.5
@@ -36,7 +36,7 @@ describe('health score', () => {
     expect(r.score).toBe(80);
     expect([c.success_rate!.contribution, c.latency!.contribution, c.cost!.contribution, c.freshness!.contribution].map((x) => +x.toFixed(6)))
       .toEqual([32, 20.5, 12.5, 15]);
-    expect(c.latency!.value).toBe(6000); // the service furthest over its target
+    expect(c.latency!.value).toBe(18000); // the service furthest over its target
   });
 
   it('leaves out a component without data and renormalises the weights', () => {
@@ -57,7 +57,7 @@ describe('health score', () => {
     const r = healthScore({
       ...EXAMPLE,
       successRate: 0.85,
-      p95ByService: [{ serviceType: 'video', p95Ms: 400_000, requests: 5 }],
+      p95ByService: [{ serviceType: 'video', p95Ms: 500_000, requests: 5 }],
       costUsd: 90,
       dataAgeMinutes: 150, // 150 / 30 = 5 ≥ 4 → 0
       refreshAgeMinutes: 1,
@@ -80,9 +80,9 @@ describe('health score', () => {
   });
 
   it('uses the default latency target for an unknown service type', () => {
-    // 15000 ms vs the default 10000 → (20000 − 15000) / 10000 = 50
-    const r = healthScore({ ...EXAMPLE, p95ByService: [{ serviceType: 'audio', p95Ms: 15000, requests: 10 }] });
+    // 30000 ms vs the default 20000 → (40000 − 30000) / 20000 = 50
+    const r = healthScore({ ...EXAMPLE, p95ByService: [{ serviceType: 'audio', p95Ms: 30000, requests: 10 }] });
     expect(byKey(r).latency!.score).toBeCloseTo(50, 9);
-    expect(DEFAULT_HEALTH.latency_p95_ms.default).toBe(10_000);
+    expect(DEFAULT_HEALTH.latency_p95_ms.default).toBe(20_000);
   });
 });

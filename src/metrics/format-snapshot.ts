@@ -1,0 +1,71 @@
+import { formatDelta, type Delta } from './deltas.js';
+import type { Kpis, KpiDeltas, Snapshot } from './snapshot.js';
+
+/** The snapshot as a readable table for a terminal (`pulsebot snapshot` without --json). */
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
+const usd = (x: number) => `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
+const ms = (x: number | null) => (x === null ? '–' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`);
+const d = (x: Delta | undefined) => (x ? formatDelta(x) : '');
+const pad = (s: string, w: number) => (s.length >= w ? s : s + ' '.repeat(w - s.length));
+const lpad = (s: string, w: number) => (s.length >= w ? s : ' '.repeat(w - s.length) + s);
+
+const ROWS: Array<[string, (k: Kpis) => string, keyof KpiDeltas | null]> = [
+  ['requests', (k) => n(k.requests), 'requests'],
+  ['success rate', (k) => pct(k.successRate), 'successRate'],
+  ['cost', (k) => usd(k.costUsd), 'costUsd'],
+  ['active users', (k) => n(k.activeUsers), 'activeUsers'],
+  ['avg latency', (k) => ms(k.avgLatencyMs), 'avgLatencyMs'],
+  ['p95 latency', (k) => ms(k.p95LatencyMs), 'p95LatencyMs'],
+  ['tokens', (k) => n(k.tokens), null],
+  ['images', (k) => n(k.images), null],
+  ['video seconds', (k) => n(k.videoSeconds), null],
+];
+
+export function formatSnapshot(s: Snapshot): string {
+  const out: string[] = [];
+  const score = s.health.score === null ? 'n/a' : `${s.health.score}/100`;
+  out.push(`${s.report.name} report · ${s.period.label} (${s.report.timeZone}, ${s.period.hours} h) · health ${score}`);
+  out.push('');
+  const vsWeek = s.deltas.vsSameWeekdayLastWeek;
+  out.push(`${pad('', 15)}${lpad(s.period.label, 14)}  ${lpad(`vs ${s.previous.label}`, 18)}${vsWeek ? `  ${lpad(`vs ${s.sameWeekdayLastWeek!.label}`, 18)}` : ''}`);
+  for (const [label, value, key] of ROWS) {
+    const a = key ? d(s.deltas.vsPrevious[key]) : '';
+    const b = key && vsWeek ? d(vsWeek[key]) : '';
+    out.push(`${pad(label, 15)}${lpad(value(s.kpis.current), 14)}  ${lpad(a, 18)}${vsWeek ? `  ${lpad(b, 18)}` : ''}`);
+  }
+  out.push('');
+  out.push(`health ${score}`);
+  for (const c of s.health.components) {
+    const points = c.score === null ? 'left out' : `${Math.round(c.score)} × ${c.weight} → ${c.contribution.toFixed(1)}`;
+    out.push(`  ${pad(c.key, 13)} ${pad(points, 20)} ${c.note} (target: ${c.target})`);
+  }
+  out.push('');
+  out.push('operations (provider / service)      requests        cost   success      p95   vs previous');
+  for (const o of s.operations) {
+    out.push(`  ${pad(`${o.provider} / ${o.serviceType}`, 32)} ${lpad(n(o.requests), 10)} ${lpad(usd(o.costUsd), 11)} ${lpad(pct(o.successRate), 9)} ${lpad(ms(o.p95LatencyMs), 8)}   cost ${d(o.deltas.costUsd)}, success ${d(o.deltas.successRate)}`);
+  }
+  out.push('');
+  out.push('models by cost                          requests        cost   $/request   users');
+  const models = s.models.other ? [...s.models.top, { ...s.models.other, model: `other (${s.models.other.models} models)`, provider: '', serviceType: '' }] : s.models.top;
+  for (const m of models) {
+    const name = m.provider ? `${m.provider}/${m.model}` : m.model;
+    out.push(`  ${pad(name.length > 34 ? `${name.slice(0, 33)}…` : name, 34)} ${lpad(n(m.requests), 10)} ${lpad(usd(m.costUsd), 11)} ${lpad(m.costPerRequest === null ? '–' : `$${m.costPerRequest.toFixed(4)}`, 11)} ${lpad(m.provider ? n(m.uniqueUsers) : '', 7)}`);
+  }
+  if (s.topErrors.length) {
+    out.push('');
+    out.push(`top errors: ${s.topErrors.map((e) => `${e.errorCode} ${n(e.failures)} (${pct(e.share)})`).join(', ')}`);
+  }
+  const t = s.technical;
+  out.push(`latency: p50 ${ms(t.p50LatencyMs)}, p95 ${ms(t.p95LatencyMs)}, p99 ${ms(t.p99LatencyMs)}; error rate ${pct(t.errorRate)}`);
+  const q = s.dataQuality;
+  const problems = [
+    q.negativeCostRows ? `${n(q.negativeCostRows)} rows with negative cost` : '',
+    q.nullLatencyRows ? `${n(q.nullLatencyRows)} rows without latency` : '',
+    q.futureRows ? `${n(q.futureRows)} rows dated in the future` : '',
+    q.unknownServiceTypeRows ? `${n(q.unknownServiceTypeRows)} rows with an unknown service type` : '',
+    q.unknownProviderRows ? `${n(q.unknownProviderRows)} rows without a provider` : '',
+  ].filter(Boolean);
+  out.push(`data quality: ${problems.length ? problems.join('; ') : 'no bad rows'}; newest row ${q.newestRowAgeMinutes === null ? 'none' : `${Math.round(q.newestRowAgeMinutes)} min old`}, last refresh ${q.lastRefreshAgeMinutes === null ? 'never' : `${Math.round(q.lastRefreshAgeMinutes)} min ago`}`);
+  return out.join('\n');
+}

@@ -1,0 +1,65 @@
+import type { PulsebotConfig } from '../config/schema.js';
+import type { Sql } from '../db/connect.js';
+import { PulsebotError, messageOf } from '../errors.js';
+import { resolvePeriods, type Period } from './period.js';
+import { distinctUsers, errorsByCode, freshness, latencyHistograms, measuresByModel } from './queries.js';
+import { buildSnapshot, type PeriodData, type Snapshot } from './snapshot.js';
+import { formatLocalDate, type LocalDate } from './zoned-time.js';
+
+/** The IO edge of the snapshot: fold the latest changes, run the query modules, build. */
+export async function loadSnapshot(sql: Sql, config: PulsebotConfig, opts: { report: string; date?: LocalDate; now: Date }): Promise<Snapshot> {
+  const report = config.reports[opts.report];
+  if (!report) {
+    throw new PulsebotError('USAGE', `no report named "${opts.report}"`, { hint: `configured reports: ${Object.keys(config.reports).join(', ')}` });
+  }
+  let periods;
+  try {
+    periods = resolvePeriods({ kind: report.period, timeZone: report.timezone, now: opts.now, ...(opts.date ? { date: opts.date } : {}) });
+  } catch (cause) {
+    throw new PulsebotError('USAGE', messageOf(cause), { cause });
+  }
+  // Late rows that arrived since the last refresh belong in the numbers too.
+  await sql`select pulsebot.fold_changes()`.catch((cause: unknown) => {
+    throw new PulsebotError('SCHEMA_INCOMPATIBLE', `cannot read the rollups: ${messageOf(cause)}`, { cause, hint: 'run `pulsebot migrate`' });
+  });
+  const load = (p: Period) => loadPeriod(sql, p);
+  const [current, previous, lastWeek, ...baseline] = await sequential([
+    () => load(periods.current),
+    () => load(periods.previous),
+    () => (periods.sameWeekdayLastWeek ? load(periods.sameWeekdayLastWeek) : Promise.resolve(null)),
+    ...periods.baselineWeekdays.map((p) => () => load(p)),
+  ]);
+  return buildSnapshot({
+    report: { name: opts.report, topModels: report.top_models },
+    periods,
+    current: current!,
+    previous: previous!,
+    sameWeekdayLastWeek: lastWeek ?? null,
+    baselineCosts: baseline.map((d) => {
+      const requests = d!.byModel.reduce((n, m) => n + m.requests, 0);
+      return requests > 0 ? d!.byModel.reduce((n, m) => n + m.costUsd, 0) : null;
+    }),
+    freshness: await freshness(sql, opts.now),
+    limits: { maxDataAgeMinutes: config.freshness.max_data_age_minutes, maxRefreshAgeMinutes: config.freshness.max_refresh_age_minutes },
+    health: config.health,
+    monthlyBudgetUsd: config.budget.monthly_usd,
+    now: opts.now,
+  });
+}
+
+async function loadPeriod(sql: Sql, period: Period): Promise<PeriodData> {
+  const range = { start: period.start, end: period.end };
+  return {
+    byModel: await measuresByModel(sql, range),
+    histograms: await latencyHistograms(sql, range),
+    errors: await errorsByCode(sql, range),
+    users: await distinctUsers(sql, range, { first: formatLocalDate(period.firstDay), last: formatLocalDate(period.lastDay), timeZone: period.timeZone }),
+  };
+}
+
+/** One at a time: the embedded database serves a single connection. */
+async function sequential<T>(tasks: Array<() => Promise<T>>): Promise<T[]> {
+  const out: T[] = [];
+  for (const t of tasks) out.push(await t());
+  return out;
+}

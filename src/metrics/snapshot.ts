@@ -1,0 +1,293 @@
+import { pointsDelta, relativeDelta, type Delta } from './deltas.js';
+import { healthScore, type HealthConfig, type HealthScore } from './health.js';
+import { mergeHistograms, quantile } from './histogram.js';
+import type { Period, ReportPeriods } from './period.js';
+import { modelKey, type ErrorCount, type Freshness, type Histogram, type ModelMeasures } from './queries.js';
+import { addDays, compareLocalDates, daysInMonth } from './zoned-time.js';
+
+/**
+ * The snapshot: everything a digest or an alert says about one report period, computed purely
+ * from rows the query modules returned. Nothing here reads the clock or the database.
+ */
+export interface PeriodData {
+  byModel: ModelMeasures[];
+  histograms: Map<string, Histogram>;
+  errors: ErrorCount[];
+  users: { total: number; byModel: Map<string, number> };
+}
+
+export interface Kpis {
+  requests: number;
+  successfulRequests: number;
+  /** Fraction 0..1; null when there was no traffic. */
+  successRate: number | null;
+  costUsd: number;
+  activeUsers: number;
+  avgLatencyMs: number | null;
+  p95LatencyMs: number | null;
+  tokens: number;
+  images: number;
+  videoSeconds: number;
+}
+
+export interface KpiDeltas {
+  requests: Delta;
+  costUsd: Delta;
+  activeUsers: Delta;
+  avgLatencyMs: Delta;
+  p95LatencyMs: Delta;
+  successRate: Delta;
+}
+
+export interface OperationsRow {
+  provider: string;
+  serviceType: string;
+  requests: number;
+  costUsd: number;
+  successRate: number | null;
+  avgLatencyMs: number | null;
+  p95LatencyMs: number | null;
+  deltas: { requests: Delta; costUsd: Delta; successRate: Delta; p95LatencyMs: Delta };
+}
+
+export interface ModelRow {
+  provider: string;
+  serviceType: string;
+  model: string;
+  requests: number;
+  costUsd: number;
+  costPerRequest: number | null;
+  tokens: number;
+  images: number;
+  videoSeconds: number;
+  uniqueUsers: number;
+}
+
+export interface SnapshotInput {
+  report: { name: string; topModels: number };
+  periods: ReportPeriods;
+  current: PeriodData;
+  previous: PeriodData;
+  sameWeekdayLastWeek: PeriodData | null;
+  /** Cost of each baseline period (same weekday, 4 weeks); periods without traffic are null. */
+  baselineCosts: Array<number | null>;
+  freshness: Freshness;
+  limits: { maxDataAgeMinutes: number; maxRefreshAgeMinutes: number };
+  health: HealthConfig;
+  monthlyBudgetUsd: number | null;
+  now: Date;
+}
+
+export interface Snapshot {
+  report: { name: string; period: Period['kind']; timeZone: string };
+  generatedAt: string;
+  period: PeriodInfo;
+  previous: PeriodInfo;
+  sameWeekdayLastWeek: PeriodInfo | null;
+  kpis: { current: Kpis; previous: Kpis; sameWeekdayLastWeek: Kpis | null };
+  deltas: { vsPrevious: KpiDeltas; vsSameWeekdayLastWeek: KpiDeltas | null };
+  health: HealthScore;
+  budget: { periodBudgetUsd: number | null; baselineUsd: number | null };
+  operations: OperationsRow[];
+  topErrors: Array<{ errorCode: string; failures: number; share: number }>;
+  models: { top: ModelRow[]; other: (ModelRow & { models: number }) | null };
+  technical: { errorRate: number | null; p50LatencyMs: number | null; p95LatencyMs: number | null; p99LatencyMs: number | null; histogram: Histogram };
+  dataQuality: { negativeCostRows: number; nullLatencyRows: number; futureRows: number; unknownServiceTypeRows: number; unknownProviderRows: number; newestRowAgeMinutes: number | null; lastRefreshAgeMinutes: number | null };
+}
+
+interface PeriodInfo {
+  label: string;
+  start: string;
+  end: string;
+  hours: number;
+}
+
+const KNOWN_SERVICE_TYPES = new Set(['content', 'images', 'video']);
+const info = (p: Period): PeriodInfo => ({ label: p.label, start: p.start.toISOString(), end: p.end.toISOString(), hours: p.hours });
+const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((n, x) => n + f(x), 0);
+const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
+
+export function kpisOf(data: PeriodData): Kpis {
+  const m = data.byModel;
+  const requests = sum(m, (x) => x.requests);
+  const successes = sum(m, (x) => x.successes);
+  const latencyCount = sum(m, (x) => x.latencyCount);
+  return {
+    requests,
+    successfulRequests: successes,
+    successRate: ratio(successes, requests),
+    costUsd: sum(m, (x) => x.costUsd),
+    activeUsers: data.users.total,
+    avgLatencyMs: latencyCount > 0 ? sum(m, (x) => x.latencySum) / latencyCount : null,
+    p95LatencyMs: quantile(data.histograms.get('*') ?? { bins: [], counts: [] }, 0.95),
+    tokens: sum(m, (x) => x.inputTokens + x.outputTokens),
+    images: sum(m, (x) => x.images),
+    videoSeconds: sum(m, (x) => x.videoSeconds),
+  };
+}
+
+/** An empty period compares as "no traffic", never as a fake 0%. */
+const orNull = (k: Kpis, v: number) => (k.requests > 0 ? v : null);
+
+export function kpiDeltas(cur: Kpis, prev: Kpis): KpiDeltas {
+  return {
+    requests: relativeDelta(orNull(cur, cur.requests), orNull(prev, prev.requests)),
+    costUsd: relativeDelta(orNull(cur, cur.costUsd), orNull(prev, prev.costUsd)),
+    activeUsers: relativeDelta(orNull(cur, cur.activeUsers), orNull(prev, prev.activeUsers)),
+    avgLatencyMs: relativeDelta(cur.avgLatencyMs, prev.avgLatencyMs),
+    p95LatencyMs: relativeDelta(cur.p95LatencyMs, prev.p95LatencyMs),
+    successRate: pointsDelta(cur.successRate, prev.successRate),
+  };
+}
+
+function operations(cur: PeriodData, prev: PeriodData): OperationsRow[] {
+  const group = (d: PeriodData) => {
+    const out = new Map<string, { provider: string; serviceType: string; requests: number; successes: number; costUsd: number; latencySum: number; latencyCount: number }>();
+    for (const m of d.byModel) {
+      const key = `${m.provider}/${m.serviceType}`;
+      const g = out.get(key) ?? { provider: m.provider, serviceType: m.serviceType, requests: 0, successes: 0, costUsd: 0, latencySum: 0, latencyCount: 0 };
+      g.requests += m.requests;
+      g.successes += m.successes;
+      g.costUsd += m.costUsd;
+      g.latencySum += m.latencySum;
+      g.latencyCount += m.latencyCount;
+      out.set(key, g);
+    }
+    return out;
+  };
+  const [now, before] = [group(cur), group(prev)];
+  return [...now.entries()]
+    .map(([key, g]): OperationsRow => {
+      const p = before.get(key);
+      const p95 = quantile(cur.histograms.get(`ps:${key}`) ?? { bins: [], counts: [] }, 0.95);
+      const p95Before = quantile(prev.histograms.get(`ps:${key}`) ?? { bins: [], counts: [] }, 0.95);
+      const rate = ratio(g.successes, g.requests);
+      return {
+        provider: g.provider,
+        serviceType: g.serviceType,
+        requests: g.requests,
+        costUsd: g.costUsd,
+        successRate: rate,
+        avgLatencyMs: g.latencyCount > 0 ? g.latencySum / g.latencyCount : null,
+        p95LatencyMs: p95,
+        deltas: {
+          requests: relativeDelta(g.requests, p?.requests || null),
+          costUsd: relativeDelta(g.costUsd, p?.requests ? p.costUsd : null),
+          successRate: pointsDelta(rate, p ? ratio(p.successes, p.requests) : null),
+          p95LatencyMs: relativeDelta(p95, p95Before),
+        },
+      };
+    })
+    .sort((a, b) => b.costUsd - a.costUsd || a.provider.localeCompare(b.provider) || a.serviceType.localeCompare(b.serviceType));
+}
+
+function models(data: PeriodData, top: number): Snapshot['models'] {
+  const rows = data.byModel
+    .map((m): ModelRow => ({
+      provider: m.provider,
+      serviceType: m.serviceType,
+      model: m.model,
+      requests: m.requests,
+      costUsd: m.costUsd,
+      costPerRequest: ratio(m.costUsd, m.requests),
+      tokens: m.inputTokens + m.outputTokens,
+      images: m.images,
+      videoSeconds: m.videoSeconds,
+      uniqueUsers: data.users.byModel.get(modelKey(m)) ?? 0,
+    }))
+    .sort((a, b) => b.costUsd - a.costUsd || b.requests - a.requests || modelKey(a).localeCompare(modelKey(b)));
+  const rest = rows.slice(top);
+  if (rest.length === 0) return { top: rows, other: null };
+  const requests = sum(rest, (r) => r.requests);
+  const costUsd = sum(rest, (r) => r.costUsd);
+  return {
+    top: rows.slice(0, top),
+    other: {
+      provider: 'other', serviceType: 'other', model: 'other', models: rest.length, requests, costUsd,
+      costPerRequest: ratio(costUsd, requests), tokens: sum(rest, (r) => r.tokens), images: sum(rest, (r) => r.images),
+      videoSeconds: sum(rest, (r) => r.videoSeconds),
+      // Distinct users cannot be added across models; the per-model counts are shown above.
+      uniqueUsers: Math.max(0, ...rest.map((r) => r.uniqueUsers)),
+    },
+  };
+}
+
+/** The budget share of a period: each day gets an equal share of its own month. */
+export function periodBudget(period: Period, monthlyUsd: number | null): number | null {
+  if (monthlyUsd === null) return null;
+  let total = 0;
+  for (let d = period.firstDay; compareLocalDates(d, period.lastDay) <= 0; d = addDays(d, 1)) {
+    total += monthlyUsd / daysInMonth(d.year, d.month);
+  }
+  return total;
+}
+
+const minutesSince = (at: Date | null, now: Date) => (at === null ? null : Math.max(0, (now.getTime() - at.getTime()) / 60_000));
+
+export function buildSnapshot(input: SnapshotInput): Snapshot {
+  const { periods, current, previous, now } = input;
+  const cur = kpisOf(current);
+  const prev = kpisOf(previous);
+  const lastWeek = input.sameWeekdayLastWeek ? kpisOf(input.sameWeekdayLastWeek) : null;
+  const withTraffic = input.baselineCosts.filter((c): c is number => c !== null);
+  // Too little history (fewer than 2 of the 4 weeks with traffic) gives no baseline at all.
+  const baselineUsd = periods.current.kind === 'day'
+    ? (withTraffic.length >= 2 ? sum(withTraffic, (c) => c) / withTraffic.length : null)
+    : (prev.requests > 0 ? prev.costUsd : null);
+  const periodBudgetUsd = periodBudget(periods.current, input.monthlyBudgetUsd);
+  const dataAge = minutesSince(input.freshness.newestRowAt, now);
+  const refreshAge = minutesSince(input.freshness.lastRefreshAt, now);
+  const services = [...new Set(current.byModel.map((m) => m.serviceType))].sort();
+  const health = healthScore({
+    successRate: cur.successRate,
+    p95ByService: services.map((s) => ({
+      serviceType: s,
+      p95Ms: quantile(current.histograms.get(`service:${s}`) ?? { bins: [], counts: [] }, 0.95),
+      requests: sum(current.byModel.filter((m) => m.serviceType === s), (m) => m.requests),
+    })),
+    costUsd: cur.costUsd,
+    budgetUsd: periodBudgetUsd,
+    baselineUsd,
+    dataAgeMinutes: dataAge,
+    refreshAgeMinutes: refreshAge,
+    maxDataAgeMinutes: input.limits.maxDataAgeMinutes,
+    maxRefreshAgeMinutes: input.limits.maxRefreshAgeMinutes,
+  }, input.health);
+  const failures = sum(current.errors, (e) => e.failures);
+  const byCode = new Map<string, number>();
+  for (const e of current.errors) byCode.set(e.errorCode, (byCode.get(e.errorCode) ?? 0) + e.failures);
+  const overall = current.histograms.get('*') ?? mergeHistograms([]);
+  return {
+    report: { name: input.report.name, period: periods.current.kind, timeZone: periods.current.timeZone },
+    generatedAt: now.toISOString(),
+    period: info(periods.current),
+    previous: info(periods.previous),
+    sameWeekdayLastWeek: periods.sameWeekdayLastWeek ? info(periods.sameWeekdayLastWeek) : null,
+    kpis: { current: cur, previous: prev, sameWeekdayLastWeek: lastWeek },
+    deltas: { vsPrevious: kpiDeltas(cur, prev), vsSameWeekdayLastWeek: lastWeek ? kpiDeltas(cur, lastWeek) : null },
+    health,
+    budget: { periodBudgetUsd, baselineUsd },
+    operations: operations(current, previous),
+    topErrors: [...byCode.entries()]
+      .map(([errorCode, n]) => ({ errorCode, failures: n, share: n / failures }))
+      .sort((a, b) => b.failures - a.failures || a.errorCode.localeCompare(b.errorCode))
+      .slice(0, 5),
+    models: models(current, input.report.topModels),
+    technical: {
+      errorRate: cur.successRate === null ? null : 1 - cur.successRate,
+      p50LatencyMs: quantile(overall, 0.5),
+      p95LatencyMs: quantile(overall, 0.95),
+      p99LatencyMs: quantile(overall, 0.99),
+      histogram: overall,
+    },
+    dataQuality: {
+      negativeCostRows: sum(current.byModel, (m) => m.negativeCostRows),
+      nullLatencyRows: sum(current.byModel, (m) => m.requests - m.latencyCount),
+      futureRows: input.freshness.futureRows,
+      unknownServiceTypeRows: sum(current.byModel.filter((m) => !KNOWN_SERVICE_TYPES.has(m.serviceType)), (m) => m.requests),
+      unknownProviderRows: sum(current.byModel.filter((m) => m.provider === 'unknown'), (m) => m.requests),
+      newestRowAgeMinutes: dataAge,
+      lastRefreshAgeMinutes: refreshAge,
+    },
+  };
+}
