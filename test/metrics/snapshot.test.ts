@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_HEALTH } from '../../src/metrics/health.js';
+import { resolvePeriods } from '../../src/metrics/period.js';
+import type { ModelMeasures } from '../../src/metrics/queries.js';
+import { buildSnapshot, periodBudget, type PeriodData, type SnapshotInput } from '../../src/metrics/snapshot.js';
+
+const NOW = new Date('2026-11-24T09:00:00Z');
+const periods = resolvePeriods({ kind: 'day', timeZone: 'UTC', now: NOW });
+
+function m(provider: string, serviceType: string, model: string, requests: number, successes: number, costUsd: number, extra: Partial<ModelMeasures> = {}): ModelMeasures {
+  return { provider, serviceType, model, requests, successes, costUsd, inputTokens: 0, outputTokens: 0, images: 0, videoSeconds: 0, latencySum: 0, latencyCount: 0, negativeCostRows: 0, ...extra };
+}
+const data = (byModel: ModelMeasures[], users = 0): PeriodData => ({ byModel, histograms: new Map(), errors: [], users: { total: users, byModel: new Map() } });
+const EMPTY = data([]);
+
+function input(over: Partial<SnapshotInput>): SnapshotInput {
+  return {
+    report: { name: 'daily', topModels: 2 },
+    periods,
+    current: EMPTY,
+    previous: EMPTY,
+    sameWeekdayLastWeek: EMPTY,
+    baselineCosts: [null, null, null, null],
+    freshness: { newestRowAt: new Date('2026-11-24T08:55:00Z'), lastRefreshAt: new Date('2026-11-24T08:58:00Z'), futureRows: 0 },
+    limits: { maxDataAgeMinutes: 30, maxRefreshAgeMinutes: 15 },
+    health: DEFAULT_HEALTH,
+    monthlyBudgetUsd: null,
+    now: NOW,
+    ...over,
+  };
+}
+
+describe('snapshot (pure)', () => {
+  it('computes KPIs and deltas by hand', () => {
+    const s = buildSnapshot(input({
+      current: data([m('openai', 'content', 'gpt-4o', 300, 291, 12, { latencySum: 300 * 800, latencyCount: 300, inputTokens: 1000, outputTokens: 500 }),
+        m('runway', 'video', 'gen-3-alpha', 100, 99, 26, { latencySum: 100 * 60_000, latencyCount: 100, videoSeconds: 800 })], 55),
+      previous: data([m('openai', 'content', 'gpt-4o', 200, 196, 10), m('runway', 'video', 'gen-3-alpha', 50, 49, 10)], 50),
+    }));
+    const k = s.kpis.current;
+    // 400 requests, 390 successes, $38, (240000 + 6000000) / 400 = 15600 ms
+    expect(k).toMatchObject({ requests: 400, successfulRequests: 390, costUsd: 38, activeUsers: 55, avgLatencyMs: 15600, tokens: 1500, videoSeconds: 800 });
+    expect(k.successRate).toBeCloseTo(0.975, 12);
+    // requests 400 vs 250 → +60%; cost 38 vs 20 → +90%; users 55 vs 50 → +10%; success 97.5% vs 98.0% → −0.5 pp
+    expect(s.deltas.vsPrevious.requests).toEqual({ kind: 'relative', ratio: 0.6 });
+    expect(s.deltas.vsPrevious.costUsd).toEqual({ kind: 'relative', ratio: 0.9 });
+    expect(s.deltas.vsPrevious.activeUsers).toEqual({ kind: 'relative', ratio: 0.1 });
+    expect(s.deltas.vsPrevious.successRate.kind).toBe('points');
+    expect((s.deltas.vsPrevious.successRate as { points: number }).points).toBeCloseTo(-0.5, 9);
+    // Operations sorted by cost: runway ($26) before openai ($12).
+    expect(s.operations.map((o) => [o.provider, o.requests, o.costUsd])).toEqual([['runway', 100, 26], ['openai', 300, 12]]);
+    expect(s.operations[0]!.deltas.costUsd).toEqual({ kind: 'relative', ratio: 1.6 });
+  });
+
+  it('says "no traffic" for an empty period instead of a fake 0% or NaN', () => {
+    const s = buildSnapshot(input({ previous: data([m('openai', 'content', 'gpt-4o', 10, 10, 1)], 3) }));
+    expect(s.kpis.current.successRate).toBeNull();
+    expect(s.deltas.vsPrevious.requests).toEqual({ kind: 'no-traffic', side: 'current' });
+    expect(s.deltas.vsPrevious.successRate).toEqual({ kind: 'no-traffic', side: 'current' });
+    expect(s.technical.errorRate).toBeNull();
+    expect(JSON.stringify(s)).not.toMatch(/NaN|Infinity/);
+  });
+
+  it('lists the top N models by cost and folds the rest into "other"', () => {
+    const s = buildSnapshot(input({ current: data([
+      m('a', 'content', 'm1', 10, 10, 1), m('b', 'content', 'm2', 20, 20, 5), m('c', 'images', 'm3', 30, 30, 3), m('d', 'video', 'm4', 40, 40, 0.5),
+    ]) }));
+    expect(s.models.top.map((x) => x.model)).toEqual(['m2', 'm3']);
+    // other = m1 + m4: 50 requests, $1.50, $0.03 per request
+    expect(s.models.other).toMatchObject({ models: 2, requests: 50, costUsd: 1.5, costPerRequest: 0.03 });
+  });
+
+  it("gives each day of a period an equal share of its month's budget", () => {
+    // $3000 in November (30 days) → $100 a day
+    expect(periodBudget(periods.current, 3000)).toBeCloseTo(100, 9);
+    // ISO week 2026-W05 runs Mon 26 Jan – Sun 1 Feb: 6 × 3100/31 + 1 × 3100/28 = 600 + 110.71…
+    const week = resolvePeriods({ kind: 'week', timeZone: 'UTC', now: new Date('2026-02-03T00:00:00Z') }).current;
+    expect(week.label).toBe('2026-W05');
+    expect(periodBudget(week, 3100)).toBeCloseTo(600 + 3100 / 28, 9);
+    expect(periodBudget(week, null)).toBeNull();
+  });
+
+  it('needs two of the four baseline weekdays with traffic for a baseline', () => {
+    const cur = data([m('openai', 'content', 'gpt-4o', 10, 10, 30)]);
+    expect(buildSnapshot(input({ current: cur, baselineCosts: [20, null, null, null] })).budget.baselineUsd).toBeNull();
+    // (20 + 40) / 2 = 30
+    expect(buildSnapshot(input({ current: cur, baselineCosts: [20, null, 40, null] })).budget.baselineUsd).toBe(30);
+  });
+
+  it('counts bad rows for data quality', () => {
+    const s = buildSnapshot(input({
+      current: data([m('unknown', 'content', 'x', 5, 5, 1, { negativeCostRows: 2, latencyCount: 3 }), m('openai', 'audio', 'whisper', 4, 4, 1, { latencyCount: 4 })]),
+      freshness: { newestRowAt: null, lastRefreshAt: null, futureRows: 7 },
+    }));
+    expect(s.dataQuality).toEqual({ negativeCostRows: 2, nullLatencyRows: 2, futureRows: 7, unknownServiceTypeRows: 4, unknownProviderRows: 5,
+      newestRowAgeMinutes: null, lastRefreshAgeMinutes: null });
+  });
+});
