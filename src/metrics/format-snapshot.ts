@@ -34,6 +34,17 @@ export function formatSnapshot(s: Snapshot): string {
     const b = key && vsWeek ? d(vsWeek[key]) : '';
     out.push(`${pad(label, 15)}${lpad(value(s.kpis.current), 14)}  ${lpad(a, 18)}${vsWeek ? `  ${lpad(b, 18)}` : ''}`);
   }
+  const cost = s.attribution.cost;
+  if (cost.byModel.length && s.deltas.vsPrevious.costUsd.kind === 'relative') {
+    out.push(`cost ${d(s.deltas.vsPrevious.costUsd)}: ${cost.byModel.slice(0, 3).map((c) => `${c.key} ${c.change >= 0 ? '+' : '−'}${usd(Math.abs(c.change))}${c.shareOfChange !== null ? ` (${Math.round(c.shareOfChange * 100)}%)` : ''}`).join(', ')}`);
+  }
+  const rate = s.attribution.successRate;
+  if (rate && Math.abs(rate.totalChange) >= 0.05 && rate.byErrorCode?.length) {
+    out.push(`success rate ${d(s.deltas.vsPrevious.successRate)}: ${[...rate.byProvider.slice(0, 2), ...rate.byErrorCode.slice(0, 2)].map((c) => `${c.key} ${c.change >= 0 ? '+' : '−'}${Math.abs(c.change).toFixed(2)} pp`).join(', ')}`);
+  }
+  for (const f of s.anomalies.flags) {
+    out.push(`anomaly: ${f.kpi} ${f.direction === 'high' ? 'above' : 'below'} the same weekday's usual (${f.deviations.toFixed(1)} σ from a mean of ${f.kpi === 'successRate' ? pct(f.mean) : f.kpi === 'costUsd' ? usd(f.mean) : n(f.mean)})`);
+  }
   out.push('');
   out.push(`health ${score}`);
   for (const c of s.health.components) {

@@ -35,10 +35,7 @@ export async function loadSnapshot(sql: Sql, config: PulsebotConfig, opts: { rep
     current: current!,
     previous: previous!,
     sameWeekdayLastWeek: lastWeek ?? null,
-    baselineCosts: baseline.map((d) => {
-      const requests = d!.byModel.reduce((n, m) => n + m.requests, 0);
-      return requests > 0 ? d!.byModel.reduce((n, m) => n + m.costUsd, 0) : null;
-    }),
+    baseline: baseline.map((d) => d!),
     freshness: await freshness(sql, opts.now),
     limits: { maxDataAgeMinutes: config.freshness.max_data_age_minutes, maxRefreshAgeMinutes: config.freshness.max_refresh_age_minutes },
     health: config.health,

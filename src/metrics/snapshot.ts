@@ -1,3 +1,5 @@
+import { anomalies, type AnomalyFlag } from './anomalies.js';
+import { attributeCost, attributeSuccessRate, type Attribution } from './attribution.js';
 import { pointsDelta, relativeDelta, type Delta } from './deltas.js';
 import { healthScore, type HealthConfig, type HealthScore } from './health.js';
 import { mergeHistograms, quantile } from './histogram.js';
@@ -69,8 +71,8 @@ export interface SnapshotInput {
   current: PeriodData;
   previous: PeriodData;
   sameWeekdayLastWeek: PeriodData | null;
-  /** Cost of each baseline period (same weekday, 4 weeks); periods without traffic are null. */
-  baselineCosts: Array<number | null>;
+  /** Same weekday in each of the 4 weeks before (day reports; [] otherwise), most recent first. */
+  baseline: PeriodData[];
   freshness: Freshness;
   limits: { maxDataAgeMinutes: number; maxRefreshAgeMinutes: number };
   health: HealthConfig;
@@ -87,6 +89,8 @@ export interface Snapshot {
   kpis: { current: Kpis; previous: Kpis; sameWeekdayLastWeek: Kpis | null };
   deltas: { vsPrevious: KpiDeltas; vsSameWeekdayLastWeek: KpiDeltas | null };
   health: HealthScore;
+  attribution: { cost: Attribution; successRate: Attribution | null };
+  anomalies: { flags: AnomalyFlag[]; comparableWeeks: number };
   budget: { periodBudgetUsd: number | null; baselineUsd: number | null };
   operations: OperationsRow[];
   topErrors: Array<{ errorCode: string; failures: number; share: number }>;
@@ -229,7 +233,8 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
   const cur = kpisOf(current);
   const prev = kpisOf(previous);
   const lastWeek = input.sameWeekdayLastWeek ? kpisOf(input.sameWeekdayLastWeek) : null;
-  const withTraffic = input.baselineCosts.filter((c): c is number => c !== null);
+  const baselineKpis = input.baseline.map(kpisOf);
+  const withTraffic = baselineKpis.filter((k) => k.requests > 0).map((k) => k.costUsd);
   // Too little history (fewer than 2 of the 4 weeks with traffic) gives no baseline at all.
   const baselineUsd = periods.current.kind === 'day'
     ? (withTraffic.length >= 2 ? sum(withTraffic, (c) => c) / withTraffic.length : null)
@@ -266,6 +271,11 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     kpis: { current: cur, previous: prev, sameWeekdayLastWeek: lastWeek },
     deltas: { vsPrevious: kpiDeltas(cur, prev), vsSameWeekdayLastWeek: lastWeek ? kpiDeltas(cur, lastWeek) : null },
     health,
+    attribution: {
+      cost: attributeCost(current.byModel, previous.byModel),
+      successRate: attributeSuccessRate(current.byModel, previous.byModel, current.errors, previous.errors),
+    },
+    anomalies: anomalies(cur, baselineKpis),
     budget: { periodBudgetUsd, baselineUsd },
     operations: operations(current, previous),
     topErrors: [...byCode.entries()]

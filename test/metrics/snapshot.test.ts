@@ -20,7 +20,7 @@ function input(over: Partial<SnapshotInput>): SnapshotInput {
     current: EMPTY,
     previous: EMPTY,
     sameWeekdayLastWeek: EMPTY,
-    baselineCosts: [null, null, null, null],
+    baseline: [],
     freshness: { newestRowAt: new Date('2026-11-24T08:55:00Z'), lastRefreshAt: new Date('2026-11-24T08:58:00Z'), futureRows: 0 },
     limits: { maxDataAgeMinutes: 30, maxRefreshAgeMinutes: 15 },
     health: DEFAULT_HEALTH,
@@ -82,9 +82,10 @@ describe('snapshot (pure)', () => {
 
   it('needs two of the four baseline weekdays with traffic for a baseline', () => {
     const cur = data([m('openai', 'content', 'gpt-4o', 10, 10, 30)]);
-    expect(buildSnapshot(input({ current: cur, baselineCosts: [20, null, null, null] })).budget.baselineUsd).toBeNull();
+    const day = (cost: number) => data([m('openai', 'content', 'gpt-4o', 10, 10, cost)]);
+    expect(buildSnapshot(input({ current: cur, baseline: [day(20), EMPTY, EMPTY, EMPTY] })).budget.baselineUsd).toBeNull();
     // (20 + 40) / 2 = 30
-    expect(buildSnapshot(input({ current: cur, baselineCosts: [20, null, 40, null] })).budget.baselineUsd).toBe(30);
+    expect(buildSnapshot(input({ current: cur, baseline: [day(20), EMPTY, day(40), EMPTY] })).budget.baselineUsd).toBe(30);
   });
 
   it('counts bad rows for data quality', () => {
@@ -94,5 +95,28 @@ describe('snapshot (pure)', () => {
     }));
     expect(s.dataQuality).toEqual({ negativeCostRows: 2, nullLatencyRows: 2, futureRows: 7, unknownServiceTypeRows: 4, unknownProviderRows: 5,
       newestRowAgeMinutes: null, lastRefreshAgeMinutes: null });
+  });
+
+  it('copes with a single provider and with 5,000 models', () => {
+    const one = buildSnapshot(input({ current: data([m('openai', 'content', 'gpt-4o', 10, 9, 1)]), previous: data([m('openai', 'content', 'gpt-4o', 10, 10, 1)]) }));
+    expect(one.operations).toHaveLength(1);
+    expect(one.attribution.successRate!.byProvider).toEqual([{ key: 'openai', change: -10, shareOfChange: 1 }]);
+    const many = Array.from({ length: 5000 }, (_, i) => m('p', 'content', `model-${String(i).padStart(4, '0')}`, 1, 1, (i + 1) / 1000));
+    const s = buildSnapshot(input({ current: data(many), report: { name: 'daily', topModels: 8 } }));
+    // the 8 most expensive are models 4999 … 4992; the other 4,992 cost Σ(1..4992)/1000 = 12,462.528
+    expect(s.models.top.map((x) => x.model)).toEqual(Array.from({ length: 8 }, (_, i) => `model-${4999 - i}`));
+    expect(s.models.other).toMatchObject({ models: 4992, requests: 4992 });
+    expect(s.models.other!.costUsd).toBeCloseTo((4992 * 4993) / 2 / 1000, 6);
+  });
+
+  it('attributes the cost change and flags anomalies in the snapshot', () => {
+    const day = (cost: number) => data([m('openai', 'content', 'gpt-4o', 100, 99, cost)]);
+    const s = buildSnapshot(input({
+      current: data([m('openai', 'content', 'gpt-4o', 100, 99, 10), m('runway', 'video', 'gen-3-alpha', 10, 10, 40)]),
+      previous: day(10),
+      baseline: [day(10), day(11), day(9), day(10)],
+    }));
+    expect(s.attribution.cost.byModel[0]).toEqual({ key: 'runway/gen-3-alpha', change: 40, shareOfChange: 1 });
+    expect(s.anomalies.flags.map((f) => f.kpi)).toContain('costUsd');
   });
 });

@@ -1,0 +1,83 @@
+import type { ErrorCount, ModelMeasures } from './queries.js';
+
+/**
+ * Who moved the number: the change of a total split into the contribution of each provider,
+ * model or error code, largest absolute impact first, so a digest can say
+ * "cost +38%: runway/gen-3-alpha +$21 (80% of the increase)".
+ */
+export interface Contribution {
+  /** "runway", "runway/gen-3-alpha", or an error code. */
+  key: string;
+  /** Change in the metric's own unit: USD for cost, percentage points for success rate. */
+  change: number;
+  /** Share of the total change (can exceed 1 or be negative when others move the other way). */
+  shareOfChange: number | null;
+}
+
+export interface Attribution {
+  totalChange: number;
+  byProvider: Contribution[];
+  byModel: Contribution[];
+  /** Success rate only: failures per error code, in percentage points of success rate. */
+  byErrorCode?: Contribution[];
+}
+
+function rank(changes: Map<string, number>, total: number, limit: number): Contribution[] {
+  return [...changes.entries()]
+    .filter(([, change]) => change !== 0)
+    .map(([key, change]) => ({ key, change, shareOfChange: total !== 0 ? change / total : null }))
+    .sort((a, b) => Math.abs(b.change) - Math.abs(a.change) || a.key.localeCompare(b.key))
+    .slice(0, limit);
+}
+
+function diff(cur: readonly ModelMeasures[], prev: readonly ModelMeasures[], key: (m: ModelMeasures) => string, value: (m: ModelMeasures) => number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of cur) out.set(key(m), (out.get(key(m)) ?? 0) + value(m));
+  for (const m of prev) out.set(key(m), (out.get(key(m)) ?? 0) - value(m));
+  return out;
+}
+
+const providerOf = (m: ModelMeasures) => m.provider;
+const modelOf = (m: ModelMeasures) => `${m.provider}/${m.model}`;
+
+/** Cost change (USD) per provider and per model; contributions add up to the total change. */
+export function attributeCost(cur: readonly ModelMeasures[], prev: readonly ModelMeasures[], limit = 5): Attribution {
+  const total = cur.reduce((n, m) => n + m.costUsd, 0) - prev.reduce((n, m) => n + m.costUsd, 0);
+  return {
+    totalChange: total,
+    byProvider: rank(diff(cur, prev, providerOf, (m) => m.costUsd), total, limit),
+    byModel: rank(diff(cur, prev, modelOf, (m) => m.costUsd), total, limit),
+  };
+}
+
+/**
+ * Success-rate change in percentage points, through failures: the rate is 1 − failures/requests,
+ * so −Δ(failures_segment / requests_total), summed over segments, is exactly the change of the
+ * overall rate. A provider, model or error code without failures contributes nothing, however
+ * its traffic moved: the numbers name what failed.
+ */
+export function attributeSuccessRate(
+  cur: readonly ModelMeasures[], prev: readonly ModelMeasures[],
+  curErrors: readonly ErrorCount[], prevErrors: readonly ErrorCount[], limit = 5,
+): Attribution | null {
+  const nNow = cur.reduce((n, m) => n + m.requests, 0);
+  const nBefore = prev.reduce((n, m) => n + m.requests, 0);
+  if (nNow === 0 || nBefore === 0) return null;
+  const failurePp = (m: ModelMeasures, n: number) => (100 * (m.requests - m.successes)) / n;
+  const segments = (key: (m: ModelMeasures) => string) => {
+    const out = new Map<string, number>();
+    for (const m of cur) out.set(key(m), (out.get(key(m)) ?? 0) - failurePp(m, nNow));
+    for (const m of prev) out.set(key(m), (out.get(key(m)) ?? 0) + failurePp(m, nBefore));
+    return out;
+  };
+  const total = (100 * cur.reduce((n, m) => n + m.successes, 0)) / nNow - (100 * prev.reduce((n, m) => n + m.successes, 0)) / nBefore;
+  const codes = new Map<string, number>();
+  for (const e of curErrors) codes.set(e.errorCode, (codes.get(e.errorCode) ?? 0) - (100 * e.failures) / nNow);
+  for (const e of prevErrors) codes.set(e.errorCode, (codes.get(e.errorCode) ?? 0) + (100 * e.failures) / nBefore);
+  return {
+    totalChange: total,
+    byProvider: rank(segments(providerOf), total, limit),
+    byModel: rank(segments(modelOf), total, limit),
+    byErrorCode: rank(codes, total, limit),
+  };
+}
