@@ -63,6 +63,13 @@ export function formatSnapshot(s: Snapshot): string {
     const name = m.provider ? `${m.provider}/${m.model}` : m.model;
     out.push(`  ${pad(name.length > 34 ? `${name.slice(0, 33)}…` : name, 34)} ${lpad(n(m.requests), 10)} ${lpad(usd(m.costUsd), 11)} ${lpad(m.costPerRequest === null ? '–' : `$${m.costPerRequest.toFixed(4)}`, 11)} ${lpad(m.provider ? n(m.uniqueUsers) : '', 7)}`);
   }
+  const u = s.users;
+  out.push('');
+  out.push(`users: ${n(u.active)} active (${n(u.new)} new, ${n(u.returning)} returning); top by cost: ${u.topUsers.map((t) => `${t.user} ${usd(t.costUsd)}`).join(', ') || '–'}`);
+  out.push(`  by plan: ${u.byPlan.map((p) => `${p.plan} ${usd(p.costUsd)} / ${n(p.requests)} calls`).join(', ') || '–'}`);
+  const f = s.finance;
+  out.push(`finance: MRR ${usd(f.mrrUsd)} (${n(f.activeSubscriptions)} subscriptions); period revenue ${usd(f.periodRevenueUsd)}, cost ${usd(f.periodCostUsd)}, margin ${pct(f.grossMarginRate)}`);
+  out.push(`  ${f.monthToDate.month} to date ${usd(f.monthToDate.costUsd)}; month-end forecast ${usd(f.forecast.monthEndCostUsd)}${f.budget ? ` vs budget ${usd(f.budget.monthlyUsd)} (${pct(f.budget.forecastVsBudget)})` : ''}`);
   if (s.topErrors.length) {
     out.push('');
     out.push(`top errors: ${s.topErrors.map((e) => `${e.errorCode} ${n(e.failures)} (${pct(e.share)})`).join(', ')}`);

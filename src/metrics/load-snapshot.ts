@@ -4,7 +4,9 @@ import { PulsebotError, messageOf } from '../errors.js';
 import { resolvePeriods, type Period } from './period.js';
 import { distinctUsers, errorsByCode, freshness, latencyHistograms, measuresByModel } from './queries.js';
 import { buildSnapshot, type PeriodData, type Snapshot } from './snapshot.js';
-import { formatLocalDate, type LocalDate } from './zoned-time.js';
+import type { BusinessData } from './business.js';
+import { dailyCosts, monthlyRecurringRevenue, newAndReturning, spendByPlan, topUsers } from './queries-business.js';
+import { addDays, compareLocalDates, formatLocalDate, startOfLocalDay, type LocalDate } from './zoned-time.js';
 
 /** The IO edge of the snapshot: fold the latest changes, run the query modules, build. */
 export async function loadSnapshot(sql: Sql, config: PulsebotConfig, opts: { report: string; date?: LocalDate; now: Date }): Promise<Snapshot> {
@@ -40,6 +42,7 @@ export async function loadSnapshot(sql: Sql, config: PulsebotConfig, opts: { rep
     limits: { maxDataAgeMinutes: config.freshness.max_data_age_minutes, maxRefreshAgeMinutes: config.freshness.max_refresh_age_minutes },
     health: config.health,
     monthlyBudgetUsd: config.budget.monthly_usd,
+    business: await loadBusiness(sql, periods.current),
     now: opts.now,
   });
 }
@@ -51,6 +54,20 @@ async function loadPeriod(sql: Sql, period: Period): Promise<PeriodData> {
     histograms: await latencyHistograms(sql, range),
     errors: await errorsByCode(sql, range),
     users: await distinctUsers(sql, range, { first: formatLocalDate(period.firstDay), last: formatLocalDate(period.lastDay), timeZone: period.timeZone }),
+  };
+}
+
+async function loadBusiness(sql: Sql, period: Period): Promise<BusinessData> {
+  const range = { start: period.start, end: period.end };
+  const monthStart: LocalDate = { year: period.lastDay.year, month: period.lastDay.month, day: 1 };
+  const fourWeeksBack = addDays(period.lastDay, -27);
+  const from = compareLocalDates(monthStart, fourWeeksBack) < 0 ? monthStart : fourWeeksBack;
+  return {
+    topUsers: await topUsers(sql, range, 5),
+    byPlan: await spendByPlan(sql, range),
+    mrr: await monthlyRecurringRevenue(sql, period.end),
+    dailyCosts: await dailyCosts(sql, { start: startOfLocalDay(from, period.timeZone), end: period.end }, period.timeZone),
+    newAndReturning: await newAndReturning(sql, range),
   };
 }
 

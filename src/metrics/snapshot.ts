@@ -1,11 +1,12 @@
 import { anomalies, type AnomalyFlag } from './anomalies.js';
+import { periodBudget } from './budget.js';
+import { financeSection, usersSection, type BusinessData, type FinanceSection, type UsersSection } from './business.js';
 import { attributeCost, attributeSuccessRate, type Attribution } from './attribution.js';
 import { pointsDelta, relativeDelta, type Delta } from './deltas.js';
 import { healthScore, type HealthConfig, type HealthScore } from './health.js';
 import { mergeHistograms, quantile } from './histogram.js';
 import type { Period, ReportPeriods } from './period.js';
 import { modelKey, type ErrorCount, type Freshness, type Histogram, type ModelMeasures } from './queries.js';
-import { addDays, compareLocalDates, daysInMonth } from './zoned-time.js';
 
 /**
  * The snapshot: everything a digest or an alert says about one report period, computed purely
@@ -77,6 +78,7 @@ export interface SnapshotInput {
   limits: { maxDataAgeMinutes: number; maxRefreshAgeMinutes: number };
   health: HealthConfig;
   monthlyBudgetUsd: number | null;
+  business: BusinessData;
   now: Date;
 }
 
@@ -95,6 +97,8 @@ export interface Snapshot {
   operations: OperationsRow[];
   topErrors: Array<{ errorCode: string; failures: number; share: number }>;
   models: { top: ModelRow[]; other: (ModelRow & { models: number }) | null };
+  users: UsersSection;
+  finance: FinanceSection;
   technical: { errorRate: number | null; p50LatencyMs: number | null; p95LatencyMs: number | null; p99LatencyMs: number | null; histogram: Histogram };
   dataQuality: { negativeCostRows: number; nullLatencyRows: number; futureRows: number; unknownServiceTypeRows: number; unknownProviderRows: number; newestRowAgeMinutes: number | null; lastRefreshAgeMinutes: number | null };
 }
@@ -216,16 +220,6 @@ function models(data: PeriodData, top: number): Snapshot['models'] {
   };
 }
 
-/** The budget share of a period: each day gets an equal share of its own month. */
-export function periodBudget(period: Period, monthlyUsd: number | null): number | null {
-  if (monthlyUsd === null) return null;
-  let total = 0;
-  for (let d = period.firstDay; compareLocalDates(d, period.lastDay) <= 0; d = addDays(d, 1)) {
-    total += monthlyUsd / daysInMonth(d.year, d.month);
-  }
-  return total;
-}
-
 const minutesSince = (at: Date | null, now: Date) => (at === null ? null : Math.max(0, (now.getTime() - at.getTime()) / 60_000));
 
 export function buildSnapshot(input: SnapshotInput): Snapshot {
@@ -283,6 +277,8 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
       .sort((a, b) => b.failures - a.failures || a.errorCode.localeCompare(b.errorCode))
       .slice(0, 5),
     models: models(current, input.report.topModels),
+    users: usersSection(cur.activeUsers, input.business),
+    finance: financeSection(periods.current, cur.costUsd, input.monthlyBudgetUsd, input.business),
     technical: {
       errorRate: cur.successRate === null ? null : 1 - cur.successRate,
       p50LatencyMs: quantile(overall, 0.5),

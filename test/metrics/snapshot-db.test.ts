@@ -98,4 +98,23 @@ describe.each(TARGETS)('snapshot against plain SQL over raw api_usage on %s', (t
     await expect(loadSnapshot(db.sql, config, { report: 'daily', date: { year: 2026, month: 11, day: 20 }, now: NOW })).rejects.toMatchObject({ code: 'USAGE' });
     await expect(loadSnapshot(db.sql, config, { report: 'nope', now: NOW })).rejects.toMatchObject({ code: 'USAGE' });
   });
+
+  it('users and finance agree with plain SQL', async () => {
+    const s = await loadSnapshot(db.sql, config, { report: 'daily', now: NOW });
+    const [start, end] = ['2026-11-19T00:00:00Z', '2026-11-20T00:00:00Z'];
+    const top = await db.sql<{ cost: number }[]>`
+      select sum(cost_usd) as cost from public.api_usage where created_at >= ${start} and created_at < ${end} and user_id is not null
+      group by user_id order by 1 desc limit 5`;
+    expect(s.users.topUsers.map((u) => +u.costUsd.toFixed(6))).toEqual(top.map((t) => +t.cost.toFixed(6)));
+    expect(s.users.new + s.users.returning).toBe(s.kpis.current.activeUsers);
+    // every call lands in exactly one plan bucket (anonymous and "no plan" included)
+    expect(s.users.byPlan.reduce((n, p) => n + p.requests, 0)).toBe(s.kpis.current.requests);
+    const [mrr] = await db.sql<{ mrr: number }[]>`
+      select sum(monthly_amount_usd) as mrr from public.user_subscriptions
+      where status in ('active', 'past_due') and monthly_amount_usd > 0 and started_at < ${end} and (canceled_at is null or canceled_at >= ${end})`;
+    expect(s.finance.mrrUsd).toBeCloseTo(mrr!.mrr, 6);
+    const [mtd] = await db.sql<{ cost: number }[]>`select sum(cost_usd) as cost from public.api_usage where created_at >= '2026-11-01T00:00:00Z' and created_at < ${end}`;
+    expect(s.finance.monthToDate.costUsd).toBeCloseTo(mtd!.cost, 6);
+    expect(s.finance.forecast.monthEndCostUsd).toBeGreaterThan(s.finance.monthToDate.costUsd);
+  });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_HEALTH } from '../../src/metrics/health.js';
 import { resolvePeriods } from '../../src/metrics/period.js';
 import type { ModelMeasures } from '../../src/metrics/queries.js';
-import { buildSnapshot, periodBudget, type PeriodData, type SnapshotInput } from '../../src/metrics/snapshot.js';
+import { periodBudget } from '../../src/metrics/budget.js';
+import { buildSnapshot, type PeriodData, type SnapshotInput } from '../../src/metrics/snapshot.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
 const periods = resolvePeriods({ kind: 'day', timeZone: 'UTC', now: NOW });
@@ -25,6 +26,7 @@ function input(over: Partial<SnapshotInput>): SnapshotInput {
     limits: { maxDataAgeMinutes: 30, maxRefreshAgeMinutes: 15 },
     health: DEFAULT_HEALTH,
     monthlyBudgetUsd: null,
+    business: { topUsers: [], byPlan: [], mrr: { mrrUsd: 0, subscriptions: 0 }, dailyCosts: new Map(), newAndReturning: { new: 0, returning: 0 } },
     now: NOW,
     ...over,
   };
