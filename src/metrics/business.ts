@@ -1,17 +1,22 @@
 import type { Period } from './period.js';
-import type { PlanSpend, UserSpend } from './queries-business.js';
+import type { UserActivity } from './queries-business.js';
 import { periodBudget } from './budget.js';
 import { addDays, compareLocalDates, daysInMonth, formatLocalDate, weekdayOf, type LocalDate } from './zoned-time.js';
 
 /** The Users and Finance sections of the snapshot, from rows the business queries returned. */
 export interface BusinessData {
-  topUsers: UserSpend[];
-  byPlan: PlanSpend[];
+  users: UserActivity[];
   mrr: { mrrUsd: number; subscriptions: number };
   /** Cost per local day (YYYY-MM-DD) from the first day of the month (or 28 days back, whichever
    *  is earlier) to the end of the report period. */
   dailyCosts: Map<string, number>;
-  newAndReturning: { new: number; returning: number };
+}
+
+export interface PlanSpend {
+  plan: string;
+  users: number;
+  requests: number;
+  costUsd: number;
 }
 
 export interface UsersSection {
@@ -42,13 +47,31 @@ export function maskUserId(id: string): string {
   return id.length <= 8 ? `${id.slice(0, 2)}…` : `${id.slice(0, 4)}…${id.slice(-4)}`;
 }
 
-export function usersSection(activeUsers: number, data: BusinessData): UsersSection {
+/**
+ * New users signed up (their first subscription started) within the period; everyone else active
+ * is returning. Calls without a user count under "anonymous", users without a plan under "no plan".
+ */
+export function usersSection(activeUsers: number, period: { start: Date }, data: BusinessData): UsersSection {
+  const known = data.users.filter((u) => u.userId !== null);
+  const plans = new Map<string, PlanSpend>();
+  for (const u of data.users) {
+    const plan = u.userId === null ? 'anonymous' : (u.plan ?? 'no plan');
+    const p = plans.get(plan) ?? { plan, users: 0, requests: 0, costUsd: 0 };
+    p.users += u.userId === null ? 0 : 1;
+    p.requests += u.requests;
+    p.costUsd += u.costUsd;
+    plans.set(plan, p);
+  }
+  const fresh = known.filter((u) => u.firstStartedAt !== null && u.firstStartedAt >= period.start).length;
   return {
     active: activeUsers,
-    new: data.newAndReturning.new,
-    returning: data.newAndReturning.returning,
-    topUsers: data.topUsers.map((u) => ({ user: maskUserId(u.userId), costUsd: u.costUsd, requests: u.requests })),
-    byPlan: data.byPlan,
+    new: fresh,
+    returning: known.length - fresh,
+    topUsers: [...known]
+      .sort((a, b) => b.costUsd - a.costUsd || a.userId!.localeCompare(b.userId!))
+      .slice(0, 5)
+      .map((u) => ({ user: maskUserId(u.userId!), costUsd: u.costUsd, requests: u.requests })),
+    byPlan: [...plans.values()].sort((a, b) => b.costUsd - a.costUsd || a.plan.localeCompare(b.plan)),
   };
 }
 

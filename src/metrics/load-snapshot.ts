@@ -2,10 +2,10 @@ import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql } from '../db/connect.js';
 import { PulsebotError, messageOf } from '../errors.js';
 import { resolvePeriods, type Period } from './period.js';
-import { distinctUsers, errorsByCode, freshness, latencyHistograms, measuresByModel } from './queries.js';
+import { distinctUsers, distinctUsersByModel, errorsByCode, freshness, latencyHistograms, measuresByModel, rollupDays } from './queries.js';
 import { buildSnapshot, type PeriodData, type Snapshot } from './snapshot.js';
 import type { BusinessData } from './business.js';
-import { dailyCosts, monthlyRecurringRevenue, newAndReturning, spendByPlan, topUsers } from './queries-business.js';
+import { dailyCosts, monthlyRecurringRevenue, userActivity } from './queries-business.js';
 import { addDays, compareLocalDates, formatLocalDate, startOfLocalDay, type LocalDate } from './zoned-time.js';
 
 /** The IO edge of the snapshot: fold the latest changes, run the query modules, build. */
@@ -24,9 +24,9 @@ export async function loadSnapshot(sql: Sql, config: PulsebotConfig, opts: { rep
   await sql`select pulsebot.fold_changes()`.catch((cause: unknown) => {
     throw new PulsebotError('SCHEMA_INCOMPATIBLE', `cannot read the rollups: ${messageOf(cause)}`, { cause, hint: 'run `pulsebot migrate`' });
   });
-  const load = (p: Period) => loadPeriod(sql, p);
+  const load = (p: Period) => loadPeriod(sql, p, 'totals');
   const [current, previous, lastWeek, ...baseline] = await sequential([
-    () => load(periods.current),
+    () => loadPeriod(sql, periods.current, 'full'),
     () => load(periods.previous),
     () => (periods.sameWeekdayLastWeek ? load(periods.sameWeekdayLastWeek) : Promise.resolve(null)),
     ...periods.baselineWeekdays.map((p) => () => load(p)),
@@ -47,13 +47,18 @@ export async function loadSnapshot(sql: Sql, config: PulsebotConfig, opts: { rep
   });
 }
 
-async function loadPeriod(sql: Sql, period: Period): Promise<PeriodData> {
+/** The report period in full; the periods it is compared with only need their totals. */
+async function loadPeriod(sql: Sql, period: Period, detail: 'full' | 'totals'): Promise<PeriodData> {
   const range = { start: period.start, end: period.end };
+  const days = await rollupDays(sql, period.timeZone, formatLocalDate(period.firstDay), formatLocalDate(period.lastDay));
   return {
-    byModel: await measuresByModel(sql, range),
-    histograms: await latencyHistograms(sql, range),
+    byModel: await measuresByModel(sql, range, days),
+    histograms: await latencyHistograms(sql, range, days),
     errors: await errorsByCode(sql, range),
-    users: await distinctUsers(sql, range, { first: formatLocalDate(period.firstDay), last: formatLocalDate(period.lastDay), timeZone: period.timeZone }),
+    users: {
+      total: await distinctUsers(sql, range, days),
+      byModel: detail === 'full' ? await distinctUsersByModel(sql, range, days) : new Map(),
+    },
   };
 }
 
@@ -63,11 +68,9 @@ async function loadBusiness(sql: Sql, period: Period): Promise<BusinessData> {
   const fourWeeksBack = addDays(period.lastDay, -27);
   const from = compareLocalDates(monthStart, fourWeeksBack) < 0 ? monthStart : fourWeeksBack;
   return {
-    topUsers: await topUsers(sql, range, 5),
-    byPlan: await spendByPlan(sql, range),
+    users: await userActivity(sql, range),
     mrr: await monthlyRecurringRevenue(sql, period.end),
     dailyCosts: await dailyCosts(sql, { start: startOfLocalDay(from, period.timeZone), end: period.end }, period.timeZone),
-    newAndReturning: await newAndReturning(sql, range),
   };
 }
 

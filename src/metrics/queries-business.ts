@@ -3,48 +3,33 @@ import type { TimeRange } from './queries.js';
 
 /** Query modules for the Users and Finance sections (subscriptions, per-user spend, daily cost). */
 
-export interface UserSpend {
-  userId: string;
-  costUsd: number;
-  requests: number;
-}
-
-/** The heaviest users of the range by cost (raw rows of the range; its created_at index bounds it). */
-export async function topUsers(sql: Sql, range: TimeRange, limit: number): Promise<UserSpend[]> {
-  return sql<UserSpend[]>`
-    select user_id::text as "userId", sum(cost_usd) as "costUsd", count(*)::bigint as requests
-    from public.api_usage
-    where created_at >= ${range.start} and created_at < ${range.end} and user_id is not null
-    group by 1 order by 2 desc, 1 limit ${limit}`;
-}
-
-export interface PlanSpend {
-  plan: string;
-  users: number;
+export interface UserActivity {
+  /** null: the calls without a user (anonymous), as one row. */
+  userId: string | null;
   requests: number;
   costUsd: number;
+  /** The plan in force at the end of the range: the latest subscription that started before it. */
+  plan: string | null;
+  /** When the user's first subscription started (sign-up), or null. */
+  firstStartedAt: Date | null;
 }
 
-/**
- * Spend per plan: each user's subscription in force at the end of the range (the latest one that
- * started before it); calls without a user are "anonymous", users without one "no plan".
- */
-export async function spendByPlan(sql: Sql, range: TimeRange): Promise<PlanSpend[]> {
-  return sql<PlanSpend[]>`
+/** Calls and cost of every user in the range, with plan and sign-up: one pass over the range. */
+export async function userActivity(sql: Sql, range: TimeRange): Promise<UserActivity[]> {
+  return sql<UserActivity[]>`
     with usage as (
       select user_id, count(*) as requests, sum(cost_usd) as cost
       from public.api_usage where created_at >= ${range.start} and created_at < ${range.end}
       group by user_id
-    ), plans as (
-      select distinct on (user_id) user_id, plan
-      from public.user_subscriptions
-      where started_at is null or started_at < ${range.end}
-      order by user_id, started_at desc nulls last
+    ), subs as (
+      select s.user_id,
+             (array_agg(s.plan order by s.started_at desc nulls last) filter (where s.started_at is null or s.started_at < ${range.end}))[1] as plan,
+             min(s.started_at) as first_started
+      from public.user_subscriptions s where s.user_id in (select user_id from usage)
+      group by s.user_id
     )
-    select case when u.user_id is null then 'anonymous' else coalesce(p.plan, 'no plan') end as plan,
-           count(u.user_id)::bigint as users, sum(u.requests)::bigint as requests, sum(u.cost) as "costUsd"
-    from usage u left join plans p on p.user_id = u.user_id
-    group by 1 order by 4 desc, 1`;
+    select u.user_id::text as "userId", u.requests::bigint as requests, u.cost as "costUsd", s.plan, s.first_started as "firstStartedAt"
+    from usage u left join subs s on s.user_id = u.user_id`;
 }
 
 /** Monthly recurring revenue of the subscriptions active (or past due) at `at`. */

@@ -29,7 +29,35 @@ export interface ModelMeasures extends Measures {
   model: string;
 }
 
-export async function measuresByModel(sql: Sql, range: TimeRange): Promise<ModelMeasures[]> {
+/**
+ * Whole local days in the time zone the daily rollups are kept in; null when the period is in
+ * another zone (then the 15-minute rollups serve it, which line up with any zone's days).
+ */
+export type DayRange = { first: string; last: string; usersKept: boolean } | null;
+
+export async function rollupDays(sql: Sql, timeZone: string, first: string, last: string): Promise<DayRange> {
+  const [state] = await sql<{ timezone: string | null; keep_from: string | null }[]>`
+    select timezone, pruned_before::text as keep_from from pulsebot.rollup_state`;
+  if (state?.timezone !== timeZone) return null;
+  // The counted user sets reach back 100 days; older ranges count raw rows instead.
+  return { first, last, usersKept: state.keep_from === null || state.keep_from <= first };
+}
+
+export async function measuresByModel(sql: Sql, range: TimeRange, days: DayRange = null): Promise<ModelMeasures[]> {
+  if (days) {
+    return sql<ModelMeasures[]>`
+      select m.provider, m.service_type as "serviceType", m.model,
+             sum(u.requests)::bigint as requests, sum(u.successes)::bigint as successes, sum(u.cost_usd) as "costUsd",
+             sum(u.input_tokens)::bigint as "inputTokens", sum(u.output_tokens)::bigint as "outputTokens",
+             sum(u.images)::bigint as images, sum(u.video_seconds) as "videoSeconds",
+             sum(u.latency_sum) as "latencySum", sum(u.latency_count)::bigint as "latencyCount",
+             sum(u.negative_cost_rows)::bigint as "negativeCostRows"
+      from pulsebot.usage_daily u join pulsebot.usage_dims m on m.id = u.dim_id
+      where u.day between ${days.first}::date and ${days.last}::date
+      group by 1, 2, 3
+      having sum(u.requests) <> 0
+      order by 1, 2, 3`;
+  }
   return sql<ModelMeasures[]>`
     select m.provider, m.service_type as "serviceType", m.model,
            sum(u.requests)::bigint as requests, sum(u.successes)::bigint as successes, sum(u.cost_usd) as "costUsd",
@@ -54,8 +82,19 @@ export interface Histogram {
  * Latency histograms of the range keyed "*" (everything), "service:<type>" and
  * "ps:<provider>/<type>", in one pass over the 15-minute histograms.
  */
-export async function latencyHistograms(sql: Sql, range: TimeRange): Promise<Map<string, Histogram>> {
-  const rows = await sql<{ key: string; bin: number; n: number }[]>`
+export async function latencyHistograms(sql: Sql, range: TimeRange, days: DayRange = null): Promise<Map<string, Histogram>> {
+  const rows = days
+    ? await sql<{ key: string; bin: number; n: number }[]>`
+        select case when grouping(ps.service_type) = 1 then '*'
+                    when grouping(ps.provider) = 1 then 'service:' || ps.service_type
+                    else 'ps:' || ps.provider || '/' || ps.service_type end as key,
+               l.bin, sum(l.n)::bigint as n
+        from pulsebot.latency_daily l join pulsebot.provider_services ps on ps.id = l.ps_id
+        where l.day between ${days.first}::date and ${days.last}::date
+        group by grouping sets ((ps.provider, ps.service_type, l.bin), (ps.service_type, l.bin), (l.bin))
+        having sum(l.n) > 0
+        order by 1, 2`
+    : await sql<{ key: string; bin: number; n: number }[]>`
     select case when grouping(m.service_type) = 1 then '*'
                 when grouping(m.provider) = 1 then 'service:' || m.service_type
                 else 'ps:' || m.provider || '/' || m.service_type end as key,
@@ -94,22 +133,27 @@ export async function errorsByCode(sql: Sql, range: TimeRange): Promise<ErrorCou
 }
 
 /**
- * Exact distinct users of the range, overall and per model. Ranges of whole days in the time
- * zone the rollups are kept in read the counted day × user sets; any other range (another report
- * time zone) counts raw api_usage over the range, which its created_at index keeps to the range.
+ * Exact distinct users of the range. Whole days of the rollups' time zone read the counted
+ * day × user sets; any other range counts raw api_usage (its created_at index bounds the scan).
  */
-export async function distinctUsers(sql: Sql, range: TimeRange, days: { first: string; last: string; timeZone: string }): Promise<{ total: number; byModel: Map<string, number> }> {
-  const [state] = await sql<{ timezone: string | null; keep_from: string | null }[]>`
-    select timezone, pruned_before::text as keep_from from pulsebot.rollup_state`;
-  const fromSets = state?.timezone === days.timeZone && (state.keep_from === null || state.keep_from <= days.first);
-  const totals = fromSets
+export async function distinctUsers(sql: Sql, range: TimeRange, days: DayRange): Promise<number> {
+  const [r] = days?.usersKept
     ? await sql<{ n: number }[]>`
         select count(distinct user_id)::bigint as n from pulsebot.daily_users
         where day between ${days.first}::date and ${days.last}::date and n > 0`
     : await sql<{ n: number }[]>`
         select count(distinct user_id)::bigint as n from public.api_usage
         where created_at >= ${range.start} and created_at < ${range.end}`;
-  const perModel = fromSets
+  return r?.n ?? 0;
+}
+
+/**
+ * Exact distinct users per model. A day or less reads the raw rows of the range; longer ranges in
+ * the rollups' zone read the (model, user, day) sets, which beat a month of raw rows.
+ */
+export async function distinctUsersByModel(sql: Sql, range: TimeRange, days: DayRange): Promise<Map<string, number>> {
+  const short = range.end.getTime() - range.start.getTime() <= 25 * 3_600_000;
+  const rows = days?.usersKept && !short
     ? await sql<{ key: string; n: number }[]>`
         select m.provider || '/' || m.service_type || '/' || m.model as key, count(distinct x.user_id)::bigint as n
         from pulsebot.daily_model_users x join pulsebot.usage_dims m on m.id = x.dim_id
@@ -121,7 +165,7 @@ export async function distinctUsers(sql: Sql, range: TimeRange, days: { first: s
         from public.api_usage
         where created_at >= ${range.start} and created_at < ${range.end} and user_id is not null
         group by 1`;
-  return { total: totals[0]?.n ?? 0, byModel: new Map(perModel.map((r) => [r.key, r.n])) };
+  return new Map(rows.map((r) => [r.key, r.n]));
 }
 
 export const modelKey = (m: { provider: string; serviceType: string; model: string }) => `${m.provider}/${m.serviceType}/${m.model}`;

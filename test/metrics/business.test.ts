@@ -9,12 +9,16 @@ for (let t = Date.UTC(2026, 9, 20); t <= Date.UTC(2026, 10, 23); t += 86_400_000
   const d = new Date(t);
   costs.set(d.toISOString().slice(0, 10), d.getUTCDay() === 0 || d.getUTCDay() === 6 ? 4 : 10);
 }
+const U = (n: number) => `3f2a9c0${n}-1111-4222-8333-44445555e4b${n}`;
 const data: BusinessData = {
-  topUsers: [{ userId: '3f2a9c01-1111-4222-8333-44445555e4b7', costUsd: 12.5, requests: 40 }],
-  byPlan: [{ plan: 'pro', users: 3, requests: 90, costUsd: 8 }],
+  users: [
+    { userId: U(1), requests: 40, costUsd: 12.5, plan: 'pro', firstStartedAt: new Date('2026-01-05T00:00:00Z') },
+    { userId: U(2), requests: 10, costUsd: 3, plan: 'pro', firstStartedAt: new Date('2026-11-23T08:00:00Z') },
+    { userId: U(3), requests: 5, costUsd: 1, plan: null, firstStartedAt: null },
+    { userId: null, requests: 7, costUsd: 0.5, plan: null, firstStartedAt: null },
+  ],
   mrr: { mrrUsd: 3000, subscriptions: 42 },
   dailyCosts: costs,
-  newAndReturning: { new: 2, returning: 5 },
 };
 
 describe('finance', () => {
@@ -42,12 +46,21 @@ describe('finance', () => {
 });
 
 describe('users', () => {
-  it('masks user ids and carries new, returning and plans', () => {
+  it('masks user ids, tells new from returning users, and sums spend per plan', () => {
     expect(maskUserId('3f2a9c01-1111-4222-8333-44445555e4b7')).toBe('3f2a…e4b7');
-    expect(usersSection(7, data)).toEqual({
-      active: 7, new: 2, returning: 5,
-      topUsers: [{ user: '3f2a…e4b7', costUsd: 12.5, requests: 40 }],
-      byPlan: [{ plan: 'pro', users: 3, requests: 90, costUsd: 8 }],
+    // user 2 signed up during the report day: new; users 1 and 3 returning
+    expect(usersSection(3, period, data)).toEqual({
+      active: 3, new: 1, returning: 2,
+      topUsers: [
+        { user: '3f2a…e4b1', costUsd: 12.5, requests: 40 },
+        { user: '3f2a…e4b2', costUsd: 3, requests: 10 },
+        { user: '3f2a…e4b3', costUsd: 1, requests: 5 },
+      ],
+      byPlan: [
+        { plan: 'pro', users: 2, requests: 50, costUsd: 15.5 },
+        { plan: 'no plan', users: 1, requests: 5, costUsd: 1 },
+        { plan: 'anonymous', users: 0, requests: 7, costUsd: 0.5 },
+      ],
     });
   });
 });

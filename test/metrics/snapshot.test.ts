@@ -26,7 +26,7 @@ function input(over: Partial<SnapshotInput>): SnapshotInput {
     limits: { maxDataAgeMinutes: 30, maxRefreshAgeMinutes: 15 },
     health: DEFAULT_HEALTH,
     monthlyBudgetUsd: null,
-    business: { topUsers: [], byPlan: [], mrr: { mrrUsd: 0, subscriptions: 0 }, dailyCosts: new Map(), newAndReturning: { new: 0, returning: 0 } },
+    business: { users: [], mrr: { mrrUsd: 0, subscriptions: 0 }, dailyCosts: new Map() },
     now: NOW,
     ...over,
   };
