@@ -37,11 +37,12 @@ describe.each(TARGETS)('snapshot against plain SQL over raw api_usage on %s', (t
     reports: {
       daily: { period: 'day', timezone: 'UTC', top_models: 100 },
       kathmandu_week: { period: 'week', timezone: 'Asia/Kathmandu', top_models: 100 },
+      berlin: { period: 'day', timezone: 'Europe/Berlin', top_models: 100 },
     },
   };
   beforeAll(async () => {
     db = await freshDatabase(target);
-    await seedDemo(db.sql, { now: NOW, days: 20, rowsPerDay: 400, seed: 'snapshot', append: false });
+    await seedDemo(db.sql, { now: NOW, days: 30, rowsPerDay: 400, seed: 'snapshot', append: false });
     await refreshViews(db.sql, { dashboardTimezone: 'UTC', statementTimeoutSeconds: 60 });
     // A late row for the report day after the refresh: the snapshot folds it in first.
     await db.sql`insert into public.api_usage (created_at, provider, service_type, model, cost_usd, success, latency_ms)
@@ -49,13 +50,15 @@ describe.each(TARGETS)('snapshot against plain SQL over raw api_usage on %s', (t
   });
   afterAll(() => db.close());
 
-  for (const [report, start, end] of [
-    ['daily', '2026-11-19T00:00:00Z', '2026-11-20T00:00:00Z'],
+  for (const [report, start, end, date] of [
+    ['daily', '2026-11-19T00:00:00Z', '2026-11-20T00:00:00Z', undefined],
     // ISO week 2026-W46 in Nepal (+05:45): Monday 2026-11-09 00:00 local = 2026-11-08T18:15Z.
-    ['kathmandu_week', '2026-11-08T18:15:00Z', '2026-11-15T18:15:00Z'],
+    ['kathmandu_week', '2026-11-08T18:15:00Z', '2026-11-15T18:15:00Z', undefined],
+    // Berlin leaves summer time on 2026-10-25: a 25-hour day, 22:00Z to 23:00Z.
+    ['berlin', '2026-10-24T22:00:00Z', '2026-10-25T23:00:00Z', { year: 2026, month: 10, day: 25 }],
   ] as const) {
     it(`${report}: KPIs, operations and models agree`, async () => {
-      const s = await loadSnapshot(db.sql, config, { report, now: NOW });
+      const s = await loadSnapshot(db.sql, config, { report, now: NOW, ...(date ? { date } : {}) });
       expect([s.period.start, s.period.end]).toEqual([new Date(start).toISOString(), new Date(end).toISOString()]);
       const raw = await rawKpis(db, start, end);
       const k = s.kpis.current;
