@@ -44,20 +44,12 @@ export async function rollupDays(sql: Sql, timeZone: string, first: string, last
 }
 
 export async function measuresByModel(sql: Sql, range: TimeRange, days: DayRange = null): Promise<ModelMeasures[]> {
-  if (days) {
-    return sql<ModelMeasures[]>`
-      select m.provider, m.service_type as "serviceType", m.model,
-             sum(u.requests)::bigint as requests, sum(u.successes)::bigint as successes, sum(u.cost_usd) as "costUsd",
-             sum(u.input_tokens)::bigint as "inputTokens", sum(u.output_tokens)::bigint as "outputTokens",
-             sum(u.images)::bigint as images, sum(u.video_seconds) as "videoSeconds",
-             sum(u.latency_sum) as "latencySum", sum(u.latency_count)::bigint as "latencyCount",
-             sum(u.negative_cost_rows)::bigint as "negativeCostRows"
-      from pulsebot.usage_daily u join pulsebot.usage_dims m on m.id = u.dim_id
-      where u.day between ${days.first}::date and ${days.last}::date
-      group by 1, 2, 3
-      having sum(u.requests) <> 0
-      order by 1, 2, 3`;
-  }
+  // Same measures in both grains; only the table and the range condition differ.
+  const source = days
+    ? sql`pulsebot.usage_daily u join pulsebot.usage_dims m on m.id = u.dim_id
+          where u.day between ${days.first}::date and ${days.last}::date`
+    : sql`pulsebot.usage_15m u join pulsebot.usage_dims m on m.id = u.dim_id
+          where u.bucket >= ${range.start} and u.bucket < ${range.end}`;
   return sql<ModelMeasures[]>`
     select m.provider, m.service_type as "serviceType", m.model,
            sum(u.requests)::bigint as requests, sum(u.successes)::bigint as successes, sum(u.cost_usd) as "costUsd",
@@ -65,8 +57,7 @@ export async function measuresByModel(sql: Sql, range: TimeRange, days: DayRange
            sum(u.images)::bigint as images, sum(u.video_seconds) as "videoSeconds",
            sum(u.latency_sum) as "latencySum", sum(u.latency_count)::bigint as "latencyCount",
            sum(u.negative_cost_rows)::bigint as "negativeCostRows"
-    from pulsebot.usage_15m u join pulsebot.usage_dims m on m.id = u.dim_id
-    where u.bucket >= ${range.start} and u.bucket < ${range.end}
+    from ${source}
     group by 1, 2, 3
     having sum(u.requests) <> 0
     order by 1, 2, 3`;
