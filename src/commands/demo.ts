@@ -43,6 +43,7 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
         ctx.io.out(formatChecks(checks));
         ctx.io.out('');
         ctx.io.out(`The embedded database lives in ${target.kind === 'embedded' ? target.dataDir : '(memory)'}. Next:`);
+        ctx.io.out("  npx pulsebot snapshot      # yesterday's KPIs, health score, models, users, finance");
         ctx.io.out('  npx pulsebot doctor        # health of schema, views and data');
         ctx.io.out('  npx pulsebot refresh       # refresh the views again');
         ctx.io.out('  DATABASE_URL=postgres://… npx pulsebot migrate   # the same on your PostgreSQL');
