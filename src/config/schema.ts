@@ -126,6 +126,16 @@ const budgetSchema = z.strictObject({
     .nullable().default(null),
 });
 
+/**
+ * A custom chart: a read-only query (parameters $1 period start, $2 period end, both timestamptz,
+ * and $3 the report's time zone) and a Vega-Lite spec whose data is the query's rows.
+ */
+const panelSchema = z.strictObject({
+  sql: z.string({ error: 'expected the panel query as text' }).min(1, 'expected the panel query as text'),
+  spec: z.record(z.string(), z.unknown(), { error: 'expected a Vega-Lite spec (a mapping)' }),
+  timeout_seconds: positiveInt('a number of seconds').default(10),
+});
+
 export const configSchema = z.strictObject({
   dashboard: dashboardSchema.prefault({}),
   database: databaseSchema.prefault({}),
@@ -133,6 +143,8 @@ export const configSchema = z.strictObject({
   freshness: freshnessSchema.prefault({}),
   health: healthSchema.prefault({}),
   budget: budgetSchema.prefault({}),
+  /** Custom charts by name, rendered like the built-in ones. */
+  panels: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'panel names are lower-case letters, digits, - and _'), panelSchema).default({}),
   /** Reports by name. Listing reports replaces the defaults (daily and weekly, UTC). */
   reports: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'report names are lower-case letters, digits, - and _'), reportSchema)
     .default(() => structuredClone(DEFAULT_REPORTS) as Record<string, z.output<typeof reportSchema>>)

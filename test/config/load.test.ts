@@ -24,6 +24,7 @@ const DEFAULTS: PulsebotConfig = {
     freshness: { zero_at: 4 },
   },
   budget: { monthly_usd: null },
+  panels: {},
   reports: {
     daily: { period: 'day', timezone: 'UTC', top_models: 8 },
     weekly: { period: 'week', timezone: 'UTC', top_models: 8 },
