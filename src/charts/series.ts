@@ -1,17 +1,11 @@
+import type { DailyPoint } from '../metrics/queries-series.js';
+
 /**
- * Time series the 30-day charts draw. The snapshot holds one period; these come from their own
- * queries over the daily rollup (one row per day × provider × service type, days in the report's
+ * Time series the 30-day charts draw. The snapshot holds one period; these come from
+ * src/metrics/queries-series.ts (one row per day × provider × service type, days in the report's
  * time zone as "YYYY-MM-DD").
  */
-export type DailySeries = Array<{
-  date: string;
-  provider: string;
-  serviceType: string;
-  requests: number;
-  successes: number;
-  costUsd: number;
-  p95LatencyMs: number | null;
-}>;
+export type DailySeries = DailyPoint[];
 
 /**
  * p95 latency per day and service type. A service's p95 cannot be derived from its providers'
