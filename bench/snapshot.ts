@@ -4,7 +4,7 @@
 // and a month report over the benchmark dataset on the PostgreSQL server of DATABASE_URL.
 // Target: the day report ≤ 200 ms at 10M rows.
 import { parseArgs } from 'node:util';
-import { defaultConfig, type PulsebotConfig } from '../src/config/schema.js';
+import { configSchema, type PulsebotConfig } from '../src/config/schema.js';
 import { loadSnapshot } from '../src/metrics/load-snapshot.js';
 import { ensureLoaded, fmt, median, ms } from './dataset.js';
 
@@ -20,11 +20,10 @@ if (!serverUrl || !Number.isInteger(rows) || rows < 1000 || !(rounds >= 1)) {
 }
 
 const db = await ensureLoaded(serverUrl, rows, values.fresh);
-const config: PulsebotConfig = {
-  ...defaultConfig(),
+const config: PulsebotConfig = configSchema.parse({
   budget: { monthly_usd: 5000 },
   reports: { daily: { period: 'day', timezone: 'UTC', top_models: 8 }, monthly: { period: 'month', timezone: 'UTC', top_models: 8 } },
-};
+});
 // A refresh benchmark run before leaves the change log full of dead rows; autovacuum clears them
 // in a live database, so measure after a vacuum rather than after an arbitrary backlog.
 await db.sql`vacuum analyze pulsebot.usage_changes`;

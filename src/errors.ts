@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'MIGRATION_FAILED'
   | 'SCHEMA_INCOMPATIBLE'
   | 'REFRESH_FAILED'
+  | 'DELIVERY_FAILED'
+  | 'RENDER_FAILED'
   | 'INTERNAL';
 
 /** Exit codes of the CLI contract: 1 runtime failure, 2 bad usage or configuration. */

@@ -107,18 +107,101 @@ const healthSchema = z.strictObject({
   }).prefault({}),
 });
 
-/** One report: what period it covers and in which time zone its days begin. */
+/** Sections a digest can show, in the order given (the Slack digest and the email both follow it). */
+export const DIGEST_SECTIONS = ['kpis', 'health', 'movers', 'operations', 'models', 'users', 'finance', 'data_quality'] as const;
+export type DigestSection = (typeof DIGEST_SECTIONS)[number];
+
+/** Built-in charts a digest can carry (custom panels are added by name). */
+export const BUILTIN_CHARTS = [
+  'daily_cost_by_provider',
+  'requests_and_success_rate',
+  'p95_by_service_type',
+  'top_models_by_cost',
+  'provider_comparison',
+  'month_to_date_vs_budget',
+  'health_components',
+] as const;
+export type BuiltinChart = (typeof BUILTIN_CHARTS)[number];
+
+const slackChannel = z
+  .string({ error: 'expected a Slack channel: "#name" or a channel id such as "C0123ABCD"' })
+  .regex(/^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$/, 'expected a Slack channel: "#name" (lower case) or a channel id such as "C0123ABCD"');
+
+const emailAddress = z
+  .string({ error: 'expected an email address' })
+  .regex(/^[^\s@<>",;]+@[^\s@<>",;]+$/, 'expected an email address such as "team@example.com"');
+
+/** Where a report (or a failure notice) goes. An empty list sends nothing on that channel. */
+const routesSchema = z.strictObject({
+  slack: z.array(slackChannel).default([]),
+  email: z.array(emailAddress).default([]),
+});
+export type Routes = z.output<typeof routesSchema>;
+
+/** One report: what period it covers, in which time zone its days begin, what it shows and where it goes. */
 const reportSchema = z.strictObject({
   period: z.enum(['day', 'week', 'month'], { error: 'expected one of day, week, month' }),
   timezone: timeZone.default('UTC'),
   /** How many models the Models section lists before folding the rest into "other". */
   top_models: positiveInt('a number of models').default(8),
+  /** When `pulsebot run` sends it: croner syntax, in the report's time zone. */
+  schedule: cron.optional(),
+  sections: z.array(z.enum(DIGEST_SECTIONS, { error: `expected one of ${DIGEST_SECTIONS.join(', ')}` })).optional(),
+  /** Built-in chart ids and custom panel names. */
+  charts: z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'chart names are lower-case letters, digits, - and _')).optional(),
+  routes: routesSchema.prefault({}),
 });
 
+const DEFAULT_SCHEDULE = { day: '0 9 * * *', week: '0 9 * * 1', month: '0 9 1 * *' } as const;
+const DEFAULT_SECTIONS: Record<'day' | 'week' | 'month', DigestSection[]> = {
+  day: ['kpis', 'health', 'movers', 'operations', 'models', 'data_quality'],
+  week: ['kpis', 'health', 'movers', 'models', 'users', 'finance', 'data_quality'],
+  month: ['kpis', 'health', 'movers', 'models', 'users', 'finance', 'data_quality'],
+};
+const DEFAULT_CHARTS: Record<'day' | 'week' | 'month', BuiltinChart[]> = {
+  day: ['daily_cost_by_provider', 'requests_and_success_rate', 'p95_by_service_type', 'top_models_by_cost', 'provider_comparison', 'health_components'],
+  week: ['daily_cost_by_provider', 'requests_and_success_rate', 'top_models_by_cost', 'month_to_date_vs_budget', 'health_components'],
+  month: ['daily_cost_by_provider', 'requests_and_success_rate', 'top_models_by_cost', 'month_to_date_vs_budget', 'health_components'],
+};
+
+/** A report with the per-period defaults filled in (schedule, sections, charts). */
+const completedReport = reportSchema.transform((r) => ({
+  ...r,
+  schedule: r.schedule ?? DEFAULT_SCHEDULE[r.period],
+  sections: r.sections ?? [...DEFAULT_SECTIONS[r.period]],
+  charts: r.charts ?? [...DEFAULT_CHARTS[r.period]],
+}));
+
 const DEFAULT_REPORTS = {
-  daily: { period: 'day', timezone: 'UTC', top_models: 8 },
-  weekly: { period: 'week', timezone: 'UTC', top_models: 8 },
+  daily: { period: 'day', timezone: 'UTC', top_models: 8, routes: { slack: ['#ai-usage'], email: ['ai-team@example.com'] } },
+  weekly: { period: 'week', timezone: 'UTC', top_models: 8, routes: { slack: [], email: ['stakeholders@example.com'] } },
 } as const;
+
+const emailSchema = z.strictObject({
+  /** The From header of every email. */
+  from: z.string().min(3).default('pulsebot <pulsebot@example.com>'),
+  reply_to: emailAddress.nullable().default(null),
+  /** Pooled SMTP connections and messages per connection before it is recycled. */
+  max_connections: positiveInt('a number of connections').default(3),
+  max_messages: positiveInt('a number of messages').default(100),
+});
+
+const slackSchema = z.strictObject({
+  /** Upload the digest's charts into the message's thread (files:write scope). */
+  upload_charts: z.boolean().default(true),
+  /** Seconds one Slack API call may take before it counts as failed (and is retried later). */
+  timeout_seconds: positiveInt('a number of seconds').default(20),
+});
+
+const deliverySchema = z.strictObject({
+  /** Attempts per message before it is given up and reported through failure_routes. */
+  max_attempts: positiveInt('a number of attempts').default(6),
+  /** First retry after this many seconds, doubling each time (with jitter) up to backoff_max_seconds. */
+  backoff_base_seconds: positiveInt('a number of seconds').default(30),
+  backoff_max_seconds: positiveInt('a number of seconds').default(3600),
+  /** Where a message that could not be delivered is reported: through a channel other than the one that failed. */
+  failure_routes: routesSchema.prefault({}),
+});
 
 const budgetSchema = z.strictObject({
   /** Monthly AI spend budget in USD; days get an equal share of their month. null: no budget. */
@@ -146,12 +229,24 @@ export const configSchema = z.strictObject({
   /** Custom charts by name, rendered like the built-in ones. */
   panels: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'panel names are lower-case letters, digits, - and _'), panelSchema).default({}),
   /** Reports by name. Listing reports replaces the defaults (daily and weekly, UTC). */
-  reports: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'report names are lower-case letters, digits, - and _'), reportSchema)
-    .default(() => structuredClone(DEFAULT_REPORTS) as Record<string, z.output<typeof reportSchema>>)
+  reports: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'report names are lower-case letters, digits, - and _'), completedReport)
+    .prefault(() => structuredClone(DEFAULT_REPORTS) as unknown as Record<string, z.input<typeof completedReport>>)
     .refine((r) => Object.keys(r).length > 0, { error: 'define at least one report' }),
+  email: emailSchema.prefault({}),
+  slack: slackSchema.prefault({}),
+  delivery: deliverySchema.prefault({}),
+}).superRefine((c, ctx) => {
+  for (const [name, report] of Object.entries(c.reports)) {
+    report.charts.forEach((chart, i) => {
+      if (!(BUILTIN_CHARTS as readonly string[]).includes(chart) && !(chart in c.panels)) {
+        ctx.addIssue({ code: 'custom', path: ['reports', name, 'charts', i], message: `unknown chart "${chart}" (built-in: ${BUILTIN_CHARTS.join(', ')}; or a name under panels)` });
+      }
+    });
+  }
 });
 
 export type PulsebotConfig = z.output<typeof configSchema>;
+export type ReportConfig = PulsebotConfig['reports'][string];
 export type PulsebotConfigInput = z.input<typeof configSchema>;
 
 export function defaultConfig(): PulsebotConfig {

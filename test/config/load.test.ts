@@ -26,9 +26,22 @@ const DEFAULTS: PulsebotConfig = {
   budget: { monthly_usd: null },
   panels: {},
   reports: {
-    daily: { period: 'day', timezone: 'UTC', top_models: 8 },
-    weekly: { period: 'week', timezone: 'UTC', top_models: 8 },
+    daily: {
+      period: 'day', timezone: 'UTC', top_models: 8, schedule: '0 9 * * *',
+      sections: ['kpis', 'health', 'movers', 'operations', 'models', 'data_quality'],
+      charts: ['daily_cost_by_provider', 'requests_and_success_rate', 'p95_by_service_type', 'top_models_by_cost', 'provider_comparison', 'health_components'],
+      routes: { slack: ['#ai-usage'], email: ['ai-team@example.com'] },
+    },
+    weekly: {
+      period: 'week', timezone: 'UTC', top_models: 8, schedule: '0 9 * * 1',
+      sections: ['kpis', 'health', 'movers', 'models', 'users', 'finance', 'data_quality'],
+      charts: ['daily_cost_by_provider', 'requests_and_success_rate', 'top_models_by_cost', 'month_to_date_vs_budget', 'health_components'],
+      routes: { slack: [], email: ['stakeholders@example.com'] },
+    },
   },
+  email: { from: 'pulsebot <pulsebot@example.com>', reply_to: null, max_connections: 3, max_messages: 100 },
+  slack: { upload_charts: true, timeout_seconds: 20 },
+  delivery: { max_attempts: 6, backoff_base_seconds: 30, backoff_max_seconds: 3600, failure_routes: { slack: [], email: [] } },
 };
 
 const FILE = 'pulsebot.yaml';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultConfig, type PulsebotConfig } from '../../src/config/schema.js';
+import { configSchema, type PulsebotConfig } from '../../src/config/schema.js';
 import type { Database } from '../../src/db/connect.js';
 import { refreshViews } from '../../src/db/refresh.js';
 import { seedDemo } from '../../src/demo/seed.js';
@@ -32,14 +32,13 @@ const close = (actual: number | null, expected: number | null, relative: number)
 
 describe.each(TARGETS)('snapshot against plain SQL over raw api_usage on %s', (target) => {
   let db: Database;
-  const config: PulsebotConfig = {
-    ...defaultConfig(),
+  const config: PulsebotConfig = configSchema.parse({
     reports: {
       daily: { period: 'day', timezone: 'UTC', top_models: 100 },
       kathmandu_week: { period: 'week', timezone: 'Asia/Kathmandu', top_models: 100 },
       berlin: { period: 'day', timezone: 'Europe/Berlin', top_models: 100 },
     },
-  };
+  });
   beforeAll(async () => {
     db = await freshDatabase(target);
     await seedDemo(db.sql, { now: NOW, days: 30, rowsPerDay: 400, seed: 'snapshot', append: false });
