@@ -1,0 +1,226 @@
+import type { DigestSection } from '../config/schema.js';
+import type { SlackPayload } from '../delivery/types.js';
+import { isoWeekOf } from '../metrics/period.js';
+import type { Snapshot } from '../metrics/snapshot.js';
+import { addDays, compareLocalDates, localDateOf, weekdayOf, type LocalDate } from '../metrics/zoned-time.js';
+import type { DigestModel } from './digest-model.js';
+import { formatCount, formatDeltaArrow, formatRate, formatUsd } from './format.js';
+import { SLACK_LIMITS, escapeSlack, fitEscaped, slackLimitViolations } from './slack-limits.js';
+import {
+  contextBlock, dataQualityBlocks, divider, failedChartBlocks, financeBlocks, healthBlocks, kpiBlocks, modelsBlocks,
+  moversBlocks, operationsBlocks, plainText, usersBlocks, type Block, type SectionContext,
+} from './slack-sections.js';
+
+export { escapeSlack } from './slack-limits.js';
+
+/**
+ * The daily (weekly, monthly) digest as one Slack Block Kit message: header, the configured
+ * sections in their configured order, failed charts, a dashboard button and a footer saying
+ * how fresh the data is; charts go into the thread as files. Pure.
+ *
+ * The message always fits Slack's limits: when the full digest does not, it is shortened step by
+ * step (fewer model rows, fewer operations rows, then whole sections, lowest priority first) and
+ * says so, down to header, key numbers and footer, which always fit.
+ */
+
+const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+const WEEKDAYS_LONG = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MONTHS_LONG = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+type PeriodInfo = Snapshot['period'];
+
+/** The local days a period covers (its end is exclusive). */
+function daysOf(p: PeriodInfo, timeZone: string): { first: LocalDate; last: LocalDate } {
+  const first = localDateOf(new Date(p.start), timeZone);
+  const last = addDays(localDateOf(new Date(p.end), timeZone), -1);
+  return { first, last: compareLocalDates(last, first) < 0 ? first : last };
+}
+
+const dayMonth = (d: LocalDate) => `${d.day} ${MONTHS[d.month - 1]}`;
+const weekdayDay = (d: LocalDate) => `${WEEKDAYS[weekdayOf(d) - 1]} ${dayMonth(d)}`;
+
+/** "Tue 24 Nov 2026", "Week 47, 16–22 Nov 2026", "November 2026". */
+export function periodTitle(s: Snapshot): string {
+  const { first, last } = daysOf(s.period, s.report.timeZone);
+  switch (s.report.period) {
+    case 'day':
+      return `${weekdayDay(first)} ${first.year}`;
+    case 'week': {
+      const range = first.year !== last.year
+        ? `${dayMonth(first)} ${first.year} – ${dayMonth(last)} ${last.year}`
+        : first.month !== last.month ? `${dayMonth(first)} – ${dayMonth(last)} ${last.year}` : `${first.day}–${last.day} ${MONTHS[last.month - 1]} ${last.year}`;
+      return `Week ${isoWeekOf(first).week}, ${range}`;
+    }
+    case 'month':
+      return `${MONTHS_LONG[first.month - 1]} ${first.year}`;
+  }
+}
+
+/** A compared period, short: "Mon 23 Nov", "Week 46", "October"; the year only when it differs. */
+function comparedLabel(p: PeriodInfo, s: Snapshot): string {
+  const tz = s.report.timeZone;
+  const year = daysOf(s.period, tz).first.year;
+  const { first } = daysOf(p, tz);
+  switch (s.report.period) {
+    case 'day':
+      return `${weekdayDay(first)}${first.year !== year ? ` ${first.year}` : ''}`;
+    case 'week': {
+      const w = isoWeekOf(first);
+      return `Week ${w.week}${w.year !== isoWeekOf(daysOf(s.period, tz).first).year ? ` of ${w.year}` : ''}`;
+    }
+    case 'month':
+      return `${MONTHS_LONG[first.month - 1]}${first.year !== year ? ` ${first.year}` : ''}`;
+  }
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** "25 Nov 2026 00:49" on the wall clock of `timeZone`. */
+export function formatInstant(iso: string, timeZone: string): string {
+  const at = new Date(iso);
+  if (!Number.isFinite(at.getTime())) return 'unknown';
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    formatters.set(timeZone, f);
+  }
+  const part = (type: string) => f.formatToParts(at).find((p) => p.type === type)?.value ?? '';
+  return `${Number(part('day'))} ${MONTHS[Number(part('month')) - 1]} ${part('year')} ${part('hour')}:${part('minute')}`;
+}
+
+// ── Shortening ──────────────────────────────────────────────────────────────────────────────
+
+interface Shape {
+  modelRows: number;
+  operationsRows: number;
+  dropped: ReadonlyArray<DigestSection | 'failed_charts'>;
+}
+
+/** Most to least complete; the last holds only header, key numbers and footer. */
+const DROP_ORDER: ReadonlyArray<DigestSection | 'failed_charts'> = ['users', 'finance', 'models', 'operations', 'data_quality', 'movers', 'health', 'failed_charts'];
+const SHAPES: Shape[] = [
+  { modelRows: 15, operationsRows: 20, dropped: [] },
+  { modelRows: 3, operationsRows: 20, dropped: [] },
+  { modelRows: 3, operationsRows: 5, dropped: [] },
+  ...DROP_ORDER.map((_, i) => ({ modelRows: 3, operationsRows: 5, dropped: DROP_ORDER.slice(0, i + 1) })),
+];
+
+const SECTION_NAMES: Record<DigestSection | 'failed_charts', string> = {
+  kpis: 'key numbers', health: 'health', movers: 'what moved', operations: 'operations', models: 'models',
+  users: 'users', finance: 'finance', data_quality: 'data quality', failed_charts: 'failed charts',
+};
+
+/** "Shortened to fit Slack: models beyond 3, users" — only what this digest actually lost. */
+function shorteningNote(model: DigestModel, shape: Shape, full: Shape): string | null {
+  const s = model.snapshot;
+  const cut: string[] = [];
+  const shown = (x: DigestSection) => model.sections.includes(x) && !shape.dropped.includes(x);
+  if (shown('models') && shape.modelRows < full.modelRows && s.models.top.length > shape.modelRows) cut.push(`models beyond ${shape.modelRows}`);
+  if (shown('operations') && shape.operationsRows < full.operationsRows && s.operations.length > shape.operationsRows) cut.push(`operations beyond ${shape.operationsRows}`);
+  for (const d of shape.dropped) {
+    if (d === 'failed_charts' ? model.failedCharts.length > 0 : model.sections.includes(d)) cut.push(SECTION_NAMES[d]);
+  }
+  if (cut.length === 0) return null;
+  return `✂️ Shortened to fit Slack's limits: ${cut.join(', ')} left out${model.dashboardUrl ? '; the dashboard has everything' : ''}.`;
+}
+
+// ── The message ─────────────────────────────────────────────────────────────────────────────
+
+const healthText = (s: Snapshot) => (s.health.score === null ? 'Health n/a' : `Health ${s.health.score}/100`);
+
+function headerBlock(model: DigestModel, title: string): Block {
+  const suffix = ` · ${escapeSlack(periodTitle(model.snapshot))} · ${healthText(model.snapshot)}${model.late ? ' (sent late)' : ''}`;
+  const room = Math.max(1, SLACK_LIMITS.headerText - suffix.length);
+  return { type: 'header', text: plainText(`${fitEscaped(title, room)}${suffix}`) };
+}
+
+function footerBlock(model: DigestModel): Block {
+  const s = model.snapshot;
+  const tz = s.report.timeZone;
+  const asOf = model.dataAsOf === null ? 'no data yet' : formatInstant(model.dataAsOf, tz);
+  const texts = [
+    `Data as of ${asOf} · generated ${formatInstant(s.generatedAt, tz)} · period ${formatInstant(s.period.start, tz)} – ${formatInstant(s.period.end, tz)} · times in ${fitEscaped(tz, 60)}`,
+  ];
+  if (model.charts.length) {
+    const n = model.charts.length;
+    const titles = model.charts.slice(0, 5).map((c) => fitEscaped(c.title, 60)).join(', ');
+    texts.push(`📊 ${n} ${n === 1 ? 'chart' : 'charts'} in the thread: ${titles}${n > 5 ? `, and ${n - 5} more` : ''}`);
+  }
+  return contextBlock(texts);
+}
+
+function sectionOf(section: DigestSection, ctx: SectionContext): Block[] {
+  switch (section) {
+    case 'kpis': return kpiBlocks(ctx);
+    case 'health': return healthBlocks(ctx);
+    case 'movers': return moversBlocks(ctx);
+    case 'operations': return operationsBlocks(ctx);
+    case 'models': return modelsBlocks(ctx);
+    case 'users': return usersBlocks(ctx);
+    case 'finance': return financeBlocks(ctx);
+    case 'data_quality': return dataQualityBlocks(ctx);
+  }
+}
+
+function blocksFor(model: DigestModel, title: string, ctx: SectionContext, shape: Shape, note: string | null): Block[] {
+  const blocks: Block[] = [headerBlock(model, title)];
+  if (model.late) blocks.push(contextBlock(['⏰ Sent late: this digest missed its scheduled time. The figures cover the complete period.']));
+  const groups = model.sections.filter((x) => !shape.dropped.includes(x)).map((x) => sectionOf(x, ctx));
+  if (!shape.dropped.includes('failed_charts')) groups.push(failedChartBlocks(model.failedCharts, ctx));
+  for (const group of groups.filter((g) => g.length > 0)) {
+    if (blocks.length > (model.late ? 2 : 1)) blocks.push(divider);
+    blocks.push(...group);
+  }
+  if (note) blocks.push(contextBlock([note]));
+  if (model.dashboardUrl && model.dashboardUrl.length <= SLACK_LIMITS.buttonUrl) {
+    blocks.push({
+      type: 'actions',
+      elements: [{ type: 'button', text: plainText('Open dashboard'), url: model.dashboardUrl, action_id: 'open_dashboard' }],
+    });
+  }
+  blocks.push(footerBlock(model));
+  return blocks;
+}
+
+/** The notification line: "Daily digest Tue 24 Nov 2026: cost $67.90 (▼ −18.6%), …". */
+function fallbackText(model: DigestModel, title: string, previousLabel: string): string {
+  const s = model.snapshot;
+  const k = s.kpis.current;
+  const d = s.deltas.vsPrevious;
+  const head = `${fitEscaped(title, 200)} ${escapeSlack(periodTitle(s))}`;
+  const late = model.late ? ' (sent late)' : '';
+  if (k.requests === 0) {
+    const before = s.kpis.previous.requests === 0 ? 'no traffic' : `${formatCount(s.kpis.previous.requests)} requests`;
+    return `${head}: no traffic (${previousLabel}: ${before}) · ${healthText(s).toLowerCase()}${late}`;
+  }
+  return `${head}: cost ${formatUsd(k.costUsd)} (${formatDeltaArrow(d.costUsd)}), success ${formatRate(k.successRate)} (${formatDeltaArrow(d.successRate)}), ${formatCount(k.requests)} requests · ${healthText(s).toLowerCase()}${late}`;
+}
+
+export function buildSlackDigest(model: DigestModel, opts: { channel: string; reportTitle: string }): SlackPayload {
+  const s = model.snapshot;
+  const firstDay = daysOf(s.period, s.report.timeZone).first;
+  const previousLabel = comparedLabel(s.previous, s);
+  const text = fallbackText(model, opts.reportTitle, previousLabel);
+  const full = SHAPES[0]!;
+  let blocks: Block[] = [];
+  for (const shape of SHAPES) {
+    const ctx: SectionContext = {
+      snapshot: s,
+      previousLabel,
+      lastWeekLabel: s.sameWeekdayLastWeek ? comparedLabel(s.sameWeekdayLastWeek, s) : null,
+      weekdayPlural: s.report.period === 'day' ? `${WEEKDAYS_LONG[weekdayOf(firstDay) - 1]}s` : null,
+      modelRows: shape.modelRows,
+      operationsRows: shape.operationsRows,
+      hasDashboard: model.dashboardUrl !== null,
+    };
+    blocks = blocksFor(model, opts.reportTitle, ctx, shape, shape === full ? null : shorteningNote(model, shape, full));
+    if (slackLimitViolations(blocks, text).length === 0) break;
+  }
+  return {
+    channel: opts.channel,
+    text,
+    blocks,
+    files: model.charts.map((c) => ({ filename: `${c.id}.png`, title: c.title, altText: c.alt, content: c.png })),
+  };
+}

@@ -1,0 +1,311 @@
+import { MIN_HISTORY, type AnomalyKpi } from '../metrics/anomalies.js';
+import type { Contribution } from '../metrics/attribution.js';
+import { formatDelta, type Delta } from '../metrics/deltas.js';
+import type { HealthComponent, HealthKey } from '../metrics/health.js';
+import type { KpiDeltas, Kpis, Snapshot } from '../metrics/snapshot.js';
+import { formatCount, formatDeltaArrow, formatMs, formatRate, formatUsd, KPI_POLARITY, toneOf } from './format.js';
+import { SLACK_LIMITS, fitEscaped } from './slack-limits.js';
+
+/**
+ * The blocks of each digest section (KPIs, health, what moved, operations, models, users,
+ * finance, data quality). Every piece of data is escaped and fitted here (fitEscaped), so each
+ * line has a bounded length whatever the names in the data; lists are capped with
+ * "… and N more". Pure.
+ */
+export type Block = Record<string, unknown>;
+
+/** What the sections need besides the snapshot: comparison labels and how much room they get. */
+export interface SectionContext {
+  snapshot: Snapshot;
+  /** "Mon 23 Nov", "Week 46", "October". */
+  previousLabel: string;
+  /** "Tue 17 Nov" (day reports), else null. */
+  lastWeekLabel: string | null;
+  /** "Tuesdays": what the anomaly baseline consists of (day reports), else null. */
+  weekdayPlural: string | null;
+  modelRows: number;
+  operationsRows: number;
+  /** Whether "see the dashboard" can point anywhere. */
+  hasDashboard: boolean;
+}
+
+const MINUS = '\u2212';
+/** Escaped lengths: a 300-character model name must not push a row past a readable width. */
+const NAME_MAX = 60;
+const LABEL_MAX = 40;
+const NOTE_MAX = 300;
+const ERROR_MAX = 200;
+
+// verbatim: Slack would otherwise auto-link URLs and parse some mentions in the (escaped) data.
+export const mrkdwn = (text: string) => ({ type: 'mrkdwn', text, verbatim: true });
+export const plainText = (text: string) => ({ type: 'plain_text', text, emoji: true });
+export const divider: Block = { type: 'divider' };
+export const contextBlock = (texts: string[]): Block => ({ type: 'context', elements: texts.map(mrkdwn) });
+
+/** Lines packed into as few section blocks as Slack's section text limit allows. */
+export function sectionBlocks(lines: string[]): Block[] {
+  const blocks: Block[] = [];
+  let current = '';
+  for (const line of lines) {
+    if (current && current.length + 1 + line.length > SLACK_LIMITS.sectionText) {
+      blocks.push({ type: 'section', text: mrkdwn(current) });
+      current = '';
+    }
+    current = current ? `${current}\n${line}` : line;
+  }
+  if (current) blocks.push({ type: 'section', text: mrkdwn(current) });
+  return blocks;
+}
+
+const name = (raw: string) => fitEscaped(raw, NAME_MAX);
+const label = (raw: string) => fitEscaped(raw, LABEL_MAX);
+const signedUsd = (x: number) => (x > 0 ? `+${formatUsd(x)}` : formatUsd(x));
+const signedPp = (x: number) => {
+  const s = Math.abs(x).toFixed(2);
+  return Number(s) === 0 ? `${s} pp` : `${x < 0 ? MINUS : '+'}${s} pp`;
+};
+const arrowOf = (x: number) => (x > 0 ? '▲ ' : x < 0 ? '▼ ' : '');
+const plural = (n: number, one: string, many: string) => `${formatCount(n)} ${n === 1 ? one : many}`;
+const more = (n: number, what: string, ctx: SectionContext) =>
+  `… and ${formatCount(n)} more ${what}${ctx.hasDashboard ? ' (see the dashboard)' : ''}`;
+
+/** Minutes as "just now", "12 min", "3.5 h", "2.0 days". */
+export function formatAge(minutes: number): string {
+  if (minutes < 1) return 'under 1 min';
+  if (minutes < 120) return `${Math.round(minutes)} min`;
+  if (minutes < 48 * 60) return `${(minutes / 60).toFixed(1)} h`;
+  return `${(minutes / 1440).toFixed(1)} days`;
+}
+
+// ── KPIs ────────────────────────────────────────────────────────────────────────────────────
+
+const latencyText = (x: number | null, k: Kpis) => (x !== null ? formatMs(x) : k.requests === 0 ? 'no traffic' : 'no data');
+
+const KPI_ROWS: Array<{ key: keyof KpiDeltas; title: string; value: (k: Kpis) => string }> = [
+  { key: 'requests', title: 'Requests', value: (k) => (k.requests === 0 ? '0 · no traffic' : formatCount(k.requests)) },
+  { key: 'successRate', title: 'Success rate', value: (k) => (k.successRate === null ? 'no traffic' : formatRate(k.successRate)) },
+  { key: 'costUsd', title: 'Cost', value: (k) => formatUsd(k.costUsd) },
+  { key: 'activeUsers', title: 'Active users', value: (k) => formatCount(k.activeUsers) },
+  { key: 'p95LatencyMs', title: 'p95 latency', value: (k) => latencyText(k.p95LatencyMs, k) },
+  { key: 'avgLatencyMs', title: 'Avg latency', value: (k) => latencyText(k.avgLatencyMs, k) },
+];
+
+/** "🟢 ▼ −18.6% vs Mon 23 Nov"; without a computable change, the other period's own value. */
+function kpiChange(delta: Delta, key: keyof KpiDeltas, before: Kpis, when: string): string {
+  if (delta.kind === 'relative' || delta.kind === 'points') {
+    const tone = toneOf(delta, KPI_POLARITY[key]);
+    const mark = tone === 'good' ? '🟢 ' : tone === 'bad' ? '🔴 ' : '';
+    return `${mark}${formatDeltaArrow(delta)} vs ${when}`;
+  }
+  const row = KPI_ROWS.find((r) => r.key === key)!;
+  return `${when}: ${before.requests === 0 ? 'no traffic' : row.value(before)}`;
+}
+
+export function kpiBlocks(ctx: SectionContext): Block[] {
+  const s = ctx.snapshot;
+  const fields = KPI_ROWS.map((row) => {
+    const lines = [`*${row.title}*`, row.value(s.kpis.current), kpiChange(s.deltas.vsPrevious[row.key], row.key, s.kpis.previous, ctx.previousLabel)];
+    const week = s.deltas.vsSameWeekdayLastWeek;
+    if (week && s.kpis.sameWeekdayLastWeek && ctx.lastWeekLabel) {
+      lines.push(kpiChange(week[row.key], row.key, s.kpis.sameWeekdayLastWeek, ctx.lastWeekLabel));
+    }
+    return mrkdwn(lines.join('\n'));
+  });
+  return [{ type: 'section', text: mrkdwn('*Key numbers*'), fields }];
+}
+
+// ── Health ──────────────────────────────────────────────────────────────────────────────────
+
+const HEALTH_TITLES: Record<HealthKey, string> = { success_rate: 'Success rate', latency: 'Latency', cost: 'Cost', freshness: 'Freshness' };
+const points = (x: number) => String(Number(x.toFixed(1)));
+
+function healthDetail(c: HealthComponent): string {
+  const note = fitEscaped(c.note, NOTE_MAX);
+  const target = fitEscaped(c.target, NOTE_MAX);
+  switch (c.key) {
+    case 'success_rate':
+      return `${formatRate(c.value)} vs ${target}`;
+    case 'cost':
+      return `${formatUsd(c.value)} vs ${target} (${note})`;
+    case 'latency':
+      return `${note} (targets: ${target})`;
+    case 'freshness':
+      return `${note} (limits: ${target})`;
+  }
+}
+
+export function healthBlocks(ctx: SectionContext): Block[] {
+  const h = ctx.snapshot.health;
+  const scored = h.components.filter((c) => c.score !== null && c.weight > 0);
+  const totalWeight = scored.reduce((n, c) => n + c.weight, 0);
+  const lines = [h.score === null ? '*Health n/a*: no component had data' : `*Health ${h.score}/100*`];
+  for (const c of h.components) {
+    const title = HEALTH_TITLES[c.key] ?? label(c.key);
+    if (c.score === null) {
+      lines.push(`• ${title}: no data (${fitEscaped(c.note, NOTE_MAX)})`);
+      continue;
+    }
+    const max = totalWeight > 0 ? (c.weight * 100) / totalWeight : 0;
+    lines.push(`• ${title} ${Math.round(c.score)}/100 → ${points(c.contribution)} of ${points(max)} pts · ${healthDetail(c)}`);
+  }
+  return sectionBlocks(lines);
+}
+
+// ── What moved ──────────────────────────────────────────────────────────────────────────────
+
+const ANOMALY_TITLES: Record<AnomalyKpi, string> = {
+  requests: 'Requests', costUsd: 'Cost', activeUsers: 'Active users', successRate: 'Success rate', avgLatencyMs: 'Avg latency', p95LatencyMs: 'p95 latency',
+};
+const anomalyValue = (kpi: AnomalyKpi, x: number) =>
+  kpi === 'costUsd' ? formatUsd(x) : kpi === 'successRate' ? formatRate(x) : kpi.endsWith('LatencyMs') ? formatMs(x) : formatCount(x);
+
+/** "luma/ray-2 −$11.34 (73% of the change)", "ideogram +$3.59 (the other way)". */
+function contributions(list: Contribution[], amount: (x: number) => string, withShare: boolean): string {
+  return list.slice(0, 3).map((c, i) => {
+    let share = '';
+    if (withShare && c.shareOfChange !== null) {
+      share = c.shareOfChange < 0 ? ' (the other way)' : ` (${Math.round(c.shareOfChange * 100)}%${i === 0 ? ' of the change' : ''})`;
+    }
+    return `${name(c.key)} ${amount(c.change)}${share}`;
+  }).join(' · ');
+}
+
+export function moversBlocks(ctx: SectionContext): Block[] {
+  const s = ctx.snapshot;
+  const lines = [`*What moved* vs ${ctx.previousLabel}`];
+  const cost = s.attribution.cost;
+  const costDelta = s.deltas.vsPrevious.costUsd;
+  const pct = costDelta.kind === 'relative' || costDelta.kind === 'no-traffic' ? ` (${formatDelta(costDelta)})` : '';
+  lines.push(cost.totalChange === 0 ? '*Cost* unchanged' : `*Cost* ${arrowOf(cost.totalChange)}${signedUsd(cost.totalChange)}${pct}`);
+  if (cost.byModel.length) lines.push(`• by model: ${contributions(cost.byModel, signedUsd, true)}`);
+  if (cost.byProvider.length) lines.push(`• by provider: ${contributions(cost.byProvider, signedUsd, true)}`);
+
+  const rate = s.attribution.successRate;
+  if (rate) {
+    lines.push(`*Success rate* ${arrowOf(rate.totalChange)}${signedPp(rate.totalChange)}`);
+    if (rate.byErrorCode?.length) lines.push(`• by error code: ${contributions(rate.byErrorCode, signedPp, false)}`);
+    if (rate.byProvider.length) lines.push(`• by provider: ${contributions(rate.byProvider, signedPp, false)}`);
+  }
+  if (s.topErrors.length) {
+    const shown = s.topErrors.slice(0, 5).map((e, i) => `${name(e.errorCode)} ${formatCount(e.failures)} (${formatRate(e.share, 0)}${i === 0 ? ' of failures' : ''})`);
+    lines.push(`*Top errors*: ${shown.join(' · ')}${s.topErrors.length > 5 ? ` · ${more(s.topErrors.length - 5, 'codes', ctx)}` : ''}`);
+  }
+
+  const a = s.anomalies;
+  if (ctx.weekdayPlural) {
+    const baseline = `the last ${a.comparableWeeks} ${ctx.weekdayPlural}`;
+    if (a.comparableWeeks < MIN_HISTORY) {
+      lines.push(`*Anomalies*: not checked, ${a.comparableWeeks} comparable ${ctx.weekdayPlural} with traffic (${MIN_HISTORY} needed)`);
+    } else if (a.flags.length === 0) {
+      lines.push(`*Anomalies*: none against ${baseline}`);
+    }
+    // One flag per KPI at most; the cap only guards against a malformed snapshot.
+    for (const f of a.flags.slice(0, 6)) {
+      lines.push(`⚠️ ${ANOMALY_TITLES[f.kpi] ?? label(f.kpi)} ${f.deviations.toFixed(1)}σ ${f.direction === 'high' ? 'above' : 'below'} ${baseline} (${anomalyValue(f.kpi, f.value)} vs a mean of ${anomalyValue(f.kpi, f.mean)})`);
+    }
+  }
+  return sectionBlocks(lines);
+}
+
+// ── Operations and models ───────────────────────────────────────────────────────────────────
+
+const change = (d: Delta) => formatDeltaArrow(d);
+
+export function operationsBlocks(ctx: SectionContext): Block[] {
+  const rows = ctx.snapshot.operations;
+  const lines = [`*Operations* by provider and service type · changes vs ${ctx.previousLabel}`];
+  if (rows.length === 0) lines.push('No traffic in this period.');
+  for (const o of rows.slice(0, ctx.operationsRows)) {
+    const success = o.successRate === null ? 'success n/a' : `success ${formatRate(o.successRate)} (${change(o.deltas.successRate)})`;
+    const p95 = o.p95LatencyMs === null ? 'p95 no data' : `p95 ${formatMs(o.p95LatencyMs)} (${change(o.deltas.p95LatencyMs)})`;
+    lines.push(`• *${name(o.provider)} · ${label(o.serviceType)}*: ${plural(o.requests, 'request', 'requests')} (${change(o.deltas.requests)}) · ${success} · ${p95} · ${formatUsd(o.costUsd)} (${change(o.deltas.costUsd)})`);
+  }
+  if (rows.length > ctx.operationsRows) lines.push(more(rows.length - ctx.operationsRows, 'rows', ctx));
+  return sectionBlocks(lines);
+}
+
+const perRequest = (x: number | null) => (x === null ? 'no requests' : `${formatUsd(x)}/request`);
+
+export function modelsBlocks(ctx: SectionContext): Block[] {
+  const { top, other } = ctx.snapshot.models;
+  const lines = ['*Top models by cost*'];
+  if (top.length === 0) lines.push('No model was used in this period.');
+  for (const m of top.slice(0, ctx.modelRows)) {
+    lines.push(`• *${name(`${m.provider}/${m.model}`)}* (${label(m.serviceType)}): ${formatUsd(m.costUsd)} · ${plural(m.requests, 'request', 'requests')} · ${perRequest(m.costPerRequest)} · ${plural(m.uniqueUsers, 'user', 'users')}`);
+  }
+  // Rows cut here join "other", so the line still accounts for every model's cost.
+  const hidden = top.slice(ctx.modelRows);
+  const count = hidden.length + (other?.models ?? 0);
+  if (count > 0) {
+    const cost = hidden.reduce((n, m) => n + m.costUsd, other?.costUsd ?? 0);
+    const requests = hidden.reduce((n, m) => n + m.requests, other?.requests ?? 0);
+    const rest = `${formatUsd(cost)} · ${plural(requests, 'request', 'requests')} · ${perRequest(requests > 0 ? cost / requests : null)}`;
+    lines.push(hidden.length > 0 ? `${more(count, `models: ${rest}`, ctx)}` : `• other ${formatCount(count)} ${count === 1 ? 'model' : 'models'}: ${rest}`);
+  }
+  return sectionBlocks(lines);
+}
+
+// ── Users and finance ───────────────────────────────────────────────────────────────────────
+
+export function usersBlocks(ctx: SectionContext): Block[] {
+  const u = ctx.snapshot.users;
+  const lines = [`*Users* ${formatCount(u.active)} active · ${formatCount(u.new)} new · ${formatCount(u.returning)} returning`];
+  if (u.topUsers.length) {
+    lines.push(`Top users by cost: ${u.topUsers.slice(0, 5).map((t) => `${label(t.user)} ${formatUsd(t.costUsd)} (${plural(t.requests, 'request', 'requests')})`).join(' · ')}`);
+  }
+  if (u.byPlan.length) lines.push('Spend per plan:');
+  for (const p of u.byPlan.slice(0, 8)) {
+    const users = p.plan === 'anonymous' ? 'no user id' : plural(p.users, 'user', 'users');
+    lines.push(`• ${label(p.plan)}: ${formatUsd(p.costUsd)} · ${users} · ${plural(p.requests, 'request', 'requests')}`);
+  }
+  if (u.byPlan.length > 8) lines.push(more(u.byPlan.length - 8, 'plans', ctx));
+  return sectionBlocks(lines);
+}
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+export function financeBlocks(ctx: SectionContext): Block[] {
+  const f = ctx.snapshot.finance;
+  const month = MONTHS[Number(f.monthToDate.month.slice(5, 7)) - 1] ?? label(f.monthToDate.month);
+  const margin = f.grossMarginRate === null ? 'no revenue' : formatRate(f.grossMarginRate);
+  const lines = [
+    '*Finance*',
+    `MRR ${formatUsd(f.mrrUsd)} from ${plural(f.activeSubscriptions, 'subscription', 'subscriptions')}`,
+    `This period: revenue ${formatUsd(f.periodRevenueUsd)} · cost ${formatUsd(f.periodCostUsd)} · gross margin ${formatUsd(f.grossMarginUsd)} (${margin})`,
+    `${month} to date (${f.monthToDate.days} days): ${formatUsd(f.monthToDate.costUsd)} · month-end forecast ${formatUsd(f.forecast.monthEndCostUsd)} (${f.forecast.remainingDays} days left)`,
+    f.budget
+      ? `Budget ${formatUsd(f.budget.monthlyUsd)} a month: forecast at ${formatRate(f.budget.forecastVsBudget, 0)} of it · share to date ${formatUsd(f.budget.monthToDateShareUsd)}${f.budget.forecastVsBudget > 1 ? ' ⚠️' : ''}`
+      : 'No monthly budget set',
+  ];
+  return sectionBlocks(lines);
+}
+
+// ── Data quality and failed charts ──────────────────────────────────────────────────────────
+
+
+export function dataQualityBlocks(ctx: SectionContext): Block[] {
+  const q = ctx.snapshot.dataQuality;
+  const problems: string[] = [];
+  if (q.negativeCostRows) problems.push(`${plural(q.negativeCostRows, 'row', 'rows')} with negative cost`);
+  if (q.nullLatencyRows) problems.push(`${plural(q.nullLatencyRows, 'row', 'rows')} without latency`);
+  if (q.futureRows) problems.push(`${plural(q.futureRows, 'row', 'rows')} dated in the future`);
+  if (q.unknownServiceTypeRows) problems.push(`${plural(q.unknownServiceTypeRows, 'row', 'rows')} with an unknown service type`);
+  if (q.unknownProviderRows) problems.push(`${plural(q.unknownProviderRows, 'row', 'rows')} with an unknown provider`);
+  const ages = [
+    q.newestRowAgeMinutes === null ? 'no data has arrived' : `newest row ${formatAge(q.newestRowAgeMinutes)} old`,
+    q.lastRefreshAgeMinutes === null ? 'never refreshed' : `refreshed ${formatAge(q.lastRefreshAgeMinutes)} ago`,
+  ].join(', ');
+  // The health score's freshness component knows the configured limits; under 100 means past them.
+  const freshness = ctx.snapshot.health.components.find((c) => c.key === 'freshness');
+  const stale = q.newestRowAgeMinutes === null || q.lastRefreshAgeMinutes === null || (freshness?.score ?? 100) < 100;
+  if (stale) problems.push(`stale data: ${ages}${freshness ? ` (limits: ${fitEscaped(freshness.target, NOTE_MAX)})` : ''}`);
+  if (problems.length === 0) return sectionBlocks([`✓ *Data quality*: no issues · ${ages}`]);
+  return sectionBlocks(['*Data quality*', ...problems.map((p) => `⚠️ ${p.charAt(0).toUpperCase()}${p.slice(1)}`)]);
+}
+
+export function failedChartBlocks(failed: ReadonlyArray<{ id: string; error: string }>, ctx: SectionContext): Block[] {
+  if (failed.length === 0) return [];
+  const lines = failed.slice(0, 5).map((f) => `⚠️ Chart ${name(f.id)} could not be drawn: ${fitEscaped(f.error, ERROR_MAX)}`);
+  if (failed.length > 5) lines.push(more(failed.length - 5, 'charts failed', ctx));
+  return sectionBlocks(lines);
+}
