@@ -1,0 +1,28 @@
+/**
+ * When to try a failed message again. Exponential growth with full jitter above the base: the
+ * ceiling doubles per attempt up to `maxMs`, and the delay is drawn uniformly between `baseMs`
+ * and that ceiling, so many messages failing together (an SMTP server restart) do not retry in
+ * lockstep, yet none retries sooner than the base. A server's own Retry-After wins when it is
+ * longer, even beyond `maxMs`: retrying sooner than the server asked only earns another 429.
+ */
+export interface BackoffInput {
+  /** The attempt that just failed, 1 for the first. */
+  attempt: number;
+  baseMs: number;
+  maxMs: number;
+  retryAfterMs?: number | undefined;
+  /** Uniform in [0, 1): Math.random in production, fixed in tests. */
+  random: () => number;
+}
+
+export function nextAttemptDelayMs(input: BackoffInput): number {
+  const base = Math.max(0, input.baseMs);
+  const max = Math.max(base, input.maxMs);
+  const attempt = Math.max(1, Math.floor(input.attempt));
+  // 2^(attempt-1) overflows to Infinity for absurd attempt counts; min() keeps the cap.
+  const ceiling = Math.min(max, base * 2 ** (attempt - 1));
+  const r = Math.min(Math.max(input.random(), 0), 1);
+  const backoff = Math.round(base + r * (ceiling - base));
+  const retryAfter = input.retryAfterMs !== undefined && Number.isFinite(input.retryAfterMs) ? Math.max(0, Math.ceil(input.retryAfterMs)) : 0;
+  return Math.max(backoff, retryAfter);
+}

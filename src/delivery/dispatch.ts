@@ -1,0 +1,213 @@
+import type { Sql } from '../db/connect.js';
+import { PulsebotError, messageOf } from '../errors.js';
+import { nextAttemptDelayMs } from './backoff.js';
+import { failureNotices, fileFailureNotice, type FailureRoutes } from './failure-notice.js';
+import {
+  claimDue, enqueue, markDead, markFailureReported, markRetry, markSent, receiptOf, saveProgress, unreportedDead,
+  type ClaimedMessage, type DeadMessage,
+} from './outbox.js';
+import { DeliveryError, type DeliveryReceipt, type EmailPayload, type SendContext, type SlackPayload, type Transport } from './types.js';
+
+export interface DeliverConfig {
+  maxAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  failureRoutes: FailureRoutes;
+  /** From header of failure notices sent by email (config email.from). */
+  failureFrom?: string;
+}
+
+export interface DeliverDeps {
+  sql: Sql;
+  transports: { slack: Transport<SlackPayload>; email: Transport<EmailPayload> };
+  now: () => Date;
+  config: DeliverConfig;
+  /** One structured event per outcome; `level` is info, warn or error. */
+  log: (event: Record<string, unknown>) => void;
+  random?: () => number;
+  /** How long a claim is exclusive; every checkpoint extends it. */
+  leaseMs?: number;
+  /** Messages sent at the same time (each worker claims one row at a time). */
+  concurrency?: number;
+  /** Where failure notices go when the other channel has no failure route (the file outbox). */
+  files?: { email: Transport<EmailPayload> };
+}
+
+export interface DeliverResult {
+  sent: number;
+  retried: number;
+  dead: number;
+  /** Claims of rows whose earlier sender died mid-send. */
+  resumed: number;
+}
+
+/** Long enough for a Slack message with its chart uploads at the transport's timeouts; checkpoints renew it. */
+export const DEFAULT_LEASE_MS = 5 * 60_000;
+const DEFAULT_CONCURRENCY = 4;
+const DEFAULT_FROM = 'pulsebot <pulsebot@localhost>';
+
+/** Thrown by a checkpoint whose row was claimed by another sender after this one's lease ran out. */
+export class LeaseLostError extends PulsebotError {
+  constructor(key: string) {
+    super('DELIVERY_FAILED', `outbox: the lease on ${key} expired and another sender claimed it`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+type Outcome = 'sent' | 'retried' | 'dead' | 'lost';
+
+/**
+ * Delivers everything that is due: first reports failures a crashed run left unreported, then
+ * claims and sends rows until none is due. Each worker claims one row at a time, so a lease
+ * covers exactly one send. Database errors end the run (after in-flight sends finish); the rows
+ * they leave 'sending' are resumed by a later run once their lease expires.
+ */
+export async function deliverDue(deps: DeliverDeps): Promise<DeliverResult> {
+  const result: DeliverResult = { sent: 0, retried: 0, dead: 0, resumed: 0 };
+  for (const dead of await unreportedDead(deps.sql)) await reportFailure(deps, dead);
+
+  let stop = false;
+  const worker = async () => {
+    while (!stop) {
+      const [claimed] = await claimDue(deps.sql, { now: deps.now(), leaseMs: leaseMsOf(deps), limit: 1 });
+      if (!claimed) return;
+      if (claimed.resumed) {
+        result.resumed++;
+        deps.log({ level: 'warn', event: 'outbox.resumed', key: claimed.key, channel: claimed.channel, attempts: claimed.attempts, progress: Object.keys(claimed.progress) });
+      }
+      const outcome = await deliverOne(deps, claimed);
+      if (outcome !== 'lost') result[outcome]++;
+    }
+  };
+  const workers = Array.from({ length: Math.max(1, deps.concurrency ?? DEFAULT_CONCURRENCY) }, () =>
+    worker().catch((error: unknown) => {
+      stop = true;
+      throw error;
+    }));
+  const settled = await Promise.allSettled(workers);
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) throw failure.reason;
+  return result;
+}
+
+function leaseMsOf(deps: DeliverDeps): number {
+  return deps.leaseMs ?? DEFAULT_LEASE_MS;
+}
+
+async function deliverOne(deps: DeliverDeps, claimed: ClaimedMessage): Promise<Outcome> {
+  const { sql } = deps;
+  const ctx: SendContext = {
+    key: claimed.key,
+    progress: claimed.progress,
+    // Any earlier attempt may have reached the server without us learning it (a crash, or a
+    // timeout after the request went out): the transport should look before it repeats a step.
+    resumed: claimed.resumed || claimed.attempts > 1,
+    checkpoint: async (progress) => {
+      const ours = await saveProgress(sql, claimed, { progress, now: deps.now(), leaseMs: leaseMsOf(deps) });
+      if (!ours) throw new LeaseLostError(claimed.key);
+    },
+    receiptOf: (key) => receiptOf(sql, key),
+  };
+
+  let receipt: DeliveryReceipt;
+  try {
+    receipt = claimed.channel === 'slack'
+      ? await deps.transports.slack.send(claimed.payload, ctx)
+      : await deps.transports.email.send(claimed.payload, ctx);
+  } catch (error) {
+    return failed(deps, claimed, error);
+  }
+
+  const now = deps.now();
+  if (!(await markSent(sql, claimed, { receipt, now }))) return lost(deps, claimed, 'sent');
+  deps.log({ level: 'info', event: 'outbox.sent', key: claimed.key, channel: claimed.channel, destination: claimed.destination, attempts: claimed.attempts, externalId: receipt.externalId });
+  return 'sent';
+}
+
+async function failed(deps: DeliverDeps, claimed: ClaimedMessage, error: unknown): Promise<Outcome> {
+  const { sql, config } = deps;
+  const now = deps.now();
+  const reason = describeError(error);
+  if (error instanceof LeaseLostError) return lost(deps, claimed, 'failed');
+  // Anything but a DeliveryError is a bug or an unexpected condition in a transport: retry it,
+  // a permanent problem will exhaust the attempts and be reported.
+  const retryable = error instanceof DeliveryError ? error.retryable : true;
+  const base = { key: claimed.key, channel: claimed.channel, destination: claimed.destination, attempts: claimed.attempts, error: reason };
+
+  if (retryable && claimed.attempts < config.maxAttempts) {
+    const delayMs = nextAttemptDelayMs({
+      attempt: claimed.attempts,
+      baseMs: config.backoffBaseMs,
+      maxMs: config.backoffMaxMs,
+      retryAfterMs: error instanceof DeliveryError ? error.retryAfterMs : undefined,
+      random: deps.random ?? Math.random,
+    });
+    const nextAttemptAt = new Date(now.getTime() + delayMs);
+    if (!(await markRetry(sql, claimed, { error: reason, nextAttemptAt, now }))) return lost(deps, claimed, 'retry');
+    deps.log({ level: 'warn', event: 'outbox.retry', ...base, nextAttemptAt: nextAttemptAt.toISOString(), delayMs });
+    return 'retried';
+  }
+
+  if (!(await markDead(sql, claimed, { error: reason, now }))) return lost(deps, claimed, 'dead');
+  deps.log({ level: 'error', event: 'outbox.dead', ...base, retryable });
+  await reportFailure(deps, {
+    id: claimed.id, key: claimed.key, channel: claimed.channel, destination: claimed.destination, kind: claimed.kind,
+    attempts: claimed.attempts, lastError: reason, deadAt: now,
+    summary: claimed.channel === 'email' ? claimed.payload.subject : claimed.payload.text,
+  });
+  return 'dead';
+}
+
+function lost(deps: DeliverDeps, claimed: ClaimedMessage, at: string): Outcome {
+  deps.log({ level: 'warn', event: 'outbox.lease_lost', key: claimed.key, attempts: claimed.attempts, at });
+  return 'lost';
+}
+
+/**
+ * Reports a dead row through the other channel's failure routes (queued, so the notice itself is
+ * retried), or, with no such route, writes it to the file outbox and logs it at error level.
+ * A failure notice that itself died is never reported by another notice: two broken channels
+ * would bounce notices between them forever.
+ */
+async function reportFailure(deps: DeliverDeps, dead: DeadMessage): Promise<void> {
+  const now = deps.now();
+  const from = deps.config.failureFrom ?? DEFAULT_FROM;
+  const notices = dead.kind === 'failure_notice' ? [] : failureNotices(dead, deps.config.failureRoutes, { from });
+  if (notices.length > 0) {
+    await enqueue(deps.sql, notices, { kind: 'failure_notice', now });
+    deps.log({ level: 'warn', event: 'outbox.failure_notice', key: dead.key, via: notices.map((n) => `${n.channel}:${n.channel === 'slack' ? n.payload.channel : n.payload.to}`) });
+  } else {
+    const written = await writeFileNotice(deps, dead);
+    if (!written) return; // logged; the next run's sweep tries again
+  }
+  await markFailureReported(deps.sql, dead.id, now);
+}
+
+async function writeFileNotice(deps: DeliverDeps, dead: DeadMessage): Promise<boolean> {
+  const event = {
+    level: 'error', event: 'outbox.undelivered', key: dead.key, channel: dead.channel, destination: dead.destination,
+    attempts: dead.attempts, error: dead.lastError, reason: dead.kind === 'failure_notice' ? 'the failure notice itself failed' : `no failure route on ${dead.channel === 'slack' ? 'email' : 'slack'}`,
+  };
+  if (!deps.files) {
+    deps.log({ ...event, file: null });
+    return true;
+  }
+  const notice = fileFailureNotice(dead, { from: deps.config.failureFrom ?? DEFAULT_FROM });
+  try {
+    const receipt = await deps.files.email.send(notice.payload, {
+      key: notice.key, progress: {}, resumed: false, checkpoint: async () => {}, receiptOf: async () => null,
+    });
+    deps.log({ ...event, file: receipt.externalId });
+    return true;
+  } catch (error) {
+    deps.log({ ...event, file: null, fileError: describeError(error) });
+    return false;
+  }
+}
+
+function describeError(error: unknown): string {
+  const message = messageOf(error);
+  const cause = error instanceof Error ? error.cause : undefined;
+  const causeMessage = cause === undefined ? '' : messageOf(cause);
+  return causeMessage && !message.includes(causeMessage) ? `${message} (${causeMessage})` : message;
+}
