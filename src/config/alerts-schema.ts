@@ -1,0 +1,253 @@
+import { Cron } from 'croner';
+import { z } from 'zod';
+import { DEFAULT_EVALUATE_SCHEDULE, defaultAlertRules } from '../alerts/default-rules.js';
+import {
+  ALERT_METRICS,
+  ALERT_SCOPES,
+  CHANGE_BASELINES,
+  INSTANT_METRICS,
+  NO_DATA_POLICIES,
+  RATE_METRICS,
+  SEVERITIES,
+  SYSTEM_METRICS,
+  UNSCOPED_METRICS,
+  type AlertRule,
+  type AlertsConfig,
+  type MaintenanceWindow,
+} from '../alerts/rules.js';
+
+/**
+ * The `alerts:` section of the config. Like the rest of the config, every object is strict and
+ * every message says what was expected.
+ *
+ * Rules merge over the defaults (src/alerts/default-rules.ts) by name:
+ * - a rule named like a default overrides the keys it sets and keeps the others; a key it sets
+ *   replaces the default's value whole (a new `condition` or `routes` is not mixed with the old);
+ * - `enabled: false` switches a default off (`success_rate: { enabled: false }`);
+ * - any other name adds a rule.
+ * So upgrading pulsebot brings new default rules in, and a config never has to copy a default
+ * to change one key of it.
+ */
+
+// The small field helpers mirror src/config/schema.ts; they are repeated here rather than
+// imported because schema.ts imports this file.
+function numberLike<T extends z.ZodType>(inner: T) {
+  return z.preprocess((v) => (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), inner);
+}
+
+const wholeNumber = (what: string, min: 0 | 1) => {
+  const message = `expected ${what} (a ${min === 1 ? 'positive' : 'non-negative'} whole number)`;
+  return numberLike(z.number({ error: message }).int(message).min(min, message));
+};
+
+const finiteNumber = (what: string) => numberLike(z.number({ error: `expected ${what} (a number)` }));
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isCronExpression(value: string): boolean {
+  try {
+    new Cron(value, { paused: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const timeZone = z
+  .string({ error: 'expected an IANA time zone name such as "Europe/Berlin" or "UTC"' })
+  .refine(isTimeZone, { error: (issue) => `expected an IANA time zone name such as "Europe/Berlin" or "UTC", got ${JSON.stringify(issue.input)}` });
+
+const cron = z
+  .string({ error: 'expected a cron expression such as "*/5 * * * *"' })
+  .refine(isCronExpression, { error: (issue) => `expected a cron expression such as "*/5 * * * *", got ${JSON.stringify(issue.input)}` });
+
+const httpUrl = z
+  .string({ error: 'expected an http(s) URL' })
+  .refine((v) => /^https?:\/\/[^\s]+$/.test(v), { error: (issue) => `expected an http(s) URL, got ${JSON.stringify(issue.input)}` });
+
+const slackChannel = z
+  .string({ error: 'expected a Slack channel: "#name" or a channel id such as "C0123ABCD"' })
+  .regex(/^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$/, 'expected a Slack channel: "#name" (lower case) or a channel id such as "C0123ABCD"');
+
+const emailAddress = z
+  .string({ error: 'expected an email address' })
+  .regex(/^[^\s@<>",;]+@[^\s@<>",;]+$/, 'expected an email address such as "team@example.com"');
+
+const RULE_NAME_MESSAGE = 'rule names are lower-case letters, digits, - and _';
+const ruleName = z.string().regex(/^[a-z][a-z0-9_-]*$/, RULE_NAME_MESSAGE);
+
+/** An instant with its offset: "2026-03-28T22:00:00Z" or "…+01:00"; a local time would be ambiguous. */
+const isoInstant = z
+  .string({ error: 'expected an ISO 8601 instant with an offset, such as "2026-03-28T22:00:00Z"' })
+  .refine((v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)), {
+    error: (issue) => `expected an ISO 8601 instant with an offset, such as "2026-03-28T22:00:00Z", got ${JSON.stringify(issue.input)}`,
+  });
+
+const op = z.enum(['<', '>'], { error: 'expected op "<" (breach below) or ">" (breach above)' });
+
+const conditionSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('threshold'),
+    op,
+    value: finiteNumber('the threshold'),
+  }),
+  z.strictObject({
+    type: z.literal('change'),
+    vs: z.enum(CHANGE_BASELINES, { error: `expected vs: one of ${CHANGE_BASELINES.join(', ')}` }),
+    op,
+    ratio: numberLike(z.number({ error: 'expected a ratio to the baseline (a number > 0; 1.5 = 150%)' }).positive('expected a ratio to the baseline (a number > 0; 1.5 = 150%)')),
+  }),
+], { error: 'expected a condition with type: threshold (op, value) or type: change (vs, op, ratio)' });
+
+const WINDOW_MESSAGE = 'expected a number of minutes (a positive whole number) or "today"';
+const windowMinutes = numberLike(z.union([z.number().int().positive(), z.literal('today')], { error: WINDOW_MESSAGE }));
+
+const routesSchema = z.strictObject({
+  slack: z.array(slackChannel).default([]),
+  email: z.array(emailAddress).default([]),
+});
+
+const ruleObject = z.strictObject({
+  metric: z.enum(ALERT_METRICS, { error: `expected a metric: one of ${ALERT_METRICS.join(', ')}` }),
+  scope: z.enum(ALERT_SCOPES, { error: `expected a scope: one of ${ALERT_SCOPES.join(', ')}` }).default('all'),
+  window_minutes: windowMinutes.nullable().default(null),
+  condition: conditionSchema,
+  min_requests: wholeNumber('a number of requests', 0).default(0),
+  pending_minutes: wholeNumber('a number of minutes', 0).default(0),
+  recovery: finiteNumber('a recovery threshold').nullable().default(null),
+  repeat_minutes: wholeNumber('a number of minutes, 0 for never', 0).nullable().default(null),
+  no_data: z.enum(NO_DATA_POLICIES, { error: `expected no_data: one of ${NO_DATA_POLICIES.join(', ')}` }).default('keep'),
+  severity: z.enum(SEVERITIES, { error: `expected a severity: one of ${SEVERITIES.join(', ')}` }).default('warning'),
+  routes: routesSchema.prefault({}),
+  runbook_url: httpUrl.nullable().default(null),
+  enabled: z.boolean({ error: 'expected true or false' }).default(true),
+});
+
+type RuleFields = z.output<typeof ruleObject>;
+
+/** The checks that span keys; each issue is placed on the key the user has to change. */
+function checkRule(r: RuleFields, ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const instant = INSTANT_METRICS.includes(r.metric);
+  if (instant && r.window_minutes !== null) {
+    issue(['window_minutes'], `${r.metric} is measured at an instant: leave window_minutes out (null)`);
+  }
+  if (!instant && r.window_minutes === null) {
+    issue(['window_minutes'], `${r.metric} needs a window: ${WINDOW_MESSAGE}`);
+  }
+  if (UNSCOPED_METRICS.includes(r.metric) && r.scope !== 'all') {
+    issue(['scope'], `${r.metric} has no provider, model or service type: scope must be all`);
+  }
+  if (SYSTEM_METRICS.includes(r.metric)) {
+    if (r.condition.type === 'change') issue(['condition', 'type'], `${r.metric} has no baseline to compare with: use type: threshold`);
+    if (r.min_requests > 0) issue(['min_requests'], `${r.metric} has no request count: leave min_requests at 0`);
+  }
+  const c = r.condition;
+  let rateOutOfRange = false;
+  if (RATE_METRICS.includes(r.metric) && c.type === 'threshold') {
+    const fraction = (v: number) => v >= 0 && v <= 1;
+    const expected = `expected ${r.metric} as a fraction between 0 and 1 (0.95 for 95%)`;
+    rateOutOfRange = !fraction(c.value);
+    if (rateOutOfRange) issue(['condition', 'value'], `${expected}, got ${c.value}`);
+    if (r.recovery !== null && !fraction(r.recovery)) issue(['recovery'], `${expected}, got ${r.recovery}`);
+  }
+  // A recovery is only judged against a threshold that is itself valid.
+  if (r.recovery !== null && !rateOutOfRange) {
+    const [what, at] = c.type === 'threshold' ? ['condition.value', c.value] : ['condition.ratio', c.ratio];
+    const healthy = c.op === '<' ? r.recovery >= at : r.recovery <= at;
+    if (!healthy) {
+      const side = c.op === '<' ? 'at or above' : 'at or below';
+      issue(['recovery'], `recovery ${r.recovery} is on the breaching side of ${what} ${at}: the rule breaches ${c.op === '<' ? 'below' : 'above'} ${at}, so recovery (where a firing alert counts as healthy again) must be ${side} ${at}, or null to resolve at ${at} itself`);
+    }
+  }
+  if (r.enabled && r.routes.slack.length === 0 && r.routes.email.length === 0) {
+    issue(['routes'], 'an enabled rule needs at least one Slack channel or email address (or enabled: false)');
+  }
+}
+
+const ruleSchema = ruleObject.superRefine(checkRule).transform((r): AlertRule => ({
+  ...r,
+  // 0 and null both mean "never"; consumers see one spelling.
+  repeat_minutes: r.repeat_minutes === 0 ? null : r.repeat_minutes,
+}));
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The user's rules laid over the defaults, key by key (see the comment at the top). */
+function mergeOverDefaults(input: unknown): unknown {
+  if (input === undefined || input === null) return defaultAlertRules();
+  if (!isPlainObject(input)) return input;
+  const merged: Record<string, unknown> = defaultAlertRules();
+  for (const [name, rule] of Object.entries(input)) {
+    const base = merged[name];
+    merged[name] = isPlainObject(base) && isPlainObject(rule) ? { ...base, ...rule } : rule;
+  }
+  return merged;
+}
+
+const rulesSchema = z.preprocess(
+  mergeOverDefaults,
+  z.record(ruleName, ruleSchema, {
+    // zod's own word for a bad key is "Invalid key in record": say which keys are allowed.
+    error: (issue) => (issue.code === 'invalid_key' ? `${RULE_NAME_MESSAGE}, got ${JSON.stringify(issue.path?.at(-1))}` : 'expected rules by name (a mapping)'),
+  }),
+);
+
+const maintenanceWindowSchema = z.strictObject({
+  name: z.string({ error: 'expected a name for the window' }).min(1, 'expected a name for the window'),
+  start: isoInstant.optional(),
+  end: isoInstant.optional(),
+  cron: cron.optional(),
+  duration_minutes: wholeNumber('a number of minutes', 1).optional(),
+  timezone: timeZone.optional(),
+  /** Rule names; absent or null: every rule. */
+  rules: z.array(ruleName).nullable().default(null),
+}).superRefine((w, ctx) => {
+  const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const once = w.start !== undefined || w.end !== undefined;
+  const recurring = w.cron !== undefined || w.duration_minutes !== undefined || w.timezone !== undefined;
+  if (once && recurring) {
+    issue([], 'expected either start and end (one window) or cron, duration_minutes and timezone (a recurring window), not both');
+    return;
+  }
+  if (recurring) {
+    if (w.cron === undefined) issue(['cron'], 'expected cron: when the recurring window opens, such as "0 2 * * 0"');
+    if (w.duration_minutes === undefined) issue(['duration_minutes'], 'expected duration_minutes: how long the window stays open');
+    return;
+  }
+  if (w.start === undefined) issue(['start'], 'expected start: an ISO 8601 instant such as "2026-03-28T22:00:00Z" (or cron and duration_minutes)');
+  if (w.end === undefined) issue(['end'], 'expected end: an ISO 8601 instant such as "2026-03-29T02:00:00Z"');
+  if (w.start !== undefined && w.end !== undefined && Date.parse(w.end) <= Date.parse(w.start)) {
+    issue(['end'], `expected end after start (${w.start})`);
+  }
+}).transform((w): MaintenanceWindow => (
+  w.cron !== undefined
+    ? { name: w.name, rules: w.rules, cron: w.cron, duration_minutes: w.duration_minutes!, timezone: w.timezone ?? 'UTC' }
+    : { name: w.name, rules: w.rules, start: new Date(w.start!), end: new Date(w.end!) }
+));
+
+export const alertsSchema = z.strictObject({
+  evaluate_schedule: cron.default(DEFAULT_EVALUATE_SCHEDULE),
+  timezone: timeZone.default('UTC'),
+  maintenance_windows: z.array(maintenanceWindowSchema).default([]),
+  rules: rulesSchema,
+}).superRefine((a, ctx) => {
+  a.maintenance_windows.forEach((w, i) => {
+    w.rules?.forEach((name, j) => {
+      if (!(name in a.rules)) {
+        ctx.addIssue({ code: 'custom', path: ['maintenance_windows', i, 'rules', j], message: `unknown rule "${name}" (rules: ${Object.keys(a.rules).sort().join(', ')})` });
+      }
+    });
+  });
+}).transform((a): AlertsConfig => a);
+
+export type AlertsConfigInput = z.input<typeof alertsSchema>;
