@@ -1,0 +1,88 @@
+import type { Command } from 'commander';
+import { portFromEnv } from '../config/env.js';
+import { loadMigrations, migrationStatus } from '../db/migrate.js';
+import { transportsFromEnv } from '../delivery/transports.js';
+import { PulsebotError } from '../errors.js';
+import { countDelivery, createDaemonMetrics } from '../daemon/daemon-metrics.js';
+import { jobsFromConfig } from '../daemon/jobs.js';
+import { createLogger, lineDestination, logLevelFromEnv, type Logger } from '../daemon/logger.js';
+import { DEFAULT_CATCH_UP_GRACE_MINUTES, DEFAULT_SHUTDOWN_TIMEOUT_MS, newInstanceId, startDaemon } from '../daemon/run.js';
+import { handleSignals } from '../daemon/shutdown.js';
+import { loadCommandConfig, openFromConfig, type CommandContext } from './context.js';
+
+/** Closing the pool and the transports after the drain gets this long before the process is forced out. */
+const CLOSE_MARGIN_MS = 10_000;
+
+export function registerRun(program: Command, ctx: CommandContext): void {
+  program
+    .command('run')
+    .description('the daemon: refresh the views, deliver reports and retries, evaluate alerts on their schedules; serve /healthz, /readyz, /metrics on PULSEBOT_PORT (default 9470)')
+    .action(async () => {
+      const loaded = loadCommandConfig(ctx);
+      const { config } = loaded;
+      const level = logLevelFromEnv(ctx.env);
+      const port = portFromEnv(ctx.env);
+      const instanceId = newInstanceId();
+      const log = await createLogger({ level, pretty: process.stdout.isTTY === true, destination: lineDestination(ctx.io.out), base: { instance: instanceId } });
+
+      const db = await openFromConfig(ctx, loaded);
+      const transports = transportsFromEnv(ctx.env, config);
+      try {
+        await refuseUnmigrated(db.sql);
+        const metrics = createDaemonMetrics({ startedAt: ctx.now(), memory: () => process.memoryUsage(), now: ctx.now });
+        const deliveryLog = (scope: Logger) => (event: Record<string, unknown>) => {
+          countDelivery(metrics, event);
+          const { level: eventLevel, message, ...fields } = event;
+          const text = typeof message === 'string' ? message : String(event.event ?? 'delivery');
+          const channelLog = typeof fields.channel === 'string' ? scope.child({ channel: fields.channel }) : scope;
+          if (eventLevel === 'error') channelLog.error(fields, text);
+          else if (eventLevel === 'warn') channelLog.warn(fields, text);
+          else channelLog.info(fields, text);
+        };
+        const jobs = jobsFromConfig({ sql: db.sql, config, transports, now: ctx.now, deliveryLog });
+        log.info({ event: 'daemon.starting', database: db.description, slack: transports.describe.slack, email: transports.describe.email }, `pulsebot daemon starting against ${db.description}`);
+
+        const daemon = await startDaemon({
+          sql: db.sql,
+          jobs,
+          port,
+          instanceId,
+          log,
+          metrics,
+          now: ctx.now,
+          // To become config `daemon.catch_up_grace_minutes`.
+          catchUpGraceMs: DEFAULT_CATCH_UP_GRACE_MINUTES * 60_000,
+          shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
+        });
+        const signals = handleSignals({
+          signals: process,
+          log,
+          shutdown: (reason) => daemon.shutdown(reason),
+          exit: (code) => process.exit(code),
+          forceExitAfterMs: DEFAULT_SHUTDOWN_TIMEOUT_MS + CLOSE_MARGIN_MS,
+        });
+        const code = await signals.done;
+        signals.dispose();
+        ctx.setExitCode(code);
+      } finally {
+        await transports.close();
+        await db.close();
+        log.flush();
+      }
+    });
+}
+
+/** A daemon on an unmigrated database would fail every tick; say so once, at start. */
+async function refuseUnmigrated(sql: Parameters<typeof migrationStatus>[0]): Promise<void> {
+  const status = await migrationStatus(sql, loadMigrations());
+  if (status.newer.length > 0) {
+    throw new PulsebotError('DB_NEWER_THAN_CODE', `the database was migrated by a newer pulsebot (migration ${Math.max(...status.newer)}; this version knows ${status.known})`, {
+      hint: 'upgrade pulsebot; running older code against a newer schema could damage it',
+    });
+  }
+  if (status.pending.length > 0) {
+    throw new PulsebotError('SCHEMA_INCOMPATIBLE', `the database is missing ${status.pending.length} migration(s) (${status.pending.join(', ')})`, {
+      hint: 'run `pulsebot migrate` first',
+    });
+  }
+}
