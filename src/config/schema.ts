@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { DEFAULT_HEALTH } from '../metrics/health.js';
+import { alertsSchema } from './alerts-schema.js';
 
 /**
  * The configuration contract. Every object is strict: an unknown key is an error, because a typo
@@ -219,6 +220,15 @@ const panelSchema = z.strictObject({
   timeout_seconds: positiveInt('a number of seconds').default(10),
 });
 
+const daemonSchema = z.strictObject({
+  /** A report whose scheduled time passed while no daemon ran is sent late, once, if it is at most this old. */
+  catch_up_grace_minutes: positiveInt('a number of minutes').default(360),
+  /** How often queued messages and retries are delivered (croner syntax; 6 fields for seconds). */
+  deliver_schedule: cron.default('*/30 * * * * *'),
+  /** On SIGTERM, how long in-flight jobs (deliveries) may take to finish before the daemon exits anyway. */
+  shutdown_timeout_seconds: positiveInt('a number of seconds').default(20),
+});
+
 export const configSchema = z.strictObject({
   dashboard: dashboardSchema.prefault({}),
   database: databaseSchema.prefault({}),
@@ -235,6 +245,8 @@ export const configSchema = z.strictObject({
   email: emailSchema.prefault({}),
   slack: slackSchema.prefault({}),
   delivery: deliverySchema.prefault({}),
+  alerts: alertsSchema.prefault(() => ({}) as z.input<typeof alertsSchema>),
+  daemon: daemonSchema.prefault({}),
 }).superRefine((c, ctx) => {
   for (const [name, report] of Object.entries(c.reports)) {
     report.charts.forEach((chart, i) => {

@@ -42,6 +42,40 @@ const DEFAULTS: PulsebotConfig = {
   email: { from: 'pulsebot <pulsebot@example.com>', reply_to: null, max_connections: 3, max_messages: 100 },
   slack: { upload_charts: true, timeout_seconds: 20 },
   delivery: { max_attempts: 6, backoff_base_seconds: 30, backoff_max_seconds: 3600, failure_routes: { slack: [], email: [] } },
+  alerts: {
+    evaluate_schedule: '*/30 * * * * *', timezone: 'UTC', maintenance_windows: [],
+    rules: {
+      success_rate: {
+        metric: 'success_rate', scope: 'all', window_minutes: 15, min_requests: 50, pending_minutes: 0, recovery: 0.97, repeat_minutes: 60, no_data: 'keep', severity: 'critical', runbook_url: null, enabled: true,
+        condition: { type: 'threshold', op: '<', value: 0.95 }, routes: { slack: ['#ai-oncall'], email: ['oncall@example.com'] },
+      },
+      provider_success_rate: {
+        metric: 'success_rate', scope: 'provider', window_minutes: 10, min_requests: 20, pending_minutes: 5, recovery: 0.9, repeat_minutes: 120, no_data: 'keep', severity: 'warning', runbook_url: null, enabled: true,
+        condition: { type: 'threshold', op: '<', value: 0.8 }, routes: { slack: ['#ai-alerts'], email: [] },
+      },
+      cost_vs_baseline: {
+        metric: 'cost_usd', scope: 'all', window_minutes: 'today', min_requests: 200, pending_minutes: 30, recovery: 1.3, repeat_minutes: null, no_data: 'keep', severity: 'warning', runbook_url: null, enabled: true,
+        condition: { type: 'change', vs: 'baseline_4w', op: '>', ratio: 1.5 }, routes: { slack: ['#ai-alerts'], email: [] },
+      },
+      p95_latency: {
+        metric: 'p95_latency_ms', scope: 'service_type', window_minutes: 60, min_requests: 50, pending_minutes: 10, recovery: 1.5, repeat_minutes: 240, no_data: 'keep', severity: 'warning', runbook_url: null, enabled: true,
+        condition: { type: 'change', vs: 'baseline_4w', op: '>', ratio: 2 }, routes: { slack: ['#ai-alerts'], email: [] },
+      },
+      no_new_rows: {
+        metric: 'minutes_since_newest_row', scope: 'all', window_minutes: null, min_requests: 0, pending_minutes: 0, recovery: null, repeat_minutes: 240, no_data: 'alert', severity: 'warning', runbook_url: null, enabled: true,
+        condition: { type: 'threshold', op: '>', value: 30 }, routes: { slack: ['#ai-alerts'], email: [] },
+      },
+      refresh_stale: {
+        metric: 'refresh_age_minutes', scope: 'all', window_minutes: null, min_requests: 0, pending_minutes: 5, recovery: null, repeat_minutes: 240, no_data: 'alert', severity: 'warning', runbook_url: null, enabled: true,
+        condition: { type: 'threshold', op: '>', value: 10 }, routes: { slack: ['#ai-alerts'], email: [] },
+      },
+      delivery_failures: {
+        metric: 'delivery_failures', scope: 'all', window_minutes: 60, min_requests: 0, pending_minutes: 10, recovery: null, repeat_minutes: 240, no_data: 'ok', severity: 'warning', runbook_url: null, enabled: true,
+        condition: { type: 'threshold', op: '>', value: 0 }, routes: { slack: ['#ai-alerts'], email: ['ai-team@example.com'] },
+      },
+    },
+  },
+  daemon: { catch_up_grace_minutes: 360, deliver_schedule: '*/30 * * * * *', shutdown_timeout_seconds: 20 },
 };
 
 const FILE = 'pulsebot.yaml';
