@@ -27,10 +27,33 @@ export async function refreshViews(sql: Sql, options: RefreshOptions): Promise<V
   // embedded database has no autovacuum, and on a server this is cheap and blocks nobody.
   // Best effort: a vacuum that fails (e.g. for lack of ownership) costs speed, never data.
   if (folded >= VACUUM_AFTER_ROWS) await sql`vacuum pulsebot.usage_changes`.catch(() => {});
+  // The views are fresh and committed; merging pending deltas into the rollups can take its time.
+  if (results.every((r) => r.outcome === 'ok')) await compactIfDue(sql, options);
   return results;
 }
 
 const VACUUM_AFTER_ROWS = 10_000;
+
+/**
+ * Merges the pending rollup deltas into the rollups once they reach the configured size
+ * (pulsebot.rollup_state.compact_after_rows), in a transaction of its own. Returns the pending
+ * rows merged, 0 when not due. Best effort like the vacuum: a failed compaction leaves the deltas
+ * pending (readers include them), and the fold compacts by itself at four times the size.
+ */
+export async function compactIfDue(sql: Sql, options: Pick<RefreshOptions, 'statementTimeoutSeconds'>): Promise<number> {
+  const [state] = await sql<{ due: boolean }[]>`
+    select pending_rows >= compact_after_rows as due from pulsebot.rollup_state`.catch(() => [] as { due: boolean }[]);
+  if (!state?.due) return 0;
+  const merged = await sql
+    .begin(async (tx) => {
+      await tx`select set_config('statement_timeout', ${String(options.statementTimeoutSeconds * 1000)}, true)`;
+      const [row] = await tx<{ merged: number }[]>`select pulsebot.compact_rollups()::bigint as merged`;
+      return row?.merged ?? 0;
+    })
+    .catch(() => 0);
+  if (merged > 0) await sql`vacuum pulsebot.pending_15m, pulsebot.model_user_days_pending`.catch(() => {});
+  return merged;
+}
 
 async function refreshInTransaction(sql: Sql, options: RefreshOptions): Promise<ViewRefresh[]> {
   try {

@@ -46,7 +46,7 @@ export async function monthlyRecurringRevenue(sql: Sql, at: Date): Promise<{ mrr
 export async function dailyCosts(sql: Sql, range: TimeRange, timeZone: string): Promise<Map<string, number>> {
   const rows = await sql<{ day: string; cost: number }[]>`
     select (u.bucket at time zone ${timeZone})::date::text as day, sum(u.cost_usd) as cost
-    from pulsebot.usage_15m u
+    from pulsebot.usage_15m_live u
     where u.bucket >= ${range.start} and u.bucket < ${range.end}
     group by 1`;
   return new Map(rows.map((r) => [r.day, r.cost]));

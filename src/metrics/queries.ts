@@ -2,8 +2,10 @@ import type { Sql } from '../db/connect.js';
 
 /**
  * The small query modules the snapshot is computed from. Every range is [start, end) on
- * 15-minute boundaries (local midnight of every real time zone is one), read from the rollups;
- * only exact distinct users outside the dashboard's day grain fall back to raw api_usage.
+ * 15-minute boundaries (local midnight of every real time zone is one), read from the rollups
+ * (the *_live views: rollups plus the deltas not yet compacted into them, so every measure is
+ * summed over its keys); only exact distinct users outside the dashboard's day grain fall back
+ * to raw api_usage.
  */
 export interface TimeRange {
   start: Date;
@@ -46,9 +48,9 @@ export async function rollupDays(sql: Sql, timeZone: string, first: string, last
 export async function measuresByModel(sql: Sql, range: TimeRange, days: DayRange = null): Promise<ModelMeasures[]> {
   // Same measures in both grains; only the table and the range condition differ.
   const source = days
-    ? sql`pulsebot.usage_daily u join pulsebot.usage_dims m on m.id = u.dim_id
+    ? sql`pulsebot.usage_daily_live u join pulsebot.usage_dims m on m.id = u.dim_id
           where u.day between ${days.first}::date and ${days.last}::date`
-    : sql`pulsebot.usage_15m u join pulsebot.usage_dims m on m.id = u.dim_id
+    : sql`pulsebot.usage_15m_live u join pulsebot.usage_dims m on m.id = u.dim_id
           where u.bucket >= ${range.start} and u.bucket < ${range.end}`;
   return sql<ModelMeasures[]>`
     select m.provider, m.service_type as "serviceType", m.model,
@@ -80,7 +82,7 @@ export async function latencyHistograms(sql: Sql, range: TimeRange, days: DayRan
                     when grouping(ps.provider) = 1 then 'service:' || ps.service_type
                     else 'ps:' || ps.provider || '/' || ps.service_type end as key,
                l.bin, sum(l.n)::bigint as n
-        from pulsebot.latency_daily l join pulsebot.provider_services ps on ps.id = l.ps_id
+        from pulsebot.latency_daily_live l join pulsebot.provider_services ps on ps.id = l.ps_id
         where l.day between ${days.first}::date and ${days.last}::date
         group by grouping sets ((ps.provider, ps.service_type, l.bin), (ps.service_type, l.bin), (l.bin))
         having sum(l.n) > 0
@@ -90,7 +92,7 @@ export async function latencyHistograms(sql: Sql, range: TimeRange, days: DayRan
                 when grouping(m.provider) = 1 then 'service:' || m.service_type
                 else 'ps:' || m.provider || '/' || m.service_type end as key,
            l.bin, sum(l.n)::bigint as n
-    from pulsebot.latency_15m l join pulsebot.usage_dims m on m.id = l.dim_id
+    from pulsebot.latency_15m_live l join pulsebot.usage_dims m on m.id = l.dim_id
     where l.bucket >= ${range.start} and l.bucket < ${range.end}
     group by grouping sets ((m.provider, m.service_type, l.bin), (m.service_type, l.bin), (l.bin))
     having sum(l.n) > 0
@@ -116,7 +118,7 @@ export interface ErrorCount {
 export async function errorsByCode(sql: Sql, range: TimeRange): Promise<ErrorCount[]> {
   return sql<ErrorCount[]>`
     select m.provider, m.service_type as "serviceType", m.model, e.error_code as "errorCode", sum(e.failures)::bigint as failures
-    from pulsebot.errors_15m e join pulsebot.usage_dims m on m.id = e.dim_id
+    from pulsebot.errors_15m_live e join pulsebot.usage_dims m on m.id = e.dim_id
     where e.bucket >= ${range.start} and e.bucket < ${range.end}
     group by 1, 2, 3, 4
     having sum(e.failures) > 0
@@ -130,8 +132,8 @@ export async function errorsByCode(sql: Sql, range: TimeRange): Promise<ErrorCou
 export async function distinctUsers(sql: Sql, range: TimeRange, days: DayRange): Promise<number> {
   const [r] = days?.usersKept
     ? await sql<{ n: number }[]>`
-        select count(distinct user_id)::bigint as n from pulsebot.daily_users
-        where day between ${days.first}::date and ${days.last}::date and n > 0`
+        select count(distinct user_id)::bigint as n from pulsebot.user_days
+        where day between ${days.first}::date and ${days.last}::date`
     : await sql<{ n: number }[]>`
         select count(distinct user_id)::bigint as n from public.api_usage
         where created_at >= ${range.start} and created_at < ${range.end}`;
@@ -147,8 +149,8 @@ export async function distinctUsersByModel(sql: Sql, range: TimeRange, days: Day
   const rows = days?.usersKept && !short
     ? await sql<{ key: string; n: number }[]>`
         select m.provider || '/' || m.service_type || '/' || m.model as key, count(distinct x.user_id)::bigint as n
-        from pulsebot.daily_model_users x join pulsebot.usage_dims m on m.id = x.dim_id
-        where x.day between ${days.first}::date and ${days.last}::date and x.n > 0
+        from pulsebot.model_user_days x join pulsebot.usage_dims m on m.id = x.dim_id
+        where x.day between ${days.first}::date and ${days.last}::date
         group by 1`
     : await sql<{ key: string; n: number }[]>`
         select coalesce(provider, 'unknown') || '/' || coalesce(service_type, 'unknown') || '/' || coalesce(model, 'unknown') as key,

@@ -5,6 +5,7 @@ import { Rng } from '../../src/demo/random.js';
 import { TARGETS, freshDatabase } from '../support/databases.js';
 import { compareWithReference } from '../support/reference-views.js';
 import { randomWrites } from './random-usage.js';
+import { userSetProblems } from './user-sets.js';
 
 const ROUNDS = 12;
 
@@ -13,6 +14,17 @@ async function refresh(db: Database, timezone: string) {
   expect(results.filter((r) => r.outcome !== 'ok')).toEqual([]);
 }
 
+const pendingRows = async (db: Database) =>
+  (await db.sql<{ n: number }[]>`
+    select (select count(*) from pulsebot.pending_15m) + (select count(*) from pulsebot.model_user_days_pending) as n`)[0]!.n;
+
+/**
+ * How each seed treats the pending deltas: never compacted (every refresh reads rollup ∪ pending
+ * and every delete meets uncompacted counts), compacted explicitly every third round (between a
+ * refresh and the next batch), or compacted at every refresh, by the fold itself (threshold 1).
+ */
+const SCHEDULES = { 1: 'every-refresh', 2: 'every-third-round', 3: 'never' } as const;
+
 describe.each(TARGETS)('incremental refresh equals a from-scratch computation on %s', (target) => {
   let db: Database;
   beforeAll(async () => {
@@ -20,22 +32,38 @@ describe.each(TARGETS)('incremental refresh equals a from-scratch computation on
   });
   afterAll(() => db.close());
 
-  for (const seed of [1, 2, 3]) {
-    it(`random inserts (some back-dated), updates and deletes, seed ${seed}`, async () => {
+  for (const seed of [1, 2, 3] as const) {
+    const schedule = SCHEDULES[seed];
+    it(`random inserts (some back-dated), updates and deletes, seed ${seed}, compaction ${schedule}`, async () => {
       await db.sql`truncate public.api_usage`;
+      await db.sql`update pulsebot.rollup_state set compact_after_rows = ${schedule === 'every-refresh' ? 1 : 1_000_000_000}`;
       const rng = new Rng(`rollup-${seed}`);
       const now = Date.now();
       // Each seed also runs in another time zone: a change of zone rebuilds the daily rollups.
       const zones = ['UTC', 'Asia/Kathmandu', 'America/New_York'];
       let zone = zones[(seed - 1) % zones.length]!;
+      let compactions = 0;
       for (let round = 0; round < ROUNDS; round++) {
         await randomWrites(db.sql, rng, now);
         if (round === ROUNDS / 2) zone = zones[seed % zones.length]!;
         await refresh(db, zone);
         expect(await compareWithReference(db.sql), `round ${round} (${zone})`).toEqual([]);
+        expect(await userSetProblems(db.sql), `round ${round} (${zone})`).toEqual([]);
+        if (schedule === 'every-third-round' && round % 3 === 1) {
+          const [{ merged }] = (await db.sql`select pulsebot.compact_rollups()::int as merged`) as unknown as [{ merged: number }];
+          if (merged > 0) compactions++;
+          expect(await pendingRows(db)).toBe(0);
+          expect(await compareWithReference(db.sql), `round ${round} after compaction`).toEqual([]);
+          expect(await userSetProblems(db.sql), `round ${round} after compaction`).toEqual([]);
+        }
       }
       const [{ folded }] = (await db.sql`select count(*)::int as folded from pulsebot.usage_changes`) as unknown as [{ folded: number }];
       expect(folded).toBe(0);
+      // The schedule really was what it says.
+      if (schedule === 'never') expect(await pendingRows(db)).toBeGreaterThan(0);
+      if (schedule === 'every-refresh') expect(await pendingRows(db)).toBe(0);
+      if (schedule === 'every-third-round') expect(compactions).toBeGreaterThan(2);
+      await db.sql`update pulsebot.rollup_state set compact_after_rows = default`;
     });
   }
 
@@ -52,6 +80,7 @@ describe.each(TARGETS)('incremental refresh equals a from-scratch computation on
     expect(removed).toBeGreaterThan(0);
     expect(after).toBe(before - removed);
     expect(await compareWithReference(db.sql)).toEqual([]);
+    expect(await userSetProblems(db.sql)).toEqual([]);
   });
 
   it('TRUNCATE of api_usage empties the views at the next refresh', async () => {
@@ -62,5 +91,6 @@ describe.each(TARGETS)('incremental refresh equals a from-scratch computation on
     const [row] = await db.sql<{ n: number }[]>`select coalesce(sum(total_requests), 0)::int as n from public.mv_daily_metrics`;
     expect(row!.n).toBe(0);
     expect(await compareWithReference(db.sql)).toEqual([]);
+    expect(await pendingRows(db)).toBe(0);
   });
 });

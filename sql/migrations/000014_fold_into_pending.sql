@@ -1,0 +1,391 @@
+-- The fold and compaction of the pending rollups (000012 describes the design).
+--
+-- fold_changes(): takes the change log (DELETE … RETURNING), appends the batch's measures to
+-- pending_15m in the same statement, and settles its user sets; compact_rollups() merges pending
+-- into the rollups. Both hold the fold's advisory lock.
+
+drop function pulsebot.fold_removals();
+drop function pulsebot.fold_users(date);
+drop function pulsebot.fold_measures();
+drop function pulsebot.take_batch(text);
+drop function pulsebot.prepare_fold_batch();
+
+-- The batch's user deltas, reused across folds in a session (no catalog churn).
+create function pulsebot.prepare_user_batch() returns void
+  language plpgsql set search_path = pg_catalog, pg_temp
+as $$
+begin
+  if to_regclass('pg_temp.pulsebot_user_batch') is null then
+    create temp table pulsebot_user_batch on commit delete rows as
+    select day, user_id, dim_id, n as dn from pulsebot.model_user_days with no data;
+  else
+    truncate pg_temp.pulsebot_user_batch;
+  end if;
+end
+$$;
+
+-- Takes the change rows this snapshot sees (DELETE … RETURNING: exactly those; rows of open
+-- transactions stay for the next fold) and, in the same statement, appends their measures to
+-- pending_15m and puts their (day, user, model) deltas in the session's batch table. One pass
+-- over the batch, no per-row temp table: the batch is read twice from the statement's own store.
+create function pulsebot.take_changes(tz text, keep_from date, out taken bigint, out appended bigint)
+  language plpgsql set search_path = pg_catalog, pg_temp
+as $$
+begin
+  -- Only rows whose dictionary ids exist are taken; the others wait for register_dims().
+  with d as (
+    delete from pulsebot.usage_changes c using pulsebot.usage_dims m
+    where m.provider = coalesce(c.provider, 'unknown') and m.service_type = coalesce(c.service_type, 'unknown')
+      and m.model = coalesce(c.model, 'unknown')
+    returning c.sign, c.created_at, c.user_id, m.id as dim_id, c.input_tokens, c.output_tokens, c.images,
+              c.video_seconds, c.cost_usd, c.latency_ms, c.success, c.error_code
+  ), users as (
+    insert into pg_temp.pulsebot_user_batch (day, user_id, dim_id, dn)
+    select day, user_id, dim_id, sum(sign) from (
+      select (created_at at time zone tz)::date as day, user_id, dim_id, sign from d
+      where user_id is not null and created_at is not null
+    ) r
+    where day >= keep_from
+    group by 1, 2, 3 having sum(sign) <> 0
+    order by 1, 2, 3
+  ), measures as (
+    insert into pulsebot.pending_15m
+    select date_bin('15 minutes', created_at, timestamptz '2000-01-01 00:00:00+00'), dim_id,
+           pulsebot.latency_bin(latency_ms), case when coalesce(success, false) then null else coalesce(error_code, 'unknown') end,
+           sum(sign), coalesce(sum(cost_usd) filter (where sign > 0), 0) - coalesce(sum(cost_usd) filter (where sign < 0), 0),
+           sum(sign * coalesce(input_tokens, 0)), sum(sign * coalesce(output_tokens, 0)), sum(sign * coalesce(images, 0)),
+           coalesce(sum(video_seconds) filter (where sign > 0), 0) - coalesce(sum(video_seconds) filter (where sign < 0), 0),
+           coalesce(sum(sign * latency_ms), 0), sum(case when cost_usd < 0 then sign else 0 end)
+    from d where created_at is not null
+    group by 1, 2, 3, 4
+    returning 1
+  )
+  select (select count(*) from d), (select count(*) from measures) into taken, appended;
+end
+$$;
+
+-- Settles the batch's (day, user, model) keys: presence exactly, counts through pending.
+-- Returns how many pending rows it appended.
+create function pulsebot.fold_user_sets(keep_from date) returns bigint
+  language plpgsql set search_path = pg_catalog, pg_temp set random_page_cost = 1.1
+as $$
+declare
+  appended bigint;
+begin
+  with ins as (
+    insert into pulsebot.model_user_days (day, user_id, dim_id, n)
+    select day, user_id, dim_id, dn from pg_temp.pulsebot_user_batch where dn > 0
+    on conflict do nothing
+    returning day, user_id, dim_id
+  ), pend as (
+    insert into pulsebot.model_user_days_pending (day, user_id, dim_id, dn)
+    select b.day, b.user_id, b.dim_id, b.dn from pg_temp.pulsebot_user_batch b
+    where not exists (select 1 from ins where ins.day = b.day and ins.user_id = b.user_id and ins.dim_id = b.dim_id)
+    returning 1
+  ), gained as (
+    -- Only a key that did not exist can make a user active on a day or move a pair's latest day.
+    insert into pulsebot.user_days (day, user_id)
+    select distinct day, user_id from ins
+    on conflict do nothing
+    returning day
+  ), active as (
+    insert into pulsebot.daily_active as a (day, users)
+    select day, count(*) from gained group by 1
+    on conflict (day) do update set users = a.users + excluded.users
+  ), latest as (
+    select dim_id, user_id, max(day) as day from ins group by 1, 2
+  ), moved as (
+    update pulsebot.model_user_recency r set last_day = l.day
+    from latest l where r.dim_id = l.dim_id and r.user_id = l.user_id and r.last_day < l.day
+  ), first_use as (
+    insert into pulsebot.model_user_recency (dim_id, user_id, last_day)
+    select l.dim_id, l.user_id, l.day from latest l
+    where not exists (select 1 from pulsebot.model_user_recency r where r.dim_id = l.dim_id and r.user_id = l.user_id)
+  )
+  select count(*) into appended from pend;
+
+  if exists (select 1 from pg_temp.pulsebot_user_batch where dn < 0) then
+    perform pulsebot.fold_user_removals(keep_from);
+  end if;
+  return appended;
+end
+$$;
+
+-- Keys that lost rows: exact count = rollup + pending; at zero the key goes (with a pending row
+-- that cancels its pending deltas, keeping "no row ⇒ pending nets to zero"), then the user's
+-- day if no model is left, then the pair's latest day moves back to its previous day, if any.
+create function pulsebot.fold_user_removals(keep_from date) returns void
+  language plpgsql set search_path = pg_catalog, pg_temp set random_page_cost = 1.1
+as $$
+begin
+  create temp table pulsebot_gone on commit drop as
+  with lost as (
+    select day, user_id, dim_id from pg_temp.pulsebot_user_batch where dn < 0
+  ), pending as (
+    select p.day, p.user_id, p.dim_id, sum(p.dn) as dn
+    from pulsebot.model_user_days_pending p
+    where (p.day, p.user_id, p.dim_id) in (select day, user_id, dim_id from lost)
+    group by 1, 2, 3
+  ), gone as (
+    delete from pulsebot.model_user_days t
+    using lost l left join pending p on p.day = l.day and p.user_id = l.user_id and p.dim_id = l.dim_id
+    where t.day = l.day and t.user_id = l.user_id and t.dim_id = l.dim_id and t.n + coalesce(p.dn, 0) <= 0
+    returning t.day, t.user_id, t.dim_id, t.n
+  ), cancel as (
+    insert into pulsebot.model_user_days_pending (day, user_id, dim_id, dn)
+    select day, user_id, dim_id, n from gone where n <> 0
+  )
+  select day, user_id, dim_id from gone;
+
+  with vanished as (
+    delete from pulsebot.user_days u
+    using (select distinct day, user_id from pg_temp.pulsebot_gone) g
+    where u.day = g.day and u.user_id = g.user_id
+      and not exists (select 1 from pulsebot.model_user_days x where x.day = g.day and x.user_id = g.user_id)
+    returning u.day
+  )
+  update pulsebot.daily_active a set users = a.users - v.n
+  from (select day, count(*) as n from vanished group by 1) v where a.day = v.day;
+  delete from pulsebot.daily_active where users = 0;
+
+  -- The previous latest day of a pair whose latest day went: probed a day at a time downwards
+  -- (keys are ordered by day first); deletes are rare, and each probe is one index lookup.
+  with pairs as (
+    select distinct r.dim_id, r.user_id, r.last_day
+    from pg_temp.pulsebot_gone g
+    join pulsebot.model_user_recency r on r.dim_id = g.dim_id and r.user_id = g.user_id and r.last_day = g.day
+  ), previous as (
+    select p.dim_id, p.user_id,
+           (select p.last_day - k from generate_series(1, p.last_day - lo.day) as k
+            where exists (select 1 from pulsebot.model_user_days x
+                          where x.day = p.last_day - k and x.user_id = p.user_id and x.dim_id = p.dim_id)
+            order by k limit 1) as last_day
+    from pairs p cross join (select coalesce(min(day), current_date) as day from pulsebot.model_user_days) lo
+  ), dropped as (
+    delete from pulsebot.model_user_recency r using previous v
+    where v.last_day is null and r.dim_id = v.dim_id and r.user_id = v.user_id
+  )
+  update pulsebot.model_user_recency r set last_day = v.last_day from previous v
+  where v.last_day is not null and r.dim_id = v.dim_id and r.user_id = v.user_id;
+  drop table pg_temp.pulsebot_gone;
+end
+$$;
+
+-- Merges pending into the rollups: each key once, however many batches named it. Keys that only
+-- lost rows may reach zero and are removed. Takes the fold's lock, so it never interleaves with a
+-- fold; readers see the rollups before or after it, never half of it. Returns pending rows merged.
+create function pulsebot.compact_rollups() returns bigint
+  language plpgsql set search_path = pg_catalog, pg_temp set work_mem = '64MB' set random_page_cost = 1.1
+as $$
+declare
+  tz text;
+  merged bigint;
+  user_rows bigint;
+begin
+  perform pg_advisory_xact_lock(1886221428);
+  select timezone into tz from pulsebot.rollup_state;
+
+  create temp table pulsebot_compact on commit drop as
+  with taken as (delete from pulsebot.pending_15m returning *)
+  select t.*, (t.bucket at time zone tz)::date as day, m.ps_id
+  from taken t join pulsebot.usage_dims m on m.id = t.dim_id;
+  get diagnostics merged = row_count;
+  if merged > 0 then
+    analyze pg_temp.pulsebot_compact;
+    perform pulsebot.merge_pending_measures();
+  end if;
+
+  create temp table pulsebot_compact_users on commit drop as
+  with taken as (delete from pulsebot.model_user_days_pending returning *)
+  select day, user_id, dim_id, sum(dn) as dn from taken group by 1, 2, 3 having sum(dn) <> 0;
+  get diagnostics user_rows = row_count;
+  if user_rows > 0 then
+    analyze pg_temp.pulsebot_compact_users;
+    -- A key without a row has pending deltas netting to zero (see fold_user_removals).
+    update pulsebot.model_user_days t set n = t.n + c.dn
+    from pg_temp.pulsebot_compact_users c
+    where t.day = c.day and t.user_id = c.user_id and t.dim_id = c.dim_id;
+  end if;
+
+  drop table pg_temp.pulsebot_compact, pg_temp.pulsebot_compact_users;
+  update pulsebot.rollup_state set pending_rows = 0, compacted_at = now();
+  return merged + user_rows;
+end
+$$;
+
+-- The six measure rollups from the pending rows taken by compact_rollups(), UPDATE … FROM then
+-- INSERT … WHERE NOT EXISTS per table (only the fold's lock holder writes them, so no insert can
+-- race). A delta that nets to zero on a missing key is not inserted; a key that reaches zero goes.
+create function pulsebot.merge_pending_measures() returns void
+  language plpgsql set search_path = pg_catalog, pg_temp set random_page_cost = 1.1
+as $$
+begin
+  with d as (
+    select bucket, dim_id, sum(requests) as requests, sum(case when error_code is null then requests else 0 end) as successes,
+           sum(cost_usd) as cost_usd, sum(input_tokens) as input_tokens, sum(output_tokens) as output_tokens, sum(images) as images,
+           sum(video_seconds) as video_seconds, sum(latency_sum) as latency_sum,
+           sum(case when bin is not null then requests else 0 end) as latency_count, sum(negative_cost_rows) as negative_cost_rows
+    from pg_temp.pulsebot_compact group by 1, 2 order by 1, 2
+  ), upd as (
+    update pulsebot.usage_15m t set
+      requests = t.requests + d.requests, successes = t.successes + d.successes, cost_usd = t.cost_usd + d.cost_usd,
+      input_tokens = t.input_tokens + d.input_tokens, output_tokens = t.output_tokens + d.output_tokens,
+      images = t.images + d.images, video_seconds = t.video_seconds + d.video_seconds,
+      latency_sum = t.latency_sum + d.latency_sum, latency_count = t.latency_count + d.latency_count,
+      negative_cost_rows = t.negative_cost_rows + d.negative_cost_rows
+    from d where t.bucket = d.bucket and t.dim_id = d.dim_id
+    returning t.bucket, t.dim_id, t.requests
+  ), zero as (
+    delete from pulsebot.usage_15m t using upd where upd.requests = 0 and t.bucket = upd.bucket and t.dim_id = upd.dim_id
+  )
+  insert into pulsebot.usage_15m
+  select d.* from d
+  where d.requests <> 0 and not exists (select 1 from upd where upd.bucket = d.bucket and upd.dim_id = d.dim_id);
+
+  with d as (
+    select day, dim_id, sum(requests) as requests, sum(case when error_code is null then requests else 0 end) as successes,
+           sum(cost_usd) as cost_usd, sum(input_tokens) as input_tokens, sum(output_tokens) as output_tokens, sum(images) as images,
+           sum(video_seconds) as video_seconds, sum(latency_sum) as latency_sum,
+           sum(case when bin is not null then requests else 0 end) as latency_count, sum(negative_cost_rows) as negative_cost_rows
+    from pg_temp.pulsebot_compact group by 1, 2 order by 1, 2
+  ), upd as (
+    update pulsebot.usage_daily t set
+      requests = t.requests + d.requests, successes = t.successes + d.successes, cost_usd = t.cost_usd + d.cost_usd,
+      input_tokens = t.input_tokens + d.input_tokens, output_tokens = t.output_tokens + d.output_tokens,
+      images = t.images + d.images, video_seconds = t.video_seconds + d.video_seconds,
+      latency_sum = t.latency_sum + d.latency_sum, latency_count = t.latency_count + d.latency_count,
+      negative_cost_rows = t.negative_cost_rows + d.negative_cost_rows
+    from d where t.day = d.day and t.dim_id = d.dim_id
+    returning t.day, t.dim_id, t.requests
+  ), zero as (
+    delete from pulsebot.usage_daily t using upd where upd.requests = 0 and t.day = upd.day and t.dim_id = upd.dim_id
+  )
+  insert into pulsebot.usage_daily
+  select d.* from d
+  where d.requests <> 0 and not exists (select 1 from upd where upd.day = d.day and upd.dim_id = d.dim_id);
+
+  with d as (
+    select bucket, dim_id, error_code, sum(requests) as failures
+    from pg_temp.pulsebot_compact where error_code is not null group by 1, 2, 3 having sum(requests) <> 0 order by 1, 2, 3
+  ), upd as (
+    update pulsebot.errors_15m t set failures = t.failures + d.failures
+    from d where t.bucket = d.bucket and t.dim_id = d.dim_id and t.error_code = d.error_code
+    returning t.bucket, t.dim_id, t.error_code, t.failures
+  ), zero as (
+    delete from pulsebot.errors_15m t using upd
+    where upd.failures = 0 and t.bucket = upd.bucket and t.dim_id = upd.dim_id and t.error_code = upd.error_code
+  )
+  insert into pulsebot.errors_15m
+  select d.* from d
+  where not exists (select 1 from upd where upd.bucket = d.bucket and upd.dim_id = d.dim_id and upd.error_code = d.error_code);
+
+  with d as (
+    select bucket, dim_id, bin, sum(requests) as n
+    from pg_temp.pulsebot_compact where bin is not null group by 1, 2, 3 having sum(requests) <> 0 order by 1, 2, 3
+  ), upd as (
+    update pulsebot.latency_15m t set n = t.n + d.n
+    from d where t.bucket = d.bucket and t.dim_id = d.dim_id and t.bin = d.bin
+    returning t.bucket, t.dim_id, t.bin, t.n
+  ), zero as (
+    delete from pulsebot.latency_15m t using upd
+    where upd.n = 0 and t.bucket = upd.bucket and t.dim_id = upd.dim_id and t.bin = upd.bin
+  )
+  insert into pulsebot.latency_15m
+  select d.* from d where not exists (select 1 from upd where upd.bucket = d.bucket and upd.dim_id = d.dim_id and upd.bin = d.bin);
+
+  with d as (
+    select day, ps_id, bin, sum(requests) as n
+    from pg_temp.pulsebot_compact where bin is not null group by 1, 2, 3 having sum(requests) <> 0 order by 1, 2, 3
+  ), upd as (
+    update pulsebot.latency_daily t set n = t.n + d.n
+    from d where t.day = d.day and t.ps_id = d.ps_id and t.bin = d.bin
+    returning t.day, t.ps_id, t.bin, t.n
+  ), zero as (
+    delete from pulsebot.latency_daily t using upd
+    where upd.n = 0 and t.day = upd.day and t.ps_id = upd.ps_id and t.bin = upd.bin
+  )
+  insert into pulsebot.latency_daily
+  select d.* from d where not exists (select 1 from upd where upd.day = d.day and upd.ps_id = d.ps_id and upd.bin = d.bin);
+
+  with d as (
+    select day, bin, sum(requests) as n
+    from pg_temp.pulsebot_compact where bin is not null group by 1, 2 having sum(requests) <> 0 order by 1, 2
+  ), upd as (
+    update pulsebot.latency_daily_total t set n = t.n + d.n
+    from d where t.day = d.day and t.bin = d.bin
+    returning t.day, t.bin, t.n
+  ), zero as (
+    delete from pulsebot.latency_daily_total t using upd where upd.n = 0 and t.day = upd.day and t.bin = upd.bin
+  )
+  insert into pulsebot.latency_daily_total
+  select d.* from d where not exists (select 1 from upd where upd.day = d.day and upd.bin = d.bin);
+end
+$$;
+
+create or replace function pulsebot.fold_changes() returns bigint
+  language plpgsql set search_path = pg_catalog, pg_temp set work_mem = '64MB'
+as $$
+declare
+  tz text := pulsebot.dashboard_timezone();
+  st pulsebot.rollup_state;
+  folded bigint := 0;
+  appended bigint := 0;
+  keep_from date;
+  t record;
+begin
+  -- One fold at a time; a second one waits, then folds what is left.
+  perform pg_advisory_xact_lock(1886221428);
+  select * into st from pulsebot.rollup_state for update;
+
+  if st.needs_rebuild or st.timezone is distinct from tz then
+    truncate pulsebot.usage_15m, pulsebot.usage_daily, pulsebot.errors_15m, pulsebot.latency_15m,
+             pulsebot.latency_daily, pulsebot.latency_daily_total, pulsebot.daily_active, pulsebot.pending_15m,
+             pulsebot.user_days, pulsebot.model_user_days, pulsebot.model_user_days_pending,
+             pulsebot.model_user_recency, pulsebot.recency_days;
+    perform pulsebot.reload_changes_from_usage();
+    update pulsebot.rollup_state set needs_rebuild = false, timezone = tz, rebuilt_at = now(), pruned_before = null, pending_rows = 0;
+    st.pruned_before := null;
+    st.pending_rows := 0;
+  end if;
+  keep_from := coalesce(st.pruned_before, date '-infinity');
+
+  perform pulsebot.prepare_user_batch();
+  t := pulsebot.take_changes(tz, keep_from);
+  folded := t.taken;
+  appended := t.appended;
+  -- Rows naming a provider/model combination seen for the first time stay in the log (only rows
+  -- with dictionary ids are taken); register the new ones and take those rows too.
+  if exists (select 1 from pulsebot.usage_changes) then
+    perform pulsebot.register_dims();
+    t := pulsebot.take_changes(tz, keep_from);
+    folded := folded + t.taken;
+    appended := appended + t.appended;
+  end if;
+  if folded > 0 then
+    appended := appended + pulsebot.fold_user_sets(keep_from);
+  end if;
+
+  -- Once a day, forget distinct-user sets older than the dashboard needs (90 days + margin).
+  if st.pruned_before is null or st.pruned_before < (now() at time zone tz)::date - 100 then
+    keep_from := (now() at time zone tz)::date - 100;
+    delete from pulsebot.user_days where day < keep_from;
+    delete from pulsebot.model_user_days where day < keep_from;
+    delete from pulsebot.model_user_days_pending where day < keep_from;
+    delete from pulsebot.model_user_recency where last_day < keep_from;
+    delete from pulsebot.daily_active where day < keep_from;
+    update pulsebot.rollup_state set pruned_before = keep_from;
+  end if;
+
+  update pulsebot.rollup_state set last_fold_at = now(), pending_rows = pending_rows + appended;
+  -- `pulsebot refresh` compacts after refreshing once pending reaches compact_after_rows; a
+  -- scheduler that never does (pg_cron) is compacted here, so pending stays bounded either way.
+  if st.pending_rows + appended >= 4 * st.compact_after_rows then
+    perform pulsebot.compact_rollups();
+  end if;
+  return folded;
+end
+$$;
+
+revoke execute on function pulsebot.fold_changes(), pulsebot.compact_rollups(), pulsebot.merge_pending_measures(),
+  pulsebot.take_changes(text, date), pulsebot.fold_user_sets(date), pulsebot.fold_user_removals(date),
+  pulsebot.prepare_user_batch() from public;

@@ -1,0 +1,43 @@
+import type { Sql } from '../../src/db/connect.js';
+
+/**
+ * Differences between the exact user sets (model_user_days: presence by row, count = n plus its
+ * pending deltas; user_days) and the raw rows, as readable strings. The views only show how many
+ * users there are; this checks the counts a later delete will rely on.
+ */
+export async function userSetProblems(sql: Sql): Promise<string[]> {
+  const rows = await sql<{ problem: string }[]>`
+    with s as (select timezone as tz, coalesce(pruned_before, date '-infinity') as keep_from from pulsebot.rollup_state),
+    raw as (
+      select (u.created_at at time zone s.tz)::date as day, u.user_id, m.id as dim_id, count(*) as n
+      from public.api_usage u cross join s
+      join pulsebot.usage_dims m on m.provider = coalesce(u.provider, 'unknown') and m.service_type = coalesce(u.service_type, 'unknown')
+        and m.model = coalesce(u.model, 'unknown')
+      where u.user_id is not null and (u.created_at at time zone s.tz)::date >= s.keep_from
+      group by 1, 2, 3
+    ),
+    kept as (
+      select k.day, k.user_id, k.dim_id, k.n + coalesce((select sum(p.dn) from pulsebot.model_user_days_pending p
+        where p.day = k.day and p.user_id = k.user_id and p.dim_id = k.dim_id), 0) as n
+      from pulsebot.model_user_days k
+    ),
+    orphans as (
+      select p.day, p.user_id, p.dim_id, sum(p.dn) as dn from pulsebot.model_user_days_pending p
+      where not exists (select 1 from pulsebot.model_user_days k where k.day = p.day and k.user_id = p.user_id and k.dim_id = p.dim_id)
+      group by 1, 2, 3 having sum(p.dn) <> 0
+    )
+    select format('model_user_days %s/%s/%s: %s, raw %s', coalesce(r.day, k.day), coalesce(r.user_id, k.user_id)::text,
+                  coalesce(r.dim_id, k.dim_id), k.n, r.n) as problem
+    from raw r full join kept k on k.day = r.day and k.user_id = r.user_id and k.dim_id = r.dim_id
+    where r.n is distinct from k.n
+    union all
+    select format('pending deltas without a key: %s/%s/%s %s', day, user_id::text, dim_id, dn) from orphans
+    union all
+    select format('user_days %s/%s: %s', coalesce(a.day, b.day), coalesce(a.user_id, b.user_id)::text,
+                  case when a.day is null then 'missing' else 'extra' end)
+    from pulsebot.user_days a full join (select distinct day, user_id from pulsebot.model_user_days) b
+      on a.day = b.day and a.user_id = b.user_id
+    where a.day is null or b.day is null
+    limit 20`;
+  return rows.map((r) => r.problem);
+}
