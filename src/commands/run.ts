@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { portFromEnv } from '../config/env.js';
+import { outboxDirFromEnv, portFromEnv } from '../config/env.js';
 import { loadMigrations, migrationStatus } from '../db/migrate.js';
+import { createFileTransport } from '../delivery/file-transport.js';
 import { transportsFromEnv } from '../delivery/transports.js';
 import { PulsebotError } from '../errors.js';
 import { countDelivery, createDaemonMetrics } from '../daemon/daemon-metrics.js';
@@ -32,14 +33,15 @@ export function registerRun(program: Command, ctx: CommandContext): void {
         const metrics = createDaemonMetrics({ startedAt: ctx.now(), memory: () => process.memoryUsage(), now: ctx.now });
         const deliveryLog = (scope: Logger) => (event: Record<string, unknown>) => {
           countDelivery(metrics, event);
-          const { level: eventLevel, message, ...fields } = event;
+          const { level: eventLevel, message, channel, ...fields } = event;
           const text = typeof message === 'string' ? message : String(event.event ?? 'delivery');
-          const channelLog = typeof fields.channel === 'string' ? scope.child({ channel: fields.channel }) : scope;
+          const channelLog = typeof channel === 'string' ? scope.child({ channel }) : scope;
           if (eventLevel === 'error') channelLog.error(fields, text);
           else if (eventLevel === 'warn') channelLog.warn(fields, text);
           else channelLog.info(fields, text);
         };
-        const jobs = jobsFromConfig({ sql: db.sql, config, transports, now: ctx.now, deliveryLog });
+        const files = createFileTransport(outboxDirFromEnv(ctx.env));
+        const jobs = jobsFromConfig({ sql: db.sql, config, transports, now: ctx.now, deliveryLog, files });
         log.info({ event: 'daemon.starting', database: db.description, slack: transports.describe.slack, email: transports.describe.email }, `pulsebot daemon starting against ${db.description}`);
 
         const daemon = await startDaemon({

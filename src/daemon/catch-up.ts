@@ -12,6 +12,9 @@ import { scoped, type Logger } from './logger.js';
  * replica sent it) is the outbox's business: its unique key makes a second send impossible.
  */
 
+/** A run this much after its tick is marked late. */
+export const LATE_AFTER_MS = 2 * 60_000;
+
 export interface CatchUpDeps {
   jobs: readonly JobSpec[];
   /** The newest scheduled_for each job has a run for. */
@@ -76,8 +79,10 @@ export async function catchUp(deps: CatchUpDeps): Promise<{ decisions: CatchUpDe
         `${job.name}: also missed ${describeMisses(missed.skipped, missed.truncated)}; only the most recent is sent`,
       );
     }
-    log.info({ event: 'catch_up.run', lastRun, scheduledFor: missed.due.toISOString() }, `${job.name}: missed the tick of ${missed.due.toISOString()} while down; running it now, marked late`);
-    runs.push(deps.run(job, { scheduledFor: missed.due, late: missed.late }));
+    // A restart a few seconds after the tick is not worth a "sent late" banner in the message.
+    const late = missed.late && deps.now.getTime() - missed.due.getTime() > LATE_AFTER_MS;
+    log.info({ event: 'catch_up.run', lastRun, scheduledFor: missed.due.toISOString(), late }, `${job.name}: missed the tick of ${missed.due.toISOString()} while down; running it now${late ? ', marked late' : ''}`);
+    runs.push(deps.run(job, { scheduledFor: missed.due, late }));
   }
   return { decisions, runs };
 }

@@ -3,6 +3,7 @@ import type { Sql } from '../db/connect.js';
 import { refreshViews } from '../db/refresh.js';
 import { deliverDue } from '../delivery/dispatch.js';
 import type { Transports } from '../delivery/transports.js';
+import type { EmailPayload, Transport } from '../delivery/types.js';
 import { PulsebotError } from '../errors.js';
 import { resolvePeriods } from '../metrics/period.js';
 import { deliveryConfig, sendReport, type DeliveryLog } from '../report/send-report.js';
@@ -52,6 +53,8 @@ export interface JobDeps {
   now: () => Date;
   /** Receives the outbox's delivery events (logged and counted by the daemon). */
   deliveryLog: (log: Logger) => DeliveryLog;
+  /** The file outbox: where a failure notice goes when the failed channel has no failure route. */
+  files?: { email: Transport<EmailPayload> };
   alerts?: AlertsJob;
 }
 
@@ -86,7 +89,7 @@ export function jobsFromConfig(deps: JobDeps): JobSpec[] {
       timezone: 'UTC',
       catchUp: false,
       quiet: true,
-      run: async ({ log }) => ({ ...(await deliverDue({ sql: deps.sql, transports: deps.transports, now: deps.now, config: { ...deliveryConfig(config), failureFrom: config.email.from }, log: deps.deliveryLog(log) })) }),
+      run: async ({ log }) => deliverJob(deps, log),
     },
     {
       name: 'prune',
@@ -119,6 +122,18 @@ export function jobsFromConfig(deps: JobDeps): JobSpec[] {
     jobs.push({ name: 'alerts', schedule: alerts.schedule, timezone: alerts.timezone ?? 'UTC', catchUp: false, quiet: true, run: (ctx) => alerts.evaluate(ctx) });
   }
   return jobs;
+}
+
+async function deliverJob(deps: JobDeps, log: Logger): Promise<Record<string, unknown>> {
+  const result = await deliverDue({
+    sql: deps.sql,
+    transports: deps.transports,
+    now: deps.now,
+    config: { ...deliveryConfig(deps.config), failureFrom: deps.config.email.from },
+    log: deps.deliveryLog(log),
+    ...(deps.files ? { files: deps.files } : {}),
+  });
+  return { ...result };
 }
 
 async function refreshJob(deps: JobDeps): Promise<Record<string, unknown>> {

@@ -111,7 +111,7 @@ describe.each(TARGETS)('catch-up on %s', (target) => {
     expect((await jobRunsOf(db.sql, 'report:over')).map((r) => r.scheduledFor.toISOString())).toEqual(['2026-11-01T08:00:00.000Z']);
   });
 
-  it('nothing missed before today’s tick; a first start on a database sends nothing; three days down sends one', async () => {
+  it('a restart just after the tick runs it, not marked late; nothing missed before today’s tick; a first start sends nothing; three days down sends one', async () => {
     const ran: Array<{ job: string; at: string; late: boolean }> = [];
     const early = reportJob('report:early', ran);
     const fresh = reportJob('report:fresh', ran);
@@ -120,6 +120,12 @@ describe.each(TARGETS)('catch-up on %s', (target) => {
     const id = await claimRun(db.sql, { job: away.name, scheduledFor: berlin('2026-10-29T09:00:00'), startedAt: berlin('2026-10-29T09:00:01'), instanceId: 'x:1:0', late: false });
     await finishRun(db.sql, id!, { finishedAt: berlin('2026-10-29T09:00:05'), outcome: 'ok', error: null });
     const { log, records } = await logger();
+
+    const soon = reportJob('report:soon', ran);
+    await ranYesterday(soon.name);
+    await startAt(berlin('2026-11-02T09:01:30'), [soon], log);
+    expect(ran).toEqual([{ job: 'report:soon', at: '2026-11-02T08:00:00.000Z', late: false }]);
+    ran.length = 0;
 
     const decisions = await startAt(berlin('2026-11-02T08:30:00'), [early, fresh], log);
     expect(decisions.map((d) => [d.job, d.action])).toEqual([['report:early', 'none'], ['report:fresh', 'no_history']]);

@@ -37,7 +37,7 @@ export function parsePrometheusText(text: string): Map<string, Family> {
     }
     if (line.startsWith('# TYPE ')) {
       const m = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`).exec(line);
-      if (!m || m[1] !== current?.name) throw new Error(`bad TYPE at ${where}`);
+      if (!m || !current || m[1] !== current.name) throw new Error(`bad TYPE at ${where}`);
       current.type = m[2] as Family['type'];
       return;
     }
