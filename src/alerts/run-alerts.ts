@@ -1,0 +1,279 @@
+import type { PulsebotConfig } from '../config/schema.js';
+import type { Sql, TransactionSql } from '../db/connect.js';
+import { deliverDue, type DeliverResult } from '../delivery/dispatch.js';
+import { enqueueIn } from '../delivery/outbox.js';
+import type { EmailPayload, OutgoingMessage, SlackPayload, Transport } from '../delivery/types.js';
+import type { AlertsJob } from '../daemon/jobs.js';
+import type { AlertStateSample } from '../daemon/daemon-metrics.js';
+import type { Logger } from '../daemon/logger.js';
+import { messageOf } from '../errors.js';
+import { deliveryConfig } from '../report/send-report.js';
+import { evaluateRule, type EvaluationStatus, type ScopeEvaluation } from './evaluate.js';
+import { buildAlertMessage, formatMetric } from './message.js';
+import { metricSeries, observeRule, topContributors } from './queries.js';
+import { alertEmailMessages } from './render-email.js';
+import { alertSlackMessage } from './render-slack.js';
+import { enabledRules, parseScopeKey, type NamedAlertRule } from './rules.js';
+import { suppressionOf, type Suppression } from './silences.js';
+import { hasSparkline, renderSparkline, sparklineSpans, type RenderedSparkline } from './sparkline.js';
+import { step, type AlertNotification, type AlertState, type AlertStatus } from './state-machine.js';
+import {
+  currentSilences, forgetStates, loadStates, recordEvents, saveStates, stateKey, tryPassLock, type AlertEvent,
+} from './store.js';
+
+/**
+ * One evaluation pass: load the alerts' states, measure every enabled rule, judge, step each
+ * alert's state machine (silences from the database, maintenance windows from the config), then
+ * in ONE transaction write the new states, log the transitions and queue a message per route for
+ * each notification, under keys derived from the notification. After the commit, deliver.
+ *
+ * So a pass that dies before its commit changes nothing and the next pass does the same work
+ * again; a pass that commits has queued exactly its messages; and a second pass at the same
+ * `now` finds nothing to say. Only one pass runs at a time across replicas: the transaction
+ * takes an advisory lock and a pass that cannot get it skips.
+ */
+
+export type AlertsLog = (event: Record<string, unknown>) => void;
+
+export interface EvaluateAlertsDeps {
+  sql: Sql;
+  config: PulsebotConfig;
+  transports: { slack: Transport<SlackPayload>; email: Transport<EmailPayload> };
+  now: () => Date;
+  log: AlertsLog;
+}
+
+export interface AlertSummary {
+  rule: string;
+  scope: string;
+  status: AlertStatus;
+  evaluation: EvaluationStatus;
+  value: number | null;
+  valueText: string;
+  /** The breach line ("95.0%"; for change conditions ratio × baseline), or "–" without one. */
+  thresholdText: string;
+  requests: number;
+  notified: AlertNotification['kind'] | null;
+  /** Why a notification was held back: "silence 12" or "maintenance <name>". */
+  suppressedBy: string | null;
+}
+
+export interface AlertsPassResult {
+  /** Another pass held the lock: nothing was evaluated. */
+  skipped: boolean;
+  evaluated: number;
+  notifications: number;
+  /** "rule scope" of every alert firing after the pass. */
+  firing: string[];
+  alerts: AlertSummary[];
+  /** Rules whose measurement failed this pass (logged; their alerts keep their state). */
+  failedRules: string[];
+  queued: { inserted: number; existing: number };
+  delivered: DeliverResult | null;
+}
+
+interface Outcome {
+  rule: NamedAlertRule;
+  evaluation: ScopeEvaluation;
+  prev: AlertState | null;
+  state: AlertState;
+  notify: AlertNotification | null;
+  suppression: Suppression | null;
+}
+
+/** How long an ok or resolved alert is remembered after it was last evaluated. */
+const FORGET_QUIET_AFTER_MS = 7 * 86_400_000;
+
+export async function evaluateAlerts(deps: EvaluateAlertsDeps, opts: { dryRun?: boolean } = {}): Promise<AlertsPassResult> {
+  const now = deps.now();
+  if (opts.dryRun) {
+    const outcomes = await decide(deps.sql, null, deps, now);
+    return summarise(outcomes.list, outcomes.failedRules, { inserted: 0, existing: 0 }, null);
+  }
+
+  const committed = await deps.sql.begin(async (tx) => {
+    if (!(await tryPassLock(tx))) return null;
+    const { list, failedRules, stale } = await decide(tx, tx, deps, now);
+    const messages: OutgoingMessage[] = [];
+    for (const o of list) if (o.notify) messages.push(...(await messagesOf(tx, deps, o, o.notify, now)));
+    await saveStates(tx, list.map((o) => o.state), now);
+    await recordEvents(tx, list.flatMap((o) => eventOf(o, now) ?? []));
+    const forgotten = await forgetStates(tx, { stale, quietBefore: new Date(now.getTime() - FORGET_QUIET_AFTER_MS) });
+    for (const f of forgotten.filter((x) => x.status === 'firing' || x.status === 'pending')) {
+      deps.log({ level: 'warn', event: 'alerts.forgotten', rule: f.rule, scope: f.scope, status: f.status, message: `alert ${f.rule} ${f.scope} was ${f.status}; its rule is gone or disabled, so it is dropped without a resolve` });
+    }
+    const queued = await enqueueIn(tx, messages, { kind: 'alert', now });
+    return { list, failedRules, queued, messages: messages.length };
+  });
+
+  if (!committed) {
+    deps.log({ level: 'debug', event: 'alerts.skipped', message: 'another evaluation pass holds the lock' });
+    return { skipped: true, evaluated: 0, notifications: 0, firing: [], alerts: [], failedRules: [], queued: { inserted: 0, existing: 0 }, delivered: null };
+  }
+  for (const o of committed.list) {
+    if (o.notify) deps.log({ level: 'info', event: 'alerts.notify', rule: o.notify.rule, scope: o.notify.scope, kind: o.notify.kind, key: o.notify.key, message: `${o.notify.kind}: ${o.notify.rule} ${o.notify.scope}` });
+  }
+  const delivered = committed.messages > 0
+    ? await deliverDue({
+      sql: deps.sql, transports: deps.transports, now: deps.now, log: deps.log,
+      config: { ...deliveryConfig(deps.config), failureFrom: deps.config.email.from },
+    })
+    : null;
+  return summarise(committed.list, committed.failedRules, committed.queued, delivered);
+}
+
+/**
+ * Measures, judges and steps every alert. With a transaction, each rule's queries run in a
+ * savepoint, so one rule's failing query (a statement timeout) leaves the others' work intact.
+ */
+async function decide(db: Sql | TransactionSql, tx: TransactionSql | null, deps: EvaluateAlertsDeps, now: Date) {
+  const { alerts } = deps.config;
+  const rules = enabledRules(alerts.rules);
+  const states = await loadStates(db);
+  const silences = await currentSilences(db, now);
+  const list: Outcome[] = [];
+  const failedRules: string[] = [];
+
+  for (const rule of rules) {
+    let evaluations: ScopeEvaluation[];
+    try {
+      const observations = tx
+        ? await tx.savepoint((sp) => observeRule(sp, rule, now, alerts.timezone))
+        : await observeRule(db, rule, now, alerts.timezone);
+      const open = [...states.values()].filter((s) => s.rule === rule.name && (s.status === 'pending' || s.status === 'firing')).map((s) => s.scope);
+      evaluations = evaluateRule(rule, observations, now, open);
+    } catch (error) {
+      failedRules.push(rule.name);
+      deps.log({ level: 'error', event: 'alerts.rule_failed', rule: rule.name, error: messageOf(error), message: `rule ${rule.name} could not be evaluated: ${messageOf(error)}` });
+      continue;
+    }
+    for (const evaluation of evaluations) {
+      const prev = states.get(stateKey(rule.name, evaluation.scope)) ?? null;
+      if (prev?.evaluatedAt && prev.evaluatedAt > now) {
+        // Another replica with a clock ahead of ours evaluated it later; stepping back in time would corrupt the episode.
+        deps.log({ level: 'warn', event: 'alerts.clock_behind', rule: rule.name, scope: evaluation.scope, evaluatedAt: prev.evaluatedAt.toISOString(), now: now.toISOString() });
+        continue;
+      }
+      const suppression = suppressionOf(silences, alerts.maintenance_windows, rule.name, evaluation.scope, now);
+      const { state, notify } = step(prev, evaluation, rule, now, suppression !== null);
+      list.push({ rule, evaluation, prev, state, notify, suppression });
+    }
+  }
+
+  // States nobody evaluates any more: rules that were removed or disabled, or whose scope changed.
+  const byName = new Map(rules.map((r) => [r.name, r]));
+  const stale = [...states.values()]
+    .filter((s) => {
+      const rule = byName.get(s.rule);
+      return !rule || scopeDimension(s.scope) !== rule.scope;
+    })
+    .map((s) => ({ rule: s.rule, scope: s.scope }));
+  return { list, failedRules, stale };
+}
+
+function scopeDimension(key: string): string | null {
+  try {
+    return parseScopeKey(key).scope;
+  } catch {
+    return null;
+  }
+}
+
+const suppressedBy = (s: Suppression | null) => (s === null ? null : s.kind === 'silence' ? `silence ${s.silence.id}` : `maintenance ${s.window.name}`);
+
+function eventOf(o: Outcome, now: Date): AlertEvent | null {
+  const from = o.prev?.status ?? 'ok';
+  if (from === o.state.status && !o.notify) return null;
+  const heldBack = o.state.status === 'firing' && !o.notify && o.suppression !== null;
+  return {
+    rule: o.rule.name, scope: o.evaluation.scope, at: now, from, to: o.state.status,
+    episodeId: o.state.episodeId, value: o.evaluation.value, threshold: o.evaluation.threshold, requests: o.evaluation.requests,
+    notification: o.notify?.kind ?? null, notificationKey: o.notify?.key ?? null, suppressedBy: heldBack ? suppressedBy(o.suppression) : null,
+  };
+}
+
+/**
+ * The messages of one notification, one per route. Contributors and the sparkline are extras:
+ * when their query or the chart fails, the alert goes out without them.
+ */
+async function messagesOf(tx: TransactionSql, deps: EvaluateAlertsDeps, o: Outcome, n: AlertNotification, now: Date): Promise<OutgoingMessage[]> {
+  const { config, log } = deps;
+  const tz = config.alerts.timezone;
+  const rule = o.rule;
+  const extra = async <T>(what: string, fallback: T, fn: (sp: TransactionSql) => Promise<T>): Promise<T> => {
+    try {
+      return (await tx.savepoint(fn)) as T;
+    } catch (error) {
+      log({ level: 'warn', event: 'alerts.extra_failed', rule: rule.name, scope: n.scope, what, error: messageOf(error), message: `alert ${rule.name} ${n.scope}: ${what} left out: ${messageOf(error)}` });
+      return fallback;
+    }
+  };
+
+  const contributors = n.kind === 'resolved' ? [] : await extra('top contributors', [], (sp) => topContributors(sp, rule, n.scope, now, tz));
+  const series = n.kind !== 'resolved' && hasSparkline(rule.metric)
+    ? await extra('sparkline data', [], (sp) => metricSeries(sp, rule, n.scope, sparklineSpans(rule, now, tz)))
+    : [];
+  const message = buildAlertMessage({
+    rule,
+    notification: { ...n, evaluation: { ...n.evaluation, contributors } },
+    dashboardUrl: config.dashboard.url,
+    series,
+  });
+  let sparkline: RenderedSparkline | null = null;
+  if (series.length > 0) {
+    try {
+      sparkline = await renderSparkline(rule, series, message.what);
+    } catch (error) {
+      log({ level: 'warn', event: 'alerts.extra_failed', rule: rule.name, scope: n.scope, what: 'sparkline', error: messageOf(error), message: `alert ${rule.name} ${n.scope}: sparkline left out: ${messageOf(error)}` });
+    }
+  }
+  const slack = rule.routes.slack.map((channel) => alertSlackMessage(message, channel, { timeZone: tz, metric: rule.metric, sparkline }));
+  const email = await alertEmailMessages(message, rule.routes.email, {
+    from: config.email.from, replyTo: config.email.reply_to, timeZone: tz, metric: rule.metric, sparkline,
+  });
+  return [...slack, ...email];
+}
+
+function summarise(list: Outcome[], failedRules: string[], queued: AlertsPassResult['queued'], delivered: DeliverResult | null): AlertsPassResult {
+  const alerts = list.map((o): AlertSummary => ({
+    rule: o.rule.name,
+    scope: o.evaluation.scope,
+    status: o.state.status,
+    evaluation: o.evaluation.status,
+    value: o.evaluation.value,
+    valueText: formatMetric(o.rule.metric, o.evaluation.value),
+    thresholdText: o.evaluation.threshold === null ? '–' : formatMetric(o.rule.metric, o.evaluation.threshold),
+    requests: o.evaluation.requests,
+    notified: o.notify?.kind ?? null,
+    suppressedBy: o.state.status === 'firing' || o.state.status === 'pending' ? suppressedBy(o.suppression) : null,
+  }));
+  return {
+    skipped: false,
+    evaluated: alerts.length,
+    notifications: list.filter((o) => o.notify).length,
+    firing: alerts.filter((a) => a.status === 'firing').map((a) => `${a.rule} ${a.scope}`),
+    alerts,
+    failedRules,
+    queued,
+    delivered,
+  };
+}
+
+/**
+ * The daemon's `alerts` job (src/daemon/jobs.ts): a pass on alerts.evaluate_schedule, its events
+ * logged through `log(scope)`, the states handed to the /metrics gauge unless the pass skipped.
+ */
+export function alertsJob(
+  base: Omit<EvaluateAlertsDeps, 'log' | 'now'>,
+  opts: { log: (scope: Logger) => AlertsLog; onStates?: (states: AlertStateSample[]) => void },
+): AlertsJob {
+  return {
+    schedule: base.config.alerts.evaluate_schedule,
+    timezone: 'UTC',
+    async evaluate(ctx) {
+      const result = await evaluateAlerts({ ...base, now: ctx.now, log: opts.log(ctx.log) });
+      if (!result.skipped) opts.onStates?.(result.alerts.map((a) => ({ rule: a.rule, scope: a.scope, state: a.status })));
+      return { skipped: result.skipped, evaluated: result.evaluated, notifications: result.notifications, firing: result.firing.length, failedRules: result.failedRules };
+    },
+  };
+}
