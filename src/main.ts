@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
+import { registerDigest } from './commands/digest.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRefresh } from './commands/refresh.js';
+import { registerRun } from './commands/run.js';
 import { registerSeedDemo } from './commands/seed-demo.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import type { CommandContext, Io } from './commands/context.js';
@@ -51,6 +53,8 @@ Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.`);
   registerSeedDemo(program, ctx);
   registerRefresh(program, ctx);
   registerSnapshot(program, ctx);
+  registerDigest(program, ctx);
+  registerRun(program, ctx);
   registerDoctor(program, ctx);
   registerDemo(program, ctx);
 

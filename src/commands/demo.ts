@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { databaseTargetFromEnv } from '../config/env.js';
+import { databaseTargetFromEnv, outboxDirFromEnv } from '../config/env.js';
 import type { Sql } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
 import { refreshViews } from '../db/refresh.js';
@@ -9,6 +9,10 @@ import { runChecks } from '../doctor/checks.js';
 import { formatChecks } from '../doctor/format.js';
 import { loadCommandConfig, openFromConfig, type CommandContext } from './context.js';
 import { positiveInt } from './seed-demo.js';
+import { defaultReport } from './digest.js';
+import { buildDigestModel } from '../report/build-digest.js';
+import { composeDigest } from '../report/compose-digest.js';
+import { writePreview } from '../report/write-preview.js';
 
 /**
  * The first thing a new user runs: always the embedded database (never a DATABASE_URL, which
@@ -17,7 +21,7 @@ import { positiveInt } from './seed-demo.js';
 export function registerDemo(program: Command, ctx: CommandContext): void {
   program
     .command('demo')
-    .description('embedded database + 30 days of demo data + refresh, then doctor (needs no credentials)')
+    .description('embedded database + 30 days of demo data + refresh + a digest preview in ./outbox (needs no credentials)')
     .option('--days <n>', 'days of demo data', positiveInt('--days', 90), 30)
     .option('--rows-per-day <n>', 'average API calls per day', positiveInt('--rows-per-day', 200_000), 2000)
     .action(async (opts: { days: number; rowsPerDay: number }) => {
@@ -38,11 +42,21 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
         const refreshed = await refreshViews(db.sql, { dashboardTimezone: loaded.config.dashboard.timezone, statementTimeoutSeconds: loaded.config.refresh.statement_timeout_seconds });
         ctx.io.out(`refresh: ${refreshed.map((r) => `${r.view} ${r.outcome === 'ok' ? `${r.rows} ${r.view === 'rollups' ? 'changes folded' : 'rows'}` : `FAILED (${r.error})`}`).join(', ')}`);
         await printPreview(db.sql, ctx);
+        const report = defaultReport(loaded.config);
+        const model = await buildDigestModel(db.sql, loaded.config, { report, now: ctx.now() });
+        const composed = await composeDigest(model, { name: report, report: loaded.config.reports[report]!, email: loaded.config.email });
+        const preview = await writePreview(outboxDirFromEnv(ctx.env), model, composed);
+        ctx.io.out('');
+        ctx.io.out(`digest preview (${composed.title}, ${model.snapshot.period.label}; nothing was sent): ${model.charts.length} charts, ${composed.slack.length} Slack message${composed.slack.length === 1 ? '' : 's'}, ${composed.email ? 'an email' : 'no email'}`);
+        for (const f of model.failedCharts) ctx.io.out(`  chart ${f.id} failed: ${f.error}`);
+        ctx.io.out(`  open ${preview.index}`);
         const checks = await runChecks({ sql: db.sql, config: loaded.config, now: ctx.now() });
         ctx.io.out('');
         ctx.io.out(formatChecks(checks));
         ctx.io.out('');
+        ctx.io.out(`Look at the digest: open ${preview.index} (email, Slack message and charts side by side).`);
         ctx.io.out(`The embedded database lives in ${target.kind === 'embedded' ? target.dataDir : '(memory)'}. Next:`);
+        ctx.io.out('  npx pulsebot digest --dry-run   # what the daily digest would send, and where');
         ctx.io.out("  npx pulsebot snapshot      # yesterday's KPIs, health score, models, users, finance");
         ctx.io.out('  npx pulsebot doctor        # health of schema, views and data');
         ctx.io.out('  npx pulsebot refresh       # refresh the views again');

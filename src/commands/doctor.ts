@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { runChecks, type CheckResult } from '../doctor/checks.js';
+import { deliveryChecks } from '../doctor/delivery-checks.js';
+import { transportsFromEnv } from '../delivery/transports.js';
 import { formatChecks } from '../doctor/format.js';
 import { PulsebotError, messageOf } from '../errors.js';
 import { loadCommandConfig, openFromConfig, type CommandContext } from './context.js';
@@ -18,6 +20,12 @@ export function registerDoctor(program: Command, ctx: CommandContext): void {
         const [v] = await db.sql<{ version: string }[]>`select current_setting('server_version') as version`;
         results.push({ name: 'connection', status: 'ok', detail: `${db.description} (server ${v?.version})` });
         results.push(...(await runChecks({ sql: db.sql, config: loaded.config, now: ctx.now() })));
+        const transports = transportsFromEnv(ctx.env, loaded.config);
+        try {
+          results.push(...(await deliveryChecks({ sql: db.sql, config: loaded.config, env: ctx.env, now: ctx.now(), transports })));
+        } finally {
+          await transports.close();
+        }
       } catch (error) {
         const hint = error instanceof PulsebotError ? error.hint : undefined;
         results.push({ name: 'connection', status: 'fail', detail: messageOf(error), ...(hint ? { fix: hint } : {}) });

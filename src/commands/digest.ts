@@ -1,0 +1,107 @@
+import { resolve } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { PulsebotConfig } from '../config/schema.js';
+import type { Sql } from '../db/connect.js';
+import { outboxStatus } from '../delivery/outbox-status.js';
+import { transportsFromEnv } from '../delivery/transports.js';
+import { PulsebotError } from '../errors.js';
+import { parseLocalDate, type LocalDate } from '../metrics/zoned-time.js';
+import { buildDigestModel } from '../report/build-digest.js';
+import { composeDigest, type ComposedDigest } from '../report/compose-digest.js';
+import { writePreview } from '../report/write-preview.js';
+import { sendReport, type DeliveryLog } from '../report/send-report.js';
+import { withDatabase, type CommandContext } from './context.js';
+
+function localDate(value: string): LocalDate {
+  try {
+    return parseLocalDate(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+export interface DigestOptions {
+  report?: string;
+  date?: LocalDate;
+  dryRun?: boolean;
+  out?: string;
+}
+
+export function defaultReport(config: PulsebotConfig): string {
+  return config.reports.daily ? 'daily' : Object.keys(config.reports)[0]!;
+}
+
+export function registerDigest(program: Command, ctx: CommandContext): void {
+  program
+    .command('digest')
+    .description('build one report for its last complete period and send it (Slack, email; files without credentials)')
+    .option('--report <name>', 'report from the config (default: daily, else the first configured)')
+    .option('--date <YYYY-MM-DD>', "the report's day in its time zone (week/month: a day inside the period); default: the last complete period", localDate)
+    .option('--dry-run', 'build everything and print what would be sent; send and store nothing')
+    .option('--out <dir>', 'write a preview (index.html, email, Slack blocks, charts, snapshot.json) to <dir> instead of sending')
+    .action(async (opts: DigestOptions) => {
+      await withDatabase(ctx, async (db, { config }) => {
+        const name = opts.report ?? defaultReport(config);
+        if (!config.reports[name]) {
+          throw new PulsebotError('USAGE', `no report named "${name}"`, { hint: `configured reports: ${Object.keys(config.reports).join(', ')}` });
+        }
+        if (!opts.out && !opts.dryRun) {
+          if (await send(db.sql, ctx, config, name, opts.date)) ctx.setExitCode(1);
+          return;
+        }
+        const now = ctx.now();
+        const model = await buildDigestModel(db.sql, config, { report: name, ...(opts.date ? { date: opts.date } : {}), now });
+        const composed = await composeDigest(model, { name, report: config.reports[name]!, email: config.email });
+        for (const f of model.failedCharts) ctx.io.err(`warning: chart ${f.id} left out: ${f.error}`);
+        if (opts.out) {
+          const preview = await writePreview(resolve(opts.out), model, composed);
+          ctx.io.out(`${composed.title} · ${model.snapshot.period.label}: preview written to ${preview.dir}`);
+          ctx.io.out(`  open ${preview.index}`);
+          return;
+        }
+        printPlan(ctx, composed, model.snapshot.period.label);
+      });
+    });
+}
+
+function printPlan(ctx: CommandContext, composed: ComposedDigest, period: string): void {
+  ctx.io.out(`${composed.title} · ${period} (dry run: nothing sent, nothing stored)`);
+  if (composed.messages.length === 0) ctx.io.out('  no routes configured: the report goes nowhere');
+  for (const m of composed.messages) {
+    if (m.channel === 'slack') {
+      ctx.io.out(`  slack ${m.payload.channel}: ${m.payload.blocks.length} blocks, ${m.payload.files.length} files · ${m.payload.text}`);
+    } else {
+      const bytes = m.payload.html.length + m.payload.attachments.reduce((n, a) => n + a.content.length, 0);
+      ctx.io.out(`  email ${m.payload.to}: "${m.payload.subject}" · ${m.payload.attachments.length} inline images, ${Math.round(bytes / 1024)} KB`);
+    }
+  }
+}
+
+/** Queue every message (a period already queued is not queued again), deliver, and report each. */
+async function send(sql: Sql, ctx: CommandContext, config: PulsebotConfig, name: string, date: LocalDate | undefined): Promise<boolean> {
+  const transports = transportsFromEnv(ctx.env, config);
+  try {
+    const log: DeliveryLog = (event) => {
+      if (event.level === 'error' || event.level === 'warn') ctx.io.err(`${String(event.level)}: ${String(event.message ?? JSON.stringify(event))}`);
+    };
+    const { composed, queued } = await sendReport({ sql, config, transports, now: ctx.now, log }, { report: name, ...(date ? { date } : {}) });
+    ctx.io.out(`${composed.title}: ${queued.inserted} message${queued.inserted === 1 ? '' : 's'} queued${queued.existing ? `, ${queued.existing} already queued earlier (not sent again)` : ''}`);
+    ctx.io.out(`  slack via ${transports.describe.slack}; email via ${transports.describe.email}`);
+    const rows = await outboxStatus(sql, composed.messages.map((m) => m.key));
+    let failed = false;
+    for (const r of rows) {
+      const where = r.key.split(':').slice(3).join(':');
+      if (r.state === 'sent') ctx.io.out(`  ✓ ${where}`);
+      else if (r.state === 'dead') {
+        failed = true;
+        ctx.io.out(`  ✗ ${where}: ${r.lastError ?? 'failed'} (given up after ${r.attempts} attempts; reported via the failure routes)`);
+      } else {
+        failed = true;
+        ctx.io.out(`  … ${where}: ${r.lastError ?? r.state}; retry ${r.nextAttemptAt ? `at ${r.nextAttemptAt.toISOString()}` : 'pending'} (pulsebot run retries it)`);
+      }
+    }
+    return failed;
+  } finally {
+    await transports.close();
+  }
+}

@@ -1,0 +1,97 @@
+import type { PulsebotConfig } from '../config/schema.js';
+import type { Sql } from '../db/connect.js';
+import type { Transports } from '../delivery/transports.js';
+import { messageOf, PulsebotError } from '../errors.js';
+import type { CheckResult } from './checks.js';
+
+/**
+ * Delivery's part of `pulsebot doctor`: can we reach Slack and the SMTP server with the
+ * credentials given, and has any message failed or is one stuck retrying. A message given up is
+ * a ✗ until someone looks at it (it has also been reported through another route).
+ */
+export interface DeliveryCheckInput {
+  sql: Sql;
+  config: PulsebotConfig;
+  env: NodeJS.ProcessEnv;
+  now: Date;
+  transports: Transports;
+}
+
+export async function deliveryChecks(input: DeliveryCheckInput): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  out.push(await guarded('slack', () => checkSlack(input)));
+  out.push(await guarded('smtp', () => checkSmtp(input)));
+  out.push(...(await guardedMany('deliveries', () => checkOutbox(input))));
+  return out;
+}
+
+async function guarded(name: string, f: () => Promise<CheckResult>): Promise<CheckResult> {
+  try {
+    return await f();
+  } catch (error) {
+    return { name, status: 'fail', detail: `could not check: ${messageOf(error)}`, ...(error instanceof PulsebotError && error.hint ? { fix: error.hint } : {}) };
+  }
+}
+
+async function guardedMany(name: string, f: () => Promise<CheckResult[]>): Promise<CheckResult[]> {
+  try {
+    return await f();
+  } catch (error) {
+    return [{ name, status: 'fail', detail: `could not check: ${messageOf(error)}`, fix: 'run `pulsebot migrate`' }];
+  }
+}
+
+const routesUse = (config: PulsebotConfig, channel: 'slack' | 'email') =>
+  Object.values(config.reports).some((r) => r.routes[channel].length > 0) || config.delivery.failure_routes[channel].length > 0;
+
+async function checkSlack({ config, env, transports }: DeliveryCheckInput): Promise<CheckResult> {
+  if (!env.SLACK_BOT_TOKEN?.trim()) {
+    return routesUse(config, 'slack')
+      ? { name: 'slack', status: 'warn', detail: `SLACK_BOT_TOKEN is not set: Slack messages are written as files (${transports.describe.slack})`, fix: 'set SLACK_BOT_TOKEN to a bot token (xoxb-…) with the chat:write, files:write and channels:read scopes' }
+      : { name: 'slack', status: 'ok', detail: 'no report routes to Slack' };
+  }
+  if (!transports.slackCheck) return { name: 'slack', status: 'ok', detail: transports.describe.slack };
+  const who = await transports.slackCheck();
+  return { name: 'slack', status: 'ok', detail: `token works: ${who.user} in ${who.team}` };
+}
+
+async function checkSmtp({ config, env, transports }: DeliveryCheckInput): Promise<CheckResult> {
+  if (!env.SMTP_URL?.trim()) {
+    return routesUse(config, 'email')
+      ? { name: 'smtp', status: 'warn', detail: `SMTP_URL is not set: email is written as files (${transports.describe.email})`, fix: 'set SMTP_URL=smtp://user:password@host:587' }
+      : { name: 'smtp', status: 'ok', detail: 'no report routes to email' };
+  }
+  if (transports.emailVerify) await transports.emailVerify();
+  const placeholder = Object.entries(config.reports).flatMap(([name, r]) => r.routes.email.filter((a) => a.endsWith('@example.com')).map((a) => `${name}: ${a}`));
+  if (placeholder.length > 0) {
+    return { name: 'smtp', status: 'warn', detail: `${transports.describe.email} answers, but some recipients are placeholders (${placeholder.join(', ')})`, fix: 'set reports.<name>.routes.email in the config file' };
+  }
+  return { name: 'smtp', status: 'ok', detail: `${transports.describe.email} answers` };
+}
+
+async function checkOutbox({ sql, now }: DeliveryCheckInput): Promise<CheckResult[]> {
+  const dead = await sql<{ key: string; attempts: number; last_error: string | null; dead_at: Date }[]>`
+    select key, attempts, last_error, dead_at from pulsebot.outbox
+    where state = 'dead' and dead_at > ${new Date(now.getTime() - 7 * 86_400_000)}
+    order by dead_at desc limit 20`;
+  const retrying = await sql<{ key: string; attempts: number; last_error: string | null; next_attempt_at: Date }[]>`
+    select key, attempts, last_error, next_attempt_at from pulsebot.outbox
+    where state in ('pending', 'sending') and attempts > 0
+    order by next_attempt_at limit 20`;
+  const [{ sent } = { sent: 0 }] = await sql<{ sent: number }[]>`
+    select count(*)::bigint as sent from pulsebot.outbox where state = 'sent' and sent_at > ${new Date(now.getTime() - 7 * 86_400_000)}`;
+  const out: CheckResult[] = [];
+  for (const d of dead) {
+    out.push({
+      name: 'delivery failed',
+      status: 'fail',
+      detail: `${d.key}: ${d.last_error ?? 'failed'} (gave up after ${d.attempts} attempts, ${d.dead_at.toISOString()})`,
+      fix: `fix the cause above, then \`pulsebot digest --resend\` sends the given-up messages again`,
+    });
+  }
+  for (const r of retrying) {
+    out.push({ name: 'delivery retrying', status: 'warn', detail: `${r.key}: attempt ${r.attempts} failed (${r.last_error ?? 'unknown error'}); next try ${r.next_attempt_at.toISOString()}` });
+  }
+  if (out.length === 0) out.push({ name: 'deliveries', status: 'ok', detail: `${sent} messages delivered in the last 7 days, none failing` });
+  return out;
+}

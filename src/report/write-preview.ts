@@ -1,0 +1,79 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import type { EmailPayload, OutgoingMessage, SlackPayload } from '../delivery/types.js';
+import type { ComposedDigest } from './compose-digest.js';
+import type { DigestModel } from './digest-model.js';
+import { previewPage } from './preview-page.js';
+
+/**
+ * `pulsebot digest --out DIR` and `pulsebot demo`: everything the digest would send, as files —
+ * index.html (email, Slack and charts side by side), email.html (with the charts as files so a
+ * browser shows them), email.eml (the real MIME message), email.txt, slack-<channel>.json,
+ * charts/<id>.png and snapshot.json. Nothing is sent and nothing enters the outbox.
+ */
+export interface PreviewResult {
+  dir: string;
+  index: string;
+  files: string[];
+}
+
+/** Written to a temporary name, then renamed: a reader never sees half a file. */
+function writeAtomic(path: string, content: string | Buffer): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'x';
+
+export async function buildEml(payload: EmailPayload): Promise<Buffer> {
+  const composer = new MailComposer({
+    from: payload.from,
+    to: payload.to,
+    ...(payload.replyTo ? { replyTo: payload.replyTo } : {}),
+    subject: payload.subject,
+    messageId: payload.messageId,
+    text: payload.text,
+    html: payload.html,
+    headers: payload.headers ?? {},
+    attachments: payload.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType, ...(a.cid ? { cid: a.cid } : {}) })),
+  });
+  return new Promise((resolve, reject) => composer.compile().build((error, message) => (error ? reject(error) : resolve(message))));
+}
+
+export async function writePreview(dir: string, model: DigestModel, composed: ComposedDigest): Promise<PreviewResult> {
+  mkdirSync(join(dir, 'charts'), { recursive: true });
+  const files: string[] = [];
+  const put = (name: string, content: string | Buffer) => {
+    writeAtomic(join(dir, name), content);
+    files.push(name);
+  };
+  for (const c of model.charts) put(`charts/${safeName(c.id)}.png`, c.png);
+  const snapshotJson = JSON.stringify(model.snapshot, (_k, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v), 2);
+  put('snapshot.json', snapshotJson);
+
+  const firstEmail = composed.messages.find((m): m is Extract<OutgoingMessage, { channel: 'email' }> => m.channel === 'email');
+  if (composed.email && firstEmail) {
+    const browserHtml = composed.email.html.replace(/cid:([A-Za-z0-9._-]+)@pulsebot/g, (_m, id: string) => `charts/${safeName(id)}.png`);
+    put('email.html', browserHtml);
+    put('email.txt', composed.email.text);
+    put('email.eml', await buildEml(firstEmail.payload));
+  }
+  const slack = composed.slack.map((p: SlackPayload) => {
+    const name = `slack-${safeName(p.channel.replace(/^#/, ''))}.json`;
+    put(name, JSON.stringify({ channel: p.channel, text: p.text, blocks: p.blocks, files: p.files.map((f) => ({ filename: f.filename, title: f.title, alt: f.altText })) }, null, 2));
+    return { channel: p.channel, blocks: p.blocks, text: p.text, json: name };
+  });
+  const index = previewPage(model, {
+    title: composed.title,
+    emailHtml: composed.email ? 'email.html' : null,
+    emailSubject: composed.email?.subject ?? null,
+    emailText: composed.email ? 'email.txt' : null,
+    slack,
+    charts: model.charts.map((c) => ({ file: `charts/${safeName(c.id)}.png`, title: c.title, alt: c.alt })),
+    snapshotJson: 'snapshot.json',
+  });
+  put('index.html', index);
+  return { dir, index: join(dir, 'index.html'), files };
+}
