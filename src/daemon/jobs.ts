@@ -1,12 +1,12 @@
 import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql } from '../db/connect.js';
 import { refreshViews } from '../db/refresh.js';
-import { deliverDue } from '../delivery/dispatch.js';
+import { deliverDue, type DeliverConfig } from '../delivery/dispatch.js';
 import type { Transports } from '../delivery/transports.js';
 import type { EmailPayload, Transport } from '../delivery/types.js';
 import { PulsebotError } from '../errors.js';
 import { resolvePeriods } from '../metrics/period.js';
-import { deliveryConfig, sendReport, type DeliveryLog } from '../report/send-report.js';
+import type { DeliveryLog } from '../report/send-report.js';
 import { pruneJobRuns } from './job-runs.js';
 import type { Logger } from './logger.js';
 
@@ -109,6 +109,9 @@ export function jobsFromConfig(deps: JobDeps): JobSpec[] {
         // The period is the one that was last complete at the tick, not when the run happens
         // to start: a catch-up after midnight still sends the day the missed tick would have.
         const date = resolvePeriods({ kind: report.period, timeZone: report.timezone, now: scheduledFor }).current.firstDay;
+        // Loaded at the first report: the digest builder brings vega, sharp and mjml (over
+        // 100 MB resident), which an idle daemon between reports need not carry.
+        const { sendReport } = await import('../report/send-report.js');
         const result = await sendReport(
           { sql: deps.sql, config, transports: deps.transports, now: deps.now, log: deps.deliveryLog(log) },
           { report: name, date, late },
@@ -129,11 +132,25 @@ async function deliverJob(deps: JobDeps, log: Logger): Promise<Record<string, un
     sql: deps.sql,
     transports: deps.transports,
     now: deps.now,
-    config: { ...deliveryConfig(deps.config), failureFrom: deps.config.email.from },
+    config: deliverConfigOf(deps.config),
     log: deps.deliveryLog(log),
     ...(deps.files ? { files: deps.files } : {}),
   });
   return { ...result };
+}
+
+/**
+ * The same mapping as deliveryConfig in src/report/send-report.ts (plus the failure notices'
+ * From), kept here so the deliver job does not load the digest builder with it.
+ */
+function deliverConfigOf(config: PulsebotConfig): DeliverConfig {
+  return {
+    maxAttempts: config.delivery.max_attempts,
+    backoffBaseMs: config.delivery.backoff_base_seconds * 1000,
+    backoffMaxMs: config.delivery.backoff_max_seconds * 1000,
+    failureRoutes: config.delivery.failure_routes,
+    failureFrom: config.email.from,
+  };
 }
 
 async function refreshJob(deps: JobDeps): Promise<Record<string, unknown>> {

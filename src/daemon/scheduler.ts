@@ -24,7 +24,7 @@ export interface Scheduler {
   start(): void;
   /** No new ticks from here on; runs in flight go on. */
   stop(): void;
-  /** Runs a tick outside the timers (catch-up), tracked like the others. */
+  /** Runs a tick outside the timers (catch-up), tracked like the others; nothing after stop(). */
   run(job: JobSpec, tick: Tick): Promise<void>;
   inFlight(): number;
   /** Waits for the runs in flight, at most `timeoutMs`; true when none is left. */
@@ -94,6 +94,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       for (const c of crons) c.stop();
     },
     run(job, tick) {
+      // A catch-up decided just before a shutdown must not start once draining has begun.
+      if (stopped) {
+        scoped(log, { job: job.name }).info({ event: 'job.not_started', scheduledFor: tick.scheduledFor.toISOString() }, `${job.name}: not started, shutting down`);
+        return Promise.resolve();
+      }
       return track(job, tick);
     },
     inFlight: () => running.size,

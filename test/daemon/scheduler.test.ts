@@ -44,6 +44,25 @@ describe('scheduledTimeOf', () => {
     expect(scheduledTimeOf(berlin9, new Date('2026-03-29T07:00:00.040Z')).toISOString()).toBe('2026-03-29T07:00:00.000Z');
     expect(scheduledTimeOf(berlin9, new Date('2026-03-28T08:00:00.040Z')).toISOString()).toBe('2026-03-28T08:00:00.000Z');
   });
+
+  it('agrees with croner’s own firing times across DST changes (a gap, a repeated hour), so replicas claim the same tick', () => {
+    const cases: Array<[string, string, string]> = [
+      ['30 2 * * *', 'Europe/Berlin', '2026-03-28T12:00:00Z'], // 02:30 does not exist on 03-29: runs at 03:00
+      ['30 1 * * *', 'America/New_York', '2026-10-31T12:00:00Z'], // 01:30 happens twice on 11-01: runs once
+      ['*/30 * * * *', 'America/New_York', '2026-11-01T04:40:00Z'], // both 01:00 and 01:30 hours run
+      ['*/30 * * * *', 'America/New_York', '2026-03-08T06:40:00Z'], // the 02:xx hour is skipped
+      ['0 9 * * *', 'Europe/Berlin', '2026-10-24T12:00:00Z'],
+    ];
+    for (const [pattern, timezone, from] of cases) {
+      const cron = new Cron(pattern, { paused: true, timezone });
+      for (const run of cron.nextRuns(4, new Date(from))) {
+        // croner fires at or after the scheduled second; a few ms late is the usual case.
+        for (const lateMs of [0, 7, 950]) {
+          expect(scheduledTimeOf(cron, new Date(run.getTime() + lateMs)).toISOString(), `${pattern} ${timezone} ${run.toISOString()} +${lateMs}`).toBe(run.toISOString());
+        }
+      }
+    }
+  });
 });
 
 describe('scheduler', () => {
@@ -135,12 +154,18 @@ describe('scheduler', () => {
     await expect(drained).resolves.toBe(true);
     expect(s.inFlight()).toBe(0);
 
-    void s.run(s.jobs[0]!, { scheduledFor: new Date('2026-11-02T09:00:00Z'), late: false });
-    const bounded = s.drain(5_000);
+    // After stop(), drain is the only way out: run() no longer starts anything.
+    const s2 = createScheduler({ jobs: s.jobs, log, metrics, runTick: (_j, t) => new Promise<void>((r) => setTimeout(r, t.late ? 3_000 : 30_000)) });
+    s2.start();
+    void s2.run(s.jobs[0]!, { scheduledFor: new Date('2026-11-02T09:00:00Z'), late: false });
+    s2.stop();
+    await s2.run(s.jobs[0]!, { scheduledFor: new Date('2026-11-02T09:00:00Z'), late: true });
+    expect(s2.inFlight()).toBe(1);
+    const bounded = s2.drain(5_000);
     await vi.advanceTimersByTimeAsync(5_000);
     await expect(bounded).resolves.toBe(false);
-    expect(s.inFlight()).toBe(1);
+    expect(s2.inFlight()).toBe(1);
     await vi.advanceTimersByTimeAsync(25_000);
-    expect(s.inFlight()).toBe(0);
+    expect(s2.inFlight()).toBe(0);
   });
 });
