@@ -5,6 +5,8 @@
 //   (a) the old way: REFRESH of the three views defined over raw api_usage (migration 000004's);
 //   (b) pulsebot: 100k new rows (90% in the last 5 minutes, 10% back-dated at random across the
 //       90 days), then refresh_analytics_views() (fold + the three views), median of --rounds;
+//       then, as `pulsebot refresh` does once the views are fresh, the compaction of the pending
+//       deltas when due: timed on its own, with how often it ran and its cost per refresh;
 // and the write path: pgbench, 4 clients × 10 s of single-row INSERTs, with and without capture.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Database, Sql } from '../src/db/connect.js';
+import { compactIfDue } from '../src/db/refresh.js';
 import { generateUsage, planDemo, type DemoUsageRow } from '../src/demo/generate.js';
 import { Rng } from '../src/demo/random.js';
 import { COLUMNS, CAPTURE, dbUrl as datasetUrl, ensureLoaded as loadDataset, fmt, median, ms } from './dataset.js';
@@ -73,7 +76,7 @@ async function insertNewRows(sql: Sql, rng: Rng, count: number): Promise<void> {
   }
 }
 
-async function pulsebotWay(sql: Sql, rng: Rng): Promise<{ total: number; fold: number; views: number; folded: number }> {
+async function pulsebotWay(sql: Sql, rng: Rng): Promise<{ total: number; fold: number; views: number; folded: number; compaction: number | null }> {
   await insertNewRows(sql, rng, 100_000);
   const t0 = process.hrtime.bigint();
   const rows = await sql<{ view_name: string; outcome: string; row_count: number; started_at: Date; finished_at: Date; error: string | null }[]>`
@@ -82,7 +85,12 @@ async function pulsebotWay(sql: Sql, rng: Rng): Promise<{ total: number; fold: n
   const failed = rows.filter((r) => r.outcome !== 'ok');
   if (failed.length) throw new Error(`refresh failed: ${JSON.stringify(failed)}`);
   const fold = rows[0]!.finished_at.getTime() - rows[0]!.started_at.getTime();
-  return { total, fold, views: total - fold, folded: rows[0]!.row_count };
+  // What `pulsebot refresh` does next, outside (b): vacuum the log, compact when due.
+  await sql`vacuum pulsebot.usage_changes`;
+  const t1 = process.hrtime.bigint();
+  const merged = await compactIfDue(sql, { statementTimeoutSeconds: 3600 });
+  const compaction = merged > 0 ? ms(t1) : null;
+  return { total, fold, views: total - fold, folded: rows[0]!.row_count, compaction };
 }
 
 function pgbench(url: string, seconds: number): number {
@@ -149,6 +157,10 @@ for (const rows of sizes) {
   console.log(`(b) pulsebot, refresh after 100k new rows (10% back-dated): median ${fmt(b)} over ${rounds} rounds ` +
     `[${runs.map((x) => fmt(x.total)).join(', ')}]; fold ${fmt(median(runs.map((x) => x.fold)))} + views ${fmt(median(runs.map((x) => x.views)))}`);
   console.log(`    (a) / (b) = ${(old.plain / b).toFixed(0)}×   (CONCURRENTLY old way / (b) = ${(old.concurrent / b).toFixed(0)}×)`);
+  const compactions = runs.flatMap((x) => (x.compaction === null ? [] : [x.compaction]));
+  const amortized = compactions.reduce((a, c) => a + c, 0) / rounds;
+  console.log(`    compaction (after the views, in its own transaction): ran ${compactions.length} times in ${rounds} rounds ` +
+    `[${compactions.map(fmt).join(', ')}]; ${fmt(amortized)} per refresh amortized, so (b) + compaction = ${fmt(b + amortized)} per 100k rows`);
   results.push({ rows, a: old.plain, aConcurrent: old.concurrent, b });
   if (!values['skip-write-path'] && rows === sizes[sizes.length - 1]) {
     await writePath(db, dbUrl(`pulsebot_bench_${rows}`));

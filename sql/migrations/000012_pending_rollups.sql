@@ -5,10 +5,12 @@
 -- its own (model, user, day) key), and an in-place update or index probe costs 5–8 µs a key, so
 -- the fold cost ~1.3 s. Appending a pre-aggregated row to a table without indexes costs a tenth
 -- of that. So:
---   * measures (counts, sums, histograms, failures) of a batch are appended, aggregated per
---     15-minute bucket × model × latency bin × error code, to pulsebot.pending_15m; every reader
---     (the dashboard views, `pulsebot snapshot`) reads the *_live views = rollup ∪ pending, which
---     is exact because every measure is a sum;
+--   * the 15-minute measures (counts, sums, histograms, failures) of a batch are appended,
+--     aggregated per bucket × model × latency bin × error code, to pulsebot.pending_15m; readers
+--     (`pulsebot snapshot`, the charts) read the *_15m_live views = rollup ∪ pending, exact
+--     because every measure is a sum. The dashboard views never read the 15-minute grain;
+--   * the daily rollups the views read are small (a few thousand keys a batch) and stay merged
+--     at every fold, so a refresh of the views never depends on how much is pending;
 --   * exact user sets are settled at every fold, because the views count them: a (day, user,
 --     model) key that appears is inserted (presence is what is counted), a key already present
 --     gets its count delta appended to pulsebot.model_user_days_pending; a count only matters
@@ -92,8 +94,8 @@ delete from pulsebot.daily_active;
 insert into pulsebot.daily_active (day, users) select day, count(*) from pulsebot.user_days group by 1;
 drop table pulsebot.daily_model_users, pulsebot.daily_users;
 
--- Rollup ∪ pending, in the rollups' columns. Readers always aggregate (sum) over keys, so a key
--- may appear more than once; keys that net to zero are filtered by the readers' HAVING.
+-- 15-minute rollup ∪ pending, in the rollups' columns. Readers always aggregate (sum) over keys,
+-- so a key may appear more than once; keys that net to zero are filtered by the readers' HAVING.
 create view pulsebot.usage_15m_live as
 select bucket, dim_id, requests, successes, cost_usd, input_tokens, output_tokens, images, video_seconds,
        latency_sum, latency_count, negative_cost_rows
@@ -114,32 +116,7 @@ select bucket, dim_id, error_code, failures from pulsebot.errors_15m
 union all
 select bucket, dim_id, error_code, requests from pulsebot.pending_15m where error_code is not null;
 
--- Pending rows are in UTC quarter hours; each lies inside one local day of the rollups' zone.
-create view pulsebot.usage_daily_live as
-select day, dim_id, requests, successes, cost_usd, input_tokens, output_tokens, images, video_seconds,
-       latency_sum, latency_count, negative_cost_rows
-from pulsebot.usage_daily
-union all
-select (p.bucket at time zone s.timezone)::date, p.dim_id, p.requests, case when p.error_code is null then p.requests else 0 end,
-       p.cost_usd, p.input_tokens, p.output_tokens, p.images, p.video_seconds, p.latency_sum,
-       case when p.bin is not null then p.requests else 0 end, p.negative_cost_rows
-from pulsebot.pending_15m p cross join pulsebot.rollup_state s;
-
-create view pulsebot.latency_daily_live as
-select day, ps_id, bin, n from pulsebot.latency_daily
-union all
-select (p.bucket at time zone s.timezone)::date, m.ps_id, p.bin, p.requests
-from pulsebot.pending_15m p join pulsebot.usage_dims m on m.id = p.dim_id cross join pulsebot.rollup_state s
-where p.bin is not null;
-
-create view pulsebot.latency_daily_total_live as
-select day, bin, n from pulsebot.latency_daily_total
-union all
-select (p.bucket at time zone s.timezone)::date, p.bin, p.requests
-from pulsebot.pending_15m p cross join pulsebot.rollup_state s
-where p.bin is not null;
-
--- The dashboard views over rollup ∪ pending: same columns, same meaning as 000009's.
+-- The dashboard views, as in 000009 (same columns, same meaning) over the new user sets.
 create materialized view public.mv_daily_metrics as
 with bounds as materialized (
   select (now() at time zone pulsebot.dashboard_timezone())::date as today
@@ -151,13 +128,13 @@ totals as (
   select u.day, sum(u.requests) as requests, sum(u.successes) as successes, sum(u.cost_usd) as cost_usd,
          sum(u.latency_sum) as latency_sum, sum(u.latency_count) as latency_count,
          sum(u.input_tokens + u.output_tokens) as tokens, sum(u.images) as images, sum(u.video_seconds) as video_seconds
-  from pulsebot.usage_daily_live u cross join bounds b
+  from pulsebot.usage_daily u cross join bounds b
   where u.day between b.today - 89 and b.today
   group by u.day
 ),
 hist as (
   select l.day, l.bin, sum(l.n)::bigint as n
-  from pulsebot.latency_daily_total_live l cross join bounds b
+  from pulsebot.latency_daily_total l cross join bounds b
   where l.day between b.today - 89 and b.today
   group by 1, 2
   having sum(l.n) > 0
@@ -191,14 +168,14 @@ with bounds as materialized (
 totals as (
   select m.ps_id, sum(u.requests) as requests, sum(u.successes) as successes,
          sum(u.cost_usd) as cost_usd, sum(u.latency_sum) as latency_sum, sum(u.latency_count) as latency_count
-  from pulsebot.usage_daily_live u join pulsebot.usage_dims m on m.id = u.dim_id cross join bounds b
+  from pulsebot.usage_daily u join pulsebot.usage_dims m on m.id = u.dim_id cross join bounds b
   where u.day between b.today - 29 and b.today
   group by 1
   having sum(u.requests) > 0
 ),
 hist as (
   select l.ps_id, l.bin, sum(l.n)::bigint as n
-  from pulsebot.latency_daily_live l cross join bounds b
+  from pulsebot.latency_daily l cross join bounds b
   where l.day between b.today - 29 and b.today
   group by 1, 2
   having sum(l.n) > 0
@@ -226,7 +203,7 @@ with bounds as materialized (
 totals as (
   select u.dim_id, sum(u.requests) as requests, sum(u.cost_usd) as cost_usd,
          sum(u.input_tokens + u.output_tokens) as tokens, sum(u.images) as images, sum(u.video_seconds) as video_seconds
-  from pulsebot.usage_daily_live u cross join bounds b
+  from pulsebot.usage_daily u cross join bounds b
   where u.day between b.today - 29 and b.today
   group by 1
   having sum(u.requests) > 0

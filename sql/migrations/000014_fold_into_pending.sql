@@ -10,24 +10,27 @@ drop function pulsebot.fold_measures();
 drop function pulsebot.take_batch(text);
 drop function pulsebot.prepare_fold_batch();
 
--- The batch's user deltas, reused across folds in a session (no catalog churn).
-create function pulsebot.prepare_user_batch() returns void
+-- The batch's user deltas and 15-minute groups, reused across folds in a session (temp tables
+-- are per session; no catalog churn).
+create function pulsebot.prepare_batch() returns void
   language plpgsql set search_path = pg_catalog, pg_temp
 as $$
 begin
   if to_regclass('pg_temp.pulsebot_user_batch') is null then
     create temp table pulsebot_user_batch on commit delete rows as
     select day, user_id, dim_id, n as dn from pulsebot.model_user_days with no data;
+    create temp table pulsebot_batch_15m on commit delete rows as
+    select * from pulsebot.pending_15m with no data;
   else
-    truncate pg_temp.pulsebot_user_batch;
+    truncate pg_temp.pulsebot_user_batch, pg_temp.pulsebot_batch_15m;
   end if;
 end
 $$;
 
 -- Takes the change rows this snapshot sees (DELETE … RETURNING: exactly those; rows of open
 -- transactions stay for the next fold) and, in the same statement, appends their measures to
--- pending_15m and puts their (day, user, model) deltas in the session's batch table. One pass
--- over the batch, no per-row temp table: the batch is read twice from the statement's own store.
+-- pending_15m (and keeps those groups for the daily merge) and puts their (day, user, model)
+-- deltas in the session's batch table. One pass: the rows are read from the statement's store.
 create function pulsebot.take_changes(tz text, keep_from date, out taken bigint, out appended bigint)
   language plpgsql set search_path = pg_catalog, pg_temp
 as $$
@@ -47,7 +50,6 @@ begin
     ) r
     where day >= keep_from
     group by 1, 2, 3 having sum(sign) <> 0
-    order by 1, 2, 3
   ), measures as (
     insert into pulsebot.pending_15m
     select date_bin('15 minutes', created_at, timestamptz '2000-01-01 00:00:00+00'), dim_id,
@@ -58,7 +60,9 @@ begin
            coalesce(sum(sign * latency_ms), 0), sum(case when cost_usd < 0 then sign else 0 end)
     from d where created_at is not null
     group by 1, 2, 3, 4
-    returning 1
+    returning *
+  ), kept as (
+    insert into pg_temp.pulsebot_batch_15m select * from measures
   )
   select (select count(*) from d), (select count(*) from measures) into taken, appended;
 end
@@ -178,21 +182,18 @@ create function pulsebot.compact_rollups() returns bigint
   language plpgsql set search_path = pg_catalog, pg_temp set work_mem = '64MB' set random_page_cost = 1.1
 as $$
 declare
-  tz text;
   merged bigint;
   user_rows bigint;
 begin
   perform pg_advisory_xact_lock(1886221428);
-  select timezone into tz from pulsebot.rollup_state;
 
   create temp table pulsebot_compact on commit drop as
   with taken as (delete from pulsebot.pending_15m returning *)
-  select t.*, (t.bucket at time zone tz)::date as day, m.ps_id
-  from taken t join pulsebot.usage_dims m on m.id = t.dim_id;
+  select * from taken;
   get diagnostics merged = row_count;
   if merged > 0 then
     analyze pg_temp.pulsebot_compact;
-    perform pulsebot.merge_pending_measures();
+    perform pulsebot.merge_pending_15m();
   end if;
 
   create temp table pulsebot_compact_users on commit drop as
@@ -213,10 +214,10 @@ begin
 end
 $$;
 
--- The six measure rollups from the pending rows taken by compact_rollups(), UPDATE … FROM then
+-- The 15-minute rollups from the pending rows taken by compact_rollups(): UPDATE … FROM then
 -- INSERT … WHERE NOT EXISTS per table (only the fold's lock holder writes them, so no insert can
--- race). A delta that nets to zero on a missing key is not inserted; a key that reaches zero goes.
-create function pulsebot.merge_pending_measures() returns void
+-- race). A delta netting to zero on a missing key is not inserted; a key that reaches zero goes.
+create function pulsebot.merge_pending_15m() returns void
   language plpgsql set search_path = pg_catalog, pg_temp set random_page_cost = 1.1
 as $$
 begin
@@ -235,19 +236,55 @@ begin
       negative_cost_rows = t.negative_cost_rows + d.negative_cost_rows
     from d where t.bucket = d.bucket and t.dim_id = d.dim_id
     returning t.bucket, t.dim_id, t.requests
-  ), zero as (
-    delete from pulsebot.usage_15m t using upd where upd.requests = 0 and t.bucket = upd.bucket and t.dim_id = upd.dim_id
   )
   insert into pulsebot.usage_15m
   select d.* from d
   where d.requests <> 0 and not exists (select 1 from upd where upd.bucket = d.bucket and upd.dim_id = d.dim_id);
+  with d as (
+    select bucket, dim_id, error_code, sum(requests) as failures
+    from pg_temp.pulsebot_compact where error_code is not null group by 1, 2, 3 having sum(requests) <> 0 order by 1, 2, 3
+  ), upd as (
+    update pulsebot.errors_15m t set failures = t.failures + d.failures
+    from d where t.bucket = d.bucket and t.dim_id = d.dim_id and t.error_code = d.error_code
+    returning t.bucket, t.dim_id, t.error_code, t.failures
+  )
+  insert into pulsebot.errors_15m
+  select d.* from d
+  where not exists (select 1 from upd where upd.bucket = d.bucket and upd.dim_id = d.dim_id and upd.error_code = d.error_code);
+  with d as (
+    select bucket, dim_id, bin, sum(requests) as n
+    from pg_temp.pulsebot_compact where bin is not null group by 1, 2, 3 having sum(requests) <> 0 order by 1, 2, 3
+  ), upd as (
+    update pulsebot.latency_15m t set n = t.n + d.n
+    from d where t.bucket = d.bucket and t.dim_id = d.dim_id and t.bin = d.bin
+    returning t.bucket, t.dim_id, t.bin, t.n
+  )
+  insert into pulsebot.latency_15m
+  select d.* from d where not exists (select 1 from upd where upd.bucket = d.bucket and upd.dim_id = d.dim_id and upd.bin = d.bin);
+  -- A statement cannot delete a row it updated itself: keys that reached zero go here.
+  delete from pulsebot.usage_15m t using (select distinct bucket, dim_id from pg_temp.pulsebot_compact where requests < 0) k
+  where t.bucket = k.bucket and t.dim_id = k.dim_id and t.requests = 0;
+  delete from pulsebot.errors_15m t using (select distinct bucket, dim_id, error_code from pg_temp.pulsebot_compact where requests < 0) k
+  where t.bucket = k.bucket and t.dim_id = k.dim_id and t.error_code = k.error_code and t.failures = 0;
+  delete from pulsebot.latency_15m t using (select distinct bucket, dim_id, bin from pg_temp.pulsebot_compact where requests < 0) k
+  where t.bucket = k.bucket and t.dim_id = k.dim_id and t.bin = k.bin and t.n = 0;
+end
+$$;
 
+-- The daily rollups the dashboard views read, merged at every fold from the batch's 15-minute
+-- groups (a few thousand keys: a quarter hour lies inside one local day of every real zone).
+create function pulsebot.merge_daily(tz text) returns void
+  language plpgsql set search_path = pg_catalog, pg_temp set random_page_cost = 1.1
+as $$
+begin
+  create temp table pulsebot_day_batch on commit drop as
+  select (b.bucket at time zone tz)::date as day, m.ps_id, b.* from pg_temp.pulsebot_batch_15m b join pulsebot.usage_dims m on m.id = b.dim_id;
   with d as (
     select day, dim_id, sum(requests) as requests, sum(case when error_code is null then requests else 0 end) as successes,
            sum(cost_usd) as cost_usd, sum(input_tokens) as input_tokens, sum(output_tokens) as output_tokens, sum(images) as images,
            sum(video_seconds) as video_seconds, sum(latency_sum) as latency_sum,
            sum(case when bin is not null then requests else 0 end) as latency_count, sum(negative_cost_rows) as negative_cost_rows
-    from pg_temp.pulsebot_compact group by 1, 2 order by 1, 2
+    from pg_temp.pulsebot_day_batch group by 1, 2 order by 1, 2
   ), upd as (
     update pulsebot.usage_daily t set
       requests = t.requests + d.requests, successes = t.successes + d.successes, cost_usd = t.cost_usd + d.cost_usd,
@@ -257,68 +294,39 @@ begin
       negative_cost_rows = t.negative_cost_rows + d.negative_cost_rows
     from d where t.day = d.day and t.dim_id = d.dim_id
     returning t.day, t.dim_id, t.requests
-  ), zero as (
-    delete from pulsebot.usage_daily t using upd where upd.requests = 0 and t.day = upd.day and t.dim_id = upd.dim_id
   )
   insert into pulsebot.usage_daily
   select d.* from d
   where d.requests <> 0 and not exists (select 1 from upd where upd.day = d.day and upd.dim_id = d.dim_id);
-
-  with d as (
-    select bucket, dim_id, error_code, sum(requests) as failures
-    from pg_temp.pulsebot_compact where error_code is not null group by 1, 2, 3 having sum(requests) <> 0 order by 1, 2, 3
-  ), upd as (
-    update pulsebot.errors_15m t set failures = t.failures + d.failures
-    from d where t.bucket = d.bucket and t.dim_id = d.dim_id and t.error_code = d.error_code
-    returning t.bucket, t.dim_id, t.error_code, t.failures
-  ), zero as (
-    delete from pulsebot.errors_15m t using upd
-    where upd.failures = 0 and t.bucket = upd.bucket and t.dim_id = upd.dim_id and t.error_code = upd.error_code
-  )
-  insert into pulsebot.errors_15m
-  select d.* from d
-  where not exists (select 1 from upd where upd.bucket = d.bucket and upd.dim_id = d.dim_id and upd.error_code = d.error_code);
-
-  with d as (
-    select bucket, dim_id, bin, sum(requests) as n
-    from pg_temp.pulsebot_compact where bin is not null group by 1, 2, 3 having sum(requests) <> 0 order by 1, 2, 3
-  ), upd as (
-    update pulsebot.latency_15m t set n = t.n + d.n
-    from d where t.bucket = d.bucket and t.dim_id = d.dim_id and t.bin = d.bin
-    returning t.bucket, t.dim_id, t.bin, t.n
-  ), zero as (
-    delete from pulsebot.latency_15m t using upd
-    where upd.n = 0 and t.bucket = upd.bucket and t.dim_id = upd.dim_id and t.bin = upd.bin
-  )
-  insert into pulsebot.latency_15m
-  select d.* from d where not exists (select 1 from upd where upd.bucket = d.bucket and upd.dim_id = d.dim_id and upd.bin = d.bin);
-
   with d as (
     select day, ps_id, bin, sum(requests) as n
-    from pg_temp.pulsebot_compact where bin is not null group by 1, 2, 3 having sum(requests) <> 0 order by 1, 2, 3
+    from pg_temp.pulsebot_day_batch where bin is not null group by 1, 2, 3 having sum(requests) <> 0 order by 1, 2, 3
   ), upd as (
     update pulsebot.latency_daily t set n = t.n + d.n
     from d where t.day = d.day and t.ps_id = d.ps_id and t.bin = d.bin
     returning t.day, t.ps_id, t.bin, t.n
-  ), zero as (
-    delete from pulsebot.latency_daily t using upd
-    where upd.n = 0 and t.day = upd.day and t.ps_id = upd.ps_id and t.bin = upd.bin
   )
   insert into pulsebot.latency_daily
   select d.* from d where not exists (select 1 from upd where upd.day = d.day and upd.ps_id = d.ps_id and upd.bin = d.bin);
-
   with d as (
     select day, bin, sum(requests) as n
-    from pg_temp.pulsebot_compact where bin is not null group by 1, 2 having sum(requests) <> 0 order by 1, 2
+    from pg_temp.pulsebot_day_batch where bin is not null group by 1, 2 having sum(requests) <> 0 order by 1, 2
   ), upd as (
     update pulsebot.latency_daily_total t set n = t.n + d.n
     from d where t.day = d.day and t.bin = d.bin
     returning t.day, t.bin, t.n
-  ), zero as (
-    delete from pulsebot.latency_daily_total t using upd where upd.n = 0 and t.day = upd.day and t.bin = upd.bin
   )
   insert into pulsebot.latency_daily_total
   select d.* from d where not exists (select 1 from upd where upd.day = d.day and upd.bin = d.bin);
+  if exists (select 1 from pg_temp.pulsebot_day_batch where requests < 0) then
+    delete from pulsebot.usage_daily t using (select distinct day, dim_id from pg_temp.pulsebot_day_batch where requests < 0) k
+    where t.day = k.day and t.dim_id = k.dim_id and t.requests = 0;
+    delete from pulsebot.latency_daily t using (select distinct day, ps_id, bin from pg_temp.pulsebot_day_batch where requests < 0) k
+    where t.day = k.day and t.ps_id = k.ps_id and t.bin = k.bin and t.n = 0;
+    delete from pulsebot.latency_daily_total t using (select distinct day, bin from pg_temp.pulsebot_day_batch where requests < 0) k
+    where t.day = k.day and t.bin = k.bin and t.n = 0;
+  end if;
+  drop table pg_temp.pulsebot_day_batch;
 end
 $$;
 
@@ -349,7 +357,7 @@ begin
   end if;
   keep_from := coalesce(st.pruned_before, date '-infinity');
 
-  perform pulsebot.prepare_user_batch();
+  perform pulsebot.prepare_batch();
   t := pulsebot.take_changes(tz, keep_from);
   folded := t.taken;
   appended := t.appended;
@@ -360,8 +368,16 @@ begin
     t := pulsebot.take_changes(tz, keep_from);
     folded := folded + t.taken;
     appended := appended + t.appended;
+    -- Both takes may name one (day, user, model) key (a writer committed in between): one row a
+    -- key, or a key inserted by one row would hide the other's delta.
+    create temp table pulsebot_user_keys on commit drop as
+    select day, user_id, dim_id, sum(dn) as dn from pg_temp.pulsebot_user_batch group by 1, 2, 3 having sum(dn) <> 0;
+    truncate pg_temp.pulsebot_user_batch;
+    insert into pg_temp.pulsebot_user_batch select * from pg_temp.pulsebot_user_keys;
+    drop table pg_temp.pulsebot_user_keys;
   end if;
   if folded > 0 then
+    perform pulsebot.merge_daily(tz);
     appended := appended + pulsebot.fold_user_sets(keep_from);
   end if;
 
@@ -386,6 +402,6 @@ begin
 end
 $$;
 
-revoke execute on function pulsebot.fold_changes(), pulsebot.compact_rollups(), pulsebot.merge_pending_measures(),
+revoke execute on function pulsebot.fold_changes(), pulsebot.compact_rollups(), pulsebot.merge_pending_15m(), pulsebot.merge_daily(text),
   pulsebot.take_changes(text, date), pulsebot.fold_user_sets(date), pulsebot.fold_user_removals(date),
-  pulsebot.prepare_user_batch() from public;
+  pulsebot.prepare_batch() from public;

@@ -3,9 +3,9 @@ import type { Sql } from '../db/connect.js';
 /**
  * The small query modules the snapshot is computed from. Every range is [start, end) on
  * 15-minute boundaries (local midnight of every real time zone is one), read from the rollups
- * (the *_live views: rollups plus the deltas not yet compacted into them, so every measure is
- * summed over its keys); only exact distinct users outside the dashboard's day grain fall back
- * to raw api_usage.
+ * (at the 15-minute grain the *_live views: rollups plus the deltas not yet compacted into them,
+ * so every measure is summed over its keys); only exact distinct users outside the dashboard's
+ * day grain fall back to raw api_usage.
  */
 export interface TimeRange {
   start: Date;
@@ -48,7 +48,7 @@ export async function rollupDays(sql: Sql, timeZone: string, first: string, last
 export async function measuresByModel(sql: Sql, range: TimeRange, days: DayRange = null): Promise<ModelMeasures[]> {
   // Same measures in both grains; only the table and the range condition differ.
   const source = days
-    ? sql`pulsebot.usage_daily_live u join pulsebot.usage_dims m on m.id = u.dim_id
+    ? sql`pulsebot.usage_daily u join pulsebot.usage_dims m on m.id = u.dim_id
           where u.day between ${days.first}::date and ${days.last}::date`
     : sql`pulsebot.usage_15m_live u join pulsebot.usage_dims m on m.id = u.dim_id
           where u.bucket >= ${range.start} and u.bucket < ${range.end}`;
@@ -82,7 +82,7 @@ export async function latencyHistograms(sql: Sql, range: TimeRange, days: DayRan
                     when grouping(ps.provider) = 1 then 'service:' || ps.service_type
                     else 'ps:' || ps.provider || '/' || ps.service_type end as key,
                l.bin, sum(l.n)::bigint as n
-        from pulsebot.latency_daily_live l join pulsebot.provider_services ps on ps.id = l.ps_id
+        from pulsebot.latency_daily l join pulsebot.provider_services ps on ps.id = l.ps_id
         where l.day between ${days.first}::date and ${days.last}::date
         group by grouping sets ((ps.provider, ps.service_type, l.bin), (ps.service_type, l.bin), (l.bin))
         having sum(l.n) > 0
@@ -126,8 +126,8 @@ export async function errorsByCode(sql: Sql, range: TimeRange): Promise<ErrorCou
 }
 
 /**
- * Exact distinct users of the range. Whole days of the rollups' time zone read the counted
- * day × user sets; any other range counts raw api_usage (its created_at index bounds the scan).
+ * Exact distinct users of the range. Whole days of the rollups' time zone read the day × user
+ * sets; any other range counts raw api_usage (its created_at index bounds the scan).
  */
 export async function distinctUsers(sql: Sql, range: TimeRange, days: DayRange): Promise<number> {
   const [r] = days?.usersKept
