@@ -67,15 +67,17 @@ export async function deliverDue(deps: DeliverDeps): Promise<DeliverResult> {
   for (const dead of await unreportedDead(deps.sql)) await reportFailure(deps, dead);
 
   let stop = false;
+  const inFlight = new Set<number>();
   const worker = async () => {
     while (!stop) {
-      const [claimed] = await claimDue(deps.sql, { now: deps.now(), leaseMs: leaseMsOf(deps), limit: 1 });
+      const [claimed] = await claimDue(deps.sql, { now: deps.now(), leaseMs: leaseMsOf(deps), limit: 1, exclude: inFlight });
       if (!claimed) return;
+      inFlight.add(claimed.id);
       if (claimed.resumed) {
         result.resumed++;
         deps.log({ level: 'warn', event: 'outbox.resumed', key: claimed.key, channel: claimed.channel, attempts: claimed.attempts, progress: Object.keys(claimed.progress) });
       }
-      const outcome = await deliverOne(deps, claimed);
+      const outcome = await deliverOne(deps, claimed).finally(() => inFlight.delete(claimed.id));
       if (outcome !== 'lost') result[outcome]++;
     }
   };

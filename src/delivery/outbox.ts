@@ -144,14 +144,17 @@ interface ClaimRow {
  * message waits until that message is no longer pending or sending, so a resolved alert never
  * overtakes its firing message.
  */
-export async function claimDue(sql: Db, opts: { now: Date; leaseMs: number; limit: number }): Promise<ClaimedMessage[]> {
+export async function claimDue(sql: Db, opts: { now: Date; leaseMs: number; limit: number; exclude?: Iterable<number> }): Promise<ClaimedMessage[]> {
   const leaseUntil = new Date(opts.now.getTime() + opts.leaseMs);
+  // The caller's own sends in flight: a process must never take over a row it is still sending.
+  const exclude = [...(opts.exclude ?? [])];
   const rows = await run('claim', () => sql<ClaimRow[]>`
     with due as (
       select o.id, o.state as prior_state
       from pulsebot.outbox o
       where ((o.state = 'pending' and o.next_attempt_at <= ${opts.now})
           or (o.state = 'sending' and o.lease_until <= ${opts.now}))
+        and o.id <> all(${exclude}::bigint[])
         and not exists (
           select 1 from pulsebot.outbox d
           where d.key in (o.payload->>'threadOfKey', o.payload->'updateOfKey'->>'key')

@@ -262,6 +262,18 @@ describe.each(TARGETS)('deliverDue on %s', (target) => {
     expect(parentReceipt).toEqual(slackFake.sent.find((s) => s.ctx.key === 'd10:firing')!.receipt);
   });
 
+  it('never takes over a row it is still sending itself, even once the lease ran out', async () => {
+    await enqueue(db.sql, [slack('d12:slow'), slack('d12:quick')], { kind: 'report', now: T0 });
+    slackFake.during = async (p) => {
+      if (p.text === 'text of d12:slow') {
+        clock = at(120); // the send outlives its 60 s lease…
+        await new Promise((r) => setTimeout(r, 100)); // …while the other worker looks for work
+      }
+    };
+    expect(await deliverDue(deps({ leaseMs: 60_000, concurrency: 2 }))).toEqual({ sent: 2, retried: 0, dead: 0, resumed: 0 });
+    expect(slackFake.attempts).toBe(2);
+  });
+
   it('resumes a row whose sender died mid-send, with the progress it recorded', async () => {
     await enqueue(db.sql, [slack('d11:slack')], { kind: 'report', now: T0 });
     const [claimed] = await claimDue(db.sql, { now: T0, leaseMs: 60_000, limit: 1 });
