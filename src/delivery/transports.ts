@@ -15,6 +15,8 @@ export interface Transports {
   email: Transport<EmailPayload>;
   /** In words, for the CLI and logs: "Slack Web API", "SMTP smtp.example.com:587", "files in ./outbox". */
   describe: { slack: string; email: string };
+  /** The file outbox: where a failure notice goes when no other route is configured. */
+  files: { email: Transport<EmailPayload> };
   /** auth.test with the token (doctor); absent for the file outbox. */
   slackCheck?: () => Promise<{ team: string; user: string }>;
   /** Connects and authenticates to the SMTP server (doctor); absent for the file outbox. */
@@ -38,6 +40,7 @@ export function transportsFromEnv(env: NodeJS.ProcessEnv, config: PulsebotConfig
   return {
     slack,
     email,
+    files: { email: files.email },
     ...(slackApi ? { slackCheck: () => slackApi.check() } : {}),
     ...(smtp ? { emailVerify: () => smtp.verify() } : {}),
     describe: {

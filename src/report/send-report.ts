@@ -36,6 +36,7 @@ export function deliveryConfig(config: PulsebotConfig) {
     backoffBaseMs: config.delivery.backoff_base_seconds * 1000,
     backoffMaxMs: config.delivery.backoff_max_seconds * 1000,
     failureRoutes: config.delivery.failure_routes,
+    failureFrom: config.email.from,
   };
 }
 
@@ -45,6 +46,6 @@ export async function sendReport(deps: SendReportDeps, opts: { report: string; d
   const composed = await composeDigest(model, { name: opts.report, report: deps.config.reports[opts.report]!, email: deps.config.email });
   for (const f of model.failedCharts) deps.log({ level: 'warn', message: `chart ${f.id} left out of ${opts.report}: ${f.error}`, report: opts.report, chart: f.id });
   const queued = await enqueue(deps.sql, composed.messages, { kind: 'report', now });
-  const delivered = await deliverDue({ sql: deps.sql, transports: deps.transports, now: deps.now, config: deliveryConfig(deps.config), log: deps.log });
+  const delivered = await deliverDue({ sql: deps.sql, transports: deps.transports, files: deps.transports.files, now: deps.now, config: deliveryConfig(deps.config), log: deps.log });
   return { model, composed, queued, delivered };
 }

@@ -54,7 +54,8 @@ describe.each(TARGETS)('pulsebot digest (subprocess) on %s', (target) => {
     for (const to of ['ana@acme.test', 'ben@acme.test', 'cy@acme.test']) expect(r.stdout).toContain(`email ${to}:`);
     const db = await env.open();
     try {
-      const [{ n }] = await db.sql<{ n: number }[]>`select count(*)::int as n from pulsebot.outbox`;
+      const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from pulsebot.outbox`;
+      const n = row?.n;
       expect(n).toBe(0);
     } finally {
       await db.close();

@@ -85,6 +85,10 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
+  // A client killed mid-session (crash tests) resets its connection; without a listener that
+  // 'error' event would be an uncaught exception in the test process.
+  const errors: Error[] = [];
+  server.on('error', (error: Error) => errors.push(error));
   const { port } = server.server.address() as AddressInfo;
   const host = '127.0.0.1';
   const credentials = opts.auth ? `${encodeURIComponent(opts.auth.user)}:${encodeURIComponent(opts.auth.pass)}@` : '';
