@@ -4,6 +4,7 @@ import { emailFor, emailMessageId } from '../report/email-digest.js';
 import { formatInstant } from '../report/email-text.js';
 import { formatMetric, type AlertMessage } from './message.js';
 import type { AlertMetric } from './rules.js';
+import { failures } from './render-slack.js';
 import type { RenderedSparkline } from './sparkline.js';
 
 /**
@@ -42,7 +43,7 @@ function details(m: AlertMessage, opts: EmailAlertOptions): Array<[string, strin
   if (m.resolved) rows.push(['Resolved', `${at(m.resolved.at)}, after ${m.resolved.durationText}`]);
   else if (m.kind === 'repeat') rows.push(['Firing for', m.firingForText]);
   for (const c of m.contributors) {
-    const amount = rates ? `${c.count.toLocaleString('en-US')} failures` : formatMetric(opts.metric, c.count);
+    const amount = rates ? failures(c.count) : formatMetric(opts.metric, c.count);
     const kind = c.kind === 'error_code' ? 'Error' : c.kind === 'service_type' ? 'Service type' : c.kind[0]!.toUpperCase() + c.kind.slice(1);
     rows.push([kind, `${c.name}: ${amount}${c.share === null ? '' : ` (${Math.round(c.share * 100)}%)`}`]);
   }

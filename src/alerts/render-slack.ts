@@ -50,11 +50,13 @@ function field(label: string, value: string): Record<string, unknown> {
   return mrkdwn(`*${label}*\n${value}`);
 }
 
+export const failures = (n: number) => `${n.toLocaleString('en-US')} failure${n === 1 ? '' : 's'}`;
+
 /** Counts for failures, the metric's own unit otherwise (cost, p95). */
 function contributorLines(m: AlertMessage, metric: AlertMetric): string[] {
   const rates = metric === 'success_rate' || metric === 'error_rate';
   return m.contributors.map((c) => {
-    const amount = rates ? `${c.count.toLocaleString('en-US')} failures` : formatMetric(metric, c.count);
+    const amount = rates ? failures(c.count) : formatMetric(metric, c.count);
     const share = c.share === null ? '' : ` (${Math.round(c.share * 100)}%)`;
     const kind = c.kind === 'error_code' ? 'error' : c.kind.replace('_', ' ');
     return `• ${kind} \`${fitEscaped(c.name, NAME_MAX)}\`: ${escapeSlack(amount)}${share}`;
@@ -83,7 +85,7 @@ function firingBlocks(m: AlertMessage, opts: SlackAlertOptions): Block[] {
     : `${when(m.since, tz)}${m.since.getTime() === m.firingSince.getTime() ? '' : ` (firing since ${when(m.firingSince, tz)})`}`;
   const blocks: Block[] = [
     header(`${emojiOf(m)} `, m.title),
-    { type: 'section', text: mrkdwn(`*${fitEscaped(m.what, 400)}*\n${fitEscaped(m.howBad.comparison, 600)}`) },
+    { type: 'section', text: mrkdwn(`*${fitEscaped(m.what, 400)}*${m.kind === 'firing' && opts.sparkline ? ' (the last hours are charted in the thread)' : ''}`) },
     {
       type: 'section',
       fields: [

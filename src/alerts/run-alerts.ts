@@ -15,7 +15,7 @@ import { alertEmailMessages } from './render-email.js';
 import { alertSlackMessage } from './render-slack.js';
 import { enabledRules, parseScopeKey, type NamedAlertRule } from './rules.js';
 import { suppressionOf, type Suppression } from './silences.js';
-import { hasSparkline, renderSparkline, sparklineSpans, type RenderedSparkline } from './sparkline.js';
+import { hasSparkline, renderSparkline, sparklineLabel, sparklineSpans, type RenderedSparkline } from './sparkline.js';
 import { step, type AlertNotification, type AlertState, type AlertStatus } from './state-machine.js';
 import {
   currentSilences, forgetStates, loadStates, recordEvents, saveStates, stateKey, tryPassLock, type AlertEvent,
@@ -222,7 +222,7 @@ async function messagesOf(tx: TransactionSql, deps: EvaluateAlertsDeps, o: Outco
   let sparkline: RenderedSparkline | null = null;
   if (series.length > 0) {
     try {
-      sparkline = await renderSparkline(rule, series, message.what);
+      sparkline = await renderSparkline(rule, series, sparklineLabel(rule.metric, message.where.label));
     } catch (error) {
       log({ level: 'warn', event: 'alerts.extra_failed', rule: rule.name, scope: n.scope, what: 'sparkline', error: messageOf(error), message: `alert ${rule.name} ${n.scope}: sparkline left out: ${messageOf(error)}` });
     }

@@ -22,6 +22,21 @@ const UNITS: Partial<Record<AlertMetric, SparkUnit>> = {
   minutes_since_newest_row: 'count',
 };
 
+/** Short: the chart's title keeps 28 characters. */
+const LABELS: Partial<Record<AlertMetric, string>> = {
+  success_rate: 'Success rate',
+  error_rate: 'Error rate',
+  cost_usd: 'Cost',
+  requests: 'Requests',
+  p95_latency_ms: 'p95 latency',
+  minutes_since_newest_row: 'Minutes since newest row',
+};
+
+/** "Success rate, all traffic", "p95 latency, service type images". */
+export function sparklineLabel(metric: AlertMetric, where: string): string {
+  return `${LABELS[metric] ?? metric}, ${where}`;
+}
+
 /** Whether the metric has a sparkline (pulsebot's own refresh and delivery metrics do not). */
 export function hasSparkline(metric: AlertMetric): boolean {
   return UNITS[metric] !== undefined;
