@@ -5,10 +5,10 @@ import type { AlertScope, AlertWindow, ChangeBaseline } from './rules.js';
 /**
  * The spans an alert rule measures, and the measures of the comparison spans of `change`
  * conditions. A window ends at `now`; a baseline is the same stretch of the day on earlier days
- * of `alerts.timezone`. Baselines lie in the past, so they can read the 15-minute rollups (rollup
- * ∪ pending, the *_live views) for the part of a span that covers whole buckets once a fold has
- * passed the span's end, and raw api_usage for the ragged edges (and everything, when the
- * rollups are not there yet).
+ * of `alerts.timezone`. Long spans (baselines, `today` windows) read the 15-minute rollups (rollup
+ * ∪ pending, the *_live views) for the whole buckets a fold has covered, and raw api_usage for
+ * the ragged edges and whatever came after the last fold (everything, while the rollups are not
+ * built).
  */
 
 export type Db = Sql | TransactionSql;
@@ -84,14 +84,15 @@ export interface SpanPlan {
 }
 
 /**
- * The rollups are used for a span when they are built (no rebuild pending) and a fold finished
- * after the span's end, so every row stamped inside it that existed then has been folded.
+ * The rollups serve a span's whole buckets up to the last fold (`foldedThrough`); the rest is read
+ * raw. A row inserted after that fold but stamped earlier (a late row) is missed until the next
+ * fold, minutes later: the price of not scanning days of raw rows every evaluation.
  */
 export function planSpan(span: Span, foldedThrough: Date | null): SpanPlan {
   const midStart = new Date(Math.ceil(span.start.getTime() / BUCKET) * BUCKET);
-  const midEnd = new Date(Math.floor(span.end.getTime() / BUCKET) * BUCKET);
-  const usable = foldedThrough !== null && foldedThrough.getTime() >= span.end.getTime() && midStart < midEnd;
-  return usable ? { midStart, midEnd } : { midStart: span.start, midEnd: span.start };
+  const until = foldedThrough === null ? span.start.getTime() : Math.min(span.end.getTime(), foldedThrough.getTime());
+  const midEnd = new Date(Math.floor(until / BUCKET) * BUCKET);
+  return midStart < midEnd ? { midStart, midEnd } : { midStart: span.start, midEnd: span.start };
 }
 
 /** When the rollups are complete up to (the last fold), or null while they need a rebuild or were never folded. */

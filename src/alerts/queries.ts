@@ -7,8 +7,8 @@ import { parseScopeKey, scopeKey, type AlertMetric, type AlertScope, type NamedA
 
 /**
  * What one rule observes at `now`, scope by scope: the observations evaluate.ts judges. Windows
- * are minutes long and freshness matters more than speed here, so they read raw api_usage by
- * created_at (indexed); baselines read the rollups where they can (queries-baseline.ts).
+ * of minutes read raw api_usage by created_at (indexed): freshness matters more than speed here.
+ * `today` windows and baselines read the rollups where they can (queries-baseline.ts).
  */
 
 const MINUTE = 60_000;
@@ -135,11 +135,12 @@ export async function observeRule(sql: Db, rule: NamedAlertRule, now: Date, time
   }
 
   const span = windowSpan(rule.window_minutes, now, timeZone)!;
-  const current = await windowMeasures(sql, rule.scope, span);
   const condition = rule.condition;
-  const baselines = condition.type === 'change'
-    ? await spanMeasures(sql, rule.scope, baselineSpans(condition.vs, span, timeZone), await rollupsFoldedThrough(sql))
-    : [];
+  const long = rule.window_minutes === 'today';
+  const folded = long || condition.type === 'change' ? await rollupsFoldedThrough(sql) : null;
+  // Minutes-long windows read raw rows, exact to the last row; a day so far reads the rollups up to the last fold.
+  const current = long ? (await spanMeasures(sql, rule.scope, [span], folded))[0]! : await windowMeasures(sql, rule.scope, span);
+  const baselines = condition.type === 'change' ? await spanMeasures(sql, rule.scope, baselineSpans(condition.vs, span, timeZone), folded) : [];
   const values = new Set([...current.keys(), ...baselines.flatMap((b) => [...b.keys()])]);
   if (rule.scope === 'all') values.add('all');
   for (const v of values) {

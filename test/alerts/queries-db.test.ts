@@ -118,6 +118,14 @@ describe.each(TARGETS)('alert queries on %s', (target) => {
       ]);
     });
 
+    it('plans the rollups for whole buckets up to the last fold, raw rows for the rest', () => {
+      const today = windowSpan('today', NOW, tz)!;
+      const plan = planSpan(today, new Date('2026-11-20T09:20:00Z'));
+      expect([plan.midStart.toISOString(), plan.midEnd.toISOString()]).toEqual(['2026-11-19T23:00:00.000Z', '2026-11-20T09:15:00.000Z']);
+      expect(planSpan(today, null).midEnd).toEqual(today.start);
+      expect(planSpan({ start: new Date('2026-11-20T10:01:00Z'), end: NOW }, NOW).midEnd).toEqual(new Date('2026-11-20T10:01:00Z'));
+    });
+
     const expectBaselines = async () => {
       const value = async (vs: 'previous_day' | 'same_weekday' | 'baseline_4w') => (await observeRule(db.sql, costRule(vs), NOW, tz)).get('all');
       expect(await value('same_weekday')).toEqual({ value: 6, requests: 3, baseline: 2 });
@@ -138,9 +146,10 @@ describe.each(TARGETS)('alert queries on %s', (target) => {
       expect(folded).not.toBeNull();
       const week1 = baselineSpans('same_weekday', windowSpan('today', NOW, tz)!, tz)[0]!;
       expect(planSpan(week1, folded).midEnd.toISOString()).toBe('2026-11-13T10:00:00.000Z');
-      // Proof the rollups are read: a row deleted from api_usage but not yet folded away still counts there.
+      // Proof the rollups are read (for today's window too): rows deleted from api_usage without
+      // the capture triggers still count there.
       await db.sql`alter table public.api_usage disable trigger user`;
-      await db.sql`delete from public.api_usage where created_at = '2026-11-12T23:10:00Z'`;
+      await db.sql`delete from public.api_usage where created_at in ('2026-11-12T23:10:00Z', '2026-11-19T23:30:00Z')`;
       await db.sql`alter table public.api_usage enable trigger user`;
       await expectBaselines();
     });

@@ -198,6 +198,21 @@ describe.each(TARGETS)('evaluateAlerts on %s', (target) => {
     expect(log.map((e) => [e.from_status, e.to_status, e.notification])).toEqual([['ok', 'firing', 'firing'], ['firing', 'resolved', 'resolved']]);
   });
 
+  it('a repeat after repeat_minutes is a reply in the firing message\'s thread', async () => {
+    const config = configWith(['success_rate']); // repeat_minutes: 60 by default
+    await insert([...calls(60, 6, T, 15), ...calls(60, 6, plus(59), 15), ...calls(60, 6, plus(60), 15)]);
+    await pass(config, T);
+    expect((await pass(config, plus(59))).notifications).toBe(0);
+    const repeated = await pass(config, plus(60));
+    expect(repeated.alerts[0]).toMatchObject({ status: 'firing', notified: 'repeat' });
+    const [original] = topLevel();
+    const replies = slack.messages.filter((m) => m.thread_ts === original!.ts);
+    expect(topLevel()).toHaveLength(1);
+    expect(replies.map((m) => m.text)).toEqual([expect.stringMatching(/^🔁 Still firing after 1 h: Success rate/)]);
+    expect(original!.edited).toBeUndefined();
+    everyMessageFits();
+  });
+
   it('a silence holds the notification back; once it ends the still-firing alert is notified', async () => {
     const config = configWith(['success_rate']);
     await addSilence(db.sql, { rule: 'success_rate', scope: null, startsAt: plus(-5), endsAt: plus(3), comment: 'deploy', createdBy: 'test' }, T);
