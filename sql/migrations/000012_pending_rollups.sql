@@ -132,16 +132,11 @@ totals as (
   where u.day between b.today - 89 and b.today
   group by u.day
 ),
-hist as (
-  select l.day, l.bin, sum(l.n)::bigint as n
-  from pulsebot.latency_daily_total l cross join bounds b
-  where l.day between b.today - 89 and b.today
-  group by 1, 2
-  having sum(l.n) > 0
-),
 p95 as (
-  select day, pulsebot.hist_quantile(array_agg(bin order by bin), array_agg(n order by bin), 0.95) as p95
-  from hist group by day
+  select l.day, pulsebot.hist_quantile(array_agg(l.bin order by l.bin), array_agg(l.n order by l.bin), 0.95) as p95
+  from pulsebot.latency_daily_total l cross join bounds b
+  where l.day between b.today - 89 and b.today and l.n > 0
+  group by l.day
 )
 select d.date,
        coalesce(a.users, 0)::bigint as active_users,
@@ -217,11 +212,12 @@ users as (
   -- A pair whose latest day is in the future (a clock-skewed row) may still have days in the
   -- window: probed a day at a time (keys are ordered by day first).
   select r.dim_id, count(*)
-  from pulsebot.model_user_recency r cross join bounds b
-  where r.last_day > b.today and exists (
+  -- OFFSET 0 keeps the planner on the last_day index (a few rows) rather than the whole table.
+  from (select * from pulsebot.model_user_recency where last_day > (select today from bounds) offset 0) r
+  where exists (
     select 1 from generate_series(0, 29) as k
     where exists (select 1 from pulsebot.model_user_days x
-                  where x.day = b.today - k and x.user_id = r.user_id and x.dim_id = r.dim_id))
+                  where x.day = (select today from bounds) - k and x.user_id = r.user_id and x.dim_id = r.dim_id))
   group by 1
 ),
 user_totals as (

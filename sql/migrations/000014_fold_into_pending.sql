@@ -98,13 +98,11 @@ begin
     on conflict (day) do update set users = a.users + excluded.users
   ), latest as (
     select dim_id, user_id, max(day) as day from ins group by 1, 2
-  ), moved as (
-    update pulsebot.model_user_recency r set last_day = l.day
-    from latest l where r.dim_id = l.dim_id and r.user_id = l.user_id and r.last_day < l.day
-  ), first_use as (
-    insert into pulsebot.model_user_recency (dim_id, user_id, last_day)
-    select l.dim_id, l.user_id, l.day from latest l
-    where not exists (select 1 from pulsebot.model_user_recency r where r.dim_id = l.dim_id and r.user_id = l.user_id)
+  ), recency as (
+    -- One probe a pair; the statement triggers on model_user_recency see inserts and updates apart.
+    insert into pulsebot.model_user_recency as r (dim_id, user_id, last_day)
+    select dim_id, user_id, day from latest
+    on conflict (dim_id, user_id) do update set last_day = excluded.last_day where r.last_day < excluded.last_day
   )
   select count(*) into appended from pend;
 
