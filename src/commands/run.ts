@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { outboxDirFromEnv, portFromEnv } from '../config/env.js';
+import { portFromEnv } from '../config/env.js';
 import { loadMigrations, migrationStatus } from '../db/migrate.js';
-import { createFileTransport } from '../delivery/file-transport.js';
 import { transportsFromEnv } from '../delivery/transports.js';
 import { PulsebotError } from '../errors.js';
 import { countDelivery, createDaemonMetrics } from '../daemon/daemon-metrics.js';
@@ -40,8 +39,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
           else if (eventLevel === 'warn') channelLog.warn(fields, text);
           else channelLog.info(fields, text);
         };
-        const files = createFileTransport(outboxDirFromEnv(ctx.env));
-        const jobs = jobsFromConfig({ sql: db.sql, config, transports, now: ctx.now, deliveryLog, files });
+        const jobs = jobsFromConfig({ sql: db.sql, config, transports, now: ctx.now, deliveryLog });
         log.info({ event: 'daemon.starting', database: db.description, slack: transports.describe.slack, email: transports.describe.email }, `pulsebot daemon starting against ${db.description}`);
 
         const daemon = await startDaemon({

@@ -3,7 +3,6 @@ import type { Sql } from '../db/connect.js';
 import { refreshViews } from '../db/refresh.js';
 import { deliverDue, type DeliverConfig } from '../delivery/dispatch.js';
 import type { Transports } from '../delivery/transports.js';
-import type { EmailPayload, Transport } from '../delivery/types.js';
 import { PulsebotError } from '../errors.js';
 import { resolvePeriods } from '../metrics/period.js';
 import type { DeliveryLog } from '../report/send-report.js';
@@ -53,8 +52,6 @@ export interface JobDeps {
   now: () => Date;
   /** Receives the outbox's delivery events (logged and counted by the daemon). */
   deliveryLog: (log: Logger) => DeliveryLog;
-  /** The file outbox: where a failure notice goes when the failed channel has no failure route. */
-  files?: { email: Transport<EmailPayload> };
   alerts?: AlertsJob;
 }
 
@@ -134,7 +131,8 @@ async function deliverJob(deps: JobDeps, log: Logger): Promise<Record<string, un
     now: deps.now,
     config: deliverConfigOf(deps.config),
     log: deps.deliveryLog(log),
-    ...(deps.files ? { files: deps.files } : {}),
+    // A failure notice with no route on the other channel goes to the file outbox.
+    files: deps.transports.files,
   });
   return { ...result };
 }
