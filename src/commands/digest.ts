@@ -25,6 +25,7 @@ export interface DigestOptions {
   date?: LocalDate;
   dryRun?: boolean;
   out?: string;
+  resend?: boolean;
 }
 
 export function defaultReport(config: PulsebotConfig): string {
@@ -38,6 +39,7 @@ export function registerDigest(program: Command, ctx: CommandContext): void {
     .option('--report <name>', 'report from the config (default: daily, else the first configured)')
     .option('--date <YYYY-MM-DD>', "the report's day in its time zone (week/month: a day inside the period); default: the last complete period", localDate)
     .option('--dry-run', 'build everything and print what would be sent; send and store nothing')
+    .option('--resend', 'try the messages of this period that were given up once more (see `pulsebot doctor`)')
     .option('--out <dir>', 'write a preview (index.html, email, Slack blocks, charts, snapshot.json) to <dir> instead of sending')
     .action(async (opts: DigestOptions) => {
       await withDatabase(ctx, async (db, { config }) => {
@@ -46,7 +48,7 @@ export function registerDigest(program: Command, ctx: CommandContext): void {
           throw new PulsebotError('USAGE', `no report named "${name}"`, { hint: `configured reports: ${Object.keys(config.reports).join(', ')}` });
         }
         if (!opts.out && !opts.dryRun) {
-          if (await send(db.sql, ctx, config, name, opts.date)) ctx.setExitCode(1);
+          if (await send(db.sql, ctx, config, name, opts.date, opts.resend ?? false)) ctx.setExitCode(1);
           return;
         }
         const now = ctx.now();
@@ -78,14 +80,16 @@ function printPlan(ctx: CommandContext, composed: ComposedDigest, period: string
 }
 
 /** Queue every message (a period already queued is not queued again), deliver, and report each. */
-async function send(sql: Sql, ctx: CommandContext, config: PulsebotConfig, name: string, date: LocalDate | undefined): Promise<boolean> {
+async function send(sql: Sql, ctx: CommandContext, config: PulsebotConfig, name: string, date: LocalDate | undefined, resend: boolean): Promise<boolean> {
   const transports = transportsFromEnv(ctx.env, config);
   try {
     const log: DeliveryLog = (event) => {
-      if (event.level === 'error' || event.level === 'warn') ctx.io.err(`${String(event.level)}: ${String(event.message ?? JSON.stringify(event))}`);
+      if (event.level !== 'error' && event.level !== 'warn') return;
+      const { level, event: what, message, ...rest } = event;
+      ctx.io.err(`${String(level)}: ${String(message ?? what ?? '')} ${Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}`.trimEnd());
     };
-    const { composed, queued } = await sendReport({ sql, config, transports, now: ctx.now, log }, { report: name, ...(date ? { date } : {}) });
-    ctx.io.out(`${composed.title}: ${queued.inserted} message${queued.inserted === 1 ? '' : 's'} queued${queued.existing ? `, ${queued.existing} already queued earlier (not sent again)` : ''}`);
+    const { composed, queued } = await sendReport({ sql, config, transports, now: ctx.now, log }, { report: name, ...(date ? { date } : {}), resendDead: resend });
+    ctx.io.out(`${composed.title}: ${queued.inserted} message${queued.inserted === 1 ? '' : 's'} queued${queued.existing ? `, ${queued.existing} already queued earlier (not sent again)` : ''}${queued.requeued ? `, ${queued.requeued} given up earlier and resent` : ''}`);
     ctx.io.out(`  slack via ${transports.describe.slack}; email via ${transports.describe.email}`);
     const rows = await outboxStatus(sql, composed.messages.map((m) => m.key));
     let failed = false;

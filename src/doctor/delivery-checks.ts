@@ -86,7 +86,7 @@ async function checkOutbox({ sql, now }: DeliveryCheckInput): Promise<CheckResul
       name: 'delivery failed',
       status: 'fail',
       detail: `${d.key}: ${d.last_error ?? 'failed'} (gave up after ${d.attempts} attempts, ${d.dead_at.toISOString()})`,
-      fix: `fix the cause above, then \`pulsebot digest --resend\` sends the given-up messages again`,
+      fix: `fix the cause above; \`pulsebot digest --report <name> --date <a day of the period> --resend\` tries the period's given-up messages once more`,
     });
   }
   for (const r of retrying) {

@@ -2,6 +2,7 @@ import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql } from '../db/connect.js';
 import { deliverDue } from '../delivery/dispatch.js';
 import { enqueue } from '../delivery/outbox.js';
+import { requeueDead } from '../delivery/outbox-status.js';
 import type { Transports } from '../delivery/transports.js';
 import type { LocalDate } from '../metrics/zoned-time.js';
 import { buildDigestModel } from './build-digest.js';
@@ -26,7 +27,7 @@ export interface SendReportDeps {
 export interface SendReportResult {
   model: DigestModel;
   composed: ComposedDigest;
-  queued: { inserted: number; existing: number };
+  queued: { inserted: number; existing: number; requeued: number };
   delivered: { sent: number; retried: number; dead: number; resumed: number };
 }
 
@@ -40,12 +41,14 @@ export function deliveryConfig(config: PulsebotConfig) {
   };
 }
 
-export async function sendReport(deps: SendReportDeps, opts: { report: string; date?: LocalDate; late?: boolean }): Promise<SendReportResult> {
+export async function sendReport(deps: SendReportDeps, opts: { report: string; date?: LocalDate; late?: boolean; resendDead?: boolean }): Promise<SendReportResult> {
   const now = deps.now();
   const model = await buildDigestModel(deps.sql, deps.config, { report: opts.report, ...(opts.date ? { date: opts.date } : {}), now, late: opts.late ?? false });
   const composed = await composeDigest(model, { name: opts.report, report: deps.config.reports[opts.report]!, email: deps.config.email });
   for (const f of model.failedCharts) deps.log({ level: 'warn', message: `chart ${f.id} left out of ${opts.report}: ${f.error}`, report: opts.report, chart: f.id });
-  const queued = await enqueue(deps.sql, composed.messages, { kind: 'report', now });
+  const inserted = await enqueue(deps.sql, composed.messages, { kind: 'report', now });
+  const requeued = opts.resendDead ? await requeueDead(deps.sql, composed.messages.map((m) => m.key), now) : 0;
+  const queued = { ...inserted, requeued };
   const delivered = await deliverDue({ sql: deps.sql, transports: deps.transports, files: deps.transports.files, now: deps.now, config: deliveryConfig(deps.config), log: deps.log });
   return { model, composed, queued, delivered };
 }
