@@ -7,11 +7,9 @@ import type { AlertsJob } from '../daemon/jobs.js';
 import type { AlertStateSample } from '../daemon/daemon-metrics.js';
 import type { Logger } from '../daemon/logger.js';
 import { messageOf } from '../errors.js';
-import { deliveryConfig } from '../report/send-report.js';
 import { evaluateRule, type EvaluationStatus, type ScopeEvaluation } from './evaluate.js';
 import { buildAlertMessage, formatMetric } from './message.js';
 import { metricSeries, observeRule, topContributors } from './queries.js';
-import { alertEmailMessages } from './render-email.js';
 import { alertSlackMessage } from './render-slack.js';
 import { enabledRules, parseScopeKey, type NamedAlertRule } from './rules.js';
 import { suppressionOf, type Suppression } from './silences.js';
@@ -38,7 +36,8 @@ export type AlertsLog = (event: Record<string, unknown>) => void;
 export interface EvaluateAlertsDeps {
   sql: Sql;
   config: PulsebotConfig;
-  transports: { slack: Transport<SlackPayload>; email: Transport<EmailPayload> };
+  /** `files`: where failure notices without a failure route are written (the file outbox). */
+  transports: { slack: Transport<SlackPayload>; email: Transport<EmailPayload>; files?: { email: Transport<EmailPayload> } };
   now: () => Date;
   log: AlertsLog;
 }
@@ -113,12 +112,7 @@ export async function evaluateAlerts(deps: EvaluateAlertsDeps, opts: { dryRun?: 
   for (const o of committed.list) {
     if (o.notify) deps.log({ level: 'info', event: 'alerts.notify', rule: o.notify.rule, scope: o.notify.scope, kind: o.notify.kind, key: o.notify.key, message: `${o.notify.kind}: ${o.notify.rule} ${o.notify.scope}` });
   }
-  const delivered = committed.messages > 0
-    ? await deliverDue({
-      sql: deps.sql, transports: deps.transports, now: deps.now, log: deps.log,
-      config: { ...deliveryConfig(deps.config), failureFrom: deps.config.email.from },
-    })
-    : null;
+  const delivered = committed.messages > 0 ? await deliver(deps) : null;
   return summarise(committed.list, committed.failedRules, committed.queued, delivered);
 }
 
@@ -228,10 +222,23 @@ async function messagesOf(tx: TransactionSql, deps: EvaluateAlertsDeps, o: Outco
     }
   }
   const slack = rule.routes.slack.map((channel) => alertSlackMessage(message, channel, { timeZone: tz, metric: rule.metric, sparkline }));
+  // MJML loads with the first alert email, not with the daemon.
+  const { alertEmailMessages } = await import('./render-email.js');
   const email = await alertEmailMessages(message, rule.routes.email, {
     from: config.email.from, replyTo: config.email.reply_to, timeZone: tz, metric: rule.metric, sparkline,
   });
   return [...slack, ...email];
+}
+
+async function deliver(deps: EvaluateAlertsDeps): Promise<DeliverResult> {
+  // Imported here: send-report's module graph holds the whole digest pipeline.
+  const { deliveryConfig } = await import('../report/send-report.js');
+  const { files } = deps.transports;
+  return deliverDue({
+    sql: deps.sql, transports: deps.transports, now: deps.now, log: deps.log,
+    config: { ...deliveryConfig(deps.config), failureFrom: deps.config.email.from },
+    ...(files ? { files } : {}),
+  });
 }
 
 function summarise(list: Outcome[], failedRules: string[], queued: AlertsPassResult['queued'], delivered: DeliverResult | null): AlertsPassResult {
