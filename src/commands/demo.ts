@@ -10,9 +10,6 @@ import { formatChecks } from '../doctor/format.js';
 import { loadCommandConfig, openFromConfig, type CommandContext } from './context.js';
 import { positiveInt } from './seed-demo.js';
 import { defaultReport } from './digest.js';
-import { buildDigestModel } from '../report/build-digest.js';
-import { composeDigest } from '../report/compose-digest.js';
-import { writePreview } from '../report/write-preview.js';
 
 /**
  * The first thing a new user runs: always the embedded database (never a DATABASE_URL, which
@@ -42,6 +39,9 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
         const refreshed = await refreshViews(db.sql, { dashboardTimezone: loaded.config.dashboard.timezone, statementTimeoutSeconds: loaded.config.refresh.statement_timeout_seconds });
         ctx.io.out(`refresh: ${refreshed.map((r) => `${r.view} ${r.outcome === 'ok' ? `${r.rows} ${r.view === 'rollups' ? 'changes folded' : 'rows'}` : `FAILED (${r.error})`}`).join(', ')}`);
         await printPreview(db.sql, ctx);
+        const { buildDigestModel } = await import('../report/build-digest.js');
+        const { composeDigest } = await import('../report/compose-digest.js');
+        const { writePreview } = await import('../report/write-preview.js');
         const report = defaultReport(loaded.config);
         const model = await buildDigestModel(db.sql, loaded.config, { report, now: ctx.now() });
         const composed = await composeDigest(model, { name: report, report: loaded.config.reports[report]!, email: loaded.config.email });

@@ -2,14 +2,10 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql } from '../db/connect.js';
-import { outboxStatus } from '../delivery/outbox-status.js';
-import { transportsFromEnv } from '../delivery/transports.js';
 import { PulsebotError } from '../errors.js';
 import { parseLocalDate, type LocalDate } from '../metrics/zoned-time.js';
-import { buildDigestModel } from '../report/build-digest.js';
-import { composeDigest, type ComposedDigest } from '../report/compose-digest.js';
-import { writePreview } from '../report/write-preview.js';
-import { sendReport, type DeliveryLog } from '../report/send-report.js';
+import type { ComposedDigest } from '../report/compose-digest.js';
+import type { DeliveryLog } from '../report/send-report.js';
 import { withDatabase, type CommandContext } from './context.js';
 
 function localDate(value: string): LocalDate {
@@ -51,6 +47,11 @@ export function registerDigest(program: Command, ctx: CommandContext): void {
           if (await send(db.sql, ctx, config, name, opts.date, opts.resend ?? false)) ctx.setExitCode(1);
           return;
         }
+        // Charts, MJML and the Slack client load only when a digest is built: the daemon and the
+        // other commands start without them.
+        const { buildDigestModel } = await import('../report/build-digest.js');
+        const { composeDigest } = await import('../report/compose-digest.js');
+        const { writePreview } = await import('../report/write-preview.js');
         const now = ctx.now();
         const model = await buildDigestModel(db.sql, config, { report: name, ...(opts.date ? { date: opts.date } : {}), now });
         const composed = await composeDigest(model, { name, report: config.reports[name]!, email: config.email });
@@ -81,6 +82,9 @@ function printPlan(ctx: CommandContext, composed: ComposedDigest, period: string
 
 /** Queue every message (a period already queued is not queued again), deliver, and report each. */
 async function send(sql: Sql, ctx: CommandContext, config: PulsebotConfig, name: string, date: LocalDate | undefined, resend: boolean): Promise<boolean> {
+  const { transportsFromEnv } = await import('../delivery/transports.js');
+  const { sendReport } = await import('../report/send-report.js');
+  const { outboxStatus } = await import('../delivery/outbox-status.js');
   const transports = transportsFromEnv(ctx.env, config);
   try {
     const log: DeliveryLog = (event) => {

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { runChecks, type CheckResult } from '../doctor/checks.js';
 import { deliveryChecks } from '../doctor/delivery-checks.js';
-import { transportsFromEnv } from '../delivery/transports.js';
 import { formatChecks } from '../doctor/format.js';
 import { PulsebotError, messageOf } from '../errors.js';
 import { loadCommandConfig, openFromConfig, type CommandContext } from './context.js';
@@ -20,6 +19,7 @@ export function registerDoctor(program: Command, ctx: CommandContext): void {
         const [v] = await db.sql<{ version: string }[]>`select current_setting('server_version') as version`;
         results.push({ name: 'connection', status: 'ok', detail: `${db.description} (server ${v?.version})` });
         results.push(...(await runChecks({ sql: db.sql, config: loaded.config, now: ctx.now() })));
+        const { transportsFromEnv } = await import('../delivery/transports.js');
         const transports = transportsFromEnv(ctx.env, loaded.config);
         try {
           results.push(...(await deliveryChecks({ sql: db.sql, config: loaded.config, env: ctx.env, now: ctx.now(), transports })));

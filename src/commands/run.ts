@@ -6,7 +6,7 @@ import { PulsebotError } from '../errors.js';
 import { countDelivery, createDaemonMetrics } from '../daemon/daemon-metrics.js';
 import { jobsFromConfig } from '../daemon/jobs.js';
 import { createLogger, lineDestination, logLevelFromEnv, type Logger } from '../daemon/logger.js';
-import { DEFAULT_CATCH_UP_GRACE_MINUTES, DEFAULT_SHUTDOWN_TIMEOUT_MS, newInstanceId, startDaemon } from '../daemon/run.js';
+import { newInstanceId, startDaemon } from '../daemon/run.js';
 import { handleSignals } from '../daemon/shutdown.js';
 import { loadCommandConfig, openFromConfig, type CommandContext } from './context.js';
 
@@ -50,16 +50,15 @@ export function registerRun(program: Command, ctx: CommandContext): void {
           log,
           metrics,
           now: ctx.now,
-          // To become config `daemon.catch_up_grace_minutes`.
-          catchUpGraceMs: DEFAULT_CATCH_UP_GRACE_MINUTES * 60_000,
-          shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
+          catchUpGraceMs: config.daemon.catch_up_grace_minutes * 60_000,
+          shutdownTimeoutMs: config.daemon.shutdown_timeout_seconds * 1000,
         });
         const signals = handleSignals({
           signals: process,
           log,
           shutdown: (reason) => daemon.shutdown(reason),
           exit: (code) => process.exit(code),
-          forceExitAfterMs: DEFAULT_SHUTDOWN_TIMEOUT_MS + CLOSE_MARGIN_MS,
+          forceExitAfterMs: config.daemon.shutdown_timeout_seconds * 1000 + CLOSE_MARGIN_MS,
         });
         const code = await signals.done;
         signals.dispose();

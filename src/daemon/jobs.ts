@@ -1,7 +1,8 @@
+import { deliverConfigOf } from '../delivery/deliver-config.js';
 import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql } from '../db/connect.js';
 import { refreshViews } from '../db/refresh.js';
-import { deliverDue, type DeliverConfig } from '../delivery/dispatch.js';
+import { deliverDue } from '../delivery/dispatch.js';
 import type { Transports } from '../delivery/transports.js';
 import { PulsebotError } from '../errors.js';
 import { resolvePeriods } from '../metrics/period.js';
@@ -55,8 +56,6 @@ export interface JobDeps {
   alerts?: AlertsJob;
 }
 
-/** Retries go out within half a minute of their time. */
-export const DELIVER_SCHEDULE = '*/30 * * * * *';
 /** Once a day, off the hour (when reports and everyone else's cron jobs run). */
 export const PRUNE_SCHEDULE = '17 3 * * *';
 /** Job history kept; each job's newest run is kept regardless (it is the catch-up memory). */
@@ -82,7 +81,7 @@ export function jobsFromConfig(deps: JobDeps): JobSpec[] {
     },
     {
       name: 'deliver',
-      schedule: DELIVER_SCHEDULE,
+      schedule: config.daemon.deliver_schedule,
       timezone: 'UTC',
       catchUp: false,
       quiet: true,
@@ -135,20 +134,6 @@ async function deliverJob(deps: JobDeps, log: Logger): Promise<Record<string, un
     files: deps.transports.files,
   });
   return { ...result };
-}
-
-/**
- * The same mapping as deliveryConfig in src/report/send-report.ts (plus the failure notices'
- * From), kept here so the deliver job does not load the digest builder with it.
- */
-function deliverConfigOf(config: PulsebotConfig): DeliverConfig {
-  return {
-    maxAttempts: config.delivery.max_attempts,
-    backoffBaseMs: config.delivery.backoff_base_seconds * 1000,
-    backoffMaxMs: config.delivery.backoff_max_seconds * 1000,
-    failureRoutes: config.delivery.failure_routes,
-    failureFrom: config.email.from,
-  };
 }
 
 async function refreshJob(deps: JobDeps): Promise<Record<string, unknown>> {

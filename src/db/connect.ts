@@ -1,7 +1,8 @@
 import postgres from 'postgres';
 import { describeTarget, type DatabaseTarget } from '../config/env.js';
 import { PulsebotError, messageOf } from '../errors.js';
-import { startEmbedded, type EmbeddedOptions } from './embedded.js';
+// PGlite (WASM, tens of MB) loads only when the embedded database is used.
+import type { EmbeddedOptions } from './embedded.js';
 
 /**
  * int8 and numeric arrive as strings by default. Counts and money in reports fit a double
@@ -45,6 +46,7 @@ export async function openDatabase(target: DatabaseTarget, pool: PoolOptions = D
 }
 
 export async function openEmbeddedDatabase(options: EmbeddedOptions, pool: PoolOptions = DEFAULT_POOL): Promise<Database> {
+  const { startEmbedded } = await import('./embedded.js');
   const server = await startEmbedded(options);
   const target: DatabaseTarget = { kind: 'embedded', dataDir: options.dataDir ?? '(memory)' };
   const description = describeTarget(target);

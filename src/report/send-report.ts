@@ -1,6 +1,10 @@
 import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql } from '../db/connect.js';
 import { deliverDue } from '../delivery/dispatch.js';
+import { deliverConfigOf } from '../delivery/deliver-config.js';
+
+/** Kept for callers written before it moved to src/delivery/deliver-config.ts. */
+export { deliverConfigOf as deliveryConfig };
 import { enqueue } from '../delivery/outbox.js';
 import { requeueDead } from '../delivery/outbox-status.js';
 import type { Transports } from '../delivery/transports.js';
@@ -31,16 +35,6 @@ export interface SendReportResult {
   delivered: { sent: number; retried: number; dead: number; resumed: number };
 }
 
-export function deliveryConfig(config: PulsebotConfig) {
-  return {
-    maxAttempts: config.delivery.max_attempts,
-    backoffBaseMs: config.delivery.backoff_base_seconds * 1000,
-    backoffMaxMs: config.delivery.backoff_max_seconds * 1000,
-    failureRoutes: config.delivery.failure_routes,
-    failureFrom: config.email.from,
-  };
-}
-
 export async function sendReport(deps: SendReportDeps, opts: { report: string; date?: LocalDate; late?: boolean; resendDead?: boolean }): Promise<SendReportResult> {
   const now = deps.now();
   const model = await buildDigestModel(deps.sql, deps.config, { report: opts.report, ...(opts.date ? { date: opts.date } : {}), now, late: opts.late ?? false });
@@ -49,6 +43,6 @@ export async function sendReport(deps: SendReportDeps, opts: { report: string; d
   const inserted = await enqueue(deps.sql, composed.messages, { kind: 'report', now });
   const requeued = opts.resendDead ? await requeueDead(deps.sql, composed.messages.map((m) => m.key), now) : 0;
   const queued = { ...inserted, requeued };
-  const delivered = await deliverDue({ sql: deps.sql, transports: deps.transports, files: deps.transports.files, now: deps.now, config: deliveryConfig(deps.config), log: deps.log });
+  const delivered = await deliverDue({ sql: deps.sql, transports: deps.transports, files: deps.transports.files, now: deps.now, config: deliverConfigOf(deps.config), log: deps.log });
   return { model, composed, queued, delivered };
 }
