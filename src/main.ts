@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerAlerts } from './commands/alerts.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDigest } from './commands/digest.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -7,6 +8,7 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerRefresh } from './commands/refresh.js';
 import { registerRun } from './commands/run.js';
 import { registerSeedDemo } from './commands/seed-demo.js';
+import { registerSilence } from './commands/silence.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import type { CommandContext, Io } from './commands/context.js';
 import { PulsebotError, exitCodeFor, messageOf } from './errors.js';
@@ -55,6 +57,8 @@ Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.`);
   registerSnapshot(program, ctx);
   registerDigest(program, ctx);
   registerRun(program, ctx);
+  registerAlerts(program, ctx);
+  registerSilence(program, ctx);
   registerDoctor(program, ctx);
   registerDemo(program, ctx);
 
