@@ -221,6 +221,12 @@ export async function metricSeries(sql: Db, rule: NamedAlertRule, key: string, s
     });
   }
   if (!isRequestMetric(rule.metric)) return [];
+  if (rule.window_minutes === 'today') {
+    // Each point is a day so far: whole buckets from the rollups, not a day of raw rows per point.
+    const { scope, value } = parseScopeKey(key);
+    const measures = await spanMeasures(sql, scope, spans, await rollupsFoldedThrough(sql));
+    return measures.map((m, i) => ({ at: spans[i]!.end, value: metricValue(rule.metric, m.get(value ?? 'all') ?? NO_MEASURES) }));
+  }
   const rows = await sql<{ i: number; requests: number; successes: number; cost: number; p95: number | null }[]>`
     select p.i, count(a.created_at)::bigint as requests, count(*) filter (where a.success)::bigint as successes,
            coalesce(sum(a.cost_usd), 0)::float8 as cost, percentile_cont(0.95) within group (order by a.latency_ms) as p95

@@ -137,6 +137,9 @@ describe.each(TARGETS)('alert queries on %s', (target) => {
       await insert(db, rows);
       expect(await rollupsFoldedThrough(db.sql)).toBeNull();
       await expectBaselines();
+      // The sparkline of a day-so-far rule: each point is that day so far ($1 + $2 by 05:00Z, ends included).
+      const points = [new Date('2026-11-20T05:00:00Z'), NOW].map((end) => windowSpan('today', end, tz)!);
+      expect((await metricSeries(db.sql, costRule('same_weekday'), 'all', points)).map((p) => p.value)).toEqual([3, 6]);
     });
 
     it('reads the rollups for whole buckets once a fold has passed the spans, with the same result', async () => {

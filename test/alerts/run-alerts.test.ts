@@ -228,6 +228,16 @@ describe.each(TARGETS)('evaluateAlerts on %s', (target) => {
     expect(topLevel()).toHaveLength(1);
   });
 
+  it('a maintenance window from the config holds notifications back like a silence', async () => {
+    const config = configWith(['success_rate'], {}, {
+      maintenance_windows: [{ name: 'db upgrade', start: plus(-10).toISOString(), end: plus(10).toISOString(), rules: ['success_rate'] }],
+    });
+    await insert(calls(60, 6, T, 15));
+    const held = await pass(config, T);
+    expect(held.alerts[0]).toMatchObject({ status: 'firing', notified: null, suppressedBy: 'maintenance db upgrade' });
+    expect(slack.messages).toEqual([]);
+  });
+
   it('a model named <!channel> is escaped wherever it appears', async () => {
     const config = configWith(['success_rate']);
     await insert(calls(60, 6, T, 15, { model: '<!channel> & <@U123|x>' }));
