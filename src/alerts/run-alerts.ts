@@ -16,7 +16,7 @@ import { suppressionOf, type Suppression } from './silences.js';
 import { hasSparkline, renderSparkline, sparklineLabel, sparklineSpans, type RenderedSparkline } from './sparkline.js';
 import { step, type AlertNotification, type AlertState, type AlertStatus } from './state-machine.js';
 import {
-  currentSilences, forgetStates, loadStates, recordEvents, saveStates, stateKey, tryPassLock, type AlertEvent,
+  currentSilences, forgetStates, loadStates, pruneEvents, recordEvents, saveStates, stateKey, tryPassLock, type AlertEvent,
 } from './store.js';
 
 /**
@@ -82,6 +82,8 @@ interface Outcome {
 
 /** How long an ok or resolved alert is remembered after it was last evaluated. */
 const FORGET_QUIET_AFTER_MS = 7 * 86_400_000;
+/** How long the transition log is kept. */
+const KEEP_EVENTS_MS = 90 * 86_400_000;
 
 export async function evaluateAlerts(deps: EvaluateAlertsDeps, opts: { dryRun?: boolean } = {}): Promise<AlertsPassResult> {
   const now = deps.now();
@@ -98,6 +100,7 @@ export async function evaluateAlerts(deps: EvaluateAlertsDeps, opts: { dryRun?: 
     await saveStates(tx, list.map((o) => o.state), now);
     await recordEvents(tx, list.flatMap((o) => eventOf(o, now) ?? []));
     const forgotten = await forgetStates(tx, { stale, quietBefore: new Date(now.getTime() - FORGET_QUIET_AFTER_MS) });
+    await pruneEvents(tx, new Date(now.getTime() - KEEP_EVENTS_MS));
     for (const f of forgotten.filter((x) => x.status === 'firing' || x.status === 'pending')) {
       deps.log({ level: 'warn', event: 'alerts.forgotten', rule: f.rule, scope: f.scope, status: f.status, message: `alert ${f.rule} ${f.scope} was ${f.status}; its rule is gone or disabled, so it is dropped without a resolve` });
     }

@@ -117,6 +117,12 @@ export interface AlertEvent {
   suppressedBy: string | null;
 }
 
+/** The log keeps this long; the states keep what matters for the alerts still open. */
+export async function pruneEvents(tx: TransactionSql, olderThan: Date): Promise<number> {
+  const rows = await run('prune events', () => tx`delete from pulsebot.alert_events where at < ${olderThan} returning id`);
+  return rows.length;
+}
+
 export async function recordEvents(tx: TransactionSql, events: readonly AlertEvent[]): Promise<void> {
   if (events.length === 0) return;
   const rows = events.map((e) => ({

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isSilenced } from '../../src/alerts/silences.js';
 import type { AlertState } from '../../src/alerts/state-machine.js';
 import {
-  addSilence, currentSilences, forgetStates, listSilences, loadStates, removeSilence, saveStates, stateKey,
+  addSilence, currentSilences, forgetStates, listSilences, loadStates, pruneEvents, recordEvents, removeSilence, saveStates, stateKey,
 } from '../../src/alerts/store.js';
 import type { Database } from '../../src/db/connect.js';
 import { PulsebotError } from '../../src/errors.js';
@@ -49,6 +49,18 @@ describe.each(TARGETS)('alert store on %s', (target) => {
     const forgotten = await db.sql.begin((tx) => forgetStates(tx, { stale: [{ rule: 'gone', scope: 'all' }], quietBefore: plus(-7 * 1440) }));
     expect(forgotten.map((f) => `${f.rule} ${f.scope} ${f.status}`).sort()).toEqual(['gone all firing', 'p provider=b ok', 'success_rate all ok']);
     expect([...(await loadStates(db.sql)).keys()].sort()).toEqual([stateKey('p', 'provider=a'), stateKey('p', 'provider=c')].sort());
+  });
+
+  it('the transition log is pruned by age', async () => {
+    await db.sql`truncate pulsebot.alert_events`;
+    const event = (at: Date) => ({
+      rule: 'success_rate', scope: 'all', at, from: 'ok' as const, to: 'firing' as const, episodeId: null, value: 0.9, threshold: 0.95,
+      requests: 60, notification: 'firing' as const, notificationKey: 'k', suppressedBy: null,
+    });
+    await db.sql.begin((tx) => recordEvents(tx, [event(plus(-91 * 1440)), event(plus(-89 * 1440)), event(T)]));
+    expect(await db.sql.begin((tx) => pruneEvents(tx, plus(-90 * 1440)))).toBe(1);
+    const left = await db.sql<{ at: Date; value: number }[]>`select at, value from pulsebot.alert_events order by at`;
+    expect(left).toEqual([{ at: plus(-89 * 1440), value: 0.9 }, { at: T, value: 0.9 }]);
   });
 
   it('silences: active from start to end, removal ends them and keeps the record', async () => {
