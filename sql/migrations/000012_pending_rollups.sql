@@ -11,11 +11,11 @@
 --     because every measure is a sum. The dashboard views never read the 15-minute grain;
 --   * the daily rollups the views read are small (a few thousand keys a batch) and stay merged
 --     at every fold, so a refresh of the views never depends on how much is pending;
---   * exact user sets are settled at every fold, because the views count them: a (day, user,
---     model) key that appears is inserted (presence is what is counted), a key already present
---     gets its count delta appended to pulsebot.model_user_days_pending; a count only matters
---     when a delete could take it to zero, and then the fold adds up rollup + pending for exactly
---     the keys that lost rows;
+--   * the (day, user, model) counts behind the exact user sets are appended too, to
+--     pulsebot.model_user_days_pending (a key's count = its row's n + its pending deltas); what
+--     the views count is settled at every fold: (day, user) presence in pulsebot.user_days, users
+--     per day, each (model, user)'s latest day. A count only matters when a delete could take it
+--     to zero, and then the fold adds up rollup + pending for exactly the keys that lost rows;
 --   * pulsebot.compact_rollups() merges pending into the rollups — many batches' deltas for one
 --     key in one update. `pulsebot refresh` runs it after the views are refreshed once pending
 --     holds compact_after_rows rows; fold_changes() runs it itself at 4× that, so a scheduler
@@ -59,8 +59,8 @@ begin
   select format_type(a.atttypid, a.atttypmod) into user_type
   from pg_attribute a where a.attrelid = 'pulsebot.daily_users'::regclass and a.attname = 'user_id';
 
-  -- n: calls as of the last compaction; add model_user_days_pending for the exact count. A row
-  -- exists exactly while the count is above zero.
+  -- n: calls as of the last compaction (rows whose count reached zero go then); the exact count
+  -- adds the key's deltas in model_user_days_pending, where new keys live until compacted.
   execute format($t$
     create table pulsebot.model_user_days (
       day     date not null,
@@ -76,7 +76,7 @@ begin
       dim_id  integer not null,
       dn      bigint not null
     )$t$, user_type);
-  -- Presence only: a row exists while the user has a (day, user, model) key that day.
+  -- Presence only, exact at every fold: a row exists while the user has calls that day.
   execute format($t$
     create table pulsebot.user_days (
       day     date not null,
@@ -203,6 +203,15 @@ totals as (
   group by 1
   having sum(u.requests) > 0
 ),
+-- OFFSET 0 keeps the planner on the last_day index (a few rows) rather than the whole table.
+future as (
+  select dim_id, user_id from pulsebot.model_user_recency
+  where last_day > (select today from bounds) offset 0
+),
+future_pending as materialized (
+  select p.day, p.user_id, p.dim_id, p.dn from pulsebot.model_user_days_pending p
+  where (p.user_id, p.dim_id) in (select user_id, dim_id from future)
+),
 users as (
   select d.dim_id, sum(d.pairs) as unique_users
   from pulsebot.recency_days d cross join bounds b
@@ -210,14 +219,15 @@ users as (
   group by 1
   union all
   -- A pair whose latest day is in the future (a clock-skewed row) may still have days in the
-  -- window: probed a day at a time (keys are ordered by day first).
-  select r.dim_id, count(*)
-  -- OFFSET 0 keeps the planner on the last_day index (a few rows) rather than the whole table.
-  from (select * from pulsebot.model_user_recency where last_day > (select today from bounds) offset 0) r
+  -- window: probed a day at a time (keys are ordered by day first), pending counts included.
+  select f.dim_id, count(*)
+  from future f cross join bounds b
   where exists (
     select 1 from generate_series(0, 29) as k
-    where exists (select 1 from pulsebot.model_user_days x
-                  where x.day = (select today from bounds) - k and x.user_id = r.user_id and x.dim_id = r.dim_id))
+    where coalesce((select x.n from pulsebot.model_user_days x
+                    where x.day = b.today - k and x.user_id = f.user_id and x.dim_id = f.dim_id), 0)
+        + coalesce((select sum(p.dn) from future_pending p
+                    where p.day = b.today - k and p.user_id = f.user_id and p.dim_id = f.dim_id), 0) > 0)
   group by 1
 ),
 user_totals as (

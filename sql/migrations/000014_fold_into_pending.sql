@@ -68,82 +68,76 @@ begin
 end
 $$;
 
--- Settles the batch's (day, user, model) keys: presence exactly, counts through pending.
--- Returns how many pending rows it appended.
-create function pulsebot.fold_user_sets(keep_from date) returns bigint
+-- Settles the batch's user sets. Every (day, user, model) delta is appended to pending (the count
+-- of a key is its rollup row's n plus its pending deltas); what the views count — a user active on
+-- a day, a (model, user) pair's latest day — is settled now. Returns the pending rows appended.
+create function pulsebot.fold_user_sets() returns bigint
   language plpgsql set search_path = pg_catalog, pg_temp set random_page_cost = 1.1
 as $$
 declare
   appended bigint;
 begin
-  with ins as (
-    insert into pulsebot.model_user_days (day, user_id, dim_id, n)
-    select day, user_id, dim_id, dn from pg_temp.pulsebot_user_batch where dn > 0
-    on conflict do nothing
-    returning day, user_id, dim_id
-  ), pend as (
+  with pend as (
     insert into pulsebot.model_user_days_pending (day, user_id, dim_id, dn)
-    select b.day, b.user_id, b.dim_id, b.dn from pg_temp.pulsebot_user_batch b
-    where not exists (select 1 from ins where ins.day = b.day and ins.user_id = b.user_id and ins.dim_id = b.dim_id)
+    select day, user_id, dim_id, dn from pg_temp.pulsebot_user_batch
     returning 1
   ), gained as (
-    -- Only a key that did not exist can make a user active on a day or move a pair's latest day.
+    -- A user without a day row had no calls that day, so any call now makes them active.
     insert into pulsebot.user_days (day, user_id)
-    select distinct day, user_id from ins
+    select distinct day, user_id from pg_temp.pulsebot_user_batch where dn > 0
     on conflict do nothing
     returning day
   ), active as (
     insert into pulsebot.daily_active as a (day, users)
     select day, count(*) from gained group by 1
     on conflict (day) do update set users = a.users + excluded.users
-  ), latest as (
-    select dim_id, user_id, max(day) as day from ins group by 1, 2
   ), recency as (
     -- One probe a pair; the statement triggers on model_user_recency see inserts and updates apart.
     insert into pulsebot.model_user_recency as r (dim_id, user_id, last_day)
-    select dim_id, user_id, day from latest
+    select dim_id, user_id, max(day) from pg_temp.pulsebot_user_batch where dn > 0 group by 1, 2
     on conflict (dim_id, user_id) do update set last_day = excluded.last_day where r.last_day < excluded.last_day
   )
   select count(*) into appended from pend;
 
   if exists (select 1 from pg_temp.pulsebot_user_batch where dn < 0) then
-    perform pulsebot.fold_user_removals(keep_from);
+    perform pulsebot.fold_user_removals();
   end if;
   return appended;
 end
 $$;
 
--- Keys that lost rows: exact count = rollup + pending; at zero the key goes (with a pending row
--- that cancels its pending deltas, keeping "no row ⇒ pending nets to zero"), then the user's
--- day if no model is left, then the pair's latest day moves back to its previous day, if any.
-create function pulsebot.fold_user_removals(keep_from date) returns void
+-- Keys that lost rows (the batch is already in pending): a key whose count reached zero is gone;
+-- a user's day goes when no model is left that day; a pair whose latest day went moves back to
+-- its previous day, if any. Only the keys, days and pairs the removals name are read.
+create function pulsebot.fold_user_removals() returns void
   language plpgsql set search_path = pg_catalog, pg_temp set random_page_cost = 1.1
 as $$
 begin
+  -- Pending counts of every key of the users who lost a key (one pass over pending).
+  create temp table pulsebot_user_pending on commit drop as
+  select p.day, p.user_id, p.dim_id, sum(p.dn) as dn
+  from pulsebot.model_user_days_pending p
+  where p.user_id in (select user_id from pg_temp.pulsebot_user_batch where dn < 0)
+  group by 1, 2, 3;
+  analyze pg_temp.pulsebot_user_pending;
+
   create temp table pulsebot_gone on commit drop as
-  with lost as (
-    select day, user_id, dim_id from pg_temp.pulsebot_user_batch where dn < 0
-  ), pending as (
-    select p.day, p.user_id, p.dim_id, sum(p.dn) as dn
-    from pulsebot.model_user_days_pending p
-    where (p.day, p.user_id, p.dim_id) in (select day, user_id, dim_id from lost)
-    group by 1, 2, 3
-  ), gone as (
-    delete from pulsebot.model_user_days t
-    using lost l left join pending p on p.day = l.day and p.user_id = l.user_id and p.dim_id = l.dim_id
-    where t.day = l.day and t.user_id = l.user_id and t.dim_id = l.dim_id and t.n + coalesce(p.dn, 0) <= 0
-    returning t.day, t.user_id, t.dim_id, t.n
-  ), cancel as (
-    insert into pulsebot.model_user_days_pending (day, user_id, dim_id, dn)
-    select day, user_id, dim_id, n from gone where n <> 0
-  )
-  select day, user_id, dim_id from gone;
+  select l.day, l.user_id, l.dim_id
+  from pg_temp.pulsebot_user_batch l
+  left join pulsebot.model_user_days t on t.day = l.day and t.user_id = l.user_id and t.dim_id = l.dim_id
+  left join pg_temp.pulsebot_user_pending p on p.day = l.day and p.user_id = l.user_id and p.dim_id = l.dim_id
+  where l.dn < 0 and coalesce(t.n, 0) + coalesce(p.dn, 0) <= 0;
 
   with vanished as (
     delete from pulsebot.user_days u
     using (select distinct day, user_id from pg_temp.pulsebot_gone) g
     where u.day = g.day and u.user_id = g.user_id
-      and not exists (select 1 from pulsebot.model_user_days x where x.day = g.day and x.user_id = g.user_id)
+      and not exists (
+        select 1 from (
+          select x.dim_id, x.n from pulsebot.model_user_days x where x.day = g.day and x.user_id = g.user_id
+          union all
+          select p.dim_id, p.dn from pg_temp.pulsebot_user_pending p where p.day = g.day and p.user_id = g.user_id
+        ) k group by k.dim_id having sum(k.n) > 0)
     returning u.day
   )
   update pulsebot.daily_active a set users = a.users - v.n
@@ -156,20 +150,24 @@ begin
     select distinct r.dim_id, r.user_id, r.last_day
     from pg_temp.pulsebot_gone g
     join pulsebot.model_user_recency r on r.dim_id = g.dim_id and r.user_id = g.user_id and r.last_day = g.day
+  ), lo as (
+    select least((select min(day) from pulsebot.model_user_days), (select min(day) from pg_temp.pulsebot_user_pending)) as day
   ), previous as (
     select p.dim_id, p.user_id,
-           (select p.last_day - k from generate_series(1, p.last_day - lo.day) as k
-            where exists (select 1 from pulsebot.model_user_days x
-                          where x.day = p.last_day - k and x.user_id = p.user_id and x.dim_id = p.dim_id)
+           (select p.last_day - k from generate_series(1, p.last_day - coalesce(lo.day, p.last_day)) as k
+            where coalesce((select x.n from pulsebot.model_user_days x
+                            where x.day = p.last_day - k and x.user_id = p.user_id and x.dim_id = p.dim_id), 0)
+                + coalesce((select y.dn from pg_temp.pulsebot_user_pending y
+                            where y.day = p.last_day - k and y.user_id = p.user_id and y.dim_id = p.dim_id), 0) > 0
             order by k limit 1) as last_day
-    from pairs p cross join (select coalesce(min(day), current_date) as day from pulsebot.model_user_days) lo
+    from pairs p cross join lo
   ), dropped as (
     delete from pulsebot.model_user_recency r using previous v
     where v.last_day is null and r.dim_id = v.dim_id and r.user_id = v.user_id
   )
   update pulsebot.model_user_recency r set last_day = v.last_day from previous v
   where v.last_day is not null and r.dim_id = v.dim_id and r.user_id = v.user_id;
-  drop table pg_temp.pulsebot_gone;
+  drop table pg_temp.pulsebot_gone, pg_temp.pulsebot_user_pending;
 end
 $$;
 
@@ -200,10 +198,18 @@ begin
   get diagnostics user_rows = row_count;
   if user_rows > 0 then
     analyze pg_temp.pulsebot_compact_users;
-    -- A key without a row has pending deltas netting to zero (see fold_user_removals).
-    update pulsebot.model_user_days t set n = t.n + c.dn
-    from pg_temp.pulsebot_compact_users c
-    where t.day = c.day and t.user_id = c.user_id and t.dim_id = c.dim_id;
+    with upd as (
+      update pulsebot.model_user_days t set n = t.n + c.dn
+      from pg_temp.pulsebot_compact_users c
+      where t.day = c.day and t.user_id = c.user_id and t.dim_id = c.dim_id
+      returning t.day, t.user_id, t.dim_id
+    )
+    insert into pulsebot.model_user_days (day, user_id, dim_id, n)
+    select c.day, c.user_id, c.dim_id, c.dn from pg_temp.pulsebot_compact_users c
+    where c.dn > 0 and not exists (select 1 from upd where upd.day = c.day and upd.user_id = c.user_id and upd.dim_id = c.dim_id)
+    order by 1, 2, 3;
+    delete from pulsebot.model_user_days t using pg_temp.pulsebot_compact_users c
+    where c.dn < 0 and t.day = c.day and t.user_id = c.user_id and t.dim_id = c.dim_id and t.n <= 0;
   end if;
 
   drop table pg_temp.pulsebot_compact, pg_temp.pulsebot_compact_users;
@@ -376,7 +382,7 @@ begin
   end if;
   if folded > 0 then
     perform pulsebot.merge_daily(tz);
-    appended := appended + pulsebot.fold_user_sets(keep_from);
+    appended := appended + pulsebot.fold_user_sets();
   end if;
 
   -- Once a day, forget distinct-user sets older than the dashboard needs (90 days + margin).
@@ -401,5 +407,5 @@ end
 $$;
 
 revoke execute on function pulsebot.fold_changes(), pulsebot.compact_rollups(), pulsebot.merge_pending_15m(), pulsebot.merge_daily(text),
-  pulsebot.take_changes(text, date), pulsebot.fold_user_sets(date), pulsebot.fold_user_removals(date),
+  pulsebot.take_changes(text, date), pulsebot.fold_user_sets(), pulsebot.fold_user_removals(),
   pulsebot.prepare_batch() from public;

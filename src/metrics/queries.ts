@@ -148,9 +148,18 @@ export async function distinctUsersByModel(sql: Sql, range: TimeRange, days: Day
   const short = range.end.getTime() - range.start.getTime() <= 25 * 3_600_000;
   const rows = days?.usersKept && !short
     ? await sql<{ key: string; n: number }[]>`
+        with counts as (
+          -- A key's count is its row's n plus its deltas not yet compacted.
+          select day, user_id, dim_id from (
+            select day, user_id, dim_id, n from pulsebot.model_user_days
+            where day between ${days.first}::date and ${days.last}::date
+            union all
+            select day, user_id, dim_id, dn from pulsebot.model_user_days_pending
+            where day between ${days.first}::date and ${days.last}::date
+          ) k group by 1, 2, 3 having sum(n) > 0
+        )
         select m.provider || '/' || m.service_type || '/' || m.model as key, count(distinct x.user_id)::bigint as n
-        from pulsebot.model_user_days x join pulsebot.usage_dims m on m.id = x.dim_id
-        where x.day between ${days.first}::date and ${days.last}::date
+        from counts x join pulsebot.usage_dims m on m.id = x.dim_id
         group by 1`
     : await sql<{ key: string; n: number }[]>`
         select coalesce(provider, 'unknown') || '/' || coalesce(service_type, 'unknown') || '/' || coalesce(model, 'unknown') as key,

@@ -1,9 +1,9 @@
 import type { Sql } from '../../src/db/connect.js';
 
 /**
- * Differences between the exact user sets (model_user_days: presence by row, count = n plus its
- * pending deltas; user_days) and the raw rows, as readable strings. The views only show how many
- * users there are; this checks the counts a later delete will rely on.
+ * Differences between the exact user sets (a (day, user, model) count = its model_user_days n
+ * plus its pending deltas; user_days) and the raw rows, as readable strings. The views only show
+ * how many users there are; this checks the counts a later delete will rely on.
  */
 export async function userSetProblems(sql: Sql): Promise<string[]> {
   const rows = await sql<{ problem: string }[]>`
@@ -17,25 +17,25 @@ export async function userSetProblems(sql: Sql): Promise<string[]> {
       group by 1, 2, 3
     ),
     kept as (
-      select k.day, k.user_id, k.dim_id, k.n + coalesce((select sum(p.dn) from pulsebot.model_user_days_pending p
-        where p.day = k.day and p.user_id = k.user_id and p.dim_id = k.dim_id), 0) as n
-      from pulsebot.model_user_days k
+      select day, user_id, dim_id, sum(n) as n from (
+        select day, user_id, dim_id, n from pulsebot.model_user_days
+        union all
+        select day, user_id, dim_id, dn from pulsebot.model_user_days_pending
+      ) k group by 1, 2, 3 having sum(n) <> 0
     ),
-    orphans as (
-      select p.day, p.user_id, p.dim_id, sum(p.dn) as dn from pulsebot.model_user_days_pending p
-      where not exists (select 1 from pulsebot.model_user_days k where k.day = p.day and k.user_id = p.user_id and k.dim_id = p.dim_id)
-      group by 1, 2, 3 having sum(p.dn) <> 0
+    stale as (
+      select day, user_id, dim_id, n from pulsebot.model_user_days where n <= 0
     )
     select format('model_user_days %s/%s/%s: %s, raw %s', coalesce(r.day, k.day), coalesce(r.user_id, k.user_id)::text,
                   coalesce(r.dim_id, k.dim_id), k.n, r.n) as problem
     from raw r full join kept k on k.day = r.day and k.user_id = r.user_id and k.dim_id = r.dim_id
     where r.n is distinct from k.n
     union all
-    select format('pending deltas without a key: %s/%s/%s %s', day, user_id::text, dim_id, dn) from orphans
+    select format('model_user_days %s/%s/%s holds a count of %s', day, user_id::text, dim_id, n) from stale
     union all
     select format('user_days %s/%s: %s', coalesce(a.day, b.day), coalesce(a.user_id, b.user_id)::text,
                   case when a.day is null then 'missing' else 'extra' end)
-    from pulsebot.user_days a full join (select distinct day, user_id from pulsebot.model_user_days) b
+    from pulsebot.user_days a full join (select distinct day, user_id from kept where n > 0) b
       on a.day = b.day and a.user_id = b.user_id
     where a.day is null or b.day is null
     limit 20`;
