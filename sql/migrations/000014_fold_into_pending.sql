@@ -92,9 +92,14 @@ begin
     select day, count(*) from gained group by 1
     on conflict (day) do update set users = a.users + excluded.users
   ), recency as (
-    -- One probe a pair; the statement triggers on model_user_recency see inserts and updates apart.
+    -- Pairs already seen that day or later are filtered by a plain probe first: ON CONFLICT would
+    -- lock (write) every conflicting row. The statement triggers on model_user_recency see the
+    -- inserts and the updates apart.
     insert into pulsebot.model_user_recency as r (dim_id, user_id, last_day)
-    select dim_id, user_id, max(day) from pg_temp.pulsebot_user_batch where dn > 0 group by 1, 2
+    select l.dim_id, l.user_id, l.day
+    from (select dim_id, user_id, max(day) as day from pg_temp.pulsebot_user_batch where dn > 0 group by 1, 2) l
+    where not exists (select 1 from pulsebot.model_user_recency x
+                      where x.dim_id = l.dim_id and x.user_id = l.user_id and x.last_day >= l.day)
     on conflict (dim_id, user_id) do update set last_day = excluded.last_day where r.last_day < excluded.last_day
   )
   select count(*) into appended from pend;
