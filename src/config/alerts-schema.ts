@@ -1,5 +1,5 @@
-import { Cron } from 'croner';
 import { z } from 'zod';
+import { cron, emailAddress, httpUrl, numberLike, slackChannel, timeZone } from './fields.js';
 import { DEFAULT_EVALUATE_SCHEDULE, defaultAlertRules } from '../alerts/default-rules.js';
 import {
   ALERT_METRICS,
@@ -29,56 +29,12 @@ import {
  * to change one key of it.
  */
 
-// The small field helpers mirror src/config/schema.ts; they are repeated here rather than
-// imported because schema.ts imports this file.
-function numberLike<T extends z.ZodType>(inner: T) {
-  return z.preprocess((v) => (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), inner);
-}
-
 const wholeNumber = (what: string, min: 0 | 1) => {
   const message = `expected ${what} (a ${min === 1 ? 'positive' : 'non-negative'} whole number)`;
   return numberLike(z.number({ error: message }).int(message).min(min, message));
 };
 
 const finiteNumber = (what: string) => numberLike(z.number({ error: `expected ${what} (a number)` }));
-
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function isCronExpression(value: string): boolean {
-  try {
-    new Cron(value, { paused: true });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const timeZone = z
-  .string({ error: 'expected an IANA time zone name such as "Europe/Berlin" or "UTC"' })
-  .refine(isTimeZone, { error: (issue) => `expected an IANA time zone name such as "Europe/Berlin" or "UTC", got ${JSON.stringify(issue.input)}` });
-
-const cron = z
-  .string({ error: 'expected a cron expression such as "*/5 * * * *"' })
-  .refine(isCronExpression, { error: (issue) => `expected a cron expression such as "*/5 * * * *", got ${JSON.stringify(issue.input)}` });
-
-const httpUrl = z
-  .string({ error: 'expected an http(s) URL' })
-  .refine((v) => /^https?:\/\/[^\s]+$/.test(v), { error: (issue) => `expected an http(s) URL, got ${JSON.stringify(issue.input)}` });
-
-const slackChannel = z
-  .string({ error: 'expected a Slack channel: "#name" or a channel id such as "C0123ABCD"' })
-  .regex(/^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$/, 'expected a Slack channel: "#name" (lower case) or a channel id such as "C0123ABCD"');
-
-const emailAddress = z
-  .string({ error: 'expected an email address' })
-  .regex(/^[^\s@<>",;]+@[^\s@<>",;]+$/, 'expected an email address such as "team@example.com"');
 
 const RULE_NAME_MESSAGE = 'rule names are lower-case letters, digits, - and _';
 const ruleName = z.string().regex(/^[a-z][a-z0-9_-]*$/, RULE_NAME_MESSAGE);

@@ -1,7 +1,9 @@
-import { Cron } from 'croner';
 import { z } from 'zod';
 import { DEFAULT_HEALTH } from '../metrics/health.js';
 import { alertsSchema } from './alerts-schema.js';
+import { cron, emailAddress, httpUrl, numberLike, slackChannel, timeZone } from './fields.js';
+
+export { isCronExpression, isTimeZone } from './fields.js';
 
 /**
  * The configuration contract. Every object is strict: an unknown key is an error, because a typo
@@ -10,43 +12,8 @@ import { alertsSchema } from './alerts-schema.js';
  * come from the environment only (see src/config/env.ts).
  */
 
-export function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function isCronExpression(value: string): boolean {
-  try {
-    new Cron(value, { paused: true });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Numbers may arrive as strings after `${ENV}` substitution; accept "30" but never "" or "30m". */
-function numberLike<T extends z.ZodNumber>(inner: T) {
-  return z.preprocess((v) => (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), inner);
-}
-
 const positiveInt = (what: string) =>
   numberLike(z.number({ error: `expected ${what} (a positive whole number)` }).int(`expected ${what} (a positive whole number)`).positive(`expected ${what} (a positive whole number)`));
-
-const timeZone = z
-  .string({ error: 'expected an IANA time zone name such as "Europe/Berlin" or "UTC"' })
-  .refine(isTimeZone, { error: (issue) => `expected an IANA time zone name such as "Europe/Berlin" or "UTC", got ${JSON.stringify(issue.input)}` });
-
-const cron = z
-  .string({ error: 'expected a cron expression such as "*/5 * * * *"' })
-  .refine(isCronExpression, { error: (issue) => `expected a cron expression such as "*/5 * * * *", got ${JSON.stringify(issue.input)}` });
-
-const httpUrl = z
-  .string()
-  .refine((v) => /^https?:\/\/[^\s]+$/.test(v), { error: (issue) => `expected an http(s) URL, got ${JSON.stringify(issue.input)}` });
 
 const dashboardSchema = z.strictObject({
   /** Day boundary of mv_daily_metrics and of the 30-day windows of the other two views. */
@@ -123,14 +90,6 @@ export const BUILTIN_CHARTS = [
   'health_components',
 ] as const;
 export type BuiltinChart = (typeof BUILTIN_CHARTS)[number];
-
-const slackChannel = z
-  .string({ error: 'expected a Slack channel: "#name" or a channel id such as "C0123ABCD"' })
-  .regex(/^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$/, 'expected a Slack channel: "#name" (lower case) or a channel id such as "C0123ABCD"');
-
-const emailAddress = z
-  .string({ error: 'expected an email address' })
-  .regex(/^[^\s@<>",;]+@[^\s@<>",;]+$/, 'expected an email address such as "team@example.com"');
 
 /** Where a report (or a failure notice) goes. An empty list sends nothing on that channel. */
 const routesSchema = z.strictObject({
