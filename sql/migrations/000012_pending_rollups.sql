@@ -30,7 +30,10 @@ from unnest(array['mv_daily_metrics', 'mv_provider_performance', 'mv_model_costs
 alter table pulsebot.rollup_state
   add column pending_rows       bigint not null default 0,
   add column compact_after_rows bigint not null default 250000 check (compact_after_rows > 0),
-  add column compacted_at       timestamptz;
+  add column compacted_at       timestamptz,
+  -- A delete that moves back the latest day of fewer pairs × days than this probes them one by
+  -- one; more, and the fold reads the user sets once instead.
+  add column probe_removals_up_to bigint not null default 100000;
 
 -- One row per (bucket, model, latency bin, error code) of a batch. A group is all successes
 -- (error_code null) or all failures of one code, and has a latency bin unless its latencies are

@@ -117,6 +117,9 @@ $$;
 create function pulsebot.fold_user_removals() returns void
   language plpgsql set search_path = pg_catalog, pg_temp set random_page_cost = 1.1
 as $$
+declare
+  pairs bigint;
+  lowest date;
 begin
   -- Pending counts of every key of the users who lost a key (one pass over pending).
   create temp table pulsebot_user_pending on commit drop as
@@ -124,6 +127,8 @@ begin
   from pulsebot.model_user_days_pending p
   where p.user_id in (select user_id from pg_temp.pulsebot_user_batch where dn < 0)
   group by 1, 2, 3;
+  -- Probed per key below: a large delete names many keys.
+  create index on pg_temp.pulsebot_user_pending (day, user_id, dim_id);
   analyze pg_temp.pulsebot_user_pending;
 
   create temp table pulsebot_gone on commit drop as
@@ -149,29 +154,45 @@ begin
   from (select day, count(*) as n from vanished group by 1) v where a.day = v.day;
   delete from pulsebot.daily_active where users = 0;
 
-  -- The previous latest day of a pair whose latest day went: probed a day at a time downwards
-  -- (keys are ordered by day first); deletes are rare, and each probe is one index lookup.
-  with pairs as (
-    select distinct r.dim_id, r.user_id, r.last_day
-    from pg_temp.pulsebot_gone g
-    join pulsebot.model_user_recency r on r.dim_id = g.dim_id and r.user_id = g.user_id and r.last_day = g.day
-  ), lo as (
-    select least((select min(day) from pulsebot.model_user_days), (select min(day) from pg_temp.pulsebot_user_pending)) as day
-  ), previous as (
+  -- The previous latest day of a pair whose latest day went. Few pairs: probed a day at a time
+  -- downwards (keys are ordered by day first). Many (a large delete): one pass over the sets.
+  create temp table pulsebot_moved_pairs on commit drop as
+  select distinct r.dim_id, r.user_id, r.last_day
+  from pg_temp.pulsebot_gone g
+  join pulsebot.model_user_recency r on r.dim_id = g.dim_id and r.user_id = g.user_id and r.last_day = g.day;
+  select count(*) into pairs from pg_temp.pulsebot_moved_pairs;
+  select least((select min(day) from pulsebot.model_user_days), (select min(day) from pg_temp.pulsebot_user_pending)) into lowest;
+
+  if pairs * greatest(coalesce(current_date - lowest, 0), 1) <= (select probe_removals_up_to from pulsebot.rollup_state) then
+    create temp table pulsebot_previous on commit drop as
     select p.dim_id, p.user_id,
-           (select p.last_day - k from generate_series(1, p.last_day - coalesce(lo.day, p.last_day)) as k
+           (select p.last_day - k from generate_series(1, p.last_day - coalesce(lowest, p.last_day)) as k
             where coalesce((select x.n from pulsebot.model_user_days x
                             where x.day = p.last_day - k and x.user_id = p.user_id and x.dim_id = p.dim_id), 0)
                 + coalesce((select y.dn from pg_temp.pulsebot_user_pending y
                             where y.day = p.last_day - k and y.user_id = p.user_id and y.dim_id = p.dim_id), 0) > 0
             order by k limit 1) as last_day
-    from pairs p cross join lo
-  ), dropped as (
-    delete from pulsebot.model_user_recency r using previous v
-    where v.last_day is null and r.dim_id = v.dim_id and r.user_id = v.user_id
-  )
-  update pulsebot.model_user_recency r set last_day = v.last_day from previous v
+    from pg_temp.pulsebot_moved_pairs p;
+  else
+    create temp table pulsebot_previous on commit drop as
+    select p.dim_id, p.user_id, max(k.day) as last_day
+    from pg_temp.pulsebot_moved_pairs p
+    left join (
+      select day, user_id, dim_id from (
+        select x.day, x.user_id, x.dim_id, x.n from pulsebot.model_user_days x
+        where (x.user_id, x.dim_id) in (select user_id, dim_id from pg_temp.pulsebot_moved_pairs)
+        union all
+        select y.day, y.user_id, y.dim_id, y.dn from pg_temp.pulsebot_user_pending y
+      ) u group by 1, 2, 3 having sum(n) > 0
+    ) k on k.user_id = p.user_id and k.dim_id = p.dim_id
+    group by 1, 2;
+  end if;
+
+  delete from pulsebot.model_user_recency r using pg_temp.pulsebot_previous v
+  where v.last_day is null and r.dim_id = v.dim_id and r.user_id = v.user_id;
+  update pulsebot.model_user_recency r set last_day = v.last_day from pg_temp.pulsebot_previous v
   where v.last_day is not null and r.dim_id = v.dim_id and r.user_id = v.user_id;
+  drop table pg_temp.pulsebot_moved_pairs, pg_temp.pulsebot_previous;
   drop table pg_temp.pulsebot_gone, pg_temp.pulsebot_user_pending;
 end
 $$;

@@ -67,10 +67,15 @@ describe.each(TARGETS)('incremental refresh equals a from-scratch computation on
     });
   }
 
-  it('deleting the synthetic rows takes them out of the numbers', async () => {
+  it.each([
+    ['probed a day at a time', 100_000],
+    ['read in one pass', 0],
+  ])('deleting the synthetic rows takes them out of the numbers (previous latest days %s)', async (_how, probeUpTo) => {
     await db.sql`truncate public.api_usage`;
+    await db.sql`update pulsebot.rollup_state set probe_removals_up_to = ${probeUpTo}`;
     const rng = new Rng('synthetic');
-    await randomWrites(db.sql, rng, Date.now());
+    // Enough rows that most (model, user) pairs have several days to fall back to.
+    for (let i = 0; i < 6; i++) await randomWrites(db.sql, rng, Date.now());
     await db.sql`update public.api_usage set is_synthetic = (id % 2 = 0)`;
     await refresh(db, 'UTC');
     const before = (await db.sql<{ n: number }[]>`select sum(total_requests)::int as n from public.mv_daily_metrics`)[0]!.n;
@@ -81,6 +86,12 @@ describe.each(TARGETS)('incremental refresh equals a from-scratch computation on
     expect(after).toBe(before - removed);
     expect(await compareWithReference(db.sql)).toEqual([]);
     expect(await userSetProblems(db.sql)).toEqual([]);
+    // And the rest, leaving users whose latest day has to move back by more than a day.
+    await db.sql`delete from public.api_usage where created_at > now() - interval '30 days'`;
+    await refresh(db, 'UTC');
+    expect(await compareWithReference(db.sql)).toEqual([]);
+    expect(await userSetProblems(db.sql)).toEqual([]);
+    await db.sql`update pulsebot.rollup_state set probe_removals_up_to = default`;
   });
 
   it('TRUNCATE of api_usage empties the views at the next refresh', async () => {

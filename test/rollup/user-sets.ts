@@ -38,6 +38,18 @@ export async function userSetProblems(sql: Sql): Promise<string[]> {
     from pulsebot.user_days a full join (select distinct day, user_id from kept where n > 0) b
       on a.day = b.day and a.user_id = b.user_id
     where a.day is null or b.day is null
+    union all
+    select format('latest day of model %s, user %s: %s, expected %s', coalesce(r.dim_id, e.dim_id), coalesce(r.user_id, e.user_id)::text,
+                  r.last_day, e.last_day)
+    from pulsebot.model_user_recency r
+    full join (select dim_id, user_id, max(day) as last_day from kept where n > 0 group by 1, 2) e
+      on e.dim_id = r.dim_id and e.user_id = r.user_id
+    where r.last_day is distinct from e.last_day
+    union all
+    select format('active users on %s: %s, expected %s', coalesce(a.day, e.day), a.users, e.users)
+    from pulsebot.daily_active a
+    full join (select day, count(*) as users from pulsebot.user_days group by 1) e on e.day = a.day
+    where a.users is distinct from e.users
     limit 20`;
   return rows.map((r) => r.problem);
 }
