@@ -39,7 +39,23 @@ export function registerRun(program: Command, ctx: CommandContext): void {
           else if (eventLevel === 'warn') channelLog.warn(fields, text);
           else channelLog.info(fields, text);
         };
-        const jobs = jobsFromConfig({ sql: db.sql, config, transports, now: ctx.now, deliveryLog });
+        const jobs = jobsFromConfig({
+          sql: db.sql,
+          config,
+          transports,
+          now: ctx.now,
+          deliveryLog,
+          alerts: {
+            schedule: config.alerts.evaluate_schedule,
+            timezone: config.alerts.timezone,
+            async evaluate({ log: jobLog }) {
+              const { evaluateAlerts } = await import('../alerts/run-alerts.js');
+              const result = await evaluateAlerts({ sql: db.sql, config, transports, now: ctx.now, log: deliveryLog(jobLog) });
+              if (!result.skipped) metrics.setAlertStates(result.alerts.map((a) => ({ rule: a.rule, scope: a.scope, state: a.status })));
+              return { evaluated: result.evaluated, notifications: result.notifications, firing: result.firing.length, skipped: result.skipped };
+            },
+          },
+        });
         log.info({ event: 'daemon.starting', database: db.description, slack: transports.describe.slack, email: transports.describe.email }, `pulsebot daemon starting against ${db.description}`);
 
         const daemon = await startDaemon({
