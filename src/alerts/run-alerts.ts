@@ -1,11 +1,9 @@
 import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql, TransactionSql } from '../db/connect.js';
+import { deliverConfigOf } from '../delivery/deliver-config.js';
 import { deliverDue, type DeliverResult } from '../delivery/dispatch.js';
 import { enqueueIn } from '../delivery/outbox.js';
 import type { EmailPayload, OutgoingMessage, SlackPayload, Transport } from '../delivery/types.js';
-import type { AlertsJob } from '../daemon/jobs.js';
-import type { AlertStateSample } from '../daemon/daemon-metrics.js';
-import type { Logger } from '../daemon/logger.js';
 import { messageOf } from '../errors.js';
 import { evaluateRule, type EvaluationStatus, type ScopeEvaluation } from './evaluate.js';
 import { buildAlertMessage, formatMetric } from './message.js';
@@ -234,12 +232,9 @@ async function messagesOf(tx: TransactionSql, deps: EvaluateAlertsDeps, o: Outco
 }
 
 async function deliver(deps: EvaluateAlertsDeps): Promise<DeliverResult> {
-  // Imported here: send-report's module graph holds the whole digest pipeline.
-  const { deliveryConfig } = await import('../report/send-report.js');
   const { files } = deps.transports;
   return deliverDue({
-    sql: deps.sql, transports: deps.transports, now: deps.now, log: deps.log,
-    config: { ...deliveryConfig(deps.config), failureFrom: deps.config.email.from },
+    sql: deps.sql, transports: deps.transports, now: deps.now, log: deps.log, config: deliverConfigOf(deps.config),
     ...(files ? { files } : {}),
   });
 }
@@ -266,24 +261,5 @@ function summarise(list: Outcome[], failedRules: string[], queued: AlertsPassRes
     failedRules,
     queued,
     delivered,
-  };
-}
-
-/**
- * The daemon's `alerts` job (src/daemon/jobs.ts): a pass on alerts.evaluate_schedule, its events
- * logged through `log(scope)`, the states handed to the /metrics gauge unless the pass skipped.
- */
-export function alertsJob(
-  base: Omit<EvaluateAlertsDeps, 'log' | 'now'>,
-  opts: { log: (scope: Logger) => AlertsLog; onStates?: (states: AlertStateSample[]) => void },
-): AlertsJob {
-  return {
-    schedule: base.config.alerts.evaluate_schedule,
-    timezone: 'UTC',
-    async evaluate(ctx) {
-      const result = await evaluateAlerts({ ...base, now: ctx.now, log: opts.log(ctx.log) });
-      if (!result.skipped) opts.onStates?.(result.alerts.map((a) => ({ rule: a.rule, scope: a.scope, state: a.status })));
-      return { skipped: result.skipped, evaluated: result.evaluated, notifications: result.notifications, firing: result.firing.length, failedRules: result.failedRules };
-    },
   };
 }
