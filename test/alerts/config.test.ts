@@ -17,7 +17,7 @@ describe('defaults', () => {
   const parsed = alertsSchema.parse({});
 
   it('an empty section gives the schedule, zone and the seven default rules', () => {
-    expect(parsed.evaluate_schedule).toBe('*/30 * * * * *');
+    expect(parsed.evaluate_schedule).toBe('*/15 * * * * *');
     expect(parsed.timezone).toBe('UTC');
     expect(parsed.maintenance_windows).toEqual([]);
     expect(Object.keys(parsed.rules).sort()).toEqual([

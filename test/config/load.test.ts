@@ -43,7 +43,7 @@ const DEFAULTS: PulsebotConfig = {
   slack: { upload_charts: true, timeout_seconds: 20 },
   delivery: { max_attempts: 6, backoff_base_seconds: 30, backoff_max_seconds: 3600, failure_routes: { slack: [], email: [] } },
   alerts: {
-    evaluate_schedule: '*/30 * * * * *', timezone: 'UTC', maintenance_windows: [],
+    evaluate_schedule: '*/15 * * * * *', timezone: 'UTC', maintenance_windows: [],
     rules: {
       success_rate: {
         metric: 'success_rate', scope: 'all', window_minutes: 15, min_requests: 50, pending_minutes: 0, recovery: 0.97, repeat_minutes: 60, no_data: 'keep', severity: 'critical', runbook_url: null, enabled: true,
