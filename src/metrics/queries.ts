@@ -148,18 +148,22 @@ export async function distinctUsersByModel(sql: Sql, range: TimeRange, days: Day
   const short = range.end.getTime() - range.start.getTime() <= 25 * 3_600_000;
   const rows = days?.usersKept && !short
     ? await sql<{ key: string; n: number }[]>`
-        with counts as (
-          -- A key's count is its row's n plus its deltas not yet compacted.
-          select day, user_id, dim_id from (
-            select day, user_id, dim_id, n from pulsebot.model_user_days
-            where day between ${days.first}::date and ${days.last}::date
-            union all
-            select day, user_id, dim_id, dn from pulsebot.model_user_days_pending
-            where day between ${days.first}::date and ${days.last}::date
-          ) k group by 1, 2, 3 having sum(n) > 0
+        with pending as (
+          -- A key's count is its row's n plus its deltas not yet compacted (a few batches' worth).
+          select day, user_id, dim_id, sum(dn) as dn from pulsebot.model_user_days_pending
+          where day between ${days.first}::date and ${days.last}::date
+          group by 1, 2, 3
+        ), present as (
+          select x.dim_id, x.user_id from pulsebot.model_user_days x
+          left join pending p on p.day = x.day and p.user_id = x.user_id and p.dim_id = x.dim_id
+          where x.day between ${days.first}::date and ${days.last}::date and x.n + coalesce(p.dn, 0) > 0
+          union all
+          select p.dim_id, p.user_id from pending p
+          where p.dn > 0 and not exists (
+            select 1 from pulsebot.model_user_days x where x.day = p.day and x.user_id = p.user_id and x.dim_id = p.dim_id)
         )
         select m.provider || '/' || m.service_type || '/' || m.model as key, count(distinct x.user_id)::bigint as n
-        from counts x join pulsebot.usage_dims m on m.id = x.dim_id
+        from present x join pulsebot.usage_dims m on m.id = x.dim_id
         group by 1`
     : await sql<{ key: string; n: number }[]>`
         select coalesce(provider, 'unknown') || '/' || coalesce(service_type, 'unknown') || '/' || coalesce(model, 'unknown') as key,

@@ -1,4 +1,5 @@
 import type { Sql } from '../../src/db/connect.js';
+import { distinctUsersByModel } from '../../src/metrics/queries.js';
 
 /**
  * Differences between the exact user sets (a (day, user, model) count = its model_user_days n
@@ -52,4 +53,23 @@ export async function userSetProblems(sql: Sql): Promise<string[]> {
     where a.users is distinct from e.users
     limit 20`;
   return rows.map((r) => r.problem);
+}
+
+/** The snapshot's distinct users per model over the last 30 whole days (from rollup + pending) against raw rows. */
+export async function usersByModelProblems(sql: Sql): Promise<string[]> {
+  const [b] = await sql<{ first: string; last: string; tz: string }[]>`
+    select ((now() at time zone timezone)::date - 29)::text as first, (now() at time zone timezone)::date::text as last, timezone as tz
+    from pulsebot.rollup_state`;
+  const end = new Date();
+  const got = await distinctUsersByModel(sql, { start: new Date(end.getTime() - 30 * 86_400_000), end },
+    { first: b!.first, last: b!.last, usersKept: true });
+  const raw = await sql<{ key: string; n: number }[]>`
+    select coalesce(provider, 'unknown') || '/' || coalesce(service_type, 'unknown') || '/' || coalesce(model, 'unknown') as key,
+           count(distinct user_id)::bigint as n
+    from public.api_usage
+    where (created_at at time zone ${b!.tz})::date between ${b!.first}::date and ${b!.last}::date and user_id is not null
+    group by 1`;
+  const want = new Map(raw.map((r) => [r.key, r.n]));
+  const keys = new Set([...got.keys(), ...want.keys()]);
+  return [...keys].filter((k) => got.get(k) !== want.get(k)).map((k) => `users of ${k}: ${got.get(k)}, raw ${want.get(k)}`);
 }
