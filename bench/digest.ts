@@ -48,6 +48,10 @@ const config = configSchema.parse({
 });
 const slackTransport = createSlackTransport({ token: slack.token, apiUrl: slack.url, timeoutMs: 20_000, uploadCharts: true });
 const emailTransport = createEmailTransport({ url: smtp.url, maxConnections: config.email.max_connections, maxMessages: config.email.max_messages });
+// Steady state: `pulsebot refresh` compacts pending rollups after the views; a refresh benchmark
+// run before may have left some behind.
+await db.sql`select pulsebot.fold_changes()`;
+await db.sql`select pulsebot.compact_rollups()`;
 await db.sql`vacuum analyze pulsebot.usage_changes`;
 const [{ n }] = (await db.sql`select count(*)::bigint as n from public.api_usage`) as unknown as [{ n: number }];
 console.log(`daily digest over ${n.toLocaleString()} rows: ${config.reports.daily!.charts.length} charts, Slack + ${recipients} emails, ${rounds} rounds (the first warms caches and fonts)`);

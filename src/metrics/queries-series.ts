@@ -1,6 +1,6 @@
 import type { Sql } from '../db/connect.js';
 import { quantile } from './histogram.js';
-import type { Histogram } from './queries.js';
+import type { DayRange, Histogram } from './queries.js';
 
 /**
  * Per-day series for the charts: requests, successes, cost and p95 per local day × provider ×
@@ -43,4 +43,29 @@ export async function dailySeries(sql: Sql, range: { start: Date; end: Date }, t
     const h = histograms.get(`${t.date}|${t.provider}|${t.serviceType}`);
     return { ...t, p95LatencyMs: h ? quantile(h, 0.95) : null };
   });
+}
+
+/**
+ * The same per-day totals without the per-provider p95 (the digest's latency chart merges
+ * histograms per service type instead: queries-latency-series.ts). Whole days of the rollups'
+ * own zone read the daily rollups — one row per day × model instead of 96 — which is what keeps a
+ * 30-day chart cheap on a large installation.
+ */
+export async function dailyTotals(sql: Sql, range: { start: Date; end: Date }, timeZone: string, days: DayRange): Promise<DailyPoint[]> {
+  const rows = days
+    ? await sql<Omit<DailyPoint, 'p95LatencyMs'>[]>`
+        select u.day::text as date, m.provider, m.service_type as "serviceType",
+               sum(u.requests)::bigint as requests, sum(u.successes)::bigint as successes, sum(u.cost_usd) as "costUsd"
+        from pulsebot.usage_daily u join pulsebot.usage_dims m on m.id = u.dim_id
+        where u.day between ${days.first}::date and ${days.last}::date
+        group by 1, 2, 3 having sum(u.requests) <> 0
+        order by 1, 2, 3`
+    : await sql<Omit<DailyPoint, 'p95LatencyMs'>[]>`
+        select (u.bucket at time zone ${timeZone})::date::text as date, m.provider, m.service_type as "serviceType",
+               sum(u.requests)::bigint as requests, sum(u.successes)::bigint as successes, sum(u.cost_usd) as "costUsd"
+        from pulsebot.usage_15m_live u join pulsebot.usage_dims m on m.id = u.dim_id
+        where u.bucket >= ${range.start} and u.bucket < ${range.end}
+        group by 1, 2, 3 having sum(u.requests) <> 0
+        order by 1, 2, 3`;
+  return rows.map((r) => ({ ...r, p95LatencyMs: null }));
 }

@@ -6,7 +6,7 @@ import { messageOf } from '../errors.js';
 import { loadSnapshot } from '../metrics/load-snapshot.js';
 import { rollupDays } from '../metrics/queries.js';
 import { dailyLatencyByService } from '../metrics/queries-latency-series.js';
-import { dailySeries } from '../metrics/queries-series.js';
+import { dailyTotals } from '../metrics/queries-series.js';
 import { addDays, compareLocalDates, formatLocalDate, localDateOf, startOfLocalDay, type LocalDate } from '../metrics/zoned-time.js';
 import type { DigestChart, DigestModel } from './digest-model.js';
 import { planChart } from './digest-charts.js';
@@ -43,10 +43,10 @@ export async function buildDigestModel(sql: Sql, config: PulsebotConfig, opts: B
 
   const builtins = report.charts.filter(isBuiltin);
   const needsSeries = builtins.some((c) => c === 'daily_cost_by_provider' || c === 'requests_and_success_rate' || c === 'month_to_date_vs_budget');
-  const series = needsSeries ? await dailySeries(sql, range, tz) : [];
-  const latency = builtins.includes('p95_by_service_type')
-    ? await dailyLatencyByService(sql, range, tz, await rollupDays(sql, tz, formatLocalDate(firstDay), formatLocalDate(lastDay)))
-    : [];
+  const needsLatency = builtins.includes('p95_by_service_type');
+  const days = needsSeries || needsLatency ? await rollupDays(sql, tz, formatLocalDate(firstDay), formatLocalDate(lastDay)) : null;
+  const series = needsSeries ? await dailyTotals(sql, range, tz, days) : [];
+  const latency = needsLatency ? await dailyLatencyByService(sql, range, tz, days) : [];
 
   const charts: DigestChart[] = [];
   const failedCharts: DigestModel['failedCharts'] = [];
