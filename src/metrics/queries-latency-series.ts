@@ -24,7 +24,7 @@ export async function dailyLatencyByService(sql: Sql, range: { start: Date; end:
         order by 1, 2, 3`
     : await sql<{ date: string; service_type: string; bin: number; n: number }[]>`
         select (l.bucket at time zone ${timeZone})::date::text as date, m.service_type, l.bin, sum(l.n)::bigint as n
-        from pulsebot.latency_15m l join pulsebot.usage_dims m on m.id = l.dim_id
+        from pulsebot.latency_15m_live l join pulsebot.usage_dims m on m.id = l.dim_id
         where l.bucket >= ${range.start} and l.bucket < ${range.end}
         group by 1, 2, 3 having sum(l.n) > 0
         order by 1, 2, 3`;
