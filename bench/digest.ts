@@ -36,7 +36,7 @@ if (!serverUrl || !Number.isInteger(rows) || rows < 1000 || !(rounds >= 1) || !(
 
 const db = await ensureLoaded(serverUrl, rows, values.fresh);
 const slack = await startFakeSlack({ channels: { '#ai-usage': 'C0AIUSAGE1' } });
-const smtp = await startSmtpSink();
+const smtp = await startSmtpSink({ parse: false });
 const config = configSchema.parse({
   budget: { monthly_usd: 250_000 },
   reports: {
