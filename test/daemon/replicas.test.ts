@@ -92,8 +92,16 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('replicas (three real daemons on
 
       // One message per destination for the one report period, each sent once.
       const outboxRows = await db.sql<{ key: string; state: string; attempts: number }[]>`select key, state, attempts from pulsebot.outbox order by key`;
-      expect(outboxRows.map((r) => [r.state, r.attempts])).toEqual([['sent', 1], ['sent', 1]]);
-      expect(readdirSync(outbox)).toHaveLength(2);
+      const reportRows = outboxRows.filter((r) => r.key.startsWith('report:'));
+      expect(reportRows.map((r) => [r.state, r.attempts])).toEqual([['sent', 1], ['sent', 1]]);
+      // The alerts job runs on all three too (the dead-man rule may fire on this quiet database):
+      // whatever it sent, it sent once — one episode per rule, every row sent on its first attempt.
+      const alertRows = outboxRows.filter((r) => r.key.startsWith('alert:'));
+      expect(outboxRows.every((r) => r.state === 'sent' && r.attempts === 1), JSON.stringify(outboxRows)).toBe(true);
+      const episodes = alertRows.map((r) => r.key.split('|')[0]! + '|' + r.key.split('|')[1]! + ':' + r.key.split(':').slice(-2).join(':'));
+      expect(new Set(episodes).size).toBe(alertRows.length);
+      expect(reportRows.length + alertRows.length).toBe(outboxRows.length);
+      expect(readdirSync(outbox)).toHaveLength(outboxRows.length);
 
       const first = refresh[0]!.scheduled_for.getTime();
       const last = refresh[refresh.length - 1]!.scheduled_for.getTime();
