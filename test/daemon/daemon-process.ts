@@ -17,8 +17,10 @@ export interface DaemonProcess {
   port(): Promise<number>;
 }
 
-export function spawnDaemon(env: Record<string, string>): DaemonProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}src/cli.ts`, 'run'], {
+/** `compiled`: run dist/ through bin/pulsebot.js as installed users do (build first), not the sources through tsx. */
+export function spawnDaemon(env: Record<string, string>, opts: { compiled?: boolean } = {}): DaemonProcess {
+  const args = opts.compiled ? [`${ROOT}bin/pulsebot.js`, 'run'] : ['--import', 'tsx', `${ROOT}src/cli.ts`, 'run'];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: '', PULSEBOT_CONFIG: '', DEBUG: '', PULSEBOT_PORT: '0', SLACK_BOT_TOKEN: '', SMTP_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
