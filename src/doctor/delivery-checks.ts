@@ -1,5 +1,6 @@
 import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql } from '../db/connect.js';
+import { listProblems } from '../delivery/outbox.js';
 import type { Transports } from '../delivery/transports.js';
 import { messageOf, PulsebotError } from '../errors.js';
 import type { CheckResult } from './checks.js';
@@ -70,27 +71,24 @@ async function checkSmtp({ config, env, transports }: DeliveryCheckInput): Promi
 }
 
 async function checkOutbox({ sql, now }: DeliveryCheckInput): Promise<CheckResult[]> {
-  const dead = await sql<{ key: string; attempts: number; last_error: string | null; dead_at: Date }[]>`
-    select key, attempts, last_error, dead_at from pulsebot.outbox
-    where state = 'dead' and dead_at > ${new Date(now.getTime() - 7 * 86_400_000)}
-    order by dead_at desc limit 20`;
-  const retrying = await sql<{ key: string; attempts: number; last_error: string | null; next_attempt_at: Date }[]>`
-    select key, attempts, last_error, next_attempt_at from pulsebot.outbox
-    where state in ('pending', 'sending') and attempts > 0
-    order by next_attempt_at limit 20`;
+  const weekAgo = new Date(now.getTime() - 7 * 86_400_000);
+  const problems = await listProblems(sql, { now });
+  const dead = problems.filter((p) => p.problem === 'dead' && p.deadAt !== null && p.deadAt > weekAgo).slice(0, 20);
+  const retrying = problems.filter((p) => p.problem !== 'dead').slice(0, 20);
   const [{ sent } = { sent: 0 }] = await sql<{ sent: number }[]>`
-    select count(*)::bigint as sent from pulsebot.outbox where state = 'sent' and sent_at > ${new Date(now.getTime() - 7 * 86_400_000)}`;
+    select count(*)::bigint as sent from pulsebot.outbox where state = 'sent' and sent_at > ${weekAgo}`;
   const out: CheckResult[] = [];
   for (const d of dead) {
     out.push({
       name: 'delivery failed',
       status: 'fail',
-      detail: `${d.key}: ${d.last_error ?? 'failed'} (gave up after ${d.attempts} attempts, ${d.dead_at.toISOString()})`,
+      detail: `${d.key}: ${d.lastError ?? 'failed'} (gave up after ${d.attempts} attempts, ${d.deadAt!.toISOString()})`,
       fix: `fix the cause above; \`pulsebot digest --report <name> --date <a day of the period> --resend\` tries the period's given-up messages once more`,
     });
   }
   for (const r of retrying) {
-    out.push({ name: 'delivery retrying', status: 'warn', detail: `${r.key}: attempt ${r.attempts} failed (${r.last_error ?? 'unknown error'}); next try ${r.next_attempt_at.toISOString()}` });
+    const next = r.nextAttemptAt ? `next try ${r.nextAttemptAt.toISOString()}` : 'its sender stopped; the next delivery run resumes it';
+    out.push({ name: 'delivery retrying', status: 'warn', detail: `${r.key}: attempt ${r.attempts} failed (${r.lastError ?? 'unknown error'}); ${next}` });
   }
   if (out.length === 0) out.push({ name: 'deliveries', status: 'ok', detail: `${sent} messages delivered in the last 7 days, none failing` });
   return out;
