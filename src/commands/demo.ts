@@ -9,7 +9,7 @@ import { runChecks } from '../doctor/checks.js';
 import { formatChecks } from '../doctor/format.js';
 import { loadCommandConfig, openFromConfig, type CommandContext } from './context.js';
 import { positiveInt } from './seed-demo.js';
-import { defaultReport } from './digest.js';
+import { defaultReport } from './options.js';
 
 /**
  * The first thing a new user runs: always the embedded database (never a DATABASE_URL, which

@@ -1,20 +1,14 @@
 import { resolve } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql } from '../db/connect.js';
 import { PulsebotError } from '../errors.js';
-import { parseLocalDate, type LocalDate } from '../metrics/zoned-time.js';
+import type { LocalDate } from '../metrics/zoned-time.js';
 import type { ComposedDigest } from '../report/compose-digest.js';
 import type { DeliveryLog } from '../report/send-report.js';
 import { withDatabase, type CommandContext } from './context.js';
+import { defaultReport, localDate } from './options.js';
 
-function localDate(value: string): LocalDate {
-  try {
-    return parseLocalDate(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-}
 
 export interface DigestOptions {
   report?: string;
@@ -24,9 +18,6 @@ export interface DigestOptions {
   resend?: boolean;
 }
 
-export function defaultReport(config: PulsebotConfig): string {
-  return config.reports.daily ? 'daily' : Object.keys(config.reports)[0]!;
-}
 
 export function registerDigest(program: Command, ctx: CommandContext): void {
   program

@@ -1,16 +1,10 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { formatSnapshot } from '../metrics/format-snapshot.js';
 import { loadSnapshot } from '../metrics/load-snapshot.js';
-import { parseLocalDate, type LocalDate } from '../metrics/zoned-time.js';
+import type { LocalDate } from '../metrics/zoned-time.js';
 import { withDatabase, type CommandContext } from './context.js';
+import { defaultReport, localDate } from './options.js';
 
-function localDate(value: string): LocalDate {
-  try {
-    return parseLocalDate(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-}
 
 export function registerSnapshot(program: Command, ctx: CommandContext): void {
   program
@@ -21,7 +15,7 @@ export function registerSnapshot(program: Command, ctx: CommandContext): void {
     .option('--json', 'print the snapshot as JSON')
     .action(async (opts: { report?: string; date?: LocalDate; json?: boolean }) => {
       await withDatabase(ctx, async (db, { config }) => {
-        const report = opts.report ?? (config.reports.daily ? 'daily' : Object.keys(config.reports)[0]!);
+        const report = opts.report ?? defaultReport(config);
         const snapshot = await loadSnapshot(db.sql, config, { report, ...(opts.date ? { date: opts.date } : {}), now: ctx.now() });
         ctx.io.out(opts.json ? JSON.stringify(snapshot, (_k, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v), 2) : formatSnapshot(snapshot));
       });

@@ -18,13 +18,7 @@ export interface DailyPoint {
 }
 
 export async function dailySeries(sql: Sql, range: { start: Date; end: Date }, timeZone: string): Promise<DailyPoint[]> {
-  const totals = await sql<Omit<DailyPoint, 'p95LatencyMs'>[]>`
-    select (u.bucket at time zone ${timeZone})::date::text as date, m.provider, m.service_type as "serviceType",
-           sum(u.requests)::bigint as requests, sum(u.successes)::bigint as successes, sum(u.cost_usd) as "costUsd"
-    from pulsebot.usage_15m_live u join pulsebot.usage_dims m on m.id = u.dim_id
-    where u.bucket >= ${range.start} and u.bucket < ${range.end}
-    group by 1, 2, 3 having sum(u.requests) <> 0
-    order by 1, 2, 3`;
+  const totals = await dailyTotals(sql, range, timeZone, null);
   const bins = await sql<{ date: string; provider: string; service_type: string; bin: number; n: number }[]>`
     select (l.bucket at time zone ${timeZone})::date::text as date, m.provider, m.service_type, l.bin, sum(l.n)::bigint as n
     from pulsebot.latency_15m_live l join pulsebot.usage_dims m on m.id = l.dim_id

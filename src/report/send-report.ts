@@ -3,8 +3,6 @@ import type { Sql } from '../db/connect.js';
 import { deliverDue } from '../delivery/dispatch.js';
 import { deliverConfigOf } from '../delivery/deliver-config.js';
 
-/** Kept for callers written before it moved to src/delivery/deliver-config.ts. */
-export { deliverConfigOf as deliveryConfig };
 import { enqueue } from '../delivery/outbox.js';
 import { requeueDead } from '../delivery/outbox-status.js';
 import type { Transports } from '../delivery/transports.js';
