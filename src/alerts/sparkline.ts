@@ -7,7 +7,7 @@ import type { AlertMetric, NamedAlertRule } from './rules.js';
  * The small chart in an alert: the rule's metric over the last hours, each point measured
  * exactly as the rule measures (a 15-minute success rate at every point, today's cost so far),
  * so the dashed threshold line means the same thing all along it. The chart libraries (vega,
- * sharp) load on the first alert that needs a chart, not with the daemon.
+ * sharp) load where charts render: in the daemon, its short-lived render process (src/render/).
  */
 
 export const SPARK_HOURS = 3;
@@ -69,7 +69,7 @@ export async function renderSparkline(rule: NamedAlertRule, series: readonly Spa
   const values = series.filter((p) => p.value !== null);
   if (!unit || values.length === 0) return null;
   const threshold = rule.condition.type === 'threshold' ? rule.condition.value : Number.NaN;
-  const [{ alertSparkline }, { renderChart }] = await Promise.all([import('../charts/catalog.js'), import('../charts/render.js')]);
+  const [{ alertSparkline }, { renderChart }] = await Promise.all([import('../charts/catalog.js'), import('../render/renderer.js')]);
   const spec = alertSparkline(series.map((p) => ({ at: p.at.toISOString(), value: p.value })), threshold, unit, label);
   const { png } = await renderChart(spec);
   const last = values[values.length - 1]!;

@@ -1,7 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Sql } from '../db/connect.js';
 import { messageOf } from '../errors.js';
-import { renderChart } from './render.js';
+import { renderChart } from '../render/renderer.js';
 import { noData } from './catalog.js';
 
 export interface PanelDefinition {

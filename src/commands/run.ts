@@ -7,11 +7,17 @@ import { countDelivery, createDaemonMetrics } from '../daemon/daemon-metrics.js'
 import { jobsFromConfig } from '../daemon/jobs.js';
 import { createLogger, lineDestination, logLevelFromEnv, type Logger } from '../daemon/logger.js';
 import { newInstanceId, startDaemon } from '../daemon/run.js';
+import type { RenderProcessEvent } from '../render/render-process.js';
+import { renderInChildProcess, stopRenderingInChildProcess } from '../render/renderer.js';
 import { handleSignals } from '../daemon/shutdown.js';
 import { loadCommandConfig, openFromConfig, type CommandContext } from './context.js';
 
 /** Closing the pool and the transports after the drain gets this long before the process is forced out. */
 const CLOSE_MARGIN_MS = 10_000;
+/** The render process goes after this long without a chart or email to render. */
+const RENDER_IDLE_MS = 60_000;
+/** A single chart or email that takes longer than this is abandoned (and its process killed). */
+const RENDER_JOB_TIMEOUT_MS = 120_000;
 
 export function registerRun(program: Command, ctx: CommandContext): void {
   program
@@ -30,6 +36,11 @@ export function registerRun(program: Command, ctx: CommandContext): void {
       try {
         await refuseUnmigrated(db.sql);
         const metrics = createDaemonMetrics({ startedAt: ctx.now(), memory: () => process.memoryUsage(), now: ctx.now });
+        renderInChildProcess({
+          idleMs: RENDER_IDLE_MS,
+          jobTimeoutMs: RENDER_JOB_TIMEOUT_MS,
+          onEvent: (e) => onRenderEvent(e, metrics, log),
+        });
         const deliveryLog = (scope: Logger) => (event: Record<string, unknown>) => {
           countDelivery(metrics, event);
           const { level: eventLevel, message, channel, ...fields } = event;
@@ -80,11 +91,25 @@ export function registerRun(program: Command, ctx: CommandContext): void {
         signals.dispose();
         ctx.setExitCode(code);
       } finally {
+        await stopRenderingInChildProcess();
         await transports.close();
         await db.close();
         log.flush();
       }
     });
+}
+
+function onRenderEvent(e: RenderProcessEvent, metrics: ReturnType<typeof createDaemonMetrics>, log: Logger): void {
+  if (e.event === 'render.started') {
+    metrics.renderProcessStarts.inc({});
+    log.debug(e, `render process ${e.pid} started`);
+  } else if (e.event === 'render.memory') {
+    metrics.renderProcessMemory.set({}, e.rss);
+  } else {
+    metrics.renderProcessMemory.set({}, 0);
+    if (e.expected) log.debug(e, `render process ${e.pid} stopped (idle)`);
+    else log.warn(e, `render process ${e.pid} exited unexpectedly (${e.signal ?? `code ${e.code}`}); the next chart or email starts a new one`);
+  }
 }
 
 /** A daemon on an unmigrated database would fail every tick; say so once, at start. */

@@ -23,6 +23,9 @@ export interface DaemonMetrics {
   jobLastSuccess: Gauge;
   jobTicksSkipped: Counter;
   deliveries: Counter;
+  /** Render process starts (src/render/); its memory while it runs, 0 when it has gone. */
+  renderProcessStarts: Counter;
+  renderProcessMemory: Gauge;
   /** Replaces every alert-state series with the current states (one series of value 1 per rule × scope). */
   setAlertStates(states: readonly AlertStateSample[]): void;
 }
@@ -38,6 +41,9 @@ export function createDaemonMetrics(opts: { startedAt: Date; memory: () => NodeJ
   const jobTicksSkipped = registry.counter('pulsebot_job_ticks_skipped_total', 'Ticks this instance did not run: claimed by another replica, or the previous run was still going.', ['job', 'reason']);
   const deliveries = registry.counter('pulsebot_deliveries_total', 'Outbox send attempts by channel and outcome.', ['channel', 'outcome']);
   const alertState = registry.gauge('pulsebot_alert_state', 'Current state of each alert rule and scope (value 1).', ['rule', 'scope', 'state']);
+  const renderProcessStarts = registry.counter('pulsebot_render_process_starts_total', 'Render process starts (charts and email HTML render in a child process that exits when idle).', []);
+  const renderProcessMemory = registry.gauge('pulsebot_render_process_resident_memory_bytes', 'Resident memory of the render process at its last job; 0 when it is not running.');
+  renderProcessMemory.set({}, 0);
   const rss = registry.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.');
   const heap = registry.gauge('nodejs_heap_used_bytes', 'V8 heap in use, in bytes.');
   const start = registry.gauge('process_start_time_seconds', 'Start time of the process since the Unix epoch in seconds.');
@@ -56,6 +62,8 @@ export function createDaemonMetrics(opts: { startedAt: Date; memory: () => NodeJ
     jobLastSuccess,
     jobTicksSkipped,
     deliveries,
+    renderProcessStarts,
+    renderProcessMemory,
     setAlertStates(states) {
       alertState.reset();
       for (const s of states) alertState.set({ rule: s.rule, scope: s.scope, state: s.state }, 1);

@@ -1,5 +1,5 @@
 import { renderPanels } from '../charts/panels.js';
-import { renderChart } from '../charts/render.js';
+import { renderChart } from '../render/renderer.js';
 import { BUILTIN_CHARTS, type BuiltinChart, type PulsebotConfig } from '../config/schema.js';
 import type { Sql } from '../db/connect.js';
 import { messageOf } from '../errors.js';

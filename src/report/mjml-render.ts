@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import mjml2html from 'mjml';
 import { PulsebotError } from '../errors.js';
+import { compileMjml } from '../render/renderer.js';
 import { joinMarkup, markup, trustedMarkup, type Markup } from './html-escape.js';
 import type { Block, Cell, ContentSection, Span, Tone } from './email-text.js';
 
@@ -15,8 +15,6 @@ import type { Block, Cell, ContentSection, Span, Tone } from './email-text.js';
 export type TemplateName = 'digest' | 'weekly' | 'alert';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
-
-const PLACEHOLDER = /\{\{\s*([a-z][a-z0-9_]*)\s*\}\}/g;
 
 // The top-level template text is read once per process; partials are read by mjml itself
 // (mj-include has no hook to hand it their text), and they are small.
@@ -45,61 +43,12 @@ export async function renderMjmlTemplate(name: TemplateName, slots: Record<strin
 }
 
 /**
- * Compiles MJML source whose mj-include paths are relative to `filePath`. Every placeholder in the
- * source and in its partials must have a slot, and every slot must be used: a section that
- * silently disappears, or a literal "{{kpis}}" in someone's inbox, is a bug.
+ * Compiles MJML source whose mj-include paths are relative to `filePath`, placeholders filled from
+ * `slots` (strict: see mjml-compile.ts). Compiled in the render process when the daemon runs one.
  */
 export async function renderMjml(source: string, filePath: string, slots: Record<string, Markup>): Promise<string> {
-  const used = new Set<string>();
-  const missing = new Set<string>();
-  // One pass per file, and the replacement text is not scanned again: data that happens to
-  // contain "{{sections}}" stays text.
-  const fill = (xml: string) =>
-    xml.replace(PLACEHOLDER, (whole, key: string) => {
-      used.add(key);
-      const value = Object.hasOwn(slots, key) ? slots[key] : undefined;
-      if (value === undefined) {
-        missing.add(key);
-        return '';
-      }
-      return value.text;
-    });
-
-  let html: string;
-  try {
-    const result = await mjml2html(source, {
-      filePath,
-      ignoreIncludes: false,
-      validationLevel: 'strict',
-      // The default would add a Google Fonts <link>: a tracking request for every reader.
-      fonts: {},
-      keepComments: true,
-      preprocessors: [fill],
-    });
-    html = result.html;
-  } catch (cause) {
-    const first = (cause as { errors?: Array<{ formattedMessage?: string }> }).errors?.[0]?.formattedMessage;
-    throw new PulsebotError('RENDER_FAILED', `email template ${displayName(filePath)} is not valid MJML${first ? `: ${first}` : ''}`, { cause });
-  }
-
-  // Under validationLevel strict an include that fails to load is still no error: mjml only
-  // leaves a comment in its place.
-  const include = /<!-- mj-include (fails to read file : (\S+)|denied)/.exec(html);
-  if (include) {
-    // mjml denies a path it cannot resolve, so a missing partial reads "denied" too.
-    throw new PulsebotError('RENDER_FAILED', `email template ${displayName(filePath)}: mj-include ${include[2] ? `of ${include[2]} cannot be read` : 'refused: the partial does not exist or lies outside the templates folder'}`);
-  }
-  if (missing.size > 0) {
-    throw new PulsebotError('RENDER_FAILED', `email template ${displayName(filePath)} has placeholders without a value: ${[...missing].join(', ')}`);
-  }
-  const unused = Object.keys(slots).filter((k) => !used.has(k));
-  if (unused.length > 0) {
-    throw new PulsebotError('RENDER_FAILED', `email template ${displayName(filePath)} has no placeholder for: ${unused.join(', ')}`);
-  }
-  return html;
+  return compileMjml(source, filePath, Object.fromEntries(Object.entries(slots).map(([k, v]) => [k, v.text])));
 }
-
-const displayName = (filePath: string) => filePath.split(/[\\/]/).pop() ?? filePath;
 
 // ---------------------------------------------------------------------------------------------
 // Content blocks (email-text.ts) as MJML. Inline styles only inside tables: Outlook and Gmail
