@@ -75,6 +75,8 @@ export function createRenderProcess(options: RenderProcessOptions): RenderProces
     const proc = fork(modulePath, [], {
       execArgv,
       serialization: 'advanced',
+      // A process group of its own: Ctrl-C in the daemon's terminal is the daemon's to handle.
+      detached: true,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, NODE_OPTIONS: '' },
     });

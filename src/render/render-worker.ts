@@ -29,5 +29,10 @@ async function handle(request: RenderRequest): Promise<void> {
 }
 
 process.on('message', (request: RenderRequest) => void handle(request));
+// Ctrl-C reaches the whole process group and systemd signals the whole cgroup: the daemon drains
+// its jobs on that signal, and the charts of a report it is finishing must still render. This
+// process leaves when the daemon disconnects it (or dies: the channel closes too).
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
 // The daemon went away (or let this process go): nothing left to do.
 process.on('disconnect', () => process.exit(0));

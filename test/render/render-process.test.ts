@@ -104,6 +104,19 @@ describe('render process', () => {
     expect((await proc.chart(spark().spec)).png.length).toBeGreaterThan(100);
   });
 
+  it('finishes its jobs when SIGTERM or SIGINT reaches it (Ctrl-C, systemd): only the daemon lets it go', async () => {
+    const { proc } = open();
+    await proc.chart(spark().spec);
+    const pid = proc.pid()!;
+    const job = proc.chart(catalogCases()[0]!.spec);
+    process.kill(pid, 'SIGTERM');
+    process.kill(pid, 'SIGINT');
+    expect((await job).png.length).toBeGreaterThan(100);
+    expect(alive(pid)).toBe(true);
+    await proc.close();
+    expect(alive(pid)).toBe(false);
+  });
+
   it('stops a job that takes too long and kills its process', async () => {
     // Loading vega alone takes longer than 5 ms.
     const { proc } = open({ jobTimeoutMs: 5 });
