@@ -89,7 +89,7 @@ function tableMjml(block: Extract<Block, { kind: 'table' }>): Markup {
   const rows = block.rows.map((r) => markup`<tr>${r.map((c, i) => cellMjml(c, align(i), i === 0))}</tr>`);
   // A label → value table has no column labels, and no header row.
   const header = block.columns.some((c) => c.label) ? markup`<tr>${head}</tr>` : null;
-  return markup`<mj-table width="100%">${header}${rows}</mj-table>`;
+  return markup`<mj-table width="100%" css-class="pb-table">${header}${rows}</mj-table>`;
 }
 
 /** The blocks that share one column, in one mj-section. */
