@@ -37,6 +37,8 @@ export interface RenderProcess {
 }
 
 interface Pending {
+  /** The process the job was handed to: an exit fails its own jobs, not a successor's. */
+  proc: ChildProcess;
   resolve: (reply: Extract<RenderReply, { ok: true }>) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
@@ -58,12 +60,13 @@ export function createRenderProcess(options: RenderProcessOptions): RenderProces
   let closed = false;
   let nextId = 1;
   let idleTimer: NodeJS.Timeout | null = null;
-  let stderr = '';
   const pending = new Map<number, Pending>();
   const letGo = new WeakSet<ChildProcess>();
+  const busy = (proc: ChildProcess) => [...pending.values()].some((p) => p.proc === proc);
 
-  const failAll = (error: Error) => {
+  const failAll = (proc: ChildProcess, error: Error) => {
     for (const [id, p] of pending) {
+      if (p.proc !== proc) continue;
       clearTimeout(p.timer);
       pending.delete(id);
       p.reject(error);
@@ -71,14 +74,13 @@ export function createRenderProcess(options: RenderProcessOptions): RenderProces
   };
 
   const start = (): ChildProcess => {
-    stderr = '';
+    let stderr = '';
     const proc = fork(modulePath, [], {
       execArgv,
       serialization: 'advanced',
       // A process group of its own: Ctrl-C in the daemon's terminal is the daemon's to handle.
       detached: true,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      env: { ...process.env, NODE_OPTIONS: '' },
     });
     proc.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-STDERR_TAIL);
@@ -91,19 +93,19 @@ export function createRenderProcess(options: RenderProcessOptions): RenderProces
       clearTimeout(p.timer);
       if (reply.ok) p.resolve(reply);
       else p.reject(fromRemoteError(reply.error));
-      if (pending.size === 0) armIdle();
+      if (child === proc && !busy(proc)) armIdle();
     });
     proc.on('error', (error) => {
       if (child === proc) child = null;
-      failAll(new PulsebotError('RENDER_FAILED', `the render process failed: ${error.message}`, { cause: error }));
+      failAll(proc, new PulsebotError('RENDER_FAILED', `the render process failed: ${error.message}`, { cause: error }));
     });
     proc.on('exit', (code, signal) => {
       const expected = letGo.has(proc);
       emit({ event: 'render.exited', pid: proc.pid ?? 0, code, signal, expected });
       if (child === proc) child = null;
-      if (!expected || pending.size > 0) {
+      if (!expected || busy(proc)) {
         const tail = stderr.trim().split('\n').slice(-3).join(' | ');
-        failAll(new PulsebotError('RENDER_FAILED', `the render process exited (${signal ?? `code ${code}`}) during a job${tail ? `: ${tail}` : ''}`));
+        failAll(proc, new PulsebotError('RENDER_FAILED', `the render process exited (${signal ?? `code ${code}`}) during a job${tail ? `: ${tail}` : ''}`));
       }
     });
     emit({ event: 'render.started', pid: proc.pid ?? 0 });
@@ -121,7 +123,7 @@ export function createRenderProcess(options: RenderProcessOptions): RenderProces
     if (idleTimer) clearTimeout(idleTimer);
     idleTimer = setTimeout(() => {
       idleTimer = null;
-      if (child && pending.size === 0) stopChild(child, false);
+      if (child && !busy(child)) stopChild(child, false);
     }, options.idleMs);
     idleTimer.unref();
   };
@@ -141,7 +143,7 @@ export function createRenderProcess(options: RenderProcessOptions): RenderProces
         // Other jobs in flight on it fail with the exit; the next job starts a fresh process.
         stopChild(proc, true);
       }, options.jobTimeoutMs);
-      pending.set(id, { resolve, reject, timer });
+      pending.set(id, { proc, resolve, reject, timer });
       proc.send({ ...job, id } satisfies RenderRequest, (error) => {
         if (!error) return;
         const p = pending.get(id);

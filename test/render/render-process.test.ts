@@ -91,6 +91,17 @@ describe('render process', () => {
     expect(events.filter((e) => e.event === 'render.started')).toHaveLength(2);
   });
 
+  it('a process on its way out fails none of the jobs its successor took', async () => {
+    // Let go 1 ms after each job; the next job comes while the previous process is still exiting.
+    const { proc, events } = open({ idleMs: 1 });
+    for (let i = 0; i < 4; i++) {
+      expect((await proc.chart(spark().spec)).png.length).toBeGreaterThan(100);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(events.filter((e) => e.event === 'render.started').length).toBeGreaterThan(1);
+    expect(events.filter((e) => e.event === 'render.exited' && !e.expected)).toEqual([]);
+  });
+
   it('fails the jobs of a process that dies, and recovers with the next job', async () => {
     const { proc, events } = open();
     const job = proc.chart(spark().spec);
