@@ -1,4 +1,5 @@
-import type { SparkUnit } from '../charts/catalog.js';
+import { alertSparkline, type SparkUnit } from '../charts/catalog.js';
+import { renderChart } from '../render/renderer.js';
 import { formatMetric, type SparkPoint } from './message.js';
 import { windowSpan, type Span } from './queries-baseline.js';
 import type { AlertMetric, NamedAlertRule } from './rules.js';
@@ -69,7 +70,6 @@ export async function renderSparkline(rule: NamedAlertRule, series: readonly Spa
   const values = series.filter((p) => p.value !== null);
   if (!unit || values.length === 0) return null;
   const threshold = rule.condition.type === 'threshold' ? rule.condition.value : Number.NaN;
-  const [{ alertSparkline }, { renderChart }] = await Promise.all([import('../charts/catalog.js'), import('../render/renderer.js')]);
   const spec = alertSparkline(series.map((p) => ({ at: p.at.toISOString(), value: p.value })), threshold, unit, label);
   const { png } = await renderChart(spec);
   const last = values[values.length - 1]!;

@@ -3,7 +3,7 @@ import { portFromEnv } from '../config/env.js';
 import { loadMigrations, migrationStatus } from '../db/migrate.js';
 import { transportsFromEnv } from '../delivery/transports.js';
 import { PulsebotError } from '../errors.js';
-import { countDelivery, createDaemonMetrics } from '../daemon/daemon-metrics.js';
+import { countDelivery, createDaemonMetrics, type DaemonMetrics } from '../daemon/daemon-metrics.js';
 import { jobsFromConfig } from '../daemon/jobs.js';
 import { createLogger, lineDestination, logLevelFromEnv, type Logger } from '../daemon/logger.js';
 import { newInstanceId, startDaemon } from '../daemon/run.js';
@@ -99,7 +99,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
     });
 }
 
-function onRenderEvent(e: RenderProcessEvent, metrics: ReturnType<typeof createDaemonMetrics>, log: Logger): void {
+function onRenderEvent(e: RenderProcessEvent, metrics: DaemonMetrics, log: Logger): void {
   if (e.event === 'render.started') {
     metrics.renderProcessStarts.inc({});
     log.debug(e, `render process ${e.pid} started`);

@@ -1,7 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PulsebotError } from '../errors.js';
-import { asBuffer, fromRemoteError, type ChartResult, type RenderJob, type RenderReply, type RenderRequest } from './render-protocol.js';
+import type { TopLevelSpec } from 'vega-lite';
+import type { RenderedChart } from '../charts/render.js';
+import { asBuffer, fromRemoteError, type RenderJob, type RenderReply, type RenderRequest } from './render-protocol.js';
 
 /**
  * A child process that renders for the daemon, started on demand and let go after `idleMs`
@@ -28,7 +30,7 @@ export type RenderProcessEvent =
   | { event: 'render.memory'; pid: number; rss: number };
 
 export interface RenderProcess {
-  chart(spec: Extract<RenderJob, { kind: 'chart' }>['spec'], scale?: number): Promise<ChartResult>;
+  chart(spec: TopLevelSpec, scale?: number): Promise<RenderedChart>;
   mjml(source: string, filePath: string, slots: Record<string, string>): Promise<string>;
   /** The pid of the running render process, or null when none runs. */
   pid(): number | null;
@@ -46,7 +48,7 @@ interface Pending {
 
 const STDERR_TAIL = 2_000;
 
-export function defaultWorkerPath(): string {
+function defaultWorkerPath(): string {
   // From source (tsx) this module is .ts and so is its worker; compiled, both are .js.
   const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
   return fileURLToPath(new URL(`./render-worker.${ext}`, import.meta.url));

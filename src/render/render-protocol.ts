@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
+import type { RenderedChart } from '../charts/render.js';
 import { PulsebotError, type ErrorCode } from '../errors.js';
 
 /**
@@ -12,14 +13,8 @@ export type RenderJob =
 
 export type RenderRequest = RenderJob & { id: number };
 
-export interface ChartResult {
-  png: Buffer;
-  width: number;
-  height: number;
-}
-
 export type RenderReplyBody =
-  | { id: number; ok: true; chart?: ChartResult; html?: string }
+  | { id: number; ok: true; chart?: RenderedChart; html?: string }
   | { id: number; ok: false; error: RemoteError };
 
 /** `rss`: the render process's resident memory when it replied (for /metrics). */
@@ -45,8 +40,6 @@ export function toRemoteError(error: unknown): RemoteError {
   };
 }
 
-const PULSEBOT_CODES: ReadonlySet<string> = new Set<ErrorCode>(['RENDER_FAILED', 'INTERNAL']);
-
 /**
  * The error as callers in the daemon would have seen it in-process: a PulsebotError keeps its code
  * and hint; anything else (a vega error, a refused URL) keeps its name and message. The render
@@ -54,7 +47,7 @@ const PULSEBOT_CODES: ReadonlySet<string> = new Set<ErrorCode>(['RENDER_FAILED',
  */
 export function fromRemoteError(remote: RemoteError): Error {
   const cause = Object.assign(new Error(remote.message), { name: remote.name, stack: remote.stack });
-  if (remote.name === 'PulsebotError' && remote.code && PULSEBOT_CODES.has(remote.code)) {
+  if (remote.name === 'PulsebotError' && remote.code) {
     return new PulsebotError(remote.code as ErrorCode, remote.message, { cause, hint: remote.hint });
   }
   const error = new Error(remote.message, { cause });

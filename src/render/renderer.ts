@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { ChartResult } from './render-protocol.js';
+import type { RenderedChart } from '../charts/render.js';
 import { createRenderProcess, type RenderProcess, type RenderProcessOptions } from './render-process.js';
 
 /**
@@ -26,7 +26,7 @@ export async function stopRenderingInChildProcess(): Promise<void> {
 }
 
 /** Vega-Lite spec → PNG (src/charts/render.ts). */
-export async function renderChart(spec: TopLevelSpec, opts: { scale?: number } = {}): Promise<ChartResult> {
+export async function renderChart(spec: TopLevelSpec, opts: { scale?: number } = {}): Promise<RenderedChart> {
   if (renderProcess) return renderProcess.chart(spec, opts.scale);
   const { renderChart: render } = await import('../charts/render.js');
   return render(spec, opts);
