@@ -9,7 +9,6 @@ import type { DeliveryLog } from '../report/send-report.js';
 import { withDatabase, type CommandContext } from './context.js';
 import { defaultReport, localDate } from './options.js';
 
-
 export interface DigestOptions {
   report?: string;
   date?: LocalDate;
@@ -17,7 +16,6 @@ export interface DigestOptions {
   out?: string;
   resend?: boolean;
 }
-
 
 export function registerDigest(program: Command, ctx: CommandContext): void {
   program

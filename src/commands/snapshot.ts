@@ -5,7 +5,6 @@ import type { LocalDate } from '../metrics/zoned-time.js';
 import { withDatabase, type CommandContext } from './context.js';
 import { defaultReport, localDate } from './options.js';
 
-
 export function registerSnapshot(program: Command, ctx: CommandContext): void {
   program
     .command('snapshot')
