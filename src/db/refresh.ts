@@ -51,7 +51,7 @@ export async function compactIfDue(sql: Sql, options: Pick<RefreshOptions, 'stat
       return row?.merged ?? 0;
     })
     .catch(() => 0);
-  if (merged > 0) await sql`vacuum pulsebot.pending_15m, pulsebot.model_user_days_pending`.catch(() => {});
+  if (merged > 0) await sql`vacuum pulsebot.pending_15m, pulsebot.model_user_days_pending, pulsebot.latency_daily_pending, pulsebot.latency_daily_total_pending`.catch(() => {});
   return merged;
 }
 

@@ -18,7 +18,7 @@ export async function dailyLatencyByService(sql: Sql, range: { start: Date; end:
   const rows = days
     ? await sql<{ date: string; service_type: string; bin: number; n: number }[]>`
         select l.day::text as date, ps.service_type, l.bin, sum(l.n)::bigint as n
-        from pulsebot.latency_daily l join pulsebot.provider_services ps on ps.id = l.ps_id
+        from pulsebot.latency_daily_live l join pulsebot.provider_services ps on ps.id = l.ps_id
         where l.day between ${days.first}::date and ${days.last}::date
         group by 1, 2, 3 having sum(l.n) > 0
         order by 1, 2, 3`

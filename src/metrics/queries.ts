@@ -82,7 +82,7 @@ export async function latencyHistograms(sql: Sql, range: TimeRange, days: DayRan
                     when grouping(ps.provider) = 1 then 'service:' || ps.service_type
                     else 'ps:' || ps.provider || '/' || ps.service_type end as key,
                l.bin, sum(l.n)::bigint as n
-        from pulsebot.latency_daily l join pulsebot.provider_services ps on ps.id = l.ps_id
+        from pulsebot.latency_daily_live l join pulsebot.provider_services ps on ps.id = l.ps_id
         where l.day between ${days.first}::date and ${days.last}::date
         group by grouping sets ((ps.provider, ps.service_type, l.bin), (ps.service_type, l.bin), (l.bin))
         having sum(l.n) > 0
@@ -126,14 +126,17 @@ export async function errorsByCode(sql: Sql, range: TimeRange): Promise<ErrorCou
 }
 
 /**
- * Exact distinct users of the range. Whole days of the rollups' time zone read the day × user
- * sets; any other range counts raw api_usage (its created_at index bounds the scan).
+ * Exact distinct users of the range. Whole days of the rollups' time zone OR the days' user
+ * bitmaps; any other range counts raw api_usage (its created_at index bounds the scan).
  */
 export async function distinctUsers(sql: Sql, range: TimeRange, days: DayRange): Promise<number> {
   const [r] = days?.usersKept
     ? await sql<{ n: number }[]>`
-        select count(distinct user_id)::bigint as n from pulsebot.user_days
-        where day between ${days.first}::date and ${days.last}::date`
+        select coalesce(sum(bit_count(bits)), 0)::bigint as n from (
+          select block, bit_or(bits) as bits from pulsebot.user_day_bits
+          where day between ${days.first}::date and ${days.last}::date
+          group by block
+        ) u`
     : await sql<{ n: number }[]>`
         select count(distinct user_id)::bigint as n from public.api_usage
         where created_at >= ${range.start} and created_at < ${range.end}`;

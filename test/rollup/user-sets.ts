@@ -3,12 +3,14 @@ import { distinctUsersByModel } from '../../src/metrics/queries.js';
 
 /**
  * Differences between the exact user sets (a (day, user, model) count = its model_user_days n
- * plus its pending deltas; user_days) and the raw rows, as readable strings. The views only show
- * how many users there are; this checks the counts a later delete will rely on.
+ * plus its pending deltas; the day and (day, model) user bitmaps) and the raw rows, as readable
+ * strings. The views only show how many users there are; this checks the bits they count and the
+ * counts a later delete will rely on.
  */
 export async function userSetProblems(sql: Sql): Promise<string[]> {
   const rows = await sql<{ problem: string }[]>`
-    with s as (select timezone as tz, coalesce(pruned_before, date '-infinity') as keep_from from pulsebot.rollup_state),
+    with s as (select timezone as tz, coalesce(pruned_before, date '-infinity') as keep_from, (now() at time zone timezone)::date as today
+               from pulsebot.rollup_state),
     raw as (
       select (u.created_at at time zone s.tz)::date as day, u.user_id, m.id as dim_id, count(*) as n
       from public.api_usage u cross join s
@@ -34,23 +36,26 @@ export async function userSetProblems(sql: Sql): Promise<string[]> {
     union all
     select format('model_user_days %s/%s/%s holds a count of %s', day, user_id::text, dim_id, n) from stale
     union all
-    select format('user_days %s/%s: %s', coalesce(a.day, b.day), coalesce(a.user_id, b.user_id)::text,
+    select format('user bit %s/%s: %s', coalesce(a.day, b.day), coalesce(a.user_id, b.user_id)::text,
                   case when a.day is null then 'missing' else 'extra' end)
-    from pulsebot.user_days a full join (select distinct day, user_id from kept where n > 0) b
-      on a.day = b.day and a.user_id = b.user_id
+    from (
+      select x.day, n.user_id from pulsebot.user_day_bits x cross join generate_series(0, 4095) as i
+      join pulsebot.user_numbers n on n.uid = x.block * 4096 + i
+      where get_bit(x.bits, i) = 1
+    ) a full join (select distinct day, user_id from kept where n > 0) b on a.day = b.day and a.user_id = b.user_id
     where a.day is null or b.day is null
     union all
-    select format('latest day of model %s, user %s: %s, expected %s', coalesce(r.dim_id, e.dim_id), coalesce(r.user_id, e.user_id)::text,
-                  r.last_day, e.last_day)
-    from pulsebot.model_user_recency r
-    full join (select dim_id, user_id, max(day) as last_day from kept where n > 0 group by 1, 2) e
-      on e.dim_id = r.dim_id and e.user_id = r.user_id
-    where r.last_day is distinct from e.last_day
-    union all
-    select format('active users on %s: %s, expected %s', coalesce(a.day, e.day), a.users, e.users)
-    from pulsebot.daily_active a
-    full join (select day, count(*) as users from pulsebot.user_days group by 1) e on e.day = a.day
-    where a.users is distinct from e.users
+    select format('model bit %s/%s/%s: %s', coalesce(a.day, b.day), coalesce(a.user_id, b.user_id)::text, coalesce(a.dim_id, b.dim_id),
+                  case when a.day is null then 'missing' else 'extra' end)
+    from (
+      select x.day, x.dim_id, n.user_id from pulsebot.model_user_day_bits x cross join generate_series(0, 4095) as i
+      join pulsebot.user_numbers n on n.uid = x.block * 4096 + i
+      cross join s
+      where get_bit(x.bits, i) = 1 and x.day >= pulsebot.model_bits_from(s.today)
+    ) a full join (
+      select k.day, k.dim_id, k.user_id from kept k cross join s where k.n > 0 and k.day >= pulsebot.model_bits_from(s.today)
+    ) b on a.day = b.day and a.dim_id = b.dim_id and a.user_id = b.user_id
+    where a.day is null or b.day is null
     limit 20`;
   return rows.map((r) => r.problem);
 }
