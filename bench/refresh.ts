@@ -76,11 +76,17 @@ async function insertNewRows(sql: Sql, rng: Rng, count: number): Promise<void> {
   }
 }
 
-async function pulsebotWay(sql: Sql, rng: Rng): Promise<{ total: number; fold: number; views: number; folded: number; compaction: number | null }> {
+type RefreshRow = { view_name: string; outcome: string; row_count: number; started_at: Date; finished_at: Date; error: string | null };
+
+async function pulsebotWay(sql: Sql, rng: Rng): Promise<{ total: number; fold: number; views: number; folded: number; compaction: number | null; profile: Map<string, number> }> {
   await insertNewRows(sql, rng, 100_000);
   const t0 = process.hrtime.bigint();
-  const rows = await sql<{ view_name: string; outcome: string; row_count: number; started_at: Date; finished_at: Date; error: string | null }[]>`
-    select * from public.refresh_analytics_views()`;
+  // In a transaction only to read, before it commits, where the fold's time went.
+  const [rows, profile] = await sql.begin(async (tx) => {
+    const refreshed = await tx<RefreshRow[]>`select * from public.refresh_analytics_views()`;
+    const [p] = await tx<{ profile: string | null }[]>`select current_setting('pulsebot.fold_profile', true) as profile`;
+    return [refreshed, p?.profile ?? ''] as const;
+  });
   const total = ms(t0);
   const failed = rows.filter((r) => r.outcome !== 'ok');
   if (failed.length) throw new Error(`refresh failed: ${JSON.stringify(failed)}`);
@@ -90,7 +96,8 @@ async function pulsebotWay(sql: Sql, rng: Rng): Promise<{ total: number; fold: n
   const t1 = process.hrtime.bigint();
   const merged = await compactIfDue(sql, { statementTimeoutSeconds: 3600 });
   const compaction = merged > 0 ? ms(t1) : null;
-  return { total, fold, views: total - fold, folded: rows[0]!.row_count, compaction };
+  const steps = new Map(profile.split(' ').filter(Boolean).map((kv) => [kv.split('=')[0]!, Number(kv.split('=')[1])] as [string, number]));
+  return { total, fold, views: total - fold, folded: rows[0]!.row_count, compaction, profile: steps };
 }
 
 function pgbench(url: string, seconds: number): number {
@@ -155,11 +162,13 @@ for (const rows of sizes) {
   const old = first.plain <= second.plain ? first : second;
   console.log(`(a) old way, full refresh over raw api_usage: ${fmt(old.plain)} (${old.parts}); CONCURRENTLY: ${fmt(old.concurrent)}`);
   const rng = new Rng(`bench-${rows}-${Date.now()}`);
-  const runs = [];
+  const runs: Awaited<ReturnType<typeof pulsebotWay>>[] = [];
   for (let r = 0; r < rounds; r++) runs.push(await pulsebotWay(db.sql, rng));
   const b = median(runs.map((x) => x.total));
   console.log(`(b) pulsebot, refresh after 100k new rows (10% back-dated): median ${fmt(b)} over ${rounds} rounds ` +
     `[${runs.map((x) => fmt(x.total)).join(', ')}]; fold ${fmt(median(runs.map((x) => x.fold)))} + views ${fmt(median(runs.map((x) => x.views)))}`);
+  const stepNames = [...new Set(runs.flatMap((x) => [...x.profile.keys()]))];
+  console.log(`    fold, median per step: ${stepNames.map((k) => `${k} ${fmt(median(runs.map((x) => x.profile.get(k) ?? 0)))}`).join(', ')}`);
   console.log(`    (a) / (b) = ${(old.plain / b).toFixed(0)}×   (CONCURRENTLY old way / (b) = ${(old.concurrent / b).toFixed(0)}×)`);
   const compactions = runs.flatMap((x) => (x.compaction === null ? [] : [x.compaction]));
   const amortized = compactions.reduce((a, c) => a + c, 0) / rounds;

@@ -364,6 +364,9 @@ begin
 end
 $$;
 
+create function pulsebot.ms_since(t timestamptz) returns numeric
+  language sql volatile as $$ select round(extract(epoch from pg_catalog.clock_timestamp() - t) * 1000, 1) $$;
+
 create or replace function pulsebot.fold_changes() returns bigint
   language plpgsql set search_path = pg_catalog, pg_temp set work_mem = '64MB'
 as $$
@@ -375,6 +378,10 @@ declare
   appended bigint := 0;
   keep_from date;
   t record;
+  -- Where the fold's time went, for whoever asks in the same transaction (bench:refresh does):
+  -- current_setting('pulsebot.fold_profile') = 'take=… daily=… users=… rest=…' in milliseconds.
+  lap timestamptz := clock_timestamp();
+  profile text := '';
 begin
   -- One fold at a time; a second one waits, then folds what is left.
   perform pg_advisory_xact_lock(1886221428);
@@ -411,9 +418,15 @@ begin
     insert into pg_temp.pulsebot_user_batch select * from pg_temp.pulsebot_user_keys;
     drop table pg_temp.pulsebot_user_keys;
   end if;
+  profile := format('take=%s', pulsebot.ms_since(lap));
+  lap := clock_timestamp();
   if folded > 0 then
     appended := appended + pulsebot.merge_daily(tz);
+    profile := profile || format(' daily=%s', pulsebot.ms_since(lap));
+    lap := clock_timestamp();
     appended := appended + pulsebot.fold_user_sets(today);
+    profile := profile || format(' users=%s', pulsebot.ms_since(lap));
+    lap := clock_timestamp();
   end if;
 
   -- Once a day, forget user sets older than the dashboard needs (90 days + margin; the model
@@ -433,6 +446,7 @@ begin
   if st.pending_rows + appended >= 4 * st.compact_after_rows then
     perform pulsebot.compact_rollups();
   end if;
+  perform set_config('pulsebot.fold_profile', profile || format(' rest=%s', pulsebot.ms_since(lap)), true);
   return folded;
 end
 $$;
@@ -457,15 +471,16 @@ totals as (
   where u.day between b.today - 89 and b.today
   group by u.day
 ),
+-- Counts are summed as float8, exact below 2^53 and far cheaper than numeric (sum of bigint).
 hist as (
-  select l.day, l.bin, sum(l.n) as n
+  select l.day, l.bin, sum(l.n::float8)::bigint as n
   from pulsebot.latency_daily_total_live l cross join bounds b
   where l.day between b.today - 89 and b.today
   group by 1, 2
-  having sum(l.n) > 0
+  having sum(l.n::float8) > 0
 ),
 p95 as (
-  select day, pulsebot.hist_quantile(array_agg(bin order by bin), array_agg(n::bigint order by bin), 0.95) as p95
+  select day, pulsebot.hist_quantile(array_agg(bin order by bin), array_agg(n order by bin), 0.95) as p95
   from hist group by 1
 ),
 active as (
@@ -505,11 +520,11 @@ totals as (
   having sum(u.requests) > 0
 ),
 hist as (
-  select l.ps_id, l.bin, sum(l.n)::bigint as n
+  select l.ps_id, l.bin, sum(l.n::float8)::bigint as n
   from pulsebot.latency_daily_live l cross join bounds b
   where l.day between b.today - 29 and b.today
   group by 1, 2
-  having sum(l.n) > 0
+  having sum(l.n::float8) > 0
 ),
 p95 as (
   select ps_id, pulsebot.hist_quantile(array_agg(bin order by bin), array_agg(n order by bin), 0.95) as p95
@@ -562,3 +577,6 @@ left join users u on u.dim_id = t.dim_id;
 create unique index mv_model_costs_key on public.mv_model_costs (provider, model, service_type);
 
 select pulsebot.restore_grants(view_name, acl) from pulsebot_saved_acl;
+
+-- The views group tens of thousands of histogram rows; with the default 4 MB they spill to disk.
+alter function public.refresh_analytics_views() set work_mem = '64MB';
