@@ -403,10 +403,10 @@ begin
   t := pulsebot.take_changes(tz, keep_from);
   folded := t.taken;
   appended := t.appended;
-  -- Rows captured without a dictionary id (a combination seen for the first time) stay in the
-  -- log; give them ids and take those rows too.
+  -- Rows naming a provider/model combination seen for the first time stay in the log (only rows
+  -- with dictionary ids are taken); register the new ones and take those rows too.
   if exists (select 1 from pulsebot.usage_changes) then
-    perform pulsebot.resolve_dims();
+    perform pulsebot.register_dims();
     t := pulsebot.take_changes(tz, keep_from);
     folded := folded + t.taken;
     appended := appended + t.appended;
