@@ -318,6 +318,17 @@ begin
 end
 $$;
 
+-- The pending daily histograms merged on their own: what the views read grows with them, so
+-- `pulsebot refresh` merges them after every refresh, once the views are committed.
+create function pulsebot.compact_daily_histograms() returns bigint
+  language plpgsql set search_path = pg_catalog, pg_temp set work_mem = '64MB'
+as $$
+begin
+  perform pg_advisory_xact_lock(1886221428);
+  return pulsebot.merge_pending_daily();
+end
+$$;
+
 -- As in 000014, plus the pending daily histograms.
 create or replace function pulsebot.compact_rollups() returns bigint
   language plpgsql set search_path = pg_catalog, pg_temp set work_mem = '64MB' set random_page_cost = 1.1
@@ -421,7 +432,9 @@ begin
   profile := format('take=%s', pulsebot.ms_since(lap));
   lap := clock_timestamp();
   if folded > 0 then
-    appended := appended + pulsebot.merge_daily(tz);
+    -- Its histogram rows are not counted in pending_rows: every `pulsebot refresh` merges them
+    -- (compact_daily_histograms), and compact_rollups() too.
+    perform pulsebot.merge_daily(tz);
     profile := profile || format(' daily=%s', pulsebot.ms_since(lap));
     lap := clock_timestamp();
     appended := appended + pulsebot.fold_user_sets(today);
@@ -452,7 +465,7 @@ end
 $$;
 
 revoke execute on function pulsebot.merge_daily(text), pulsebot.fold_user_sets(date), pulsebot.fold_user_removals(date),
-  pulsebot.merge_pending_daily(), pulsebot.compact_rollups(), pulsebot.fold_changes() from public;
+  pulsebot.merge_pending_daily(), pulsebot.compact_daily_histograms(), pulsebot.compact_rollups(), pulsebot.fold_changes() from public;
 
 -- The dashboard views, as in 000012 (same columns, same meaning), over the bitmaps and the live
 -- daily histograms.

@@ -36,22 +36,29 @@ const VACUUM_AFTER_ROWS = 10_000;
 
 /**
  * Merges the pending rollup deltas into the rollups once they reach the configured size
- * (pulsebot.rollup_state.compact_after_rows), in a transaction of its own. Returns the pending
- * rows merged, 0 when not due. Best effort like the vacuum: a failed compaction leaves the deltas
- * pending (readers include them), and the fold compacts by itself at four times the size.
+ * (pulsebot.rollup_state.compact_after_rows), in a transaction of its own; short of that, only
+ * the pending daily histograms, which every view refresh reads. Returns the pending rows merged.
+ * Best effort like the vacuum: a failed compaction leaves the deltas pending (readers include
+ * them), and the fold compacts by itself at four times the size.
  */
 export async function compactIfDue(sql: Sql, options: Pick<RefreshOptions, 'statementTimeoutSeconds'>): Promise<number> {
   const [state] = await sql<{ due: boolean }[]>`
     select pending_rows >= compact_after_rows as due from pulsebot.rollup_state`.catch(() => [] as { due: boolean }[]);
-  if (!state?.due) return 0;
+  if (!state) return 0;
   const merged = await sql
     .begin(async (tx) => {
       await tx`select set_config('statement_timeout', ${String(options.statementTimeoutSeconds * 1000)}, true)`;
-      const [row] = await tx<{ merged: number }[]>`select pulsebot.compact_rollups()::bigint as merged`;
+      const [row] = state.due
+        ? await tx<{ merged: number }[]>`select pulsebot.compact_rollups()::bigint as merged`
+        : await tx<{ merged: number }[]>`select pulsebot.compact_daily_histograms()::bigint as merged`;
       return row?.merged ?? 0;
     })
     .catch(() => 0);
-  if (merged > 0) await sql`vacuum pulsebot.pending_15m, pulsebot.model_user_days_pending, pulsebot.latency_daily_pending, pulsebot.latency_daily_total_pending`.catch(() => {});
+  if (merged > 0) {
+    await (state.due
+      ? sql`vacuum pulsebot.pending_15m, pulsebot.model_user_days_pending, pulsebot.latency_daily_pending, pulsebot.latency_daily_total_pending`
+      : sql`vacuum pulsebot.latency_daily_pending, pulsebot.latency_daily_total_pending`).catch(() => {});
+  }
   return merged;
 }
 

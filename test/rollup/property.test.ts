@@ -5,7 +5,7 @@ import { Rng } from '../../src/demo/random.js';
 import { TARGETS, freshDatabase } from '../support/databases.js';
 import { compareWithReference } from '../support/reference-views.js';
 import { randomWrites } from './random-usage.js';
-import { userSetProblems, usersByModelProblems } from './user-sets.js';
+import { histogramProblems, userSetProblems, usersByModelProblems } from './user-sets.js';
 
 const ROUNDS = 12;
 
@@ -51,6 +51,7 @@ describe.each(TARGETS)('incremental refresh equals a from-scratch computation on
         expect(await compareWithReference(db.sql), `round ${round} (${zone})`).toEqual([]);
         expect(await userSetProblems(db.sql), `round ${round} (${zone})`).toEqual([]);
         expect(await usersByModelProblems(db.sql), `round ${round} (${zone})`).toEqual([]);
+        expect(await histogramProblems(db.sql), `round ${round} (${zone})`).toEqual([]);
         if (schedule === 'every-third-round' && round % 3 === 1) {
           const [{ merged }] = (await db.sql`select pulsebot.compact_rollups()::int as merged`) as unknown as [{ merged: number }];
           if (merged > 0) compactions++;
@@ -58,6 +59,7 @@ describe.each(TARGETS)('incremental refresh equals a from-scratch computation on
           expect(await compareWithReference(db.sql), `round ${round} after compaction`).toEqual([]);
           expect(await userSetProblems(db.sql), `round ${round} after compaction`).toEqual([]);
           expect(await usersByModelProblems(db.sql), `round ${round} after compaction`).toEqual([]);
+          expect(await histogramProblems(db.sql), `round ${round} after compaction`).toEqual([]);
         }
       }
       const [{ folded }] = (await db.sql`select count(*)::int as folded from pulsebot.usage_changes`) as unknown as [{ folded: number }];

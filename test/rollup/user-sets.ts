@@ -78,3 +78,32 @@ export async function usersByModelProblems(sql: Sql): Promise<string[]> {
   const keys = new Set([...got.keys(), ...want.keys()]);
   return [...keys].filter((k) => got.get(k) !== want.get(k)).map((k) => `users of ${k}: ${got.get(k)}, raw ${want.get(k)}`);
 }
+
+/**
+ * Differences between the daily latency histograms (rollup + pending, per provider × service type
+ * and overall) and the raw rows counted per day and bin, as readable strings. Percentiles would
+ * hide a histogram counted twice; these counts do not.
+ */
+export async function histogramProblems(sql: Sql): Promise<string[]> {
+  const rows = await sql<{ problem: string }[]>`
+    with s as (select timezone as tz from pulsebot.rollup_state),
+    raw as (
+      select (u.created_at at time zone s.tz)::date as day, ps.id as ps_id, pulsebot.latency_bin(u.latency_ms) as bin, count(*) as n
+      from public.api_usage u cross join s
+      join pulsebot.provider_services ps on ps.provider = coalesce(u.provider, 'unknown') and ps.service_type = coalesce(u.service_type, 'unknown')
+      where u.latency_ms is not null and u.created_at is not null
+      group by 1, 2, 3
+    ),
+    kept as (select day, ps_id, bin, sum(n) as n from pulsebot.latency_daily_live group by 1, 2, 3 having sum(n) <> 0),
+    kept_total as (select day, bin, sum(n) as n from pulsebot.latency_daily_total_live group by 1, 2 having sum(n) <> 0),
+    raw_total as (select day, bin, sum(n) as n from raw group by 1, 2)
+    select format('latency_daily %s/%s/%s: %s, raw %s', coalesce(r.day, k.day), coalesce(r.ps_id, k.ps_id), coalesce(r.bin, k.bin), k.n, r.n) as problem
+    from raw r full join kept k on k.day = r.day and k.ps_id = r.ps_id and k.bin = r.bin
+    where r.n is distinct from k.n
+    union all
+    select format('latency_daily_total %s/%s: %s, raw %s', coalesce(r.day, k.day), coalesce(r.bin, k.bin), k.n, r.n)
+    from raw_total r full join kept_total k on k.day = r.day and k.bin = r.bin
+    where r.n is distinct from k.n
+    limit 20`;
+  return rows.map((r) => r.problem);
+}
