@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { parseDatabaseUrl } from '../src/config/env.js';
 import { openDatabase, type Database } from '../src/db/connect.js';
+import type { Sql } from '../src/db/connect.js';
 import { migrate } from '../src/db/migrate.js';
+import type { Rng } from '../src/demo/random.js';
 import { generateUsage, planDemo, type DemoUsageRow } from '../src/demo/generate.js';
 
 export const COLUMNS = ['created_at', 'user_id', 'provider', 'service_type', 'model', 'input_tokens', 'output_tokens', 'images',
@@ -89,3 +91,25 @@ export function oldViewsSql(): string {
     .replace(/create unique index \w+ on/g, 'create unique index on')}`;
 }
 
+/**
+ * The refresh benchmark's batch: `count` new rows, 90% in the last 5 minutes and 10% back-dated at
+ * random across 90 days, written as the application would.
+ */
+export async function insertNewRows(sql: Sql, rng: Rng, count: number): Promise<void> {
+  const now = Date.now();
+  // The same traffic at every table size: one day of the 10M-row dataset's shape (its ~16,700
+  // users), so the comparison across sizes isolates the size of api_usage.
+  const options = { now: new Date(now), days: 1, rowsPerDay: Math.max(count, 111_111) * 1.3, seed: 'bench-new-traffic' };
+  const rows: DemoUsageRow[] = [];
+  for (const row of generateUsage(options, planDemo({ ...options, rowsPerDay: 111_111 }))) {
+    const created = rng.chance(0.1) ? now - rng.uniform(0, 90 * 86_400_000) : now - rng.uniform(0, 5 * 60_000);
+    rows.push({ ...row, created_at: new Date(created) });
+    if (rows.length === count) break;
+  }
+  // The application's shape: multi-row INSERT statements of 1,000 rows.
+  for (let i = 0; i < rows.length; i += 1000) {
+    // Loaded rows are is_synthetic; these are not, so the run can remove them again at the end.
+    const batch = rows.slice(i, i + 1000).map((r) => ({ ...r, is_synthetic: false })) as unknown as Record<string, unknown>[];
+    await sql`insert into public.api_usage ${sql(batch as never)}`;
+  }
+}

@@ -15,9 +15,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Database, Sql } from '../src/db/connect.js';
 import { compactIfDue } from '../src/db/refresh.js';
-import { generateUsage, planDemo, type DemoUsageRow } from '../src/demo/generate.js';
 import { Rng } from '../src/demo/random.js';
-import { COLUMNS, CAPTURE, dbUrl as datasetUrl, ensureLoaded as loadDataset, fmt, median, ms } from './dataset.js';
+import { CAPTURE, dbUrl as datasetUrl, ensureLoaded as loadDataset, fmt, insertNewRows, median, ms } from './dataset.js';
 
 const dbUrl = (name: string) => datasetUrl(serverUrl!, name);
 const ensureLoaded = (rows: number) => loadDataset(serverUrl!, rows, values.fresh);
@@ -55,25 +54,6 @@ async function oldWay(sql: Sql): Promise<{ plain: number; concurrent: number; pa
     parts.push(`${v} ${fmt(p)}`);
   }
   return { plain, concurrent, parts: parts.join(' + ') };
-}
-
-async function insertNewRows(sql: Sql, rng: Rng, count: number): Promise<void> {
-  const now = Date.now();
-  // The same traffic at every table size: one day of the 10M-row dataset's shape (its ~16,700
-  // users), so the comparison across sizes isolates the size of api_usage.
-  const options = { now: new Date(now), days: 1, rowsPerDay: Math.max(count, 111_111) * 1.3, seed: 'bench-new-traffic' };
-  const rows: DemoUsageRow[] = [];
-  for (const row of generateUsage(options, planDemo({ ...options, rowsPerDay: 111_111 }))) {
-    const created = rng.chance(0.1) ? now - rng.uniform(0, 90 * 86_400_000) : now - rng.uniform(0, 5 * 60_000);
-    rows.push({ ...row, created_at: new Date(created) });
-    if (rows.length === count) break;
-  }
-  // The application's shape: multi-row INSERT statements of 1,000 rows.
-  for (let i = 0; i < rows.length; i += 1000) {
-    // Loaded rows are is_synthetic; these are not, so the run can remove them again at the end.
-    const batch = rows.slice(i, i + 1000).map((r) => ({ ...r, is_synthetic: false })) as unknown as Record<string, unknown>[];
-    await sql`insert into public.api_usage ${sql(batch as never)}`;
-  }
 }
 
 type RefreshRow = { view_name: string; outcome: string; row_count: number; started_at: Date; finished_at: Date; error: string | null };
