@@ -4,10 +4,12 @@
 // rows of realistic demo data over 90 days (kept between runs; --fresh reloads it), then
 //   (a) the old way: REFRESH of the three views defined over raw api_usage (migration 000004's);
 //   (b) pulsebot: 100k new rows (90% in the last 5 minutes, 10% back-dated at random across the
-//       90 days), then refresh_analytics_views() (fold + the three views), median of --rounds;
-//       then, as `pulsebot refresh` does once the views are fresh, the compaction of the pending
-//       deltas when due: timed on its own, with how often it ran and its cost per refresh;
-// and the write path: pgbench, 4 clients × 10 s of single-row INSERTs, with and without capture.
+//       90 days), then refresh_analytics_views() (fold + the three views), median of --rounds,
+//       the sizes' rounds interleaved; the fold's own split of its time; then, as `pulsebot
+//       refresh` does once the views are fresh, the compaction of the pending deltas (the daily
+//       histograms every time, everything when due): timed on its own, with its cost per refresh;
+// and the write path on the largest size: pgbench, 4 clients × 10 s of single-row INSERTs, with
+// and without capture.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -122,50 +124,63 @@ async function writePath(db: Database, url: string): Promise<void> {
     `[without: ${without.map((x) => x.toFixed(0)).join(', ')}; with: ${withCapture.map((x) => x.toFixed(0)).join(', ')}]`);
 }
 
-const results: { rows: number; a: number; aConcurrent: number; b: number }[] = [];
+type Run = Awaited<ReturnType<typeof pulsebotWay>>;
+interface Size { rows: number; db: Database; rng: Rng; old: Awaited<ReturnType<typeof oldWay>> | null; runs: Run[] }
+
+const opened: Size[] = [];
 for (const rows of sizes) {
   const db = await ensureLoaded(rows);
   await db.sql`delete from public.api_usage where not is_synthetic`; // left by an interrupted run
-  const [{ n }] = (await db.sql`select count(*)::bigint as n from public.api_usage`) as unknown as [{ n: number }];
-  console.log(`\n== ${rows.toLocaleString()} rows (api_usage holds ${n.toLocaleString()}), PostgreSQL ${(await db.sql`select current_setting('server_version') as v`)[0]!.v}`);
   await db.sql`select * from public.refresh_analytics_views()`; // start from an empty change log
-  if (values['write-path-only']) {
-    await writePath(db, dbUrl(`pulsebot_bench_${rows}`));
-    await db.sql`delete from public.api_usage where not is_synthetic`;
-    await db.sql`select * from public.refresh_analytics_views()`;
-    await db.close();
-    continue;
+  opened.push({ rows, db, rng: new Rng(`bench-${rows}-${Date.now()}`), old: null, runs: [] });
+}
+
+if (values['write-path-only']) {
+  const last = opened[opened.length - 1]!;
+  await writePath(last.db, dbUrl(`pulsebot_bench_${last.rows}`));
+} else {
+  for (const size of opened) {
+    // Twice, keeping the faster: the first run may pay for a cold cache, which would flatter (b).
+    const first = await oldWay(size.db.sql);
+    const second = await oldWay(size.db.sql);
+    size.old = first.plain <= second.plain ? first : second;
   }
-  // Twice, keeping the faster: the first run may pay for a cold cache, which would flatter (b).
-  const first = await oldWay(db.sql);
-  const second = await oldWay(db.sql);
-  const old = first.plain <= second.plain ? first : second;
-  console.log(`(a) old way, full refresh over raw api_usage: ${fmt(old.plain)} (${old.parts}); CONCURRENTLY: ${fmt(old.concurrent)}`);
-  const rng = new Rng(`bench-${rows}-${Date.now()}`);
-  const runs: Awaited<ReturnType<typeof pulsebotWay>>[] = [];
-  for (let r = 0; r < rounds; r++) runs.push(await pulsebotWay(db.sql, rng));
-  const b = median(runs.map((x) => x.total));
-  console.log(`(b) pulsebot, refresh after 100k new rows (10% back-dated): median ${fmt(b)} over ${rounds} rounds ` +
-    `[${runs.map((x) => fmt(x.total)).join(', ')}]; fold ${fmt(median(runs.map((x) => x.fold)))} + views ${fmt(median(runs.map((x) => x.views)))}`);
-  const stepNames = [...new Set(runs.flatMap((x) => [...x.profile.keys()]))];
-  console.log(`    fold, median per step: ${stepNames.map((k) => `${k} ${fmt(median(runs.map((x) => x.profile.get(k) ?? 0)))}`).join(', ')}`);
-  console.log(`    (a) / (b) = ${(old.plain / b).toFixed(0)}×   (CONCURRENTLY old way / (b) = ${(old.concurrent / b).toFixed(0)}×)`);
-  const compactions = runs.flatMap((x) => (x.compaction === null ? [] : [x.compaction]));
-  const amortized = compactions.reduce((a, c) => a + c, 0) / rounds;
-  console.log(`    compaction (after the views, in its own transaction): ran ${compactions.length} times in ${rounds} rounds ` +
-    `[${compactions.map(fmt).join(', ')}]; ${fmt(amortized)} per refresh amortized, so (b) + compaction = ${fmt(b + amortized)} per 100k rows`);
-  results.push({ rows, a: old.plain, aConcurrent: old.concurrent, b });
-  if (!values['skip-write-path'] && rows === sizes[sizes.length - 1]) {
-    await writePath(db, dbUrl(`pulsebot_bench_${rows}`));
+  // The sizes' rounds interleave, in alternating order: this machine drifts by tens of percent
+  // within minutes, and whichever size went first used to pay for it.
+  for (let r = 0; r < rounds; r++) {
+    for (const size of r % 2 === 0 ? opened : [...opened].reverse()) size.runs.push(await pulsebotWay(size.db.sql, size.rng));
   }
-  // Leave the dataset as loaded, so the next run measures the same table.
+  for (const { rows, db, old, runs } of opened) {
+    const [{ n }] = (await db.sql`select count(*)::bigint as n from public.api_usage where is_synthetic`) as unknown as [{ n: number }];
+    console.log(`\n== ${rows.toLocaleString()} rows (api_usage holds ${n.toLocaleString()}), PostgreSQL ${(await db.sql`select current_setting('server_version') as v`)[0]!.v}`);
+    console.log(`(a) old way, full refresh over raw api_usage: ${fmt(old!.plain)} (${old!.parts}); CONCURRENTLY: ${fmt(old!.concurrent)}`);
+    const b = median(runs.map((x) => x.total));
+    console.log(`(b) pulsebot, refresh after 100k new rows (10% back-dated): median ${fmt(b)} over ${rounds} rounds ` +
+      `[${runs.map((x) => fmt(x.total)).join(', ')}]; fold ${fmt(median(runs.map((x) => x.fold)))} + views ${fmt(median(runs.map((x) => x.views)))}`);
+    const stepNames = [...new Set(runs.flatMap((x) => [...x.profile.keys()]))];
+    console.log(`    fold, median per step: ${stepNames.map((k) => `${k} ${fmt(median(runs.map((x) => x.profile.get(k) ?? 0)))}`).join(', ')}`);
+    console.log(`    (a) / (b) = ${(old!.plain / b).toFixed(0)}×   (CONCURRENTLY old way / (b) = ${(old!.concurrent / b).toFixed(0)}×)`);
+    const compactions = runs.flatMap((x) => (x.compaction === null ? [] : [x.compaction]));
+    const amortized = compactions.reduce((a, c) => a + c, 0) / rounds;
+    console.log(`    compaction (after the views, in its own transaction): ran ${compactions.length} times in ${rounds} rounds ` +
+      `[${compactions.map(fmt).join(', ')}]; ${fmt(amortized)} per refresh amortized, so (b) + compaction = ${fmt(b + amortized)} per 100k rows`);
+  }
+  if (opened.length > 1) {
+    const [first, last] = [opened[0]!, opened[opened.length - 1]!];
+    const [b1, b2] = [median(first.runs.map((x) => x.total)), median(last.runs.map((x) => x.total))];
+    console.log(`\n(b) at ${last.rows.toLocaleString()} vs ${first.rows.toLocaleString()} rows: ${((b2 / b1 - 1) * 100).toFixed(1)}% (target within ±25%)`);
+  }
+  if (!values['skip-write-path']) {
+    const last = opened[opened.length - 1]!;
+    console.log('');
+    await writePath(last.db, dbUrl(`pulsebot_bench_${last.rows}`));
+  }
+}
+
+// Leave the datasets as loaded, so the next run measures the same tables.
+for (const { db } of opened) {
   await db.sql`delete from public.api_usage where not is_synthetic`;
   await db.sql`select * from public.refresh_analytics_views()`;
   await db.sql`vacuum analyze`;
   await db.close();
-}
-if (results.length > 1) {
-  const first = results[0]!;
-  const last = results[results.length - 1]!;
-  console.log(`\n(b) at ${last.rows.toLocaleString()} vs ${first.rows.toLocaleString()} rows: ${((last.b / first.b - 1) * 100).toFixed(1)}% (target within ±25%)`);
 }
