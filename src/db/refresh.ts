@@ -56,7 +56,7 @@ export async function compactIfDue(sql: Sql, options: Pick<RefreshOptions, 'stat
     .catch(() => 0);
   if (merged > 0) {
     await (state.due
-      ? sql`vacuum pulsebot.pending_15m, pulsebot.model_user_days_pending, pulsebot.latency_daily_pending, pulsebot.latency_daily_total_pending`
+      ? sql`vacuum pulsebot.pending_15m, pulsebot.model_user_days_pending_batches, pulsebot.latency_daily_pending, pulsebot.latency_daily_total_pending`
       : sql`vacuum pulsebot.latency_daily_pending, pulsebot.latency_daily_total_pending`).catch(() => {});
   }
   return merged;
