@@ -94,6 +94,23 @@ describe.each(TARGETS)('incremental refresh equals a from-scratch computation on
     expect(await userSetProblems(db.sql)).toEqual([]);
   });
 
+  it('change rows without their key or millionths (captured by an older pulsebot) fold as exactly as the rest', async () => {
+    await db.sql`truncate public.api_usage`;
+    await refresh(db, 'UTC');
+    await randomWrites(db.sql, new Rng('keyless'), Date.now());
+    // No key, or a key that is not the names' (another machine's hash), and no millionths.
+    const changed = (await db.sql`
+      update pulsebot.usage_changes set dim_key = case when input_tokens is null then null else dim_key # 1 end,
+        cost_micros = null, video_micros = null`).count;
+    expect(changed).toBeGreaterThan(0);
+    await refresh(db, 'UTC');
+    expect(await compareWithReference(db.sql)).toEqual([]);
+    expect(await userSetProblems(db.sql)).toEqual([]);
+    expect(await histogramProblems(db.sql)).toEqual([]);
+    const [{ left }] = (await db.sql`select count(*)::int as left from pulsebot.usage_changes`) as unknown as [{ left: number }];
+    expect(left).toBe(0);
+  });
+
   it('TRUNCATE of api_usage empties the views at the next refresh', async () => {
     await randomWrites(db.sql, new Rng('truncate'), Date.now());
     await refresh(db, 'UTC');

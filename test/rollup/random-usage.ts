@@ -22,7 +22,8 @@ export function randomRow(rng: Rng, now: number): Record<string, unknown> {
     input_tokens: service_type === 'content' ? rng.int(0, 4000) : null,
     output_tokens: service_type === 'content' && rng.chance(0.9) ? rng.int(0, 2000) : null,
     images: service_type === 'images' ? rng.int(1, 4) : null,
-    video_seconds: service_type === 'video' ? rng.int(1, 20) / 2 : null,
+    // Some with more decimals than the capture's integer millionths hold: summed as numeric.
+    video_seconds: service_type === 'video' ? (rng.chance(0.2) ? rng.int(1, 2e9) / 1e8 : rng.int(1, 20) / 2) : null,
     // A few negative costs (refunds, bad rows) must fold as exactly as the rest.
     cost_usd: rng.chance(0.03) ? -rng.int(1, 1000) / 1e4 : rng.int(0, 2_000_000) / 1e6,
     latency_ms: latency,
