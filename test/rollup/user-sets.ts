@@ -81,8 +81,9 @@ export async function usersByModelProblems(sql: Sql): Promise<string[]> {
 
 /**
  * Differences between the daily latency histograms (rollup + pending, per provider × service type
- * and overall) and the raw rows counted per day and bin, as readable strings. Percentiles would
- * hide a histogram counted twice; these counts do not.
+ * and overall), fine and coarse, and the raw rows counted per day and bin, as readable strings.
+ * Percentiles would hide a histogram counted twice; these counts do not. Also the views' p95 (read
+ * through the coarse level) against one walk over every fine bin.
  */
 export async function histogramProblems(sql: Sql): Promise<string[]> {
   const rows = await sql<{ problem: string }[]>`
@@ -96,7 +97,22 @@ export async function histogramProblems(sql: Sql): Promise<string[]> {
     ),
     kept as (select day, ps_id, bin, sum(n) as n from pulsebot.latency_daily_live group by 1, 2, 3 having sum(n) <> 0),
     kept_total as (select day, bin, sum(n) as n from pulsebot.latency_daily_total_live group by 1, 2 having sum(n) <> 0),
-    raw_total as (select day, bin, sum(n) as n from raw group by 1, 2)
+    raw_total as (select day, bin, sum(n) as n from raw group by 1, 2),
+    -- Coarse bins by division, not by the shift the migration uses.
+    raw_coarse as (select day, ps_id, floor(bin / 16.0)::int as cbin, sum(n) as n from raw group by 1, 2, 3),
+    raw_total_coarse as (select day, floor(bin / 16.0)::int as cbin, sum(n) as n from raw group by 1, 2),
+    -- The views' two-level p95 against one walk over every fine bin of the window.
+    bounds as (select (now() at time zone pulsebot.dashboard_timezone())::date as today),
+    one_level as (
+      select day, round(pulsebot.hist_quantile_unsorted(array_agg(bin), array_agg(n::bigint), 0.95)::numeric, 2) as p95
+      from kept_total group by 1
+    ),
+    one_level_ps as (
+      select h.ps_id, round(pulsebot.hist_quantile_unsorted(array_agg(h.bin), array_agg(h.n::bigint), 0.95)::numeric, 2) as p95
+      from (select k.ps_id, k.bin, sum(k.n) as n from kept k, bounds b where k.day between b.today - 29 and b.today
+            group by 1, 2 having sum(k.n) > 0) h
+      group by 1
+    )
     select format('latency_daily %s/%s/%s: %s, raw %s', coalesce(r.day, k.day), coalesce(r.ps_id, k.ps_id), coalesce(r.bin, k.bin), k.n, r.n) as problem
     from raw r full join kept k on k.day = r.day and k.ps_id = r.ps_id and k.bin = r.bin
     where r.n is distinct from k.n
@@ -104,6 +120,23 @@ export async function histogramProblems(sql: Sql): Promise<string[]> {
     select format('latency_daily_total %s/%s: %s, raw %s', coalesce(r.day, k.day), coalesce(r.bin, k.bin), k.n, r.n)
     from raw_total r full join kept_total k on k.day = r.day and k.bin = r.bin
     where r.n is distinct from k.n
+    union all
+    select format('latency_daily_coarse %s/%s/%s: %s, raw %s', coalesce(r.day, k.day), coalesce(r.ps_id, k.ps_id), coalesce(r.cbin, k.cbin), k.n, r.n)
+    from raw_coarse r full join pulsebot.latency_daily_coarse k on k.day = r.day and k.ps_id = r.ps_id and k.cbin = r.cbin
+    where r.n is distinct from k.n
+    union all
+    select format('latency_daily_total_coarse %s/%s: %s, raw %s', coalesce(r.day, k.day), coalesce(r.cbin, k.cbin), k.n, r.n)
+    from raw_total_coarse r full join pulsebot.latency_daily_total_coarse k on k.day = r.day and k.cbin = r.cbin
+    where r.n is distinct from k.n
+    union all
+    select format('mv_daily_metrics %s: p95 %s, one-level walk %s', m.date, m.p95_latency_ms, o.p95)
+    from public.mv_daily_metrics m left join one_level o on o.day = m.date
+    where m.p95_latency_ms is distinct from o.p95
+    union all
+    select format('mv_provider_performance %s/%s: p95 %s, one-level walk %s', m.provider, m.service_type, m.p95_latency_ms, o.p95)
+    from public.mv_provider_performance m join pulsebot.provider_services ps on ps.provider = m.provider and ps.service_type = m.service_type
+    left join one_level_ps o on o.ps_id = ps.id
+    where m.p95_latency_ms is distinct from o.p95
     limit 20`;
   return rows.map((r) => r.problem);
 }
