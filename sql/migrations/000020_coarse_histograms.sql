@@ -52,8 +52,8 @@ create trigger latency_daily_clears_coarse after truncate on pulsebot.latency_da
 create trigger latency_daily_total_clears_coarse after truncate on pulsebot.latency_daily_total
   for each statement execute function pulsebot.clear_coarse_histograms();
 
--- hist_quantile() over part of a histogram: its bins (sorted) start after `before` counts of a
--- histogram of `total` counts.
+-- The quantile walk of hist_quantile() over part of a histogram: its bins (sorted) start after
+-- `before` counts of a histogram of `total` counts.
 create function pulsebot.hist_quantile_after(bins integer[], counts bigint[], before numeric, total numeric, q double precision)
   returns double precision
   language plpgsql immutable parallel safe
@@ -84,6 +84,14 @@ begin
   end loop;
   return v_lo + (h - lo) * (coalesce(v_hi, v_lo) - v_lo);
 end
+$$;
+
+-- hist_quantile() (000006) is the same walk over a whole histogram: one walk to keep in step.
+create or replace function pulsebot.hist_quantile(bins integer[], counts bigint[], q double precision) returns double precision
+  language sql immutable parallel safe
+  set search_path = pg_catalog, pg_temp
+as $$
+  select pulsebot.hist_quantile_after(bins, counts, 0, (select sum(c) from unnest(counts) as c), q)
 $$;
 
 -- As in 000016, plus the coarse counts.
