@@ -35,7 +35,7 @@ export async function ensureLoaded(serverUrl: string, rows: number, fresh: boole
   if (exists && fresh) await admin`drop database ${admin(name)} with (force)`;
   if (!exists || fresh) await admin`create database ${admin(name)}`;
   await admin.end();
-  const db = await openDatabase(parseDatabaseUrl(dbUrl(serverUrl, name), 'DATABASE_URL'), { poolMax: 2, connectTimeoutSeconds: 10, statementTimeoutSeconds: 3600 });
+  const db = await openDatabase(parseDatabaseUrl(dbUrl(serverUrl, name), 'DATABASE_URL'), { poolMax: 4, connectTimeoutSeconds: 10, statementTimeoutSeconds: 3600 });
   await migrate(db.sql);
   const [loaded] = await db.sql<{ n: number }[]>`select coalesce((select value::bigint from pulsebot.settings where key = 'bench_loaded_rows'), 0) as n`;
   if (loaded!.n === rows) return db;

@@ -4,10 +4,12 @@
 // rows of realistic demo data over 90 days (kept between runs; --fresh reloads it), then
 //   (a) the old way: REFRESH of the three views defined over raw api_usage (migration 000004's);
 //   (b) pulsebot: 100k new rows (90% in the last 5 minutes, 10% back-dated at random across the
-//       90 days), then refresh_analytics_views() (fold + the three views), median of --rounds,
-//       the sizes' rounds interleaved; the fold's own split of its time; then, as `pulsebot
-//       refresh` does once the views are fresh, the compaction of the pending deltas (the daily
-//       histograms every time, everything when due): timed on its own, with its cost per refresh;
+//       90 days), then the refresh as `pulsebot refresh` does it (refreshNow: fold + the three
+//       views, on a pool of 4 connections), median of --rounds, the sizes' rounds interleaved;
+//       where the time went; the same through refresh_analytics_views() (pg_cron's way, one
+//       transaction) after another 100k rows; then, as `pulsebot refresh` does once the views are
+//       fresh, the compaction of the pending deltas (the daily histograms every time, everything
+//       when due): timed on its own, with its cost per refresh;
 // and the write path on the largest size: pgbench, 4 clients × 10 s of single-row INSERTs, with
 // and without capture.
 import { execFileSync } from 'node:child_process';
@@ -16,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Database, Sql } from '../src/db/connect.js';
-import { compactIfDue } from '../src/db/refresh.js';
+import { compactIfDue, refreshNow, type ViewRefresh } from '../src/db/refresh.js';
 import { Rng } from '../src/demo/random.js';
 import { CAPTURE, dbUrl as datasetUrl, ensureLoaded as loadDataset, fmt, insertNewRows, median, ms } from './dataset.js';
 
@@ -59,27 +61,59 @@ async function oldWay(sql: Sql): Promise<{ plain: number; concurrent: number; pa
 }
 
 type RefreshRow = { view_name: string; outcome: string; row_count: number; started_at: Date; finished_at: Date; error: string | null };
+type Way = 'parallel' | 'one-transaction';
+type Timing = { total: number; fold: number; views: number; folded: number; compaction: number | null; profile: Map<string, number> };
 
-async function pulsebotWay(sql: Sql, rng: Rng): Promise<{ total: number; fold: number; views: number; folded: number; compaction: number | null; profile: Map<string, number> }> {
+const span = (a: Date, b: Date) => b.getTime() - a.getTime();
+
+/**
+ * 100k new rows, then a refresh timed from the client: `pulsebot refresh`'s way (refreshNow: the
+ * log detached, its parts and then the views refreshed side by side on the pool's connections),
+ * or pg_cron's (refresh_analytics_views(), one transaction).
+ */
+async function pulsebotWay(sql: Sql, rng: Rng, way: Way): Promise<Timing> {
   await insertNewRows(sql, rng, 100_000);
+  const [{ tz }] = (await sql`select pulsebot.dashboard_timezone() as tz`) as unknown as [{ tz: string }];
+  const profile = new Map<string, number>();
+  let fold: number;
+  let folded: number;
   const t0 = process.hrtime.bigint();
-  // In a transaction only to read, before it commits, where the fold's time went.
-  const [rows, profile] = await sql.begin(async (tx) => {
-    const refreshed = await tx<RefreshRow[]>`select * from public.refresh_analytics_views()`;
-    const [p] = await tx<{ profile: string | null }[]>`select current_setting('pulsebot.fold_profile', true) as profile`;
-    return [refreshed, p?.profile ?? ''] as const;
-  });
+  if (way === 'parallel') {
+    const steps: ViewRefresh[] = [];
+    const results = await refreshNow(sql, { dashboardTimezone: tz, statementTimeoutSeconds: 3600, onStep: (s) => steps.push(s) });
+    const failed = results.filter((r) => r.outcome !== 'ok');
+    if (failed.length) throw new Error(`refresh failed: ${JSON.stringify(failed)}`);
+    const detach = steps.find((s) => s.view === 'detach')!;
+    const rollups = steps.find((s) => s.view === 'rollups')!;
+    const parts = steps.filter((s) => s.view === 'measures' || s.view === 'users');
+    if (detach.rows !== 1 || parts.length !== 2) throw new Error(`the log was not detached: ${JSON.stringify(steps)}`);
+    profile.set('detach', span(detach.startedAt, detach.finishedAt));
+    for (const p of parts) profile.set(p.view, span(p.startedAt, p.finishedAt));
+    const partsDone = new Date(Math.max(...parts.map((p) => p.finishedAt.getTime())));
+    profile.set('finish', span(partsDone, rollups.finishedAt));
+    fold = span(detach.startedAt, rollups.finishedAt);
+    folded = rollups.rows ?? 0;
+  } else {
+    // In a transaction only to read, before it commits, where the fold's time went.
+    const [rows, p] = await sql.begin(async (tx) => {
+      const refreshed = await tx<RefreshRow[]>`select * from public.refresh_analytics_views()`;
+      const [setting] = await tx<{ profile: string | null }[]>`select current_setting('pulsebot.fold_profile', true) as profile`;
+      return [refreshed, setting?.profile ?? ''] as const;
+    });
+    const failed = rows.filter((r) => r.outcome !== 'ok');
+    if (failed.length) throw new Error(`refresh failed: ${JSON.stringify(failed)}`);
+    for (const kv of p.split(' ').filter(Boolean)) profile.set(kv.split('=')[0]!, Number(kv.split('=')[1]));
+    fold = span(rows[0]!.started_at, rows[0]!.finished_at);
+    folded = rows[0]!.row_count;
+  }
   const total = ms(t0);
-  const failed = rows.filter((r) => r.outcome !== 'ok');
-  if (failed.length) throw new Error(`refresh failed: ${JSON.stringify(failed)}`);
-  const fold = rows[0]!.finished_at.getTime() - rows[0]!.started_at.getTime();
   // What `pulsebot refresh` does next, outside (b): vacuum the log, compact when due.
   await sql`vacuum pulsebot.usage_changes`;
   const t1 = process.hrtime.bigint();
   const merged = await compactIfDue(sql, { statementTimeoutSeconds: 3600 });
   const compaction = merged > 0 ? ms(t1) : null;
-  const steps = new Map(profile.split(' ').filter(Boolean).map((kv) => [kv.split('=')[0]!, Number(kv.split('=')[1])] as [string, number]));
-  return { total, fold, views: total - fold, folded: rows[0]!.row_count, compaction, profile: steps };
+  if (folded < 100_000) throw new Error(`the refresh folded ${folded} change rows, fewer than the 100k inserted`);
+  return { total, fold, views: total - fold, folded, compaction, profile };
 }
 
 function pgbench(url: string, seconds: number): number {
@@ -124,15 +158,14 @@ async function writePath(db: Database, url: string): Promise<void> {
     `[without: ${without.map((x) => x.toFixed(0)).join(', ')}; with: ${withCapture.map((x) => x.toFixed(0)).join(', ')}]`);
 }
 
-type Run = Awaited<ReturnType<typeof pulsebotWay>>;
-interface Size { rows: number; db: Database; rng: Rng; old: Awaited<ReturnType<typeof oldWay>> | null; runs: Run[] }
+interface Size { rows: number; db: Database; rng: Rng; old: Awaited<ReturnType<typeof oldWay>> | null; runs: Timing[]; oneTransaction: Timing[] }
 
 const opened: Size[] = [];
 for (const rows of sizes) {
   const db = await ensureLoaded(rows);
   await db.sql`delete from public.api_usage where not is_synthetic`; // left by an interrupted run
   await db.sql`select * from public.refresh_analytics_views()`; // start from an empty change log
-  opened.push({ rows, db, rng: new Rng(`bench-${rows}-${Date.now()}`), old: null, runs: [] });
+  opened.push({ rows, db, rng: new Rng(`bench-${rows}-${Date.now()}`), old: null, runs: [], oneTransaction: [] });
 }
 
 if (values['write-path-only']) {
@@ -148,21 +181,30 @@ if (values['write-path-only']) {
   // The sizes' rounds interleave, in alternating order: this machine drifts by tens of percent
   // within minutes, and whichever size went first used to pay for it.
   for (let r = 0; r < rounds; r++) {
-    for (const size of r % 2 === 0 ? opened : [...opened].reverse()) size.runs.push(await pulsebotWay(size.db.sql, size.rng));
+    for (const size of r % 2 === 0 ? opened : [...opened].reverse()) {
+      size.runs.push(await pulsebotWay(size.db.sql, size.rng, 'parallel'));
+      size.oneTransaction.push(await pulsebotWay(size.db.sql, size.rng, 'one-transaction'));
+    }
   }
-  for (const { rows, db, old, runs } of opened) {
+  for (const { rows, db, old, runs, oneTransaction } of opened) {
     const [{ n }] = (await db.sql`select count(*)::bigint as n from public.api_usage where is_synthetic`) as unknown as [{ n: number }];
     console.log(`\n== ${rows.toLocaleString()} rows (api_usage holds ${n.toLocaleString()}), PostgreSQL ${(await db.sql`select current_setting('server_version') as v`)[0]!.v}`);
     console.log(`(a) old way, full refresh over raw api_usage: ${fmt(old!.plain)} (${old!.parts}); CONCURRENTLY: ${fmt(old!.concurrent)}`);
     const b = median(runs.map((x) => x.total));
-    console.log(`(b) pulsebot, refresh after 100k new rows (10% back-dated): median ${fmt(b)} over ${rounds} rounds ` +
-      `[${runs.map((x) => fmt(x.total)).join(', ')}]; fold ${fmt(median(runs.map((x) => x.fold)))} + views ${fmt(median(runs.map((x) => x.views)))}`);
-    const stepNames = [...new Set(runs.flatMap((x) => [...x.profile.keys()]))];
-    console.log(`    fold, median per step: ${stepNames.map((k) => `${k} ${fmt(median(runs.map((x) => x.profile.get(k) ?? 0)))}`).join(', ')}`);
+    const describe = (label: string, xs: Timing[]) => {
+      console.log(`${label}: median ${fmt(median(xs.map((x) => x.total)))} over ${rounds} rounds ` +
+        `[${xs.map((x) => fmt(x.total)).join(', ')}]; fold ${fmt(median(xs.map((x) => x.fold)))} + views ${fmt(median(xs.map((x) => x.views)))}`);
+      const stepNames = [...new Set(xs.flatMap((x) => [...x.profile.keys()]))];
+      console.log(`    fold, median per step: ${stepNames.map((k) => `${k} ${fmt(median(xs.map((x) => x.profile.get(k) ?? 0)))}`).join(', ')}`);
+    };
+    describe('(b) pulsebot refresh after 100k new rows (10% back-dated), log detached, parts and views side by side', runs);
     console.log(`    (a) / (b) = ${(old!.plain / b).toFixed(0)}×   (CONCURRENTLY old way / (b) = ${(old!.concurrent / b).toFixed(0)}×)`);
-    const compactions = runs.flatMap((x) => (x.compaction === null ? [] : [x.compaction]));
-    const amortized = compactions.reduce((a, c) => a + c, 0) / rounds;
-    console.log(`    compaction (after the views, in its own transaction): ran ${compactions.length} times in ${rounds} rounds ` +
+    describe('    the same through refresh_analytics_views() (pg_cron: one transaction, one connection)', oneTransaction);
+    console.log(`    (a) / that = ${(old!.plain / median(oneTransaction.map((x) => x.total))).toFixed(0)}×`);
+    const all = [...runs, ...oneTransaction];
+    const compactions = all.flatMap((x) => (x.compaction === null ? [] : [x.compaction]));
+    const amortized = compactions.reduce((a, c) => a + c, 0) / all.length;
+    console.log(`    compaction (after the views, in its own transaction): ran ${compactions.length} times in ${all.length} refreshes ` +
       `[${compactions.map(fmt).join(', ')}]; ${fmt(amortized)} per refresh amortized, so (b) + compaction = ${fmt(b + amortized)} per 100k rows`);
   }
   if (opened.length > 1) {

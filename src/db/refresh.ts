@@ -14,23 +14,76 @@ export interface ViewRefresh {
 export interface RefreshOptions {
   dashboardTimezone: string;
   statementTimeoutSeconds: number;
+  /** Every step as it finishes, the unlogged ones (detach, parts) too: for benchmarks. */
+  onStep?: (step: ViewRefresh) => void;
 }
 
+const VIEWS = ['mv_daily_metrics', 'mv_provider_performance', 'mv_model_costs'] as const;
+const PARTS = ['measures', 'users'] as const;
+
 /**
- * Refreshes the dashboard views through refresh_analytics_views(), the same function pg_cron
- * users call, so every refresh lands in pulsebot.refresh_log whoever started it.
+ * Refreshes the dashboard, then does the upkeep that keeps the next refresh fast (vacuum,
+ * compaction). Every refresh lands in pulsebot.refresh_log, as when pg_cron calls
+ * refresh_analytics_views().
  */
 export async function refreshViews(sql: Sql, options: RefreshOptions): Promise<ViewRefresh[]> {
-  const results = await refreshInTransaction(sql, options);
+  const results = await refreshNow(sql, options);
   const folded = results.find((r) => r.view === 'rollups' && r.outcome === 'ok')?.rows ?? 0;
-  // A large fold leaves the change log full of dead rows that every later fold would scan; the
-  // embedded database has no autovacuum, and on a server this is cheap and blocks nobody.
-  // Best effort: a vacuum that fails (e.g. for lack of ownership) costs speed, never data.
+  // A large fold through the DELETE path leaves the change log full of dead rows that every later
+  // fold would scan; the embedded database has no autovacuum, and on a server this is cheap and
+  // blocks nobody. Best effort: a vacuum that fails (e.g. for lack of ownership) costs speed, never data.
   if (folded >= VACUUM_AFTER_ROWS) await sql`vacuum pulsebot.usage_changes`.catch(() => {});
   // The views are fresh and committed; merging pending deltas into the rollups can take its time.
   if (results.every((r) => r.outcome === 'ok')) await compactIfDue(sql, options);
   return results;
 }
+
+/**
+ * Folds the change log and refreshes the three views, in steps of refresh_analytics_step(), each
+ * in a transaction of its own, so that independent steps run at once on the pool's connections:
+ * the log is detached (a table swap), its measures and its user sets are folded side by side, the
+ * fold finishes (rows that arrived since, parts that failed), then the views refresh side by side.
+ * A database whose role may only call refresh_analytics_views() is refreshed through it.
+ */
+export async function refreshNow(sql: Sql, options: RefreshOptions): Promise<ViewRefresh[]> {
+  try {
+    await syncSettings(sql, { dashboardTimezone: options.dashboardTimezone });
+    const step = (name: string, since?: Date) => runStep(sql, options, name, since);
+    const detach = await step('detach');
+    if (detach.outcome === 'ok' && detach.rows === 1) await Promise.all(PARTS.map((part) => step(part)));
+    const rollups = await step('rollups', detach.startedAt);
+    const views = await Promise.all(VIEWS.map((view) => step(view)));
+    return [rollups, ...views];
+  } catch (cause) {
+    const code = pgFields(cause).code;
+    // An older grant (EXECUTE on refresh_analytics_views() only) or schema: the one-transaction way.
+    if (code === '42501' || code === '42883') return refreshInTransaction(sql, options);
+    throw refreshFailed(cause);
+  }
+}
+
+async function runStep(sql: Sql, options: RefreshOptions, name: string, since: Date | undefined): Promise<ViewRefresh> {
+  const [row] = await sql.begin(async (tx) => {
+    await tx`select set_config('statement_timeout', ${String(options.statementTimeoutSeconds * 1000)}, true)`;
+    return tx<StepRow[]>`
+      select view_name, outcome, row_count, started_at, finished_at, error
+      from public.refresh_analytics_step(${name}, ${since ?? null}::timestamptz)`;
+  });
+  const result = toViewRefresh(row!);
+  options.onStep?.(result);
+  return result;
+}
+
+type StepRow = { view_name: string; outcome: 'ok' | 'failed'; row_count: number | null; started_at: Date; finished_at: Date; error: string | null };
+
+const toViewRefresh = (r: StepRow): ViewRefresh => ({
+  view: r.view_name,
+  outcome: r.outcome,
+  rows: r.row_count,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+  error: r.error,
+});
 
 const VACUUM_AFTER_ROWS = 10_000;
 
@@ -67,23 +120,20 @@ async function refreshInTransaction(sql: Sql, options: RefreshOptions): Promise<
     return await sql.begin(async (tx) => {
       await tx`select set_config('statement_timeout', ${String(options.statementTimeoutSeconds * 1000)}, true)`;
       await syncSettings(tx, { dashboardTimezone: options.dashboardTimezone });
-      const rows = await tx<{ view_name: string; outcome: 'ok' | 'failed'; row_count: number | null; started_at: Date; finished_at: Date; error: string | null }[]>`
+      const rows = await tx<StepRow[]>`
         select view_name, outcome, row_count, started_at, finished_at, error from public.refresh_analytics_views()`;
-      return rows.map((r) => ({
-        view: r.view_name,
-        outcome: r.outcome,
-        rows: r.row_count,
-        startedAt: r.started_at,
-        finishedAt: r.finished_at,
-        error: r.error,
-      }));
+      return rows.map(toViewRefresh);
     });
   } catch (cause) {
-    const f = pgFields(cause);
-    const missing = f.code === '42883' || f.code === '42P01' || f.code === '3F000';
-    throw new PulsebotError('REFRESH_FAILED', `refresh failed: ${messageOf(cause)}`, {
-      cause,
-      hint: missing ? 'the schema is not installed here: run `pulsebot migrate`' : f.hint,
-    });
+    throw refreshFailed(cause);
   }
+}
+
+function refreshFailed(cause: unknown): PulsebotError {
+  const f = pgFields(cause);
+  const missing = f.code === '42883' || f.code === '42P01' || f.code === '3F000';
+  return new PulsebotError('REFRESH_FAILED', `refresh failed: ${messageOf(cause)}`, {
+    cause,
+    hint: missing ? 'the schema is not installed here: run `pulsebot migrate`' : f.hint,
+  });
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/connect.js';
-import { refreshViews } from '../../src/db/refresh.js';
+import { refreshViews, type ViewRefresh } from '../../src/db/refresh.js';
+import { syncSettings } from '../../src/db/settings.js';
 import { Rng } from '../../src/demo/random.js';
 import { TARGETS, freshDatabase } from '../support/databases.js';
 import { compareWithReference } from '../support/reference-views.js';
@@ -9,9 +10,35 @@ import { histogramProblems, userSetProblems, usersByModelProblems } from './user
 
 const ROUNDS = 12;
 
-async function refresh(db: Database, timezone: string) {
-  const results = await refreshViews(db.sql, { dashboardTimezone: timezone, statementTimeoutSeconds: 120 });
+/** `pulsebot refresh`'s way: detach the log, fold its two parts and the three views side by side. */
+async function refresh(db: Database, timezone: string): Promise<ViewRefresh[]> {
+  const steps: ViewRefresh[] = [];
+  const results = await refreshViews(db.sql, { dashboardTimezone: timezone, statementTimeoutSeconds: 120, onStep: (s) => steps.push(s) });
   expect(results.filter((r) => r.outcome !== 'ok')).toEqual([]);
+  return steps;
+}
+
+/** pg_cron's way: refresh_analytics_views(), everything in one transaction, through the DELETE path. */
+async function refreshInOneTransaction(db: Database, timezone: string) {
+  await syncSettings(db.sql, { dashboardTimezone: timezone });
+  const results = await db.sql<{ outcome: string }[]>`select outcome, error from public.refresh_analytics_views()`;
+  expect(results.filter((r) => r.outcome !== 'ok')).toEqual([]);
+}
+
+const step = async (db: Database, name: string) =>
+  (await db.sql<{ outcome: string; row_count: number }[]>`select outcome, row_count from public.refresh_analytics_step(${name})`)[0]!;
+
+/**
+ * A refresh cut short after the detach: none or one of the two parts folded, then more writes
+ * (which go to the new log), then a refresh that must fold the rest of the detached rows and the
+ * new ones, each once.
+ */
+async function interruptedRefresh(db: Database, timezone: string, rng: Rng, partsDone: readonly ('measures' | 'users')[], now: number) {
+  await syncSettings(db.sql, { dashboardTimezone: timezone });
+  expect(await step(db, 'detach')).toEqual({ outcome: 'ok', row_count: 1 });
+  for (const part of partsDone) expect((await step(db, part)).outcome).toBe('ok');
+  await randomWrites(db.sql, rng, now);
+  await refresh(db, timezone);
 }
 
 const pendingRows = async (db: Database) =>
@@ -47,7 +74,16 @@ describe.each(TARGETS)('incremental refresh equals a from-scratch computation on
       for (let round = 0; round < ROUNDS; round++) {
         await randomWrites(db.sql, rng, now);
         if (round === ROUNDS / 2) zone = zones[seed % zones.length]!;
-        await refresh(db, zone);
+        // Every round one of the three ways a batch gets folded, each 4 times a seed.
+        if (round % 3 === 0) {
+          const steps = await refresh(db, zone);
+          // After the TRUNCATE and the zone change the fold rebuilds from api_usage instead.
+          if (round !== 0 && round !== ROUNDS / 2) expect(steps.find((s) => s.view === 'detach')?.rows, `round ${round}: detached`).toBe(1);
+        } else if (round % 3 === 1) {
+          await refreshInOneTransaction(db, zone);
+        } else {
+          await interruptedRefresh(db, zone, rng, ([[], ['measures'], ['users']] as const)[Math.floor(round / 3) % 3]!, now);
+        }
         expect(await compareWithReference(db.sql), `round ${round} (${zone})`).toEqual([]);
         expect(await userSetProblems(db.sql), `round ${round} (${zone})`).toEqual([]);
         expect(await usersByModelProblems(db.sql), `round ${round} (${zone})`).toEqual([]);
@@ -62,8 +98,9 @@ describe.each(TARGETS)('incremental refresh equals a from-scratch computation on
           expect(await histogramProblems(db.sql), `round ${round} after compaction`).toEqual([]);
         }
       }
-      const [{ folded }] = (await db.sql`select count(*)::int as folded from pulsebot.usage_changes`) as unknown as [{ folded: number }];
-      expect(folded).toBe(0);
+      const [{ left }] = (await db.sql`
+        select (select count(*) from pulsebot.usage_changes) + (select count(*) from pulsebot.usage_changes_taken) as left`) as unknown as [{ left: number }];
+      expect(left).toBe(0);
       // The schedule really was what it says.
       if (schedule === 'never') expect(await pendingRows(db)).toBeGreaterThan(0);
       if (schedule === 'every-refresh') expect(await pendingRows(db)).toBe(0);
@@ -94,22 +131,32 @@ describe.each(TARGETS)('incremental refresh equals a from-scratch computation on
     expect(await userSetProblems(db.sql)).toEqual([]);
   });
 
-  it('change rows without their key or millionths (captured by an older pulsebot) fold as exactly as the rest', async () => {
-    await db.sql`truncate public.api_usage`;
-    await refresh(db, 'UTC');
-    await randomWrites(db.sql, new Rng('keyless'), Date.now());
-    // No key, or a key that is not the names' (another machine's hash), and no millionths.
-    const changed = (await db.sql`
-      update pulsebot.usage_changes set dim_key = case when input_tokens is null then null else dim_key # 1 end,
-        cost_micros = null, video_micros = null`).count;
-    expect(changed).toBeGreaterThan(0);
-    await refresh(db, 'UTC');
-    expect(await compareWithReference(db.sql)).toEqual([]);
-    expect(await userSetProblems(db.sql)).toEqual([]);
-    expect(await histogramProblems(db.sql)).toEqual([]);
-    const [{ left }] = (await db.sql`select count(*)::int as left from pulsebot.usage_changes`) as unknown as [{ left: number }];
-    expect(left).toBe(0);
-  });
+  for (const way of ['detached', 'one-transaction'] as const) {
+    it(`change rows without their key or millionths (captured by an older pulsebot) fold as exactly as the rest (${way})`, async () => {
+      await db.sql`truncate public.api_usage`;
+      await refresh(db, 'UTC');
+      await randomWrites(db.sql, new Rng(`keyless-${way}`), Date.now());
+      // No key, or a key that is not the names' (another machine's hash), and no millionths.
+      const changed = (await db.sql`
+        update pulsebot.usage_changes set dim_key = case when input_tokens is null then null else dim_key # 1 end,
+          cost_micros = null, video_micros = null`).count;
+      expect(changed).toBeGreaterThan(0);
+      if (way === 'detached') {
+        const steps = await refresh(db, 'UTC');
+        expect(steps.find((s) => s.view === 'detach')?.rows).toBe(1);
+        // Both parts met unknown keys, registered them and folded: nothing was left to the fold.
+        expect(steps.filter((s) => s.view === 'measures' || s.view === 'users').map((s) => s.outcome)).toEqual(['ok', 'ok']);
+      } else {
+        await refreshInOneTransaction(db, 'UTC');
+      }
+      expect(await compareWithReference(db.sql)).toEqual([]);
+      expect(await userSetProblems(db.sql)).toEqual([]);
+      expect(await histogramProblems(db.sql)).toEqual([]);
+      const [{ left }] = (await db.sql`
+        select (select count(*) from pulsebot.usage_changes) + (select count(*) from pulsebot.usage_changes_taken) as left`) as unknown as [{ left: number }];
+      expect(left).toBe(0);
+    });
+  }
 
   it('TRUNCATE of api_usage empties the views at the next refresh', async () => {
     await randomWrites(db.sql, new Rng('truncate'), Date.now());
