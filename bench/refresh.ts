@@ -32,6 +32,8 @@ const { values } = parseArgs({
     fresh: { type: 'boolean', default: false },
     'skip-write-path': { type: 'boolean', default: false },
     'write-path-only': { type: 'boolean', default: false },
+    // For iterating on (b): no (a), no pg_cron way, no write path.
+    quick: { type: 'boolean', default: false },
   },
 });
 const sizes = values.rows.split(',').map((s) => Number(s.replace(/_/g, '')));
@@ -91,6 +93,7 @@ async function pulsebotWay(sql: Sql, rng: Rng, way: Way): Promise<Timing> {
     for (const p of parts) profile.set(p.view, span(p.startedAt, p.finishedAt));
     const partsDone = new Date(Math.max(...parts.map((p) => p.finishedAt.getTime())));
     profile.set('finish', span(partsDone, rollups.finishedAt));
+    for (const v of steps.filter((s) => s.view.startsWith('mv_'))) profile.set(v.view, span(v.startedAt, v.finishedAt));
     fold = span(detach.startedAt, rollups.finishedAt);
     folded = rollups.rows ?? 0;
   } else {
@@ -172,7 +175,7 @@ if (values['write-path-only']) {
   const last = opened[opened.length - 1]!;
   await writePath(last.db, dbUrl(`pulsebot_bench_${last.rows}`));
 } else {
-  for (const size of opened) {
+  for (const size of values.quick ? [] : opened) {
     // Twice, keeping the faster: the first run may pay for a cold cache, which would flatter (b).
     const first = await oldWay(size.db.sql);
     const second = await oldWay(size.db.sql);
@@ -183,13 +186,13 @@ if (values['write-path-only']) {
   for (let r = 0; r < rounds; r++) {
     for (const size of r % 2 === 0 ? opened : [...opened].reverse()) {
       size.runs.push(await pulsebotWay(size.db.sql, size.rng, 'parallel'));
-      size.oneTransaction.push(await pulsebotWay(size.db.sql, size.rng, 'one-transaction'));
+      if (!values.quick) size.oneTransaction.push(await pulsebotWay(size.db.sql, size.rng, 'one-transaction'));
     }
   }
   for (const { rows, db, old, runs, oneTransaction } of opened) {
     const [{ n }] = (await db.sql`select count(*)::bigint as n from public.api_usage where is_synthetic`) as unknown as [{ n: number }];
     console.log(`\n== ${rows.toLocaleString()} rows (api_usage holds ${n.toLocaleString()}), PostgreSQL ${(await db.sql`select current_setting('server_version') as v`)[0]!.v}`);
-    console.log(`(a) old way, full refresh over raw api_usage: ${fmt(old!.plain)} (${old!.parts}); CONCURRENTLY: ${fmt(old!.concurrent)}`);
+    if (old) console.log(`(a) old way, full refresh over raw api_usage: ${fmt(old.plain)} (${old.parts}); CONCURRENTLY: ${fmt(old.concurrent)}`);
     const b = median(runs.map((x) => x.total));
     const describe = (label: string, xs: Timing[]) => {
       console.log(`${label}: median ${fmt(median(xs.map((x) => x.total)))} over ${rounds} rounds ` +
@@ -198,9 +201,11 @@ if (values['write-path-only']) {
       console.log(`    fold, median per step: ${stepNames.map((k) => `${k} ${fmt(median(xs.map((x) => x.profile.get(k) ?? 0)))}`).join(', ')}`);
     };
     describe('(b) pulsebot refresh after 100k new rows (10% back-dated), log detached, parts and views side by side', runs);
-    console.log(`    (a) / (b) = ${(old!.plain / b).toFixed(0)}×   (CONCURRENTLY old way / (b) = ${(old!.concurrent / b).toFixed(0)}×)`);
-    describe('    the same through refresh_analytics_views() (pg_cron: one transaction, one connection)', oneTransaction);
-    console.log(`    (a) / that = ${(old!.plain / median(oneTransaction.map((x) => x.total))).toFixed(0)}×`);
+    if (old) console.log(`    (a) / (b) = ${(old.plain / b).toFixed(0)}×   (CONCURRENTLY old way / (b) = ${(old.concurrent / b).toFixed(0)}×)`);
+    if (old && oneTransaction.length) {
+      describe('    the same through refresh_analytics_views() (pg_cron: one transaction, one connection)', oneTransaction);
+      console.log(`    (a) / that = ${(old.plain / median(oneTransaction.map((x) => x.total))).toFixed(0)}×`);
+    }
     const all = [...runs, ...oneTransaction];
     const compactions = all.flatMap((x) => (x.compaction === null ? [] : [x.compaction]));
     const amortized = compactions.reduce((a, c) => a + c, 0) / all.length;
@@ -212,7 +217,7 @@ if (values['write-path-only']) {
     const [b1, b2] = [median(first.runs.map((x) => x.total)), median(last.runs.map((x) => x.total))];
     console.log(`\n(b) at ${last.rows.toLocaleString()} vs ${first.rows.toLocaleString()} rows: ${((b2 / b1 - 1) * 100).toFixed(1)}% (target within ±25%)`);
   }
-  if (!values['skip-write-path']) {
+  if (!values['skip-write-path'] && !values.quick) {
     const last = opened[opened.length - 1]!;
     console.log('');
     await writePath(last.db, dbUrl(`pulsebot_bench_${last.rows}`));

@@ -8,6 +8,9 @@ const MODELS = [
 const USERS = Array.from({ length: 12 }, (_, i) => `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`);
 const DAY = 86_400_000;
 
+const newUser = (rng: Rng) =>
+  `${rng.int(0x10000000, 0x7fffffff).toString(16)}-0000-4000-8000-${String(rng.int(1, 999_999_999)).padStart(12, '0')}`;
+
 /** A random api_usage row: mostly recent, some back-dated up to 95 days, a few a day in the future. */
 export function randomRow(rng: Rng, now: number): Record<string, unknown> {
   const [provider, service_type, model] = MODELS[rng.int(0, MODELS.length - 1)]!;
@@ -17,7 +20,8 @@ export function randomRow(rng: Rng, now: number): Record<string, unknown> {
   const success = rng.chance(0.8);
   return {
     created_at: new Date(now - age),
-    user_id: rng.chance(0.15) ? null : USERS[rng.int(0, USERS.length - 1)],
+    // A few users never seen before, in every batch: whoever folds it must number them.
+    user_id: rng.chance(0.15) ? null : rng.chance(0.05) ? newUser(rng) : USERS[rng.int(0, USERS.length - 1)],
     provider, service_type, model,
     input_tokens: service_type === 'content' ? rng.int(0, 4000) : null,
     output_tokens: service_type === 'content' && rng.chance(0.9) ? rng.int(0, 2000) : null,
