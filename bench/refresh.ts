@@ -1,4 +1,4 @@
-// npm run bench:refresh -- [--rows 1000000,10000000] [--rounds 5] [--fresh] [--skip-write-path]
+// npm run bench:refresh -- [--rows 1000000,10000000] [--rounds 5] [--warmup 2] [--fresh] [--skip-write-path] [--quick]
 //
 // On the PostgreSQL server of DATABASE_URL, for each size N: a database pulsebot_bench_<N> with N
 // rows of realistic demo data over 90 days (kept between runs; --fresh reloads it), then
@@ -29,6 +29,9 @@ const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000,10000000' },
     rounds: { type: 'string', default: '5' },
+    // Refreshes before the measured rounds, on the pool's new connections (printed, not counted):
+    // a daemon keeps its connections (idle_timeout 15 min), so it refreshes on warm ones.
+    warmup: { type: 'string', default: '2' },
     fresh: { type: 'boolean', default: false },
     'skip-write-path': { type: 'boolean', default: false },
     'write-path-only': { type: 'boolean', default: false },
@@ -92,9 +95,10 @@ async function pulsebotWay(sql: Sql, rng: Rng, way: Way): Promise<Timing> {
     profile.set('detach', span(detach.startedAt, detach.finishedAt));
     for (const p of parts) profile.set(p.view, span(p.startedAt, p.finishedAt));
     const partsDone = new Date(Math.max(...parts.map((p) => p.finishedAt.getTime())));
-    profile.set('finish', span(partsDone, rollups.finishedAt));
+    profile.set('rollups', span(rollups.startedAt < partsDone ? partsDone : rollups.startedAt, rollups.finishedAt));
     for (const v of steps.filter((s) => s.view.startsWith('mv_'))) profile.set(v.view, span(v.startedAt, v.finishedAt));
-    fold = span(detach.startedAt, rollups.finishedAt);
+    // The batch is folded once both parts are; the rest (the early view aside) comes after.
+    fold = span(detach.startedAt, partsDone);
     folded = rollups.rows ?? 0;
   } else {
     // In a transaction only to read, before it commits, where the fold's time went.
@@ -161,14 +165,14 @@ async function writePath(db: Database, url: string): Promise<void> {
     `[without: ${without.map((x) => x.toFixed(0)).join(', ')}; with: ${withCapture.map((x) => x.toFixed(0)).join(', ')}]`);
 }
 
-interface Size { rows: number; db: Database; rng: Rng; old: Awaited<ReturnType<typeof oldWay>> | null; runs: Timing[]; oneTransaction: Timing[] }
+interface Size { rows: number; db: Database; rng: Rng; old: Awaited<ReturnType<typeof oldWay>> | null; runs: Timing[]; oneTransaction: Timing[]; warmup: number[] }
 
 const opened: Size[] = [];
 for (const rows of sizes) {
   const db = await ensureLoaded(rows);
   await db.sql`delete from public.api_usage where not is_synthetic`; // left by an interrupted run
   await db.sql`select * from public.refresh_analytics_views()`; // start from an empty change log
-  opened.push({ rows, db, rng: new Rng(`bench-${rows}-${Date.now()}`), old: null, runs: [], oneTransaction: [] });
+  opened.push({ rows, db, rng: new Rng(`bench-${rows}-${Date.now()}`), old: null, runs: [], oneTransaction: [], warmup: [] });
 }
 
 if (values['write-path-only']) {
@@ -181,6 +185,12 @@ if (values['write-path-only']) {
     const second = await oldWay(size.db.sql);
     size.old = first.plain <= second.plain ? first : second;
   }
+  for (let r = 0; r < Number(values.warmup); r++) {
+    for (const size of opened) {
+      size.warmup.push((await pulsebotWay(size.db.sql, size.rng, 'parallel')).total);
+      if (!values.quick) await pulsebotWay(size.db.sql, size.rng, 'one-transaction');
+    }
+  }
   // The sizes' rounds interleave, in alternating order: this machine drifts by tens of percent
   // within minutes, and whichever size went first used to pay for it.
   for (let r = 0; r < rounds; r++) {
@@ -189,18 +199,19 @@ if (values['write-path-only']) {
       if (!values.quick) size.oneTransaction.push(await pulsebotWay(size.db.sql, size.rng, 'one-transaction'));
     }
   }
-  for (const { rows, db, old, runs, oneTransaction } of opened) {
+  for (const { rows, db, old, runs, oneTransaction, warmup } of opened) {
     const [{ n }] = (await db.sql`select count(*)::bigint as n from public.api_usage where is_synthetic`) as unknown as [{ n: number }];
     console.log(`\n== ${rows.toLocaleString()} rows (api_usage holds ${n.toLocaleString()}), PostgreSQL ${(await db.sql`select current_setting('server_version') as v`)[0]!.v}`);
     if (old) console.log(`(a) old way, full refresh over raw api_usage: ${fmt(old.plain)} (${old.parts}); CONCURRENTLY: ${fmt(old.concurrent)}`);
     const b = median(runs.map((x) => x.total));
     const describe = (label: string, xs: Timing[]) => {
       console.log(`${label}: median ${fmt(median(xs.map((x) => x.total)))} over ${rounds} rounds ` +
-        `[${xs.map((x) => fmt(x.total)).join(', ')}]; fold ${fmt(median(xs.map((x) => x.fold)))} + views ${fmt(median(xs.map((x) => x.views)))}`);
+        `[${xs.map((x) => fmt(x.total)).join(', ')}]; fold ${fmt(median(xs.map((x) => x.fold)))} + the rest ${fmt(median(xs.map((x) => x.views)))}`);
       const stepNames = [...new Set(xs.flatMap((x) => [...x.profile.keys()]))];
-      console.log(`    fold, median per step: ${stepNames.map((k) => `${k} ${fmt(median(xs.map((x) => x.profile.get(k) ?? 0)))}`).join(', ')}`);
+      console.log(`    median per step: ${stepNames.map((k) => `${k} ${fmt(median(xs.map((x) => x.profile.get(k) ?? 0)))}`).join(', ')}`);
     };
     describe('(b) pulsebot refresh after 100k new rows (10% back-dated), log detached, parts and views side by side', runs);
+    if (warmup.length) console.log(`    before them, ${warmup.length} warm-up refreshes on the pool's new connections: ${warmup.map(fmt).join(', ')}`);
     if (old) console.log(`    (a) / (b) = ${(old.plain / b).toFixed(0)}×   (CONCURRENTLY old way / (b) = ${(old.concurrent / b).toFixed(0)}×)`);
     if (old && oneTransaction.length) {
       describe('    the same through refresh_analytics_views() (pg_cron: one transaction, one connection)', oneTransaction);

@@ -19,7 +19,6 @@ export interface RefreshOptions {
 }
 
 const VIEWS = ['mv_daily_metrics', 'mv_provider_performance', 'mv_model_costs'] as const;
-const PARTS = ['measures', 'users'] as const;
 
 /**
  * Refreshes the dashboard, then does the upkeep that keeps the next refresh fast (vacuum,
@@ -40,20 +39,48 @@ export async function refreshViews(sql: Sql, options: RefreshOptions): Promise<V
 
 /**
  * Folds the change log and refreshes the three views, in steps of refresh_analytics_step(), each
- * in a transaction of its own, so that independent steps run at once on the pool's connections:
- * the log is detached (a table swap), its measures and its user sets are folded side by side, the
- * fold finishes (rows that arrived since, parts that failed), then the views refresh side by side.
- * A database whose role may only call refresh_analytics_views() is refreshed through it.
+ * in a transaction of its own, so that independent steps run at once on the pool's connections.
+ * When the log can be detached (a table swap):
+ *
+ *   detach ─┬─ measures ── mv_provider_performance (reads no user sets)
+ *           └─ users ──────────────────────────────┬─ rollups (rows that arrived since the detach)
+ *                                                  ├─ mv_daily_metrics
+ *                                                  └─ mv_model_costs
+ *
+ * so the views show every row committed before the detach, and later rows at the next refresh.
+ * When it cannot (nothing to detach, a detached batch or a fold still in progress, a writer
+ * holding the log past the lock timeout) or a part failed: rollups (which folds whatever a part
+ * left), then the views that are not fresh yet, side by side. A role that may only call
+ * refresh_analytics_views() is refreshed through it.
  */
 export async function refreshNow(sql: Sql, options: RefreshOptions): Promise<ViewRefresh[]> {
   try {
     await syncSettings(sql, { dashboardTimezone: options.dashboardTimezone });
     const step = (name: string, since?: Date) => runStep(sql, options, name, since);
     const detach = await step('detach');
-    if (detach.outcome === 'ok' && detach.rows === 1) await Promise.all(PARTS.map((part) => step(part)));
-    const rollups = await step('rollups', detach.startedAt);
-    const views = await Promise.all(VIEWS.map((view) => step(view)));
-    return [rollups, ...views];
+    const fresh = new Map<string, ViewRefresh>();
+    let partsOk = false;
+    if (detach.outcome === 'ok' && detach.rows === 1) {
+      const [, users] = await Promise.all([
+        step('measures').then(async (measures) => {
+          if (measures.outcome === 'ok') fresh.set('mv_provider_performance', await step('mv_provider_performance'));
+          return measures;
+        }),
+        step('users'),
+      ]);
+      partsOk = users.outcome === 'ok' && fresh.has('mv_provider_performance');
+    }
+    const stale = VIEWS.filter((view) => !fresh.has(view));
+    let rollups: ViewRefresh;
+    if (partsOk) {
+      const [r, ...views] = await Promise.all([step('rollups', detach.startedAt), ...stale.map((view) => step(view))]);
+      rollups = r!;
+      views.forEach((v) => fresh.set(v.view, v));
+    } else {
+      rollups = await step('rollups', detach.startedAt);
+      (await Promise.all(stale.map((view) => step(view)))).forEach((v) => fresh.set(v.view, v));
+    }
+    return [rollups, ...VIEWS.map((view) => fresh.get(view)!)];
   } catch (cause) {
     const code = pgFields(cause).code;
     // An older grant (EXECUTE on refresh_analytics_views() only) or schema: the one-transaction way.

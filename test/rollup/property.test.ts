@@ -158,6 +158,37 @@ describe.each(TARGETS)('incremental refresh equals a from-scratch computation on
     });
   }
 
+  for (const part of ['measures', 'users'] as const) {
+    it(`a ${part} part that fails is folded by the rest of the refresh, once`, async () => {
+      await db.sql`truncate public.api_usage`;
+      await refresh(db, 'UTC');
+      // Fails the part's first write into pending, once (a sequence: not rolled back with it).
+      const table = part === 'measures' ? 'pending_15m' : 'model_user_days_pending_batches';
+      await db.sql.unsafe(`
+        create sequence pulsebot.test_fail_once;
+        create function pulsebot.test_fail_once() returns trigger language plpgsql as $f$
+        begin
+          if nextval('pulsebot.test_fail_once') = 1 then raise exception 'injected failure'; end if;
+          return null;
+        end $f$;
+        create trigger test_fail_once after insert on pulsebot.${table} for each statement execute function pulsebot.test_fail_once();`);
+      try {
+        await randomWrites(db.sql, new Rng(`failing-${part}`), Date.now());
+        const steps = await refresh(db, 'UTC');
+        expect(steps.find((s) => s.view === 'detach')?.rows).toBe(1);
+        expect(steps.find((s) => s.view === part)).toMatchObject({ outcome: 'failed', error: 'injected failure' });
+        expect(await compareWithReference(db.sql)).toEqual([]);
+        expect(await userSetProblems(db.sql)).toEqual([]);
+        expect(await histogramProblems(db.sql)).toEqual([]);
+      } finally {
+        await db.sql.unsafe(`
+          drop trigger test_fail_once on pulsebot.${table};
+          drop function pulsebot.test_fail_once();
+          drop sequence pulsebot.test_fail_once;`);
+      }
+    });
+  }
+
   it('TRUNCATE of api_usage empties the views at the next refresh', async () => {
     await randomWrites(db.sql, new Rng('truncate'), Date.now());
     await refresh(db, 'UTC');
