@@ -136,28 +136,39 @@ async function checkViews({ sql }: DoctorInput): Promise<CheckResult[]> {
   });
 }
 
+/** The refresh entry points (pg_cron's and `pulsebot refresh`'s) run as their owner: they must be locked down. */
+const REFRESH_FUNCTIONS = ['public.refresh_analytics_views()', 'public.refresh_analytics_step(text, timestamptz)'];
+
 async function checkRefreshFunction({ sql }: DoctorInput): Promise<CheckResult> {
   const name = 'refresh_analytics_views()';
-  const [fn] = await sql<{ definer: boolean; config: string[] | null; open_to: string[] }[]>`
-    select p.prosecdef as definer, p.proconfig as config,
-           array(select r from unnest(array['public', 'anon', 'authenticated']) r
-                 where (r = 'public' and (p.proacl is null or exists (select 1 from aclexplode(p.proacl) x
-                                                                   where x.grantee = 0 and x.privilege_type = 'EXECUTE')))
-                    or (r <> 'public' and exists (select 1 from pg_roles ro where ro.rolname = r)
-                        and exists (select 1 from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) x
-                                    join pg_roles ro on ro.oid = x.grantee
-                                    where ro.rolname = r and x.privilege_type = 'EXECUTE'))) as open_to
-    from pg_proc p where p.oid = to_regprocedure('public.refresh_analytics_views()')`;
-  if (!fn) return { name, status: 'fail', detail: 'missing: nothing can refresh the views', fix: 'run `pulsebot migrate`' };
-  const problems = [
-    fn.definer ? '' : 'not SECURITY DEFINER',
-    (fn.config ?? []).some((c) => c.startsWith('search_path=')) ? '' : 'search_path not pinned',
-    fn.open_to.length ? `EXECUTE granted to ${fn.open_to.join(', ')}` : '',
-  ].filter(Boolean);
-  if (problems.length) {
-    return { name, status: 'fail', detail: problems.join('; '), fix: 'run `pulsebot migrate`, or REVOKE EXECUTE ON FUNCTION public.refresh_analytics_views() FROM PUBLIC' };
+  const problems: string[] = [];
+  for (const signature of REFRESH_FUNCTIONS) {
+    const label = signature.replace(/^public\.|\(.*$/g, '') + '()';
+    const [fn] = await sql<{ definer: boolean; config: string[] | null; open_to: string[] }[]>`
+      select p.prosecdef as definer, p.proconfig as config,
+             array(select r from unnest(array['public', 'anon', 'authenticated']) r
+                   where (r = 'public' and (p.proacl is null or exists (select 1 from aclexplode(p.proacl) x
+                                                                     where x.grantee = 0 and x.privilege_type = 'EXECUTE')))
+                      or (r <> 'public' and exists (select 1 from pg_roles ro where ro.rolname = r)
+                          and exists (select 1 from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) x
+                                      join pg_roles ro on ro.oid = x.grantee
+                                      where ro.rolname = r and x.privilege_type = 'EXECUTE'))) as open_to
+      from pg_proc p where p.oid = to_regprocedure(${signature})`;
+    if (!fn) {
+      if (signature === REFRESH_FUNCTIONS[0]) return { name, status: 'fail', detail: 'missing: nothing can refresh the views', fix: 'run `pulsebot migrate`' };
+      problems.push(`${label} missing`);
+      continue;
+    }
+    problems.push(...[
+      fn.definer ? '' : 'not SECURITY DEFINER',
+      (fn.config ?? []).some((c) => c.startsWith('search_path=')) ? '' : 'search_path not pinned',
+      fn.open_to.length ? `EXECUTE granted to ${fn.open_to.join(', ')}` : '',
+    ].filter(Boolean).map((p) => (signature === REFRESH_FUNCTIONS[0] ? p : `${label}: ${p}`)));
   }
-  return { name, status: 'ok', detail: 'SECURITY DEFINER, search_path pinned, no EXECUTE for PUBLIC' };
+  if (problems.length) {
+    return { name, status: 'fail', detail: problems.join('; '), fix: 'run `pulsebot migrate`, or REVOKE EXECUTE ON FUNCTION public.refresh_analytics_views() FROM PUBLIC (and refresh_analytics_step)' };
+  }
+  return { name, status: 'ok', detail: 'refresh_analytics_views() and refresh_analytics_step(): SECURITY DEFINER, search_path pinned, no EXECUTE for PUBLIC' };
 }
 
 async function checkLastRefresh({ sql, config, now }: DoctorInput): Promise<CheckResult[]> {
@@ -201,7 +212,9 @@ async function checkCapture({ sql }: DoctorInput): Promise<CheckResult> {
     return { name, status: 'fail', detail: `trigger${disabled.length > 1 ? 's' : ''} ${disabled.join(', ')} disabled: new rows will not reach the views`, fix: `ALTER TABLE public.api_usage ENABLE TRIGGER ${disabled[0]}; (each), then UPDATE pulsebot.rollup_state SET needs_rebuild = true; and \`pulsebot refresh\`` };
   }
   const [state] = await sql<{ needs_rebuild: boolean; waiting: number }[]>`
-    select s.needs_rebuild, (select count(*) from (select 1 from pulsebot.usage_changes limit 1000001) c)::int as waiting
+    select s.needs_rebuild,
+           (select count(*) from (select 1 from pulsebot.usage_changes limit 1000001) c)::int
+           + (select count(*) from (select 1 from pulsebot.usage_changes_taken limit 1000001) c)::int as waiting
     from pulsebot.rollup_state s`;
   if (state?.needs_rebuild) return { name, status: 'fail', detail: 'the rollups must be rebuilt from api_usage', fix: 'run `pulsebot refresh`' };
   const waiting = state?.waiting ?? 0;

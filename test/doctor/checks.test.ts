@@ -55,6 +55,20 @@ describe.each(TARGETS)('doctor on %s', (target) => {
       expect(results.get('refresh mv_daily_metrics')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/failed .*Not\/AZone/) });
     });
 
+    it('counts the changes waiting, detached ones included', async () => {
+      await refreshViews(db.sql, { dashboardTimezone: 'UTC', statementTimeoutSeconds: 60 });
+      const insert = (n: number) => db.sql`
+        insert into public.api_usage (created_at, user_id, provider, service_type, model, cost_usd, latency_ms, success)
+        select now(), gen_random_uuid(), 'openai', 'content', 'gpt-4o-mini', 0.0003, 800, true from generate_series(1, ${n})`;
+      await insert(3);
+      // A refresh cut short after detaching them, then two more rows in the new log.
+      expect((await db.sql`select row_count from public.refresh_analytics_step('detach')`)[0]!.row_count).toBe(1);
+      await insert(2);
+      const r = byName(await runChecks({ sql: db.sql, config, now: new Date() })).get('change capture')!;
+      expect(r).toMatchObject({ status: 'ok', detail: expect.stringMatching(/; 5 changes waiting/) });
+      await refreshViews(db.sql, { dashboardTimezone: 'UTC', statementTimeoutSeconds: 60 });
+    });
+
     it('notices change capture switched off (the dashboard would freeze)', async () => {
       await db.sql`alter table public.api_usage disable trigger pulsebot_capture_insert`;
       try {
@@ -75,6 +89,16 @@ describe.each(TARGETS)('doctor on %s', (target) => {
       expect(r.status).toBe('fail');
       expect(r.detail).toMatch(/search_path not pinned/);
       expect(r.detail).toMatch(/EXECUTE granted to public/);
+    });
+
+    it('notices a weakened refresh step function (what `pulsebot refresh` calls)', async () => {
+      await db.sql`grant execute on function public.refresh_analytics_step(text, timestamptz) to public`;
+      try {
+        const r = byName(await runChecks({ sql: db.sql, config, now: new Date() })).get('refresh_analytics_views()')!;
+        expect(r).toMatchObject({ status: 'fail', detail: expect.stringMatching(/refresh_analytics_step\(\): EXECUTE granted to public/) });
+      } finally {
+        await db.sql`revoke execute on function public.refresh_analytics_step(text, timestamptz) from public`;
+      }
     });
 
     it('notices a missing view and a view without its unique index', async () => {
