@@ -4,7 +4,7 @@
 // rows of realistic demo data over 90 days (kept between runs; --fresh reloads it), then
 //   (a) the old way: REFRESH of the three views defined over raw api_usage (migration 000004's);
 //   (b) pulsebot: 100k new rows (90% in the last 5 minutes, 10% back-dated at random across the
-//       90 days), then the refresh as `pulsebot refresh` does it (refreshNow: fold + the three
+//       90 days), a CHECKPOINT (see pulsebotWay), then the refresh as `pulsebot refresh` does it (refreshNow: fold + the three
 //       views, on a pool of 4 connections), median of --rounds, the sizes' rounds interleaved;
 //       where the time went; the same through refresh_analytics_views() (pg_cron's way, one
 //       transaction) after another 100k rows; then, as `pulsebot refresh` does once the views are
@@ -78,6 +78,13 @@ const span = (a: Date, b: Date) => b.getTime() - a.getTime();
  */
 async function pulsebotWay(sql: Sql, rng: Rng, way: Way): Promise<Timing> {
   await insertNewRows(sql, rng, 100_000);
+  // The 100k rows arrive here in ~3 s, not over a refresh interval: without this their dirty pages
+  // (random index pages of a 10M-row table, more than the default 128 MB shared_buffers holds
+  // clean) would be written out by the refresh's own backends evicting them, which the background
+  // writer does over the minutes real rows take to arrive. Measured: 50-80 ms of (b) at 10M, much
+  // less at 1M. The checkpoint adds to the refresh too: first writes to a page after it are
+  // full-page images in the WAL.
+  await sql`checkpoint`;
   const [{ tz }] = (await sql`select pulsebot.dashboard_timezone() as tz`) as unknown as [{ tz: string }];
   const profile = new Map<string, number>();
   let fold: number;
