@@ -322,8 +322,6 @@ declare
   today date := (now() at time zone pulsebot.dashboard_timezone())::date;
   st pulsebot.rollup_state;
   folded bigint := 0;
-  taken_here bigint := 0;
-  takes integer := 0;
   appended bigint := 0;
   keep_from date;
   t record;
@@ -354,10 +352,10 @@ begin
   perform pulsebot.prepare_batch();
   for p in select * from pulsebot.taken_parts where detached_at is not null order by part loop
     if p.pending then
+      -- Measures into the session's batch tables (merged below); user sets folded whole.
       t := pulsebot.take_taken_part(p.part, tz, keep_from);
-      taken_here := taken_here + t.taken;
+      folded := folded + t.taken;
       appended := appended + t.appended;
-      takes := takes + 1;
     else
       folded := folded + p.folded_rows;
     end if;
@@ -368,28 +366,23 @@ begin
   end if;
 
   t := pulsebot.take_changes(tz, keep_from);
-  taken_here := taken_here + t.taken;
+  folded := folded + t.taken;
   appended := appended + t.appended;
-  takes := takes + 1;
   -- Rows naming a provider/model combination seen for the first time stay in the log (only rows
   -- with dictionary ids are taken); register the new ones and take those rows too.
   if exists (select 1 from pulsebot.usage_changes) then
     perform pulsebot.register_dims();
     t := pulsebot.take_changes(tz, keep_from);
-    taken_here := taken_here + t.taken;
+    folded := folded + t.taken;
     appended := appended + t.appended;
-    takes := takes + 1;
-  end if;
-  if takes > 1 then
-    -- Two takes may name one (day, user, model) key: one row a key, or a key inserted by one row
-    -- would hide the other's delta.
+    -- Both takes may name one (day, user, model) key (a writer committed in between): one row a
+    -- key, or a key inserted by one row would hide the other's delta.
     create temp table pulsebot_user_keys on commit drop as
     select day, user_id, dim_id, sum(dn) as dn from pg_temp.pulsebot_user_batch group by 1, 2, 3 having sum(dn) <> 0;
     truncate pg_temp.pulsebot_user_batch;
     insert into pg_temp.pulsebot_user_batch select * from pg_temp.pulsebot_user_keys;
     drop table pg_temp.pulsebot_user_keys;
   end if;
-  folded := folded + taken_here;
   profile := format('take=%s', pulsebot.ms_since(lap));
   lap := clock_timestamp();
   if exists (select 1 from pg_temp.pulsebot_batch_15m) then

@@ -61,14 +61,14 @@ export async function refreshNow(sql: Sql, options: RefreshOptions): Promise<Vie
     const fresh = new Map<string, ViewRefresh>();
     let partsOk = false;
     if (detach.outcome === 'ok' && detach.rows === 1) {
-      const [, users] = await Promise.all([
+      const [measures, users] = await Promise.all([
         step('measures').then(async (measures) => {
           if (measures.outcome === 'ok') fresh.set('mv_provider_performance', await step('mv_provider_performance'));
           return measures;
         }),
         step('users'),
       ]);
-      partsOk = users.outcome === 'ok' && fresh.has('mv_provider_performance');
+      partsOk = measures.outcome === 'ok' && users.outcome === 'ok';
     }
     const stale = VIEWS.filter((view) => !fresh.has(view));
     let rollups: ViewRefresh;

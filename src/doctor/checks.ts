@@ -136,14 +136,19 @@ async function checkViews({ sql }: DoctorInput): Promise<CheckResult[]> {
   });
 }
 
-/** The refresh entry points (pg_cron's and `pulsebot refresh`'s) run as their owner: they must be locked down. */
-const REFRESH_FUNCTIONS = ['public.refresh_analytics_views()', 'public.refresh_analytics_step(text, timestamptz)'];
+/**
+ * The refresh entry points (pg_cron's and `pulsebot refresh`'s) run as their owner: they must be
+ * locked down. Problems of the step function are named as its.
+ */
+const REFRESH_FUNCTIONS = [
+  { signature: 'public.refresh_analytics_views()', prefix: '' },
+  { signature: 'public.refresh_analytics_step(text, timestamptz)', prefix: 'refresh_analytics_step(): ' },
+];
 
 async function checkRefreshFunction({ sql }: DoctorInput): Promise<CheckResult> {
   const name = 'refresh_analytics_views()';
   const problems: string[] = [];
-  for (const signature of REFRESH_FUNCTIONS) {
-    const label = signature.replace(/^public\.|\(.*$/g, '') + '()';
+  for (const { signature, prefix } of REFRESH_FUNCTIONS) {
     const [fn] = await sql<{ definer: boolean; config: string[] | null; open_to: string[] }[]>`
       select p.prosecdef as definer, p.proconfig as config,
              array(select r from unnest(array['public', 'anon', 'authenticated']) r
@@ -154,16 +159,15 @@ async function checkRefreshFunction({ sql }: DoctorInput): Promise<CheckResult> 
                                       join pg_roles ro on ro.oid = x.grantee
                                       where ro.rolname = r and x.privilege_type = 'EXECUTE'))) as open_to
       from pg_proc p where p.oid = to_regprocedure(${signature})`;
-    if (!fn) {
-      if (signature === REFRESH_FUNCTIONS[0]) return { name, status: 'fail', detail: 'missing: nothing can refresh the views', fix: 'run `pulsebot migrate`' };
-      problems.push(`${label} missing`);
-      continue;
-    }
-    problems.push(...[
-      fn.definer ? '' : 'not SECURITY DEFINER',
-      (fn.config ?? []).some((c) => c.startsWith('search_path=')) ? '' : 'search_path not pinned',
-      fn.open_to.length ? `EXECUTE granted to ${fn.open_to.join(', ')}` : '',
-    ].filter(Boolean).map((p) => (signature === REFRESH_FUNCTIONS[0] ? p : `${label}: ${p}`)));
+    if (!fn && !prefix) return { name, status: 'fail', detail: 'missing: nothing can refresh the views', fix: 'run `pulsebot migrate`' };
+    const found = fn
+      ? [
+          fn.definer ? '' : 'not SECURITY DEFINER',
+          (fn.config ?? []).some((c) => c.startsWith('search_path=')) ? '' : 'search_path not pinned',
+          fn.open_to.length ? `EXECUTE granted to ${fn.open_to.join(', ')}` : '',
+        ]
+      : ['missing'];
+    problems.push(...found.filter(Boolean).map((p) => prefix + p));
   }
   if (problems.length) {
     return { name, status: 'fail', detail: problems.join('; '), fix: 'run `pulsebot migrate`, or REVOKE EXECUTE ON FUNCTION public.refresh_analytics_views() FROM PUBLIC (and refresh_analytics_step)' };
