@@ -207,6 +207,16 @@ const opened: Size[] = [];
 for (const rows of sizes) {
   const db = await ensureLoaded(rows);
   await db.sql`delete from public.api_usage where not is_synthetic`; // left by an interrupted run
+  // A run interrupted in the write path may have left capture off (then which rows reached the
+  // rollups is unknown: rebuild them) or the reference trigger on.
+  await db.sql.unsafe(`drop trigger if exists ${REFERENCE_TRIGGER} on public.api_usage`);
+  const [{ off }] = (await db.sql`select count(*)::int as off from pg_trigger
+    where tgrelid = 'public.api_usage'::regclass and tgname in ${db.sql(CAPTURE)} and tgenabled = 'D'`) as unknown as [{ off: number }];
+  if (off > 0) {
+    console.log(`${rows.toLocaleString()} rows: capture was left off by an interrupted run; rebuilding the rollups`);
+    for (const t of CAPTURE) await db.sql.unsafe(`alter table public.api_usage enable trigger ${t}`);
+    await db.sql`update pulsebot.rollup_state set needs_rebuild = true`;
+  }
   await db.sql`select * from public.refresh_analytics_views()`; // start from an empty change log
   opened.push({ rows, db, rng: new Rng(`bench-${rows}-${Date.now()}`), old: null, oldAfter: null, runs: [], oneTransaction: [], warmup: [] });
 }
