@@ -245,10 +245,10 @@ if (values['write-path-only']) {
       if (!values.quick) size.oneTransaction.push(await pulsebotWay(size.db.sql, size.rng, 'one-transaction'));
     }
   }
-  // (a) once more, after the rounds: between two runs of the same code the machine has measured
-  // (b) 176 and 283 ms at 10M; the ratio is only as good as the two sides being timed alike. (a)
-  // is not timed between the rounds, where its 10M-row scans would evict the rollups from
-  // shared_buffers and slow (b) for a reason no daemon has.
+  // (a) once more, after the rounds: this machine's speed drifts by tens of percent within a run,
+  // and the ratio is only as good as the two sides being timed alike. (a) is not timed between
+  // the rounds, where its 10M-row scans would evict the rollups from shared_buffers and slow (b)
+  // for a reason no daemon has.
   for (const size of values.quick ? [] : opened) size.oldAfter = (await oldWay(size.db.sql)).plain;
   for (const { rows, db, old, oldAfter, runs, oneTransaction, warmup } of opened) {
     const [{ n }] = (await db.sql`select count(*)::bigint as n from public.api_usage where is_synthetic`) as unknown as [{ n: number }];
