@@ -10,7 +10,7 @@
 //       transaction) after another 100k rows; then, as `pulsebot refresh` does once the views are
 //       fresh, the compaction of the pending deltas (the daily histograms every time, everything
 //       when due): timed on its own, with its cost per refresh;
-// and the write path on the largest size: pgbench, 4 clients × 10 s of single-row INSERTs, without
+// and the write path on the largest size: pgbench, 4 clients × 10 s of single-row INSERTs (median of 5), without
 // capture, with a plain delta-log trigger (the issue's reference approach) and with pulsebot's.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -163,6 +163,7 @@ const referenceSetup = `
   alter table public.api_usage disable trigger ${REFERENCE_TRIGGER};`;
 
 type Capture = 'none' | 'reference' | 'pulsebot';
+const WRITE_PATH_RUNS = 5;
 
 async function writePath(db: Database, url: string): Promise<void> {
   await db.sql.unsafe(referenceSetup);
@@ -171,9 +172,10 @@ async function writePath(db: Database, url: string): Promise<void> {
     await db.sql.unsafe(`alter table public.api_usage ${capture === 'reference' ? 'enable' : 'disable'} trigger ${REFERENCE_TRIGGER}`);
   };
   const tps: Record<Capture, number[]> = { none: [], reference: [], pulsebot: [] };
-  // Alternating, three times each, each run after a checkpoint, so drift (checkpoints, the
-  // machine's neighbours) hits every side alike; the medians are compared.
-  for (let i = 0; i < 3; i++) {
+  // Alternating, five times each, each run after a checkpoint, so drift (checkpoints, the
+  // machine's neighbours) hits every side alike; the medians are compared. One 10-second run to
+  // the next swings by ±15% here. `npm run bench:capture` counts the instructions instead.
+  for (let i = 0; i < WRITE_PATH_RUNS; i++) {
     for (const capture of ['none', 'reference', 'pulsebot'] as const) {
       await use(capture);
       await db.sql`checkpoint`;
@@ -194,7 +196,7 @@ async function writePath(db: Database, url: string): Promise<void> {
   const m = (c: Capture) => median(tps[c]);
   const fewer = (c: Capture) => `${((1 - m(c) / m('none')) * 100).toFixed(1)}% fewer inserts per second`;
   const runs = (c: Capture) => tps[c].map((x) => x.toFixed(0)).join(', ');
-  console.log('write path (pgbench, 4 clients × 10 s, single-row INSERT, median of 3):');
+  console.log(`write path (pgbench, 4 clients × 10 s, single-row INSERT, median of ${WRITE_PATH_RUNS}):`);
   console.log(`    without capture:                          ${m('none').toFixed(0)} tps [${runs('none')}]`);
   console.log(`    reference delta-log trigger (rows as-is): ${m('reference').toFixed(0)} tps, ${fewer('reference')} [${runs('reference')}]`);
   console.log(`    pulsebot's capture:                       ${m('pulsebot').toFixed(0)} tps, ${fewer('pulsebot')} [${runs('pulsebot')}]` +
