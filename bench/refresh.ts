@@ -10,8 +10,9 @@
 //       transaction) after another 100k rows; then, as `pulsebot refresh` does once the views are
 //       fresh, the compaction of the pending deltas (the daily histograms every time, everything
 //       when due): timed on its own, with its cost per refresh;
-// and the write path on the largest size: pgbench, 4 clients × 10 s of single-row INSERTs (median of 5), without
-// capture, with a plain delta-log trigger (the issue's reference approach) and with pulsebot's.
+// and the write path on the largest size: pgbench, 4 clients × 10 s of single-row INSERTs, median
+// of 5, without capture, with a plain delta-log trigger (the issue's reference approach) and with
+// pulsebot's. `npm run bench:capture` counts the instructions the capture adds to an INSERT.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
