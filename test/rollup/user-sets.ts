@@ -122,12 +122,26 @@ export async function histogramProblems(sql: Sql): Promise<string[]> {
     where r.n is distinct from k.n
     union all
     select format('latency_daily_coarse %s/%s/%s: %s, raw %s', coalesce(r.day, k.day), coalesce(r.ps_id, k.ps_id), coalesce(r.cbin, k.cbin), k.n, r.n)
-    from raw_coarse r full join pulsebot.latency_daily_coarse k on k.day = r.day and k.ps_id = r.ps_id and k.cbin = r.cbin
+    from raw_coarse r full join (select * from pulsebot.latency_daily_coarse_live where n <> 0) k
+      on k.day = r.day and k.ps_id = r.ps_id and k.cbin = r.cbin
     where r.n is distinct from k.n
     union all
+    -- The coarse rollups are the coarse bins of the compacted fine ones (their pending deltas are
+    -- the pending fine rows).
+    select format('latency_daily_coarse rollup %s/%s/%s: %s, fine rollup %s', coalesce(f.day, k.day), coalesce(f.ps_id, k.ps_id), coalesce(f.cbin, k.cbin), k.n, f.n)
+    from (select day, ps_id, floor(bin / 16.0)::int as cbin, sum(n) as n from pulsebot.latency_daily group by 1, 2, 3 having sum(n) <> 0) f
+    full join pulsebot.latency_daily_coarse k on k.day = f.day and k.ps_id = f.ps_id and k.cbin = f.cbin
+    where f.n is distinct from k.n
+    union all
     select format('latency_daily_total_coarse %s/%s: %s, raw %s', coalesce(r.day, k.day), coalesce(r.cbin, k.cbin), k.n, r.n)
-    from raw_total_coarse r full join pulsebot.latency_daily_total_coarse k on k.day = r.day and k.cbin = r.cbin
+    from raw_total_coarse r full join (select * from pulsebot.latency_daily_total_coarse_live where n <> 0) k
+      on k.day = r.day and k.cbin = r.cbin
     where r.n is distinct from k.n
+    union all
+    select format('latency_daily_total_coarse rollup %s/%s: %s, fine rollup %s', coalesce(f.day, k.day), coalesce(f.cbin, k.cbin), k.n, f.n)
+    from (select day, floor(bin / 16.0)::int as cbin, sum(n) as n from pulsebot.latency_daily_total group by 1, 2 having sum(n) <> 0) f
+    full join pulsebot.latency_daily_total_coarse k on k.day = f.day and k.cbin = f.cbin
+    where f.n is distinct from k.n
     union all
     select format('mv_daily_metrics %s: p95 %s, one-level walk %s', m.date, m.p95_latency_ms, o.p95)
     from public.mv_daily_metrics m left join one_level o on o.day = m.date
