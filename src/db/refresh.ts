@@ -42,12 +42,12 @@ export async function refreshViews(sql: Sql, options: RefreshOptions): Promise<V
  * in a transaction of its own, so that independent steps run at once on the pool's connections.
  * When the log can be detached (a table swap):
  *
- *   detach ─┬─ measures ── mv_provider_performance (reads no user sets)
- *           └─ users ──────────────────────────────┬─ rollups (rows that arrived since the detach)
- *                                                  ├─ mv_daily_metrics
- *                                                  └─ mv_model_costs
+ *   detach ─┬─ measures ─┬─ mv_provider_performance (reads no user sets)
+ *           └─ users ────┴─ mv_daily_metrics, mv_model_costs, rollups (rows that arrived since the detach)
  *
  * so the views show every row committed before the detach, and later rows at the next refresh.
+ * The last steps wait for both parts, not for mv_provider_performance: whichever part ends first
+ * would otherwise leave a core idle while that view refreshes alone.
  * When it cannot (nothing to detach, a detached batch or a fold still in progress, a writer
  * holding the log past the lock timeout) or a part failed: rollups (which folds whatever a part
  * left), then the views that are not fresh yet, side by side. A role that may only call
@@ -59,25 +59,28 @@ export async function refreshNow(sql: Sql, options: RefreshOptions): Promise<Vie
     const step = (name: string, since?: Date) => runStep(sql, options, name, since);
     const detach = await step('detach');
     const fresh = new Map<string, ViewRefresh>();
+    let early: Promise<void> = Promise.resolve();
     let partsOk = false;
     if (detach.outcome === 'ok' && detach.rows === 1) {
-      const [measures, users] = await Promise.all([
-        step('measures').then(async (measures) => {
-          if (measures.outcome === 'ok') fresh.set('mv_provider_performance', await step('mv_provider_performance'));
-          return measures;
-        }),
-        step('users'),
-      ]);
+      const measuresPart = step('measures');
+      early = measuresPart.then(async (measures) => {
+        if (measures.outcome === 'ok') fresh.set('mv_provider_performance', await step('mv_provider_performance'));
+      });
+      // Awaited below; if the users part throws first, this must not surface as an unhandled rejection.
+      early.catch(() => {});
+      const [measures, users] = await Promise.all([measuresPart, step('users')]);
       partsOk = measures.outcome === 'ok' && users.outcome === 'ok';
     }
-    const stale = VIEWS.filter((view) => !fresh.has(view));
     let rollups: ViewRefresh;
     if (partsOk) {
-      const [r, ...views] = await Promise.all([step('rollups', detach.startedAt), ...stale.map((view) => step(view))]);
+      const rest = VIEWS.filter((view) => view !== 'mv_provider_performance');
+      const [r, ...views] = await Promise.all([step('rollups', detach.startedAt), ...rest.map((view) => step(view)), early.then(() => null)]);
       rollups = r!;
-      views.forEach((v) => fresh.set(v.view, v));
+      views.forEach((v) => v && fresh.set(v.view, v));
     } else {
+      await early;
       rollups = await step('rollups', detach.startedAt);
+      const stale = VIEWS.filter((view) => !fresh.has(view));
       (await Promise.all(stale.map((view) => step(view)))).forEach((v) => fresh.set(v.view, v));
     }
     return [rollups, ...VIEWS.map((view) => fresh.get(view)!)];
