@@ -76,6 +76,13 @@ export async function ensureLoaded(serverUrl: string, rows: number, fresh: boole
   return db;
 }
 
+/** Back to the table as loaded: the rows a run inserted removed (and folded out), vacuumed. */
+export async function restoreLoaded(sql: Sql): Promise<void> {
+  await sql`delete from public.api_usage where not is_synthetic`;
+  await sql`select * from public.refresh_analytics_views()`;
+  await sql`vacuum analyze`;
+}
+
 /**
  * The common approach pulsebot replaces: the three views as materialized views over raw
  * api_usage, every refresh rescanning the window. Taken from pulsebot's own first version

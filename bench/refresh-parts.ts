@@ -11,7 +11,7 @@ import postgres from 'postgres';
 import { Rng } from '../src/demo/random.js';
 import { compactIfDue } from '../src/db/refresh.js';
 import type { Sql } from '../src/db/connect.js';
-import { dbUrl, ensureLoaded, fmt, insertNewRows, median } from './dataset.js';
+import { dbUrl, ensureLoaded, fmt, insertNewRows, median, restoreLoaded } from './dataset.js';
 
 const { values } = parseArgs({
   options: {
@@ -86,10 +86,7 @@ try {
     await compactIfDue(db.sql, { statementTimeoutSeconds: 3600 });
   }
 } finally {
-  // Back to the table as loaded, as bench:refresh leaves it.
-  await db.sql`delete from public.api_usage where not is_synthetic`;
-  await db.sql`select * from public.refresh_analytics_views()`;
-  await db.sql`vacuum analyze`;
+  await restoreLoaded(db.sql);
   await Promise.all([...connections.map((c) => c.end()), db.close()]);
 }
 

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import type { Database, Sql } from '../src/db/connect.js';
 import { compactIfDue, refreshNow, type ViewRefresh } from '../src/db/refresh.js';
 import { Rng } from '../src/demo/random.js';
-import { CAPTURE, dbUrl as datasetUrl, ensureLoaded as loadDataset, fmt, insertNewRows, median, ms } from './dataset.js';
+import { CAPTURE, dbUrl as datasetUrl, ensureLoaded as loadDataset, fmt, insertNewRows, median, ms, restoreLoaded } from './dataset.js';
 
 const dbUrl = (name: string) => datasetUrl(serverUrl!, name);
 const ensureLoaded = (rows: number) => loadDataset(serverUrl!, rows, values.fresh);
@@ -162,13 +162,6 @@ const referenceSetup = `
   create trigger ${REFERENCE_TRIGGER} after insert on public.api_usage referencing new table as new_rows
     for each statement execute function bench_old.reference_capture();
   alter table public.api_usage disable trigger ${REFERENCE_TRIGGER};`;
-
-/** Back to the table as loaded: the rows the run inserted removed (and folded out), vacuumed. */
-async function restoreLoaded(sql: Sql): Promise<void> {
-  await sql`delete from public.api_usage where not is_synthetic`;
-  await sql`select * from public.refresh_analytics_views()`;
-  await sql`vacuum analyze`;
-}
 
 type Capture = 'none' | 'reference' | 'pulsebot';
 const WRITE_PATH_RUNS = 5;

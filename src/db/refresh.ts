@@ -66,7 +66,7 @@ export async function refreshNow(sql: Sql, options: RefreshOptions): Promise<Vie
       early = measuresPart.then(async (measures) => {
         if (measures.outcome === 'ok') fresh.set('mv_provider_performance', await step('mv_provider_performance'));
       });
-      // Awaited below; if the users part throws first, this must not surface as an unhandled rejection.
+      // Awaited below, after the steps beside it: meanwhile a failure must not go unhandled.
       early.catch(() => {});
       const [measures, users] = await Promise.all([measuresPart, step('users')]);
       partsOk = measures.outcome === 'ok' && users.outcome === 'ok';
@@ -74,9 +74,10 @@ export async function refreshNow(sql: Sql, options: RefreshOptions): Promise<Vie
     let rollups: ViewRefresh;
     if (partsOk) {
       const rest = VIEWS.filter((view) => view !== 'mv_provider_performance');
-      const [r, ...views] = await Promise.all([step('rollups', detach.startedAt), ...rest.map((view) => step(view)), early.then(() => null)]);
+      const [r, ...views] = await Promise.all([step('rollups', detach.startedAt), ...rest.map((view) => step(view))]);
+      await early;
       rollups = r!;
-      views.forEach((v) => v && fresh.set(v.view, v));
+      views.forEach((v) => fresh.set(v.view, v));
     } else {
       await early;
       rollups = await step('rollups', detach.startedAt);
