@@ -14,7 +14,7 @@
 // of 5, without capture, with a plain delta-log trigger (the issue's reference approach) and with
 // pulsebot's. `npm run bench:capture` counts the instructions the capture adds to an INSERT.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -68,7 +68,29 @@ async function oldWay(sql: Sql): Promise<{ plain: number; concurrent: number; pa
 
 type RefreshRow = { view_name: string; outcome: string; row_count: number; started_at: Date; finished_at: Date; error: string | null };
 type Way = 'parallel' | 'one-transaction';
-type Timing = { total: number; fold: number; views: number; folded: number; compaction: number | null; profile: Map<string, number> };
+type Timing = { total: number; fold: number; views: number; folded: number; compaction: number | null; profile: Map<string, number>; faults: number | null };
+
+/**
+ * Minor page faults so far of each of the pool's backends (pid → count), read from /proc: only
+ * when the server runs on this machine (Linux); otherwise null. On this VM a fault costs 6–12 µs,
+ * and a refresh's faults explain much of the spread between its rounds (see the README).
+ */
+async function poolFaults(sql: Sql): Promise<Map<number, number> | null> {
+  const rows = await sql<{ pid: number }[]>`
+    select pid from pg_stat_activity where datname = current_database() and application_name = 'pulsebot'`;
+  const faults = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      faults.set(pid, Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[7]));
+    } catch {
+      return null;
+    }
+  }
+  return faults;
+}
+
+const faultsBetween = (before: Map<number, number> | null, after: Map<number, number> | null): number | null =>
+  before && after ? [...after].reduce((sum, [pid, n]) => sum + n - (before.get(pid) ?? 0), 0) : null;
 
 const span = (a: Date, b: Date) => b.getTime() - a.getTime();
 
@@ -90,6 +112,7 @@ async function pulsebotWay(sql: Sql, rng: Rng, way: Way): Promise<Timing> {
   const profile = new Map<string, number>();
   let fold: number;
   let folded: number;
+  const faultsBefore = way === 'parallel' ? await poolFaults(sql) : null;
   const t0 = process.hrtime.bigint();
   if (way === 'parallel') {
     const steps: ViewRefresh[] = [];
@@ -122,13 +145,14 @@ async function pulsebotWay(sql: Sql, rng: Rng, way: Way): Promise<Timing> {
     folded = rows[0]!.row_count;
   }
   const total = ms(t0);
+  const faults = way === 'parallel' ? faultsBetween(faultsBefore, await poolFaults(sql)) : null;
   // What `pulsebot refresh` does next, outside (b): vacuum the log, compact when due.
   await sql`vacuum pulsebot.usage_changes`;
   const t1 = process.hrtime.bigint();
   const merged = await compactIfDue(sql, { statementTimeoutSeconds: 3600 });
   const compaction = merged > 0 ? ms(t1) : null;
   if (folded < 100_000) throw new Error(`the refresh folded ${folded} change rows, fewer than the 100k inserted`);
-  return { total, fold, views: total - fold, folded, compaction, profile };
+  return { total, fold, views: total - fold, folded, compaction, profile, faults };
 }
 
 function pgbench(url: string, seconds: number): number {
@@ -268,6 +292,10 @@ if (values['write-path-only']) {
         `[${xs.map((x) => fmt(x.total)).join(', ')}]; fold ${fmt(median(xs.map((x) => x.fold)))} + the rest ${fmt(median(xs.map((x) => x.views)))}`);
       const stepNames = [...new Set(xs.flatMap((x) => [...x.profile.keys()]))];
       console.log(`    median per step: ${stepNames.map((k) => `${k} ${fmt(median(xs.map((x) => x.profile.get(k) ?? 0)))}`).join(', ')}`);
+      const faults = xs.flatMap((x) => (x.faults === null ? [] : [x.faults]));
+      if (faults.length === xs.length) {
+        console.log(`    page faults in the pool's backends per round: [${faults.join(', ')}] (a fault costs 6–12 µs on this kind of VM)`);
+      }
     };
     describe('(b) pulsebot refresh after 100k new rows (10% back-dated), log detached, parts and views side by side', runs);
     if (warmup.length) console.log(`    before them, ${warmup.length} warm-up refreshes on the pool's new connections: ${warmup.map(fmt).join(', ')}`);
