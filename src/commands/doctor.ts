@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { runChecks, type CheckResult } from '../doctor/checks.js';
+import type { CheckResult } from '../doctor/check-result.js';
+import { runChecks } from '../doctor/checks.js';
 import { deliveryChecks } from '../doctor/delivery-checks.js';
 import { formatChecks } from '../doctor/format.js';
 import { PulsebotError, messageOf } from '../errors.js';

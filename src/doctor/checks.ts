@@ -2,6 +2,7 @@ import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql } from '../db/connect.js';
 import { migrationStatus } from '../db/migrate.js';
 import { messageOf } from '../errors.js';
+import type { CheckResult } from './check-result.js';
 import {
   API_USAGE_COLUMNS,
   DASHBOARD_VIEWS,
@@ -12,15 +13,6 @@ import {
   type ColumnContract,
 } from './contract.js';
 import { formatAge } from './format.js';
-
-export type CheckStatus = 'ok' | 'fail' | 'warn';
-
-export interface CheckResult {
-  name: string;
-  status: CheckStatus;
-  detail: string;
-  fix?: string;
-}
 
 export interface DoctorInput {
   sql: Sql;

@@ -3,7 +3,7 @@ import type { Sql } from '../db/connect.js';
 import { listProblems } from '../delivery/outbox.js';
 import type { Transports } from '../delivery/transports.js';
 import { messageOf, PulsebotError } from '../errors.js';
-import type { CheckResult } from './checks.js';
+import type { CheckResult } from './check-result.js';
 
 /**
  * Delivery's part of `pulsebot doctor`: can we reach Slack and the SMTP server with the

@@ -1,4 +1,4 @@
-import type { CheckResult } from './checks.js';
+import type { CheckResult } from './check-result.js';
 
 const SYMBOL = { ok: '✓', fail: '✗', warn: '!' } as const;
 

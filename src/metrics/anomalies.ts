@@ -1,4 +1,4 @@
-import type { Kpis } from './snapshot.js';
+import type { Kpis } from './kpis.js';
 
 /**
  * Anomaly flags: each KPI against the same weekday of the last four weeks. Flagged when it lies

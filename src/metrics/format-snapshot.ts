@@ -1,5 +1,6 @@
 import { formatDelta, type Delta } from './deltas.js';
-import type { Kpis, KpiDeltas, Snapshot } from './snapshot.js';
+import type { KpiDeltas, Kpis } from './kpis.js';
+import type { Snapshot } from './snapshot.js';
 
 /** The snapshot as a readable table for a terminal (`pulsebot snapshot` without --json). */
 const n = (x: number) => Math.round(x).toLocaleString('en-US');

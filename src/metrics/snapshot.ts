@@ -5,6 +5,7 @@ import { attributeCost, attributeSuccessRate, type Attribution } from './attribu
 import { pointsDelta, relativeDelta, type Delta } from './deltas.js';
 import { healthScore, type HealthConfig, type HealthScore } from './health.js';
 import { mergeHistograms, quantile } from './histogram.js';
+import type { KpiDeltas, Kpis } from './kpis.js';
 import type { Period, ReportPeriods } from './period.js';
 import { modelKey, type ErrorCount, type Freshness, type Histogram, type ModelMeasures } from './queries.js';
 
@@ -17,29 +18,6 @@ export interface PeriodData {
   histograms: Map<string, Histogram>;
   errors: ErrorCount[];
   users: { total: number; byModel: Map<string, number> };
-}
-
-export interface Kpis {
-  requests: number;
-  successfulRequests: number;
-  /** Fraction 0..1; null when there was no traffic. */
-  successRate: number | null;
-  costUsd: number;
-  activeUsers: number;
-  avgLatencyMs: number | null;
-  p95LatencyMs: number | null;
-  tokens: number;
-  images: number;
-  videoSeconds: number;
-}
-
-export interface KpiDeltas {
-  requests: Delta;
-  costUsd: Delta;
-  activeUsers: Delta;
-  avgLatencyMs: Delta;
-  p95LatencyMs: Delta;
-  successRate: Delta;
 }
 
 export interface OperationsRow {

@@ -2,7 +2,8 @@ import { MIN_HISTORY, type AnomalyKpi } from '../metrics/anomalies.js';
 import type { Contribution } from '../metrics/attribution.js';
 import { formatDelta, type Delta } from '../metrics/deltas.js';
 import type { HealthComponent, HealthKey } from '../metrics/health.js';
-import type { KpiDeltas, Kpis, Snapshot } from '../metrics/snapshot.js';
+import type { KpiDeltas, Kpis } from '../metrics/kpis.js';
+import type { Snapshot } from '../metrics/snapshot.js';
 import { formatCount, formatDeltaArrow, formatMs, formatRate, formatUsd, KPI_POLARITY, toneOf } from './format.js';
 import { SLACK_LIMITS, fitEscaped } from './slack-limits.js';
 

@@ -3,7 +3,8 @@ import { defaultConfig } from '../../src/config/schema.js';
 import type { Database } from '../../src/db/connect.js';
 import { refreshViews } from '../../src/db/refresh.js';
 import { seedDemo } from '../../src/demo/seed.js';
-import { runChecks, type CheckResult } from '../../src/doctor/checks.js';
+import type { CheckResult } from '../../src/doctor/check-result.js';
+import { runChecks } from '../../src/doctor/checks.js';
 import { formatAge, formatChecks } from '../../src/doctor/format.js';
 import { TARGETS, freshDatabase } from '../support/databases.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { anomalies } from '../../src/metrics/anomalies.js';
 import { attributeCost, attributeSuccessRate } from '../../src/metrics/attribution.js';
 import type { ModelMeasures } from '../../src/metrics/queries.js';
-import type { Kpis } from '../../src/metrics/snapshot.js';
+import type { Kpis } from '../../src/metrics/kpis.js';
 
 function m(provider: string, model: string, requests: number, successes: number, costUsd: number): ModelMeasures {
   return { provider, serviceType: 'x', model, requests, successes, costUsd, inputTokens: 0, outputTokens: 0, images: 0, videoSeconds: 0, latencySum: 0, latencyCount: 0, negativeCostRows: 0 };
