@@ -14,11 +14,12 @@ export function registerMigrate(program: Command, ctx: CommandContext): void {
       await withDatabase(ctx, async (db, { config }) => {
         const report = await migrate(db.sql);
         await syncSettings(db.sql, { dashboardTimezone: config.dashboard.timezone });
-        for (const m of report.applied) ctx.io.out(`applied ${String(m.id).padStart(6, '0')}_${m.name}`);
-        for (const m of report.changed) {
-          ctx.io.err(`warning: migration ${String(m.id).padStart(6, '0')}_${m.name} changed after it was applied; the change was not run`);
+        if (report.convertedLegacyChain) ctx.io.out('converted the schema of an earlier development build to the baseline');
+        for (const m of report.applied) ctx.io.out(`applied ${m.file}`);
+        if (report.definitions.length > 0) {
+          ctx.io.out(`created or replaced ${report.definitions.length} definition(s): ${report.definitions.map((d) => d.name).join(', ')}`);
         }
-        ctx.io.out(report.applied.length === 0
+        ctx.io.out(report.applied.length === 0 && report.definitions.length === 0
           ? `${db.description}: already up to date (${report.alreadyApplied} migrations)`
           : `${db.description}: ${report.applied.length} migration(s) applied, up to date`);
         // Installing the rollups leaves them empty; build them now (outside the migration's

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { portFromEnv } from '../config/env.js';
-import { loadMigrations, migrationStatus } from '../db/migrate.js';
+import { migrationStatus } from '../db/migrate.js';
 import { transportsFromEnv } from '../delivery/transports.js';
 import { PulsebotError } from '../errors.js';
 import { countDelivery, createDaemonMetrics, type DaemonMetrics } from '../daemon/daemon-metrics.js';
@@ -114,14 +114,19 @@ function onRenderEvent(e: RenderProcessEvent, metrics: DaemonMetrics, log: Logge
 
 /** A daemon on an unmigrated database would fail every tick; say so once, at start. */
 async function refuseUnmigrated(sql: Parameters<typeof migrationStatus>[0]): Promise<void> {
-  const status = await migrationStatus(sql, loadMigrations());
+  const status = await migrationStatus(sql);
   if (status.newer.length > 0) {
     throw new PulsebotError('DB_NEWER_THAN_CODE', `the database was migrated by a newer pulsebot (migration ${Math.max(...status.newer)}; this version knows ${status.known})`, {
       hint: 'upgrade pulsebot; running older code against a newer schema could damage it',
     });
   }
-  if (status.pending.length > 0) {
-    throw new PulsebotError('SCHEMA_INCOMPATIBLE', `the database is missing ${status.pending.length} migration(s) (${status.pending.join(', ')})`, {
+  if (status.legacyChain || status.pending.length > 0 || status.pendingDefinitions.length > 0) {
+    const missing = status.legacyChain
+      ? 'has the schema of an earlier development build'
+      : status.pending.length > 0
+        ? `is missing ${status.pending.length} migration(s) (${status.pending.join(', ')})`
+        : `has ${status.pendingDefinitions.length} outdated definition(s) (${status.pendingDefinitions.join(', ')})`;
+    throw new PulsebotError('SCHEMA_INCOMPATIBLE', `the database ${missing}`, {
       hint: 'run `pulsebot migrate` first',
     });
   }

@@ -54,10 +54,19 @@ async function checkMigrations({ sql }: DoctorInput): Promise<CheckResult> {
   if (s.newer.length > 0) {
     return { name: 'migrations', status: 'fail', detail: `database was migrated by a newer pulsebot (has ${Math.max(...s.newer)}, this version knows ${s.known})`, fix: 'upgrade pulsebot' };
   }
+  if (s.legacyChain) {
+    return { name: 'migrations', status: 'fail', detail: 'schema of an earlier development build (the numbered chain before the baseline)', fix: 'run `pulsebot migrate` (it converts it in place)' };
+  }
+  if (s.changed.length > 0) {
+    return { name: 'migrations', status: 'fail', detail: `applied migration file(s) changed since: ${s.changed.join(', ')}`, fix: 'restore the file(s); put changes in a new numbered migration' };
+  }
   if (s.pending.length > 0) {
     return { name: 'migrations', status: 'fail', detail: `${s.pending.length} of ${s.known} not applied (${s.pending.join(', ')})`, fix: 'run `pulsebot migrate`' };
   }
-  return { name: 'migrations', status: 'ok', detail: `all ${s.known} applied` };
+  if (s.pendingDefinitions.length > 0) {
+    return { name: 'migrations', status: 'fail', detail: `${s.pendingDefinitions.length} definition(s) changed and not applied (${s.pendingDefinitions.join(', ')})`, fix: 'run `pulsebot migrate`' };
+  }
+  return { name: 'migrations', status: 'ok', detail: `all ${s.known} applied, definitions current` };
 }
 
 async function columnsOf(sql: Sql, table: string): Promise<Map<string, string> | null> {

@@ -1,0 +1,54 @@
+CREATE OR REPLACE FUNCTION pulsebot.merge_daily(tz text)
+ RETURNS bigint
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET random_page_cost TO '1.1'
+AS $function$
+declare
+  appended bigint;
+begin
+  with b as materialized (
+    select (b.bucket at time zone tz)::date as day, m.ps_id, b.dim_id, b.bin, b.error_code, b.requests, b.cost_usd,
+           b.input_tokens, b.output_tokens, b.images, b.video_seconds, b.latency_sum, b.negative_cost_rows
+    from pg_temp.pulsebot_batch_15m b join pulsebot.usage_dims m on m.id = b.dim_id
+  ), d as (
+    select day, dim_id, sum(requests) as requests, sum(case when error_code is null then requests else 0 end) as successes,
+           sum(cost_usd) as cost_usd, sum(input_tokens) as input_tokens, sum(output_tokens) as output_tokens, sum(images) as images,
+           sum(video_seconds) as video_seconds, sum(latency_sum) as latency_sum,
+           sum(case when bin is not null then requests else 0 end) as latency_count, sum(negative_cost_rows) as negative_cost_rows
+    from b group by 1, 2
+  ), upd as (
+    update pulsebot.usage_daily t set
+      requests = t.requests + d.requests, successes = t.successes + d.successes, cost_usd = t.cost_usd + d.cost_usd,
+      input_tokens = t.input_tokens + d.input_tokens, output_tokens = t.output_tokens + d.output_tokens,
+      images = t.images + d.images, video_seconds = t.video_seconds + d.video_seconds,
+      latency_sum = t.latency_sum + d.latency_sum, latency_count = t.latency_count + d.latency_count,
+      negative_cost_rows = t.negative_cost_rows + d.negative_cost_rows
+    from d where t.day = d.day and t.dim_id = d.dim_id
+    returning t.day, t.dim_id
+  ), ins as (
+    insert into pulsebot.usage_daily
+    select d.* from d
+    where d.requests <> 0 and not exists (select 1 from upd where upd.day = d.day and upd.dim_id = d.dim_id)
+  ), hist as (
+    insert into pulsebot.latency_daily_pending (day, ps_id, bin, n)
+    select day, ps_id, bin, sum(requests) from b where bin is not null group by 1, 2, 3 having sum(requests) <> 0
+    returning 1
+  ), total as (
+    insert into pulsebot.latency_daily_total_pending (day, bin, n)
+    select day, bin, sum(requests) from b where bin is not null group by 1, 2 having sum(requests) <> 0
+    returning 1
+  )
+  select (select count(*) from hist) + (select count(*) from total) into appended;
+
+  -- A statement cannot delete a row it updated itself: days and bins that reached zero go here.
+  if exists (select 1 from pg_temp.pulsebot_batch_15m where requests < 0) then
+    delete from pulsebot.usage_daily t
+    using (select distinct (b.bucket at time zone tz)::date as day, b.dim_id from pg_temp.pulsebot_batch_15m b where b.requests < 0) k
+    where t.day = k.day and t.dim_id = k.dim_id and t.requests = 0;
+  end if;
+  return appended;
+end
+$function$;
+
+revoke all on function pulsebot.merge_daily(text) from public;

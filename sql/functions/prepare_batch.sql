@@ -1,0 +1,18 @@
+CREATE OR REPLACE FUNCTION pulsebot.prepare_batch()
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+begin
+  if to_regclass('pg_temp.pulsebot_user_batch') is null then
+    create temp table pulsebot_user_batch on commit delete rows as
+    select day, user_id, dim_id, n as dn from pulsebot.model_user_days with no data;
+    create temp table pulsebot_batch_15m on commit delete rows as
+    select * from pulsebot.pending_15m with no data;
+  else
+    truncate pg_temp.pulsebot_user_batch, pg_temp.pulsebot_batch_15m;
+  end if;
+end
+$function$;
+
+revoke all on function pulsebot.prepare_batch() from public;

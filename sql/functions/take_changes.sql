@@ -1,0 +1,60 @@
+CREATE OR REPLACE FUNCTION pulsebot.take_changes(tz text, keep_from date, OUT taken bigint, OUT appended bigint)
+ RETURNS record
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+declare
+  span record := pulsebot.uniform_local_day(tz, now());
+begin
+  with gone as (
+    delete from pulsebot.usage_changes c
+    where c.dim_key in (select m.key from pulsebot.usage_dims m)
+    returning 1
+  ), users as (
+    insert into pg_temp.pulsebot_user_batch (day, user_id, dim_id, dn)
+    select g.day, g.user_id, m.id, g.dn
+    from (
+      select case when c.created_at >= span.starts and c.created_at < span.ends then span.day
+                  else (c.created_at at time zone tz)::date end as day,
+             c.user_id, c.dim_key, sum(c.sign) as dn
+      from pulsebot.usage_changes c
+      where c.user_id is not null and c.created_at is not null and c.dim_key in (select m.key from pulsebot.usage_dims m)
+      group by 1, 2, 3 having sum(c.sign) <> 0
+    ) g
+    join pulsebot.usage_dims m on m.key = g.dim_key
+    where g.day >= keep_from
+  ), measures as (
+    insert into pulsebot.pending_15m
+    select g.bucket, m.id, g.bin, g.error_code, g.requests,
+           coalesce(g.cost_micros, 0) * 0.000001 + coalesce(g.cost_numeric, 0),
+           coalesce(g.input_tokens, 0), coalesce(g.output_tokens, 0), coalesce(g.images, 0),
+           coalesce(g.video_micros, 0) * 0.000001 + coalesce(g.video_numeric, 0),
+           coalesce(g.latency_sum, 0), coalesce(g.negative_cost_rows, 0)
+    from (
+      select date_bin('15 minutes', c.created_at, timestamptz '2000-01-01 00:00:00+00') as bucket, c.dim_key,
+             coalesce(c.bin, pulsebot.latency_bin(c.latency_ms)) as bin,
+             case when coalesce(c.success, false) then null else coalesce(c.error_code, 'unknown') end as error_code,
+             sum(c.sign) as requests,
+             pulsebot.sum_int8(c.sign * c.cost_micros) as cost_micros,
+             sum(c.sign * c.cost_usd) filter (where c.cost_micros is null and c.cost_usd is not null) as cost_numeric,
+             pulsebot.sum_int8(c.sign * c.input_tokens) as input_tokens,
+             pulsebot.sum_int8(c.sign * c.output_tokens) as output_tokens,
+             pulsebot.sum_int8(c.sign * c.images) as images,
+             pulsebot.sum_int8(c.sign * c.video_micros) as video_micros,
+             sum(c.sign * c.video_seconds) filter (where c.video_micros is null and c.video_seconds is not null) as video_numeric,
+             sum(c.sign * c.latency_ms) as latency_sum,
+             sum(c.sign) filter (where c.cost_micros < 0 or (c.cost_micros is null and c.cost_usd < 0)) as negative_cost_rows
+      from pulsebot.usage_changes c
+      where c.created_at is not null and c.dim_key in (select m.key from pulsebot.usage_dims m)
+      group by 1, 2, 3, 4
+    ) g
+    join pulsebot.usage_dims m on m.key = g.dim_key
+    returning *
+  ), kept as (
+    insert into pg_temp.pulsebot_batch_15m select * from measures
+  )
+  select (select count(*) from gone), (select count(*) from measures) into taken, appended;
+end
+$function$;
+
+revoke all on function pulsebot.take_changes(text,date) from public;

@@ -1,0 +1,1 @@
+CREATE OR REPLACE TRIGGER latency_daily_clears_coarse AFTER TRUNCATE ON pulsebot.latency_daily FOR EACH STATEMENT EXECUTE FUNCTION pulsebot.clear_coarse_histograms();
