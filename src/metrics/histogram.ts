@@ -1,9 +1,10 @@
 import type { Histogram } from './queries.js';
 
 /*
- * The TypeScript side of the latency histograms kept by the rollups (sql/migrations/000006):
- * the same bins, the same read-back value and the same percentile_cont-style interpolation, so a
- * percentile computed here equals the one the dashboard views show.
+ * The TypeScript side of the latency histograms kept by the rollups (sql/functions/latency_bin.sql,
+ * latency_bin_value.sql, hist_quantile.sql): the same bins, the same read-back value and the same
+ * percentile_cont-style interpolation, so a percentile computed here equals the one the dashboard
+ * views show.
  */
 const GAMMA = 1.0191822311963654;
 const LN_GAMMA = 0.019000571614286515;

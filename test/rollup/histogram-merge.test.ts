@@ -10,7 +10,7 @@ import { histogramProblems } from './user-sets.js';
 type State = { pending_rows: number; histogram_rows: number; compact_after_rows: number; hist: number; pending_15m: number };
 
 // A scheduler that only calls refresh_analytics_views() (pg_cron) never runs `pulsebot refresh`'s
-// merge of the daily histograms after each refresh; the fold merges them once they pile up (000026).
+// merge of the daily histograms after each refresh; the fold merges them once they pile up.
 describe.each(TARGETS)('pending daily histograms under pg_cron alone on %s', (target) => {
   let db: Database;
   beforeAll(async () => {

@@ -4,7 +4,7 @@ import { TARGETS, freshDatabase } from '../support/databases.js';
 
 type Span = { day: string; starts: string; ends: string };
 
-// Today's span, which the users' takes use instead of converting each row (000027). Expected
+// Today's span, which the users' takes use instead of converting each row (uniform_local_day). Expected
 // starts worked out by hand from each zone's offset on that date.
 const UNIFORM: [zone: string, instant: string, day: string, startsUtc: string][] = [
   ['UTC', '2026-12-05T12:00:00Z', '2026-12-05', '2026-12-05T00:00:00.000Z'],
