@@ -1,4 +1,4 @@
-import { formatCount, formatMs, formatRate, formatUsd } from '../report/format.js';
+import { formatCount, formatMs, formatRate, formatUsd } from '../messages/format.js';
 import type { Contributor } from './evaluate.js';
 import { parseScopeKey, type AlertMetric, type ChangeBaseline, type NamedAlertRule, type Severity } from './rules.js';
 import { notificationKey, type AlertNotification } from './state-machine.js';

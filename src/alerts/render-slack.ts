@@ -1,7 +1,7 @@
 import type { OutgoingMessage, SlackFile, SlackPayload } from '../delivery/types.js';
-import { formatInstant } from '../report/email-text.js';
-import { contextBlock, mrkdwn, plainText } from '../report/slack-sections.js';
-import { SLACK_LIMITS, escapeSlack, fitEscaped, slackLimitViolations } from '../report/slack-limits.js';
+import { formatInstant } from '../messages/dates.js';
+import { contextBlock, mrkdwn, plainText } from '../messages/slack-blocks.js';
+import { SLACK_LIMITS, escapeSlack, fitEscaped, slackLimitViolations } from '../messages/slack-limits.js';
 import { formatMetric, type AlertMessage } from './message.js';
 import type { AlertMetric, Severity } from './rules.js';
 import type { RenderedSparkline } from './sparkline.js';

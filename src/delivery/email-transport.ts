@@ -1,6 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { SMTPPoolOptions, SMTPPoolSentMessageInfo } from 'nodemailer/lib/smtp-pool';
 import { PulsebotError } from '../errors.js';
+import { mailOptions } from './mime.js';
 import { DeliveryError, type DeliveryReceipt, type EmailPayload, type SendContext, type Transport } from './types.js';
 
 /**
@@ -163,22 +164,7 @@ export function createEmailTransport(opts: { url: string; maxConnections: number
       // under the same Message-ID, which mail clients treat as the same message.
       let info: SMTPPoolSentMessageInfo;
       try {
-        info = await transporter.sendMail({
-          from: payload.from,
-          to: payload.to,
-          ...(payload.replyTo ? { replyTo: payload.replyTo } : {}),
-          subject: payload.subject,
-          html: payload.html,
-          text: payload.text,
-          messageId: payload.messageId,
-          ...(payload.headers ? { headers: payload.headers } : {}),
-          attachments: payload.attachments.map((a) => ({
-            filename: a.filename,
-            content: a.content,
-            contentType: a.contentType,
-            ...(a.cid ? { cid: a.cid, contentDisposition: 'inline' as const } : {}),
-          })),
-        });
+        info = await transporter.sendMail(mailOptions(payload));
       } catch (error) {
         throw deliveryErrorFrom(error, where, `sending to ${payload.to}`, secrets);
       }

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { escapeHtml } from '../messages/markup.js';
+import { escapeSlack } from '../messages/slack-limits.js';
 import type { DeadMessage } from './outbox.js';
 import type { EmailPayload, OutgoingMessage, SlackPayload } from './types.js';
 
@@ -107,12 +109,4 @@ function slackNotice(dead: DeadMessage, channel: string): SlackPayload {
     ],
     files: [],
   };
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
-
-export function escapeSlack(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import MailComposer from 'nodemailer/lib/mail-composer';
+import { composeEml } from './mime.js';
 import { DeliveryError, type DeliveryReceipt, type EmailPayload, type SlackPayload, type Transport } from './types.js';
 
 /**
@@ -60,28 +60,6 @@ export function createFileTransport(dir: string, opts: { now?: () => Date } = {}
       close: async () => {},
     },
   };
-}
-
-/** A real RFC 822 message: multipart/alternative text + html, inline images related by Content-ID. */
-export function composeEml(payload: EmailPayload, opts: { date: Date; baseBoundary?: string }): Promise<Buffer> {
-  return new MailComposer({
-    from: payload.from,
-    to: payload.to,
-    ...(payload.replyTo ? { replyTo: payload.replyTo } : {}),
-    subject: payload.subject,
-    text: payload.text,
-    html: payload.html,
-    messageId: payload.messageId,
-    date: opts.date,
-    ...(opts.baseBoundary ? { baseBoundary: opts.baseBoundary } : {}),
-    ...(payload.headers ? { headers: payload.headers } : {}),
-    attachments: payload.attachments.map((a) => ({
-      filename: a.filename,
-      content: a.content,
-      contentType: a.contentType,
-      ...(a.cid ? { cid: a.cid } : {}),
-    })),
-  }).compile().build();
 }
 
 /**

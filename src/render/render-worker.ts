@@ -20,7 +20,7 @@ async function handle(request: RenderRequest): Promise<void> {
       const chart = await renderChart(request.spec, { scale: request.scale });
       reply({ id: request.id, ok: true, chart });
     } else {
-      const { compileMjml } = await import('../report/mjml-compile.js');
+      const { compileMjml } = await import('../messages/mjml-compile.js');
       reply({ id: request.id, ok: true, html: await compileMjml(request.source, request.filePath, request.slots) });
     }
   } catch (error) {

@@ -32,9 +32,9 @@ export async function renderChart(spec: TopLevelSpec, opts: { scale?: number } =
   return render(spec, opts);
 }
 
-/** MJML source → email HTML, placeholders filled from `slots` (src/report/mjml-compile.ts). */
+/** MJML source → email HTML, placeholders filled from `slots` (src/messages/mjml-compile.ts). */
 export async function compileMjml(source: string, filePath: string, slots: Record<string, string>): Promise<string> {
   if (renderProcess) return renderProcess.mjml(source, filePath, slots);
-  const { compileMjml: compile } = await import('../report/mjml-compile.js');
+  const { compileMjml: compile } = await import('../messages/mjml-compile.js');
   return compile(source, filePath, slots);
 }

@@ -1,7 +1,8 @@
 import type { PulsebotConfig, ReportConfig } from '../config/schema.js';
 import type { EmailPayload, OutgoingMessage, SlackPayload } from '../delivery/types.js';
+import { emailFor, emailMessageId } from '../messages/email-payload.js';
 import type { DigestModel } from './digest-model.js';
-import { buildEmailDigest, emailFor, emailMessageId } from './email-digest.js';
+import { buildEmailDigest } from './email-digest.js';
 import { buildSlackDigest } from './slack-digest.js';
 
 /**

@@ -6,7 +6,7 @@ import {
 import type { DailyCost, DailyLatency, DailySeries } from '../charts/series.js';
 import type { BuiltinChart } from '../config/schema.js';
 import type { Snapshot } from '../metrics/snapshot.js';
-import { formatMs, formatRate, formatUsd } from './format.js';
+import { formatMs, formatRate, formatUsd } from '../messages/format.js';
 
 /**
  * The built-in charts of a digest: for each id its title, its Vega-Lite spec and an alt text

@@ -1,6 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { DigestSection } from '../config/schema.js';
-import type { EmailAttachment, EmailPayload } from '../delivery/types.js';
+import type { EmailAttachment } from '../delivery/types.js';
+import { formatInstant, periodNames } from '../messages/dates.js';
+import type { EmailContent } from '../messages/email-payload.js';
+import { documentText, type Block, type Cell, type ContentSection, type Span, type Tone } from '../messages/email-text.js';
+import { formatCount, formatMs, formatRate, formatSignedPp, formatSignedUsd, formatUsd } from '../messages/format.js';
+import { joinMarkup, markup } from '../messages/markup.js';
+import { blocksMjml, renderMjmlTemplate, sectionMjml } from '../messages/mjml-render.js';
 import { MIN_HISTORY, type AnomalyKpi } from '../metrics/anomalies.js';
 import type { Contribution } from '../metrics/attribution.js';
 import type { Delta } from '../metrics/deltas.js';
@@ -8,10 +13,7 @@ import type { HealthKey } from '../metrics/health.js';
 import type { KpiDeltas, Kpis } from '../metrics/kpis.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import type { DigestChart, DigestModel } from './digest-model.js';
-import { documentText, formatInstant, periodNames, type Block, type Cell, type ContentSection, type Span, type Tone } from './email-text.js';
-import { formatCount, formatDeltaArrow, formatMs, formatRate, formatUsd, KPI_POLARITY, toneOf, trendOf, type Polarity } from './format.js';
-import { joinMarkup, markup } from './html-escape.js';
-import { blocksMjml, renderMjmlTemplate, sectionMjml } from './mjml-render.js';
+import { formatDeltaArrow, KPI_POLARITY, toneOf, trendOf, type Polarity } from './trend.js';
 
 /**
  * The email digest: the sections the report lists, in its order, as MJML compiled once per
@@ -19,21 +21,9 @@ import { blocksMjml, renderMjmlTemplate, sectionMjml } from './mjml-render.js';
  * with the same numbers, and the charts as inline CID attachments. Pure apart from reading the
  * template files.
  */
-export interface EmailDigest {
-  subject: string;
-  html: string;
-  text: string;
-  attachments: EmailAttachment[];
-}
 
-const MINUS = '\u2212';
 /** Long names (a 300-character model) would stretch tables; the dashboard has the full ones. */
 const clip = (s: string, max = 80) => ([...s].length > max ? `${[...s].slice(0, max - 1).join('')}…` : s);
-const signedUsd = (x: number) => (x > 0 ? `+${formatUsd(x)}` : formatUsd(x));
-const signedPp = (x: number) => {
-  const s = Math.abs(x).toFixed(2);
-  return Number(s) === 0 ? `${s} pp` : `${x < 0 ? MINUS : '+'}${s} pp`;
-};
 const share = (c: Contribution) => (c.shareOfChange !== null && c.shareOfChange > 0 ? ` (${Math.round(c.shareOfChange * 100)}% of the change)` : '');
 const deltaSpan = (d: Delta, polarity: Polarity, suffix = ''): Span => ({ text: `${formatDeltaArrow(d)}${suffix}`, tone: toneOf(d, polarity) });
 
@@ -110,10 +100,10 @@ function moverBlocks({ s, kind, previous }: Context): Block[] {
   const out: Block[] = [];
   const cost = s.attribution.cost;
   const costDelta = s.deltas.vsPrevious.costUsd;
-  out.push({ kind: 'paragraph', spans: [{ text: 'Cost ', strong: true }, { text: `${signedUsd(cost.totalChange)} vs ${previous}` }, { text: ` (${formatDeltaArrow(costDelta)})`, tone: toneOf(costDelta, 'up-is-bad') }] });
+  out.push({ kind: 'paragraph', spans: [{ text: 'Cost ', strong: true }, { text: `${formatSignedUsd(cost.totalChange)} vs ${previous}` }, { text: ` (${formatDeltaArrow(costDelta)})`, tone: toneOf(costDelta, 'up-is-bad') }] });
   if (cost.byModel.length) {
-    out.push({ kind: 'list', items: cost.byModel.slice(0, 3).map((c) => [{ text: clip(c.key), strong: true }, { text: ` ${signedUsd(c.change)}${share(c)}` }]) });
-    out.push({ kind: 'paragraph', muted: true, spans: [{ text: `By provider: ${cost.byProvider.slice(0, 4).map((c) => `${clip(c.key, 40)} ${signedUsd(c.change)}`).join(', ')}` }] });
+    out.push({ kind: 'list', items: cost.byModel.slice(0, 3).map((c) => [{ text: clip(c.key), strong: true }, { text: ` ${formatSignedUsd(c.change)}${share(c)}` }]) });
+    out.push({ kind: 'paragraph', muted: true, spans: [{ text: `By provider: ${cost.byProvider.slice(0, 4).map((c) => `${clip(c.key, 40)} ${formatSignedUsd(c.change)}`).join(', ')}` }] });
   }
   const rate = s.attribution.successRate;
   if (rate === null) {
@@ -123,7 +113,7 @@ function moverBlocks({ s, kind, previous }: Context): Block[] {
     out.push({ kind: 'paragraph', spans: [{ text: 'Success rate ', strong: true }, { text: `${formatDeltaArrow(d)} vs ${previous}`, tone: toneOf(d, 'up-is-good') }] });
     const line = (label: string, cs: readonly Contribution[]): Span[] => [
       { text: `${label}: ` },
-      ...cs.flatMap((c, i): Span[] => [{ text: `${i ? ', ' : ''}${clip(c.key, 40)} ` }, { text: signedPp(c.change), tone: c.change < 0 ? 'bad' : 'good' }]),
+      ...cs.flatMap((c, i): Span[] => [{ text: `${i ? ', ' : ''}${clip(c.key, 40)} ` }, { text: formatSignedPp(c.change), tone: c.change < 0 ? 'bad' : 'good' }]),
     ];
     const items = [line('By provider', rate.byProvider.slice(0, 3)), line('By error', (rate.byErrorCode ?? []).slice(0, 3))].filter((l) => l.length > 1);
     if (items.length) out.push({ kind: 'list', items });
@@ -331,7 +321,7 @@ function footerLines(model: DigestModel): string[] {
   ];
 }
 
-export async function buildEmailDigest(model: DigestModel, opts: { reportTitle: string }): Promise<EmailDigest> {
+export async function buildEmailDigest(model: DigestModel, opts: { reportTitle: string }): Promise<EmailContent> {
   const s = model.snapshot;
   const kind = s.report.period;
   const names = periodNames(s.period, kind, s.report.timeZone);
@@ -373,30 +363,4 @@ export async function buildEmailDigest(model: DigestModel, opts: { reportTitle: 
     return { filename: `${cid.replace(/@pulsebot$/, '')}.png`, cid, contentType: 'image/png', content: chart.png };
   });
   return { subject: digestSubject(s, title, model.late), html, text, attachments };
-}
-
-// ── Per recipient ──────────────────────────────────────────────────────────────────────────────
-
-/**
- * The Message-ID of one report × period × recipient: the same on every retry, so a message
- * resent after a crash is recognisable as a duplicate by mail clients.
- */
-export function emailMessageId(p: { report: string; period: string; recipient: string }): string {
-  const hash = createHash('sha256').update(JSON.stringify([p.report, p.period, p.recipient.trim().toLowerCase()])).digest('hex');
-  return `<${hash}@pulsebot>`;
-}
-
-export function emailFor(digest: EmailDigest, opts: { from: string; to: string; replyTo?: string; messageId: string }): EmailPayload {
-  return {
-    from: opts.from,
-    to: opts.to,
-    ...(opts.replyTo ? { replyTo: opts.replyTo } : {}),
-    subject: digest.subject,
-    html: digest.html,
-    text: digest.text,
-    messageId: opts.messageId,
-    attachments: digest.attachments,
-    // Keeps out-of-office and other auto-replies away from the sender (RFC 3834; Exchange).
-    headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' },
-  };
 }

@@ -1,17 +1,17 @@
 import type { DigestSection } from '../config/schema.js';
 import type { SlackPayload } from '../delivery/types.js';
+import { formatCount, formatRate, formatUsd } from '../messages/format.js';
+import { contextBlock, divider, plainText, type Block } from '../messages/slack-blocks.js';
+import { SLACK_LIMITS, escapeSlack, fitEscaped, slackLimitViolations } from '../messages/slack-limits.js';
 import { isoWeekOf } from '../metrics/period.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import { addDays, compareLocalDates, localDateOf, weekdayOf, type LocalDate } from '../metrics/zoned-time.js';
 import type { DigestModel } from './digest-model.js';
-import { formatCount, formatDeltaArrow, formatRate, formatUsd } from './format.js';
-import { SLACK_LIMITS, escapeSlack, fitEscaped, slackLimitViolations } from './slack-limits.js';
 import {
-  contextBlock, dataQualityBlocks, divider, failedChartBlocks, financeBlocks, healthBlocks, kpiBlocks, modelsBlocks,
-  moversBlocks, operationsBlocks, plainText, usersBlocks, type Block, type SectionContext,
+  dataQualityBlocks, failedChartBlocks, financeBlocks, healthBlocks, kpiBlocks, modelsBlocks, moversBlocks,
+  operationsBlocks, usersBlocks, type SectionContext,
 } from './slack-sections.js';
-
-export { escapeSlack } from './slack-limits.js';
+import { formatDeltaArrow } from './trend.js';
 
 /**
  * The daily (weekly, monthly) digest as one Slack Block Kit message: header, the configured

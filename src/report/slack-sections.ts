@@ -1,11 +1,13 @@
+import { formatCount, formatMs, formatRate, formatSignedPp, formatSignedUsd, formatUsd } from '../messages/format.js';
+import { mrkdwn, type Block } from '../messages/slack-blocks.js';
+import { SLACK_LIMITS, fitEscaped } from '../messages/slack-limits.js';
 import { MIN_HISTORY, type AnomalyKpi } from '../metrics/anomalies.js';
 import type { Contribution } from '../metrics/attribution.js';
 import { formatDelta, type Delta } from '../metrics/deltas.js';
 import type { HealthComponent, HealthKey } from '../metrics/health.js';
 import type { KpiDeltas, Kpis } from '../metrics/kpis.js';
 import type { Snapshot } from '../metrics/snapshot.js';
-import { formatCount, formatDeltaArrow, formatMs, formatRate, formatUsd, KPI_POLARITY, toneOf } from './format.js';
-import { SLACK_LIMITS, fitEscaped } from './slack-limits.js';
+import { formatDeltaArrow, KPI_POLARITY, toneOf } from './trend.js';
 
 /**
  * The blocks of each digest section (KPIs, health, what moved, operations, models, users,
@@ -13,7 +15,6 @@ import { SLACK_LIMITS, fitEscaped } from './slack-limits.js';
  * line has a bounded length whatever the names in the data; lists are capped with
  * "… and N more". Pure.
  */
-export type Block = Record<string, unknown>;
 
 /** What the sections need besides the snapshot: comparison labels and how much room they get. */
 export interface SectionContext {
@@ -30,18 +31,11 @@ export interface SectionContext {
   hasDashboard: boolean;
 }
 
-const MINUS = '\u2212';
 /** Escaped lengths: a 300-character model name must not push a row past a readable width. */
 const NAME_MAX = 60;
 const LABEL_MAX = 40;
 const NOTE_MAX = 300;
 const ERROR_MAX = 200;
-
-// verbatim: Slack would otherwise auto-link URLs and parse some mentions in the (escaped) data.
-export const mrkdwn = (text: string) => ({ type: 'mrkdwn', text, verbatim: true });
-export const plainText = (text: string) => ({ type: 'plain_text', text, emoji: true });
-export const divider: Block = { type: 'divider' };
-export const contextBlock = (texts: string[]): Block => ({ type: 'context', elements: texts.map(mrkdwn) });
 
 /** Lines packed into as few section blocks as Slack's section text limit allows. */
 export function sectionBlocks(lines: string[]): Block[] {
@@ -60,11 +54,6 @@ export function sectionBlocks(lines: string[]): Block[] {
 
 const name = (raw: string) => fitEscaped(raw, NAME_MAX);
 const label = (raw: string) => fitEscaped(raw, LABEL_MAX);
-const signedUsd = (x: number) => (x > 0 ? `+${formatUsd(x)}` : formatUsd(x));
-const signedPp = (x: number) => {
-  const s = Math.abs(x).toFixed(2);
-  return Number(s) === 0 ? `${s} pp` : `${x < 0 ? MINUS : '+'}${s} pp`;
-};
 const arrowOf = (x: number) => (x > 0 ? '▲ ' : x < 0 ? '▼ ' : '');
 const plural = (n: number, one: string, many: string) => `${formatCount(n)} ${n === 1 ? one : many}`;
 const more = (n: number, what: string, ctx: SectionContext) =>
@@ -177,15 +166,15 @@ export function moversBlocks(ctx: SectionContext): Block[] {
   const cost = s.attribution.cost;
   const costDelta = s.deltas.vsPrevious.costUsd;
   const pct = costDelta.kind === 'relative' || costDelta.kind === 'no-traffic' ? ` (${formatDelta(costDelta)})` : '';
-  lines.push(cost.totalChange === 0 ? '*Cost* unchanged' : `*Cost* ${arrowOf(cost.totalChange)}${signedUsd(cost.totalChange)}${pct}`);
-  if (cost.byModel.length) lines.push(`• by model: ${contributions(cost.byModel, signedUsd, true)}`);
-  if (cost.byProvider.length) lines.push(`• by provider: ${contributions(cost.byProvider, signedUsd, true)}`);
+  lines.push(cost.totalChange === 0 ? '*Cost* unchanged' : `*Cost* ${arrowOf(cost.totalChange)}${formatSignedUsd(cost.totalChange)}${pct}`);
+  if (cost.byModel.length) lines.push(`• by model: ${contributions(cost.byModel, formatSignedUsd, true)}`);
+  if (cost.byProvider.length) lines.push(`• by provider: ${contributions(cost.byProvider, formatSignedUsd, true)}`);
 
   const rate = s.attribution.successRate;
   if (rate) {
-    lines.push(`*Success rate* ${arrowOf(rate.totalChange)}${signedPp(rate.totalChange)}`);
-    if (rate.byErrorCode?.length) lines.push(`• by error code: ${contributions(rate.byErrorCode, signedPp, false)}`);
-    if (rate.byProvider.length) lines.push(`• by provider: ${contributions(rate.byProvider, signedPp, false)}`);
+    lines.push(`*Success rate* ${arrowOf(rate.totalChange)}${formatSignedPp(rate.totalChange)}`);
+    if (rate.byErrorCode?.length) lines.push(`• by error code: ${contributions(rate.byErrorCode, formatSignedPp, false)}`);
+    if (rate.byProvider.length) lines.push(`• by provider: ${contributions(rate.byProvider, formatSignedPp, false)}`);
   }
   if (s.topErrors.length) {
     const shown = s.topErrors.slice(0, 5).map((e, i) => `${name(e.errorCode)} ${formatCount(e.failures)} (${formatRate(e.share, 0)}${i === 0 ? ' of failures' : ''})`);

@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import MailComposer from 'nodemailer/lib/mail-composer/index.js';
-import type { EmailPayload, OutgoingMessage, SlackPayload } from '../delivery/types.js';
+import { composeEml } from '../delivery/mime.js';
+import type { OutgoingMessage, SlackPayload } from '../delivery/types.js';
 import type { ComposedDigest } from './compose-digest.js';
 import type { DigestModel } from './digest-model.js';
 import { previewPage } from './preview-page.js';
@@ -27,21 +27,6 @@ function writeAtomic(path: string, content: string | Buffer): void {
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'x';
 
-export async function buildEml(payload: EmailPayload): Promise<Buffer> {
-  const composer = new MailComposer({
-    from: payload.from,
-    to: payload.to,
-    ...(payload.replyTo ? { replyTo: payload.replyTo } : {}),
-    subject: payload.subject,
-    messageId: payload.messageId,
-    text: payload.text,
-    html: payload.html,
-    headers: payload.headers ?? {},
-    attachments: payload.attachments.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType, ...(a.cid ? { cid: a.cid } : {}) })),
-  });
-  return new Promise((resolve, reject) => composer.compile().build((error, message) => (error ? reject(error) : resolve(message))));
-}
-
 export async function writePreview(dir: string, model: DigestModel, composed: ComposedDigest): Promise<PreviewResult> {
   mkdirSync(join(dir, 'charts'), { recursive: true });
   const files: string[] = [];
@@ -58,7 +43,7 @@ export async function writePreview(dir: string, model: DigestModel, composed: Co
     const browserHtml = composed.email.html.replace(/cid:([A-Za-z0-9._-]+)@pulsebot/g, (_m, id: string) => `charts/${safeName(id)}.png`);
     put('email.html', browserHtml);
     put('email.txt', composed.email.text);
-    put('email.eml', await buildEml(firstEmail.payload));
+    put('email.eml', await composeEml(firstEmail.payload, { date: new Date() }));
   }
   const slack = composed.slack.map((p: SlackPayload) => {
     const name = `slack-${safeName(p.channel.replace(/^#/, ''))}.json`;

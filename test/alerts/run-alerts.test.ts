@@ -10,7 +10,7 @@ import type { PulsebotConfig } from '../../src/config/schema.js';
 import type { Database } from '../../src/db/connect.js';
 import { createFileTransport } from '../../src/delivery/file-transport.js';
 import { createSlackTransport } from '../../src/delivery/slack-transport.js';
-import { slackLimitViolations } from '../../src/report/slack-limits.js';
+import { slackLimitViolations } from '../../src/messages/slack-limits.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api-server.js';
 import { TARGETS, freshDatabase } from '../support/databases.js';
 

@@ -5,7 +5,8 @@ import nodemailer from 'nodemailer';
 import { createEmailTransport, deliveryErrorFrom, isRetryableSmtpError, parseSmtpUrl, transportOptions } from '../../src/delivery/email-transport.js';
 import { DeliveryError, type EmailPayload, type SendContext } from '../../src/delivery/types.js';
 import { PulsebotError } from '../../src/errors.js';
-import { buildEmailDigest, emailFor, emailMessageId } from '../../src/report/email-digest.js';
+import { emailFor, emailMessageId } from '../../src/messages/email-payload.js';
+import { buildEmailDigest } from '../../src/report/email-digest.js';
 import { startSmtpSink, type SmtpSink } from '../fakes/smtp-sink.js';
 import { digestModelFixture } from '../fixtures/digest-model.js';
 

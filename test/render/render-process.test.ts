@@ -3,8 +3,8 @@ import type { TopLevelSpec } from 'vega-lite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderChart as renderChartHere } from '../../src/charts/render.js';
 import { PulsebotError } from '../../src/errors.js';
-import { compileMjml as compileMjmlHere } from '../../src/report/mjml-compile.js';
-import { TEMPLATES_DIR } from '../../src/report/mjml-render.js';
+import { compileMjml as compileMjmlHere } from '../../src/messages/mjml-compile.js';
+import { TEMPLATES_DIR } from '../../src/messages/mjml-render.js';
 import { createRenderProcess, type RenderProcess, type RenderProcessEvent, type RenderProcessOptions } from '../../src/render/render-process.js';
 import { catalogCases } from '../charts/fixtures.js';
 

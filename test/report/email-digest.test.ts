@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_HEALTH } from '../../src/metrics/health.js';
 import { resolvePeriods } from '../../src/metrics/period.js';
 import { buildSnapshot, type PeriodData, type Snapshot } from '../../src/metrics/snapshot.js';
-import { buildAlertEmail } from '../../src/report/email-alert.js';
-import { buildEmailDigest, emailFor, emailMessageId } from '../../src/report/email-digest.js';
-import { markup } from '../../src/report/html-escape.js';
-import { renderMjml, TEMPLATES_DIR } from '../../src/report/mjml-render.js';
+import { buildAlertEmail } from '../../src/alerts/render-email.js';
+import { emailFor, emailMessageId } from '../../src/messages/email-payload.js';
+import { markup } from '../../src/messages/markup.js';
+import { renderMjml, TEMPLATES_DIR } from '../../src/messages/mjml-render.js';
+import { buildEmailDigest } from '../../src/report/email-digest.js';
 import { digestModelFixture, loadSnapshotFixture, solidPng } from '../fixtures/digest-model.js';
 
 /**

@@ -4,7 +4,8 @@ import type { Browser } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildEmailDigest, type EmailDigest } from '../../src/report/email-digest.js';
+import type { EmailContent } from '../../src/messages/email-payload.js';
+import { buildEmailDigest } from '../../src/report/email-digest.js';
 import { digestModelFixture, loadSnapshotFixture, solidPng } from '../fixtures/digest-model.js';
 
 /**
@@ -20,7 +21,7 @@ if (!available && process.env.CI) {
 }
 
 /** What a browser shows for an email: cid: references swapped for the attachments' bytes. */
-function inlineImages(digest: EmailDigest): string {
+function inlineImages(digest: EmailContent): string {
   return digest.html.replace(/cid:([^"'\s)]+)/g, (whole, cid: string) => {
     const a = digest.attachments.find((x) => x.cid === cid);
     return a ? `data:${a.contentType};base64,${a.content.toString('base64')}` : whole;

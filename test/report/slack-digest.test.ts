@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { DigestSection } from '../../src/config/schema.js';
 import type { Snapshot } from '../../src/metrics/snapshot.js';
 import type { DigestModel } from '../../src/report/digest-model.js';
-import { buildSlackDigest, escapeSlack } from '../../src/report/slack-digest.js';
-import { fitEscaped, slackLimitViolations, totalBlockText } from '../../src/report/slack-limits.js';
+import { escapeSlack, fitEscaped, slackLimitViolations, totalBlockText } from '../../src/messages/slack-limits.js';
+import { buildSlackDigest } from '../../src/report/slack-digest.js';
 import { digestModelFixture, loadSnapshotFixture } from '../fixtures/digest-model.js';
 
 type B = Record<string, any>;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PulsebotError } from '../errors.js';
 import { compileMjml } from '../render/renderer.js';
-import { joinMarkup, markup, trustedMarkup, type Markup } from './html-escape.js';
+import { joinMarkup, markup, trustedMarkup, type Markup } from './markup.js';
 import type { Block, Cell, ContentSection, Span, Tone } from './email-text.js';
 
 /**
