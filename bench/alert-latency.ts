@@ -1,161 +1,185 @@
-// npm run bench:alert-latency -- [--trials 10] [--idle-minutes 10]
+// npm run bench -- alert-latency [--trials 10] [--idle-minutes 10]
 //
-// The on-call path end to end: `pulsebot run` (from source) with the default config against a
-// fresh database on the PostgreSQL server of DATABASE_URL, Slack pointed at a local Slack Web
-// API server. Each trial inserts failing calls that break the default success-rate rule (95%
-// over 15 minutes, at least 50 requests) and measures the time until the alert message reaches
-// Slack; then the failures are removed and the bench waits for the resolve before the next
-// trial. Afterwards the daemon idles for --idle-minutes and its resident memory is read from
-// its own /metrics. Targets (issue 7): ≤ 30 s worst case; ≤ 110 MB idle RSS after 10 minutes.
+// The on-call path end to end: `pulsebot run` (compiled, as `npm start` runs it) with the default
+// config against a fresh database on the PostgreSQL server of DATABASE_URL, Slack pointed at a
+// local Slack Web API server. Each trial inserts failing calls that break the default
+// success-rate rule (95% over 15 minutes, at least 50 requests) and measures the time until the
+// alert message reaches Slack; then the failures are removed and the bench waits for the resolve
+// before the next trial. Afterwards the daemon idles for --idle-minutes and its resident memory
+// is read from its own /metrics, plus any render process still running.
+import { execSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import type { Sql } from '../src/db/connect.js';
 import { migrate } from '../src/db/migrate.js';
-import { execSync } from 'node:child_process';
 import { spawnDaemon } from '../test/daemon/daemon-process.js';
 import { startFakeSlack } from '../test/fakes/slack-api-server.js';
+import { type BenchContext, type BenchResult, positiveInt } from './lib/bench.js';
+import { dbUrl, serverVersion } from './lib/dataset.js';
+import type { Metric } from './lib/metric.js';
 
-const { values } = parseArgs({
-  options: {
-    trials: { type: 'string', default: '10' },
-    'idle-minutes': { type: 'string', default: '10' },
-  },
-});
-const trials = Number(values.trials);
-const idleMinutes = Number(values['idle-minutes']);
-const serverUrl = process.env.DATABASE_URL;
-if (!serverUrl || !Number.isInteger(trials) || trials < 1 || !(idleMinutes >= 0)) {
-  console.error('usage: DATABASE_URL=postgres://… npm run bench:alert-latency -- [--trials 10] [--idle-minutes 10]');
-  process.exit(2);
-}
-
-const LATENCY_TARGET_MS = 30_000;
-const RSS_TARGET_MB = 110;
 const ONCALL = 'C0AIONCALL';
 
 /** Resident memory of a process's children in MB (Linux /proc; 0 elsewhere). */
 function childRss(pid: number): number {
   try {
     const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-    return kids.reduce((sum, kid) => sum + Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${kid}/status`, 'utf8'))?.[1] ?? 0) / 1024, 0);
+    return kids.reduce(
+      (sum, kid) =>
+        sum + Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${kid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
+      0,
+    );
   } catch {
     return 0;
   }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null> | T | null): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds(timeoutMs)} waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await sleep(100);
   }
 }
 
-// A database of its own on the server, dropped at the end.
-const name = `pulsebot_bench_alerts_${process.pid}`;
-const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-await admin`drop database if exists ${admin(name)} with (force)`;
-await admin`create database ${admin(name)}`;
-const url = new URL(serverUrl);
-url.pathname = `/${name}`;
-// From here on, whatever fails, the database is dropped and the daemon stopped (finally below).
-const sql = postgres(url.toString(), {
-  max: 2,
-  onnotice: () => {},
-  types: { numeric: { to: 1700, from: [1700], serialize: String, parse: Number }, int8: { to: 20, from: [20], serialize: String, parse: Number } },
-}) as unknown as Sql;
+export async function run({ options, serverUrl }: BenchContext): Promise<BenchResult> {
+  const trials = positiveInt(options, 'trials');
+  const idleMinutes = positiveInt(options, 'idle-minutes', { min: 0 });
+  // A database of its own on the server, dropped at the end.
+  const name = `pulsebot_bench_alerts_${process.pid}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  await admin`drop database if exists ${admin(name)} with (force)`;
+  await admin`create database ${admin(name)}`;
+  const url = dbUrl(serverUrl, name);
+  // From here on, whatever fails, the database is dropped and the daemon stopped (finally below).
+  const sql = postgres(url, {
+    max: 2,
+    onnotice: () => {},
+    types: {
+      numeric: { to: 1700, from: [1700], serialize: String, parse: Number },
+      int8: { to: 20, from: [20], serialize: String, parse: Number },
+    },
+  }) as unknown as Sql;
 
-/** `n` calls stamped over the `minutes` before now. */
-async function calls(n: number, ok: boolean, minutes: number): Promise<void> {
-  await sql`
+  /** `n` calls stamped over the `minutes` before now. */
+  const calls = (n: number, ok: boolean, minutes: number) => sql`
     insert into public.api_usage (created_at, provider, service_type, model, cost_usd, latency_ms, success, error_code)
-    select now() - (g * ${minutes * 60 / n}::float8 * interval '1 second'), 'openai', 'content', 'gpt-4o-mini', 0.002, 700,
+    select now() - (g * ${(minutes * 60) / n}::float8 * interval '1 second'), 'openai', 'content', 'gpt-4o-mini', 0.002, 700,
            ${ok}, ${ok ? null : 'overloaded'}
     from generate_series(1, ${n}) g`;
-}
-
-async function successRateStatus(): Promise<string | null> {
-  const [row] = await sql<{ status: string }[]>`select status from pulsebot.alert_states where rule = 'success_rate' and scope_key = 'all'`;
-  return row?.status ?? null;
-}
-
-const slack = await startFakeSlack({ channels: { '#ai-oncall': ONCALL, '#ai-alerts': 'C0AIALERTS', '#ai-usage': 'C0AIUSAGE1' } });
-const outbox = mkdtempSync(join(tmpdir(), 'pulsebot-bench-alerts-'));
-// The daemon runs compiled, as `npm start` does: build the current sources first.
-execSync('npm run build --silent', { stdio: 'inherit' });
-let daemon: ReturnType<typeof spawnDaemon> | null = null;
-
-try {
-  await migrate(sql);
-  await calls(400, true, 10);
-  daemon = spawnDaemon({
-    DATABASE_URL: url.toString(),
-    SLACK_BOT_TOKEN: slack.token,
-    SLACK_API_URL: slack.url,
-    PULSEBOT_OUTBOX_DIR: outbox,
-  }, { compiled: true });
-  const port = await daemon.port();
-  const rss = async () => {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const bytes = Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1]);
-    return bytes / 1024 / 1024;
+  const successRateStatus = async () => {
+    const [row] = await sql<
+      { status: string }[]
+    >`select status from pulsebot.alert_states where rule = 'success_rate' and scope_key = 'all'`;
+    return row?.status ?? null;
   };
-  console.log(`pulsebot run against ${name} (default config, alerts evaluated on alerts.evaluate_schedule, every 15 s by default); RSS at start ${(await rss()).toFixed(1)} MB`);
-  await until('the first evaluation', 60_000, async () => ((await successRateStatus()) === 'ok' ? true : null));
 
-  const latencies: number[] = [];
-  for (let i = 1; i <= trials; i++) {
-    await calls(200, true, 3);
-    // Failures arrive at any moment relative to the evaluation ticks: a random phase, so the trials
-    // sample the whole range; the worst case is one tick interval plus a pass and a delivery.
-    await sleep(Math.random() * 30_000);
-    // Enough failures to take the 15-minute rate to 80% whatever healthy traffic the earlier trials left.
-    const [{ n: healthy } = { n: 0 }] = await sql<{ n: number }[]>`
-      select count(*)::int as n from public.api_usage where success and created_at > now() - interval '15 minutes'`;
-    const before = slack.calls.length;
-    const t0 = Date.now();
-    await calls(Math.max(100, Math.ceil(healthy / 4)), false, 0.5);
-    const posted = await until('the alert in Slack', 120_000, () => slack.calls.slice(before).find((c) =>
-      c.method === 'chat.postMessage' && c.body.channel === '#ai-oncall' && !c.body.thread_ts && String(c.body.text).includes('Success rate')) ?? null);
-    const latency = posted.at - t0;
-    latencies.push(latency);
-    console.log(`  trial ${String(i).padStart(2)}: ${seconds(latency)} (daemon RSS ${(await rss()).toFixed(1)} MB, render process ${childRss(daemon.child.pid!).toFixed(1)} MB)`);
-    // Back to healthy: the failures go, the alert resolves, the next trial starts from ok.
-    await sql`delete from public.api_usage where not success`;
-    await calls(200, true, 3);
-    await until('the resolve', 120_000, async () => ((await successRateStatus()) === 'resolved' ? true : null));
-  }
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-  const worst = sorted[sorted.length - 1]!;
-  console.log(`alert latency over ${trials} trials: median ${seconds(median)}, worst ${seconds(worst)} (target ≤ ${seconds(LATENCY_TARGET_MS)}: ${worst <= LATENCY_TARGET_MS ? 'met' : 'MISSED'})`);
-  console.log('  bound: failures logged just after an evaluation wait one whole tick (alerts.evaluate_schedule) plus one pass and one Slack post');
+  const slack = await startFakeSlack({
+    channels: { '#ai-oncall': ONCALL, '#ai-alerts': 'C0AIALERTS', '#ai-usage': 'C0AIUSAGE1' },
+  });
+  const outbox = mkdtempSync(join(tmpdir(), 'pulsebot-bench-alerts-'));
+  // The daemon runs compiled, as `npm start` does: build the current sources first.
+  execSync('npm run build --silent', { stdio: 'inherit' });
+  let daemon: ReturnType<typeof spawnDaemon> | null = null;
+  const metrics: Metric[] = [];
+  try {
+    await migrate(sql);
+    await calls(400, true, 10);
+    daemon = spawnDaemon(
+      { DATABASE_URL: url, SLACK_BOT_TOKEN: slack.token, SLACK_API_URL: slack.url, PULSEBOT_OUTBOX_DIR: outbox },
+      { compiled: true },
+    );
+    const port = await daemon.port();
+    const rss = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1]) / 2 ** 20;
+    };
+    await until('the first evaluation', 60_000, async () => ((await successRateStatus()) === 'ok' ? true : null));
 
-  if (idleMinutes > 0) {
-    console.log(`idling ${idleMinutes} min (alerts evaluated every 15 s, deliveries polled, refresh every 5 min)…`);
-    await sleep(idleMinutes * 60_000);
-    const mb = await rss();
-    // Charts and email HTML render in a child process that leaves when idle; count it if it is still there.
-    const children = childRss(daemon.child.pid!);
-    const total = mb + children;
-    console.log(`idle RSS after ${idleMinutes} min: ${mb.toFixed(1)} MB daemon + ${children.toFixed(1)} MB child processes = ${total.toFixed(1)} MB (target ≤ ${RSS_TARGET_MB} MB: ${total <= RSS_TARGET_MB ? 'met' : 'MISSED'}; compiled, as npm start runs it)`);
+    const latencies: number[] = [];
+    for (let i = 1; i <= trials; i++) {
+      await calls(200, true, 3);
+      // Failures arrive at any moment relative to the evaluation ticks: a random phase, so the trials
+      // sample the whole range; the worst case is one tick interval plus a pass and a delivery.
+      await sleep(Math.random() * 30_000);
+      // Enough failures to take the 15-minute rate to 80% whatever healthy traffic the earlier trials left.
+      const [{ n: healthy } = { n: 0 }] = await sql<{ n: number }[]>`
+        select count(*)::int as n from public.api_usage where success and created_at > now() - interval '15 minutes'`;
+      const before = slack.calls.length;
+      const t0 = Date.now();
+      await calls(Math.max(100, Math.ceil(healthy / 4)), false, 0.5);
+      const posted = await until(
+        'the alert in Slack',
+        120_000,
+        () =>
+          slack.calls
+            .slice(before)
+            .find(
+              (c) =>
+                c.method === 'chat.postMessage' &&
+                c.body.channel === '#ai-oncall' &&
+                !c.body.thread_ts &&
+                String(c.body.text).includes('Success rate'),
+            ) ?? null,
+      );
+      latencies.push((posted.at - t0) / 1000);
+      console.log(
+        `  trial ${i}/${trials}: ${latencies.at(-1)!.toFixed(1)} s (daemon RSS ${(await rss()).toFixed(1)} MB, render process ${childRss(daemon.child.pid!).toFixed(1)} MB)`,
+      );
+      // Back to healthy: the failures go, the alert resolves, the next trial starts from ok.
+      await sql`delete from public.api_usage where not success`;
+      await calls(200, true, 3);
+      await until('the resolve', 120_000, async () => ((await successRateStatus()) === 'resolved' ? true : null));
+    }
+    // Issue 7: ≤ 30 s worst case, from the failing calls to the message in Slack.
+    metrics.push({
+      name: 'alert-latency.alert_to_slack',
+      unit: 's',
+      better: 'lower',
+      samples: latencies,
+      target: { max: 30, of: 'worst' },
+    });
+
+    if (idleMinutes > 0) {
+      console.log(`  idling ${idleMinutes} min (alerts evaluated every 15 s, deliveries polled, refresh every 5 min)…`);
+      await sleep(idleMinutes * 60_000);
+      const daemonMb = await rss();
+      // Charts and email HTML render in a child process that leaves when idle; count it if it is still there.
+      const children = childRss(daemon.child.pid!);
+      metrics.push(
+        // Issue 7: ≤ 110 MB after 10 idle minutes.
+        {
+          name: `alert-latency.idle_rss_${idleMinutes}_min`,
+          unit: 'MB',
+          better: 'lower',
+          samples: [daemonMb + children],
+          ...(idleMinutes === 10 ? { target: { max: 110 } } : {}),
+        },
+        {
+          name: `alert-latency.idle_rss_render_process_${idleMinutes}_min`,
+          unit: 'MB',
+          better: 'lower',
+          samples: [children],
+          detail: true,
+        },
+      );
+    }
+    return { postgres: await serverVersion(sql), metrics };
+  } finally {
+    if (daemon) {
+      daemon.child.kill('SIGTERM');
+      await Promise.race([daemon.exited, sleep(30_000)]);
+    }
+    await slack.close();
+    await sql.end({ timeout: 5 });
+    await admin`drop database if exists ${admin(name)} with (force)`;
+    await admin.end();
+    rmSync(outbox, { recursive: true, force: true });
   }
-} finally {
-  if (daemon) {
-    daemon.child.kill('SIGTERM');
-    await Promise.race([daemon.exited, sleep(30_000)]);
-  }
-  await slack.close();
-  await sql.end({ timeout: 5 });
-  await admin`drop database if exists ${admin(name)} with (force)`;
-  await admin.end();
-  rmSync(outbox, { recursive: true, force: true });
 }
