@@ -1,3 +1,6 @@
+-- Merges just the pending daily histograms into the rollups, under the fold's advisory lock. What
+-- the views read grows with those rows, so `pulsebot refresh` calls this after every refresh, once
+-- the views are committed, when a full compact_rollups() is not due yet.
 CREATE OR REPLACE FUNCTION pulsebot.compact_daily_histograms()
  RETURNS bigint
  LANGUAGE plpgsql

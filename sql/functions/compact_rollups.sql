@@ -1,3 +1,7 @@
+-- Merges every pending delta into the rollups (pending_15m, the daily histograms, the (day, user,
+-- model) count batches), each key once however many batches named it; keys that reach zero go.
+-- Holds the fold's advisory lock, so it never interleaves with a fold. `pulsebot refresh` calls it
+-- once the views are committed, fold_changes() once pending grows large. Returns the rows merged.
 CREATE OR REPLACE FUNCTION pulsebot.compact_rollups()
  RETURNS bigint
  LANGUAGE plpgsql

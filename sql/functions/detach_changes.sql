@@ -1,3 +1,7 @@
+-- Swaps the change log out (usage_changes and its empty twin usage_changes_taken trade names) when
+-- there is something to fold, no rebuild is due, nothing detached is waiting and the fold's lock is
+-- free. ACCESS EXCLUSIVE waits (100 ms at most) for writers that have not committed, so the
+-- detached rows are all committed. Call it in a transaction of its own; returns whether it swapped.
 CREATE OR REPLACE FUNCTION pulsebot.detach_changes()
  RETURNS boolean
  LANGUAGE plpgsql

@@ -1,3 +1,6 @@
+-- Drops a dashboard view or materialized view in public (never a table, never with CASCADE, so
+-- anything built on it makes the drop fail) and returns the privileges it carried, which `migrate`
+-- grants again on its replacement through restore_grants().
 CREATE OR REPLACE FUNCTION pulsebot.drop_dashboard_view(view_name text)
  RETURNS aclitem[]
  LANGUAGE plpgsql

@@ -1,3 +1,7 @@
+-- The whole fold, under the fold's advisory lock (exclusive: never beside a part or compaction).
+-- Rebuilds from api_usage when due, folds detached parts still pending, takes the log through
+-- take_changes(), forgets user data older than the views need once a day, and compacts by itself
+-- at 4 × compact_after_rows, so a scheduler that calls only refresh_analytics_views() stays bounded.
 CREATE OR REPLACE FUNCTION pulsebot.fold_changes()
  RETURNS bigint
  LANGUAGE plpgsql

@@ -1,3 +1,7 @@
+-- Folds one part ('measures' or 'users') of a detached batch: `pulsebot refresh` runs both at once
+-- on two connections. Holds the fold's advisory lock shared and its taken_parts row, so a part is
+-- folded once, never beside a fold. Skips when a rebuild is due (fold_changes() rebuilds from
+-- api_usage, which holds the detached rows too). Returns the change rows folded, 0 for 'users'.
 CREATE OR REPLACE FUNCTION pulsebot.fold_taken(part text)
  RETURNS bigint
  LANGUAGE plpgsql

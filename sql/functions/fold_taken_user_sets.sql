@@ -1,3 +1,7 @@
+-- The users part of a detached batch: the (day, user, model) deltas go straight from the aggregate
+-- into one pending batch row of arrays, and fold_user_bits() sets the bits from that row. Raises
+-- SQLSTATE PB001, writing nothing, when a key is not in the dictionary (take_taken_part() registers
+-- it). Removals fill the session's user batch for fold_user_removals() and empty it again.
 CREATE OR REPLACE FUNCTION pulsebot.fold_taken_user_sets(tz text, keep_from date, today date)
  RETURNS bigint
  LANGUAGE plpgsql

@@ -1,3 +1,7 @@
+-- Numbers a batch's new users and sets the bits its positive (day, user, model) deltas add, from
+-- a pending batch row's arrays (anyarray: api_usage.user_id's type). Blocks are read first
+-- (get_bit) and written only when they gain a bit. Custom plans size unnest() at the arrays'
+-- length (hash joins, not a probe per key); enable_sort off groups the bits by hashing.
 CREATE OR REPLACE FUNCTION pulsebot.fold_user_bits(days date[], user_ids anyarray, dim_ids integer[], dns bigint[], today date)
  RETURNS void
  LANGUAGE plpgsql

@@ -1,3 +1,7 @@
+-- Keys that lost rows (the batch is already in pending): a key whose count (rollup row plus pending
+-- deltas) reached zero clears its model bit; a user's day bit goes when no model is left that day.
+-- Only the keys and days the removals name are read. random_page_cost 1.1: those keys are hot in
+-- memory, so probing them beats hashing whole tables.
 CREATE OR REPLACE FUNCTION pulsebot.fold_user_removals(today date)
  RETURNS void
  LANGUAGE plpgsql

@@ -1,3 +1,7 @@
+-- The users of a batch taken from the log (the session's user batch): appends their (day, user,
+-- model) deltas to pending as one row of arrays and sets the bits from that row through
+-- fold_user_bits(), as the detached path does; removals go through fold_user_removals(). Returns
+-- the keys appended.
 CREATE OR REPLACE FUNCTION pulsebot.fold_user_sets(today date)
  RETURNS bigint
  LANGUAGE plpgsql

@@ -1,3 +1,6 @@
+-- The q-quantile of a histogram given as bins sorted ascending with their counts, interpolated
+-- between neighbouring ranks like percentile_cont, so it stays within α of percentile_cont. The
+-- walk is hist_quantile_after() over the whole histogram: one walk to keep in step.
 CREATE OR REPLACE FUNCTION pulsebot.hist_quantile(bins integer[], counts bigint[], q double precision)
  RETURNS double precision
  LANGUAGE sql

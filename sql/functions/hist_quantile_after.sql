@@ -1,3 +1,7 @@
+-- The quantile walk over part of a histogram: its bins (sorted ascending) start after `before`
+-- counts of a histogram of `total` counts. The views pass only the fine bins of the coarse bins
+-- that hold the ranks the quantile needs; hist_quantile() passes a whole histogram. plpgsql, so the
+-- walk stops at the second of the two ranks it interpolates between.
 CREATE OR REPLACE FUNCTION pulsebot.hist_quantile_after(bins integer[], counts bigint[], before numeric, total numeric, q double precision)
  RETURNS double precision
  LANGUAGE plpgsql

@@ -1,3 +1,7 @@
+-- Merges the day totals of the batch's 15-minute groups into usage_daily in place and appends the
+-- batch's daily latency histograms to pending. A UTC quarter hour lies inside one local day of
+-- every real zone, so the days are exact; the views read usage_daily on every refresh, so it is
+-- kept merged. Returns the histogram rows appended (fold_changes() counts them).
 CREATE OR REPLACE FUNCTION pulsebot.merge_daily(tz text)
  RETURNS bigint
  LANGUAGE plpgsql

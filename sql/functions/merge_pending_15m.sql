@@ -1,3 +1,6 @@
+-- The 15-minute rollups from the pending rows compact_rollups() took: UPDATE … FROM, then INSERT …
+-- WHERE NOT EXISTS per table (only the fold's lock holder writes them, so no insert can race). A
+-- delta netting to zero on a missing key is not inserted; a key that reaches zero goes.
 CREATE OR REPLACE FUNCTION pulsebot.merge_pending_15m()
  RETURNS void
  LANGUAGE plpgsql

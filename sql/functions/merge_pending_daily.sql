@@ -1,3 +1,7 @@
+-- Merges the pending daily latency histograms into latency_daily and latency_daily_total and adds
+-- their coarse bins to the coarse tables, which hold compacted histograms only; bins that reach
+-- zero go. Its callers (compact_rollups(), compact_daily_histograms(), fold_changes()) hold the
+-- fold's lock. Returns the keys merged and resets rollup_state.histogram_rows.
 CREATE OR REPLACE FUNCTION pulsebot.merge_pending_daily()
  RETURNS bigint
  LANGUAGE plpgsql

@@ -1,3 +1,6 @@
+-- The session's batch tables (the user deltas and 15-minute groups a take fills), created on first
+-- use and emptied on later calls: temp tables are per session, so reusing them across folds spares
+-- the catalog a create and a drop per fold.
 CREATE OR REPLACE FUNCTION pulsebot.prepare_batch()
  RETURNS void
  LANGUAGE plpgsql

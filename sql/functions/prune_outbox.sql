@@ -1,3 +1,6 @@
+-- Removes sent rows (and reported dead rows) older than the cutoff, then blobs no outbox row refers
+-- to. Not scheduled here: the daemon calls it. A blob touched by a concurrent enqueue has a
+-- fresh created_at and survives.
 CREATE OR REPLACE FUNCTION pulsebot.prune_outbox(cutoff timestamp with time zone, OUT rows_deleted bigint, OUT blobs_deleted bigint)
  RETURNS record
  LANGUAGE plpgsql

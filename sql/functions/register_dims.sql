@@ -1,3 +1,6 @@
+-- Gives dictionary ids to provider × service type × model combinations seen for the first time in
+-- the log or the detached rows, and re-keys rows whose dim_key is not their names' hash (captured
+-- by another build of pulsebot, or restored from another machine), so the next take finds them.
 CREATE OR REPLACE FUNCTION pulsebot.register_dims()
  RETURNS void
  LANGUAGE sql

@@ -1,3 +1,5 @@
+-- Grants a recreated dashboard view the privileges its predecessor carried (the ACL
+-- drop_dashboard_view() returned), except the owner's, which ownership gives.
 CREATE OR REPLACE FUNCTION pulsebot.restore_grants(view_name text, acl aclitem[])
  RETURNS void
  LANGUAGE plpgsql

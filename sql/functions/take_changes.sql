@@ -1,3 +1,7 @@
+-- Takes the change rows this snapshot sees and, in the same statement, appends their measures to
+-- pending_15m (kept in the session's batch for merge_daily()) and their (day, user, model) deltas
+-- to the session's user batch; rows of open transactions stay for the next fold. Only rows whose
+-- key is in the dictionary are taken; the others wait for register_dims().
 CREATE OR REPLACE FUNCTION pulsebot.take_changes(tz text, keep_from date, OUT taken bigint, OUT appended bigint)
  RETURNS record
  LANGUAGE plpgsql

@@ -1,3 +1,7 @@
+-- The measures part of a detached batch: aggregates the detached rows, appends the groups to
+-- pending_15m and keeps them in the session's batch for merge_daily(), as take_changes() does for
+-- the log. A group whose key is not in the dictionary raises SQLSTATE PB001, which undoes the
+-- inserts: take_taken_part() then registers it and takes again.
 CREATE OR REPLACE FUNCTION pulsebot.take_taken_measures(tz text, OUT taken bigint, OUT appended bigint)
  RETURNS record
  LANGUAGE plpgsql

@@ -1,3 +1,7 @@
+-- Takes one part of the detached rows: 'measures' into the session's batch tables (returns the
+-- change rows taken and the pending rows appended), 'users' folded whole (returns the keys
+-- appended). On SQLSTATE PB001 (a key not in the dictionary) the attempt is rolled back,
+-- register_dims() runs, and it tries once more.
 CREATE OR REPLACE FUNCTION pulsebot.take_taken_part(part text, tz text, keep_from date, OUT taken bigint, OUT appended bigint)
  RETURNS record
  LANGUAGE plpgsql

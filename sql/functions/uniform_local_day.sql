@@ -1,3 +1,6 @@
+-- Today's date in time zone `tz` at `instant`, and its UTC span [starts, ends) when the whole span
+-- has that date and one UTC offset; otherwise an empty span (starts = ends). The user sets' takes
+-- give rows inside the span today's date without converting each row's timestamp.
 CREATE OR REPLACE FUNCTION pulsebot.uniform_local_day(tz text, instant timestamp with time zone, OUT day date, OUT starts timestamp with time zone, OUT ends timestamp with time zone)
  RETURNS record
  LANGUAGE plpgsql
