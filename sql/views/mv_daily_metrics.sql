@@ -35,7 +35,7 @@ coarse as (
          sum(c.n) over (partition by c.day) as total
   from coarse_n c
 ),
--- The coarse bins holding rank ⌊0.95 (total − 1)⌋ or the rank after it, as hist_quantile() counts.
+-- The coarse bins holding rank ⌊0.95 (total − 1)⌋ or the rank after it, as hist_quantile_after() counts.
 picked as materialized (
   select day, cbin, before, total from coarse
   where before <= floor(0.95::float8 * (total::float8 - 1)) + 1 and before + n > floor(0.95::float8 * (total::float8 - 1))
