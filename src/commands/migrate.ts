@@ -17,7 +17,9 @@ export function registerMigrate(program: Command, ctx: CommandContext): void {
         if (report.convertedLegacyChain) ctx.io.out('converted the schema of an earlier development build to the baseline');
         for (const m of report.applied) ctx.io.out(`applied ${m.file}`);
         if (report.definitions.length > 0) {
-          ctx.io.out(`created or replaced ${report.definitions.length} definition(s): ${report.definitions.map((d) => d.name).join(', ')}`);
+          // A fresh install applies all of them: name them only when a few changed.
+          const names = report.definitions.length <= 8 ? `: ${report.definitions.map((d) => d.name).join(', ')}` : '';
+          ctx.io.out(`created or replaced ${report.definitions.length} function, view and trigger definition(s)${names}`);
         }
         ctx.io.out(report.applied.length === 0 && report.definitions.length === 0
           ? `${db.description}: already up to date (${report.alreadyApplied} migrations)`
