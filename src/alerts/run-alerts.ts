@@ -170,6 +170,7 @@ function scopeDimension(key: string): string | null {
   try {
     return parseScopeKey(key).scope;
   } catch {
+    // An unreadable stored scope matches no rule: a stale state, forgotten (and logged if it was firing).
     return null;
   }
 }

@@ -1,6 +1,7 @@
 import { databaseTargetFromEnv } from '../config/env.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { openDatabase, type Database } from '../db/connect.js';
+import type { UpkeepLog } from '../db/refresh.js';
 
 export interface Io {
   out(line: string): void;
@@ -16,6 +17,11 @@ export interface CommandContext {
   configPath: () => string | undefined;
   /** A command that reports failure without an error message (doctor's ✗) sets this. */
   setExitCode: (code: 0 | 1 | 2) => void;
+}
+
+/** Warnings that do not fail a command (a refresh's upkeep), on stderr with the data on stdout. */
+export function warningsTo(io: Io): UpkeepLog {
+  return { warn: (_fields, message) => io.err(`warning: ${message}`) };
 }
 
 export function loadCommandConfig(ctx: CommandContext): LoadedConfig {

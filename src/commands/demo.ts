@@ -7,7 +7,7 @@ import { syncSettings } from '../db/settings.js';
 import { seedDemo } from '../demo/seed.js';
 import { runChecks } from '../doctor/checks.js';
 import { formatChecks } from '../doctor/format.js';
-import { loadCommandConfig, openFromConfig, type CommandContext } from './context.js';
+import { loadCommandConfig, openFromConfig, warningsTo, type CommandContext } from './context.js';
 import { positiveInt } from './seed-demo.js';
 import { defaultReport } from './options.js';
 
@@ -36,7 +36,7 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
         const seeded = await seedDemo(db.sql, { now, days: opts.days, rowsPerDay: opts.rowsPerDay, seed: 'pulsebot-demo', append: false });
         ctx.io.out(`demo data: ${seeded.rows} API calls over ${opts.days} days, ${seeded.users} users`);
         for (const i of seeded.incidents) ctx.io.out(`  incident: ${i.description}, ${i.start.toISOString().slice(0, 16)}Z`);
-        const refreshed = await refreshViews(db.sql, { dashboardTimezone: loaded.config.dashboard.timezone, statementTimeoutSeconds: loaded.config.refresh.statement_timeout_seconds });
+        const refreshed = await refreshViews(db.sql, { dashboardTimezone: loaded.config.dashboard.timezone, statementTimeoutSeconds: loaded.config.refresh.statement_timeout_seconds, log: warningsTo(ctx.io) });
         ctx.io.out(`refresh: ${refreshed.map((r) => `${r.view} ${r.outcome === 'ok' ? `${r.rows} ${r.view === 'rollups' ? 'changes folded' : 'rows'}` : `FAILED (${r.error})`}`).join(', ')}`);
         await printPreview(db.sql, ctx);
         const { buildDigestModel } = await import('../report/build-digest.js');

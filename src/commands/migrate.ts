@@ -4,7 +4,7 @@ import { migrate } from '../db/migrate.js';
 import { refreshViews } from '../db/refresh.js';
 import { rollupsNeedRebuild } from '../db/rollups.js';
 import { syncSettings } from '../db/settings.js';
-import { withDatabase, type CommandContext } from './context.js';
+import { warningsTo, withDatabase, type CommandContext } from './context.js';
 
 export function registerMigrate(program: Command, ctx: CommandContext): void {
   program
@@ -29,7 +29,7 @@ export function registerMigrate(program: Command, ctx: CommandContext): void {
         if (await rollupsNeedRebuild(db.sql)) {
           ctx.io.out('building the rollups from api_usage (once; this reads the whole table)…');
           const started = Date.now();
-          const results = await refreshViews(db.sql, { dashboardTimezone: config.dashboard.timezone, statementTimeoutSeconds: 0 });
+          const results = await refreshViews(db.sql, { dashboardTimezone: config.dashboard.timezone, statementTimeoutSeconds: 0, log: warningsTo(ctx.io) });
           const failed = results.filter((r) => r.outcome === 'failed');
           if (failed.length) {
             throw new PulsebotError('REFRESH_FAILED', `building the rollups failed: ${failed.map((r) => `${r.view}: ${r.error}`).join('; ')}`);

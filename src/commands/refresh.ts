@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { refreshViews } from '../db/refresh.js';
 import { PulsebotError } from '../errors.js';
-import { withDatabase, type CommandContext } from './context.js';
+import { warningsTo, withDatabase, type CommandContext } from './context.js';
 
 export function registerRefresh(program: Command, ctx: CommandContext): void {
   program
@@ -12,6 +12,7 @@ export function registerRefresh(program: Command, ctx: CommandContext): void {
         const results = await refreshViews(db.sql, {
           dashboardTimezone: config.dashboard.timezone,
           statementTimeoutSeconds: config.refresh.statement_timeout_seconds,
+          log: warningsTo(ctx.io),
         });
         for (const r of results) {
           const ms = r.finishedAt.getTime() - r.startedAt.getTime();

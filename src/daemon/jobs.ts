@@ -77,7 +77,7 @@ export function jobsFromConfig(deps: JobDeps): JobSpec[] {
       timezone: 'UTC',
       catchUp: false,
       quiet: false,
-      run: async () => refreshJob(deps),
+      run: async ({ log }) => refreshJob(deps, log),
     },
     {
       name: 'deliver',
@@ -136,10 +136,11 @@ async function deliverJob(deps: JobDeps, log: Logger): Promise<Record<string, un
   return { ...result };
 }
 
-async function refreshJob(deps: JobDeps): Promise<Record<string, unknown>> {
+async function refreshJob(deps: JobDeps, log: Logger): Promise<Record<string, unknown>> {
   const results = await refreshViews(deps.sql, {
     dashboardTimezone: deps.config.dashboard.timezone,
     statementTimeoutSeconds: deps.config.refresh.statement_timeout_seconds,
+    log,
   });
   const failed = results.filter((r) => r.outcome === 'failed');
   if (failed.length > 0) {

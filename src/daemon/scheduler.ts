@@ -77,7 +77,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
             try {
               jobLog.error({ event: 'job.crashed', error: describeError(error) }, `${job.name}: tick failed outside the job`);
             } catch {
-              // nothing left to tell
+              // The logger itself failed: there is nowhere left to report it, and croner would swallow a throw.
             }
           },
         }, async () => {

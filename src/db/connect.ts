@@ -94,6 +94,7 @@ async function verify(sql: Sql, description: string, password: string | undefine
   try {
     await sql`select 1`;
   } catch (cause) {
+    // Best-effort cleanup of a pool that never connected; the connection failure is thrown below.
     await sql.end({ timeout: 1 }).catch(() => {});
     throw new PulsebotError('DB_CONNECT', `cannot connect to ${description}: ${scrub(reason(cause), password)}`, {
       cause,
@@ -115,6 +116,7 @@ function passwordOf(url: string): string | undefined {
     const p = new URL(url).password;
     return p ? decodeURIComponent(p) : undefined;
   } catch {
+    // config/env.ts rejects an unparsable DATABASE_URL when it is read; this only feeds the scrub.
     return undefined;
   }
 }

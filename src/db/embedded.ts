@@ -47,6 +47,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
       },
     };
   } catch (cause) {
+    // Best-effort cleanup on a path that throws the opening failure below; a second error would hide it.
     await db?.close().catch(() => {});
     release();
     if (cause instanceof PulsebotError) throw cause;

@@ -16,7 +16,16 @@ export interface RefreshOptions {
   statementTimeoutSeconds: number;
   /** Every step as it finishes, the unlogged ones (detach, parts) too: for benchmarks. */
   onStep?: (step: ViewRefresh) => void;
+  /** Where the upkeep after a refresh reports what failed without failing it; stderr by default. */
+  log?: UpkeepLog;
 }
+
+/** The slice of the project's logger (pino's `warn(fields, message)`) the upkeep needs. */
+export interface UpkeepLog {
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+const STDERR_LOG: UpkeepLog = { warn: (_fields, message) => process.stderr.write(`pulsebot: warning: ${message}\n`) };
 
 const VIEWS = ['mv_daily_metrics', 'mv_provider_performance', 'mv_model_costs'] as const;
 
@@ -31,7 +40,10 @@ export async function refreshViews(sql: Sql, options: RefreshOptions): Promise<V
   // A large fold through the DELETE path leaves the change log full of dead rows that every later
   // fold would scan; the embedded database has no autovacuum, and on a server this is cheap and
   // blocks nobody. Best effort: a vacuum that fails (e.g. for lack of ownership) costs speed, never data.
-  if (folded >= VACUUM_AFTER_ROWS) await sql`vacuum pulsebot.usage_changes`.catch(() => {});
+  if (folded >= VACUUM_AFTER_ROWS) {
+    await sql`vacuum pulsebot.usage_changes`.catch((cause: unknown) =>
+      upkeepFailed(options.log, 'vacuum', 'vacuum of pulsebot.usage_changes failed; later folds scan its dead rows until one succeeds', cause));
+  }
   // The views are fresh and committed; merging pending deltas into the rollups can take its time.
   if (results.every((r) => r.outcome === 'ok')) await compactIfDue(sql, options);
   return results;
@@ -66,7 +78,8 @@ export async function refreshNow(sql: Sql, options: RefreshOptions): Promise<Vie
       early = measuresPart.then(async (measures) => {
         if (measures.outcome === 'ok') fresh.set('mv_provider_performance', await step('mv_provider_performance'));
       });
-      // Awaited below, after the steps beside it: meanwhile a failure must not go unhandled.
+      // Not swallowed: awaited below, after the steps beside it, which throws its failure (or the
+      // failure of a step beside it, if that came first). Until then it must not go unhandled.
       early.catch(() => {});
       const [measures, users] = await Promise.all([measuresPart, step('users')]);
       partsOk = measures.outcome === 'ok' && users.outcome === 'ok';
@@ -77,12 +90,12 @@ export async function refreshNow(sql: Sql, options: RefreshOptions): Promise<Vie
       const [r, ...views] = await Promise.all([step('rollups', detach.startedAt), ...rest.map((view) => step(view))]);
       await early;
       rollups = r!;
-      views.forEach((v) => fresh.set(v.view, v));
+      for (const v of views) fresh.set(v.view, v);
     } else {
       await early;
       rollups = await step('rollups', detach.startedAt);
       const stale = VIEWS.filter((view) => !fresh.has(view));
-      (await Promise.all(stale.map((view) => step(view)))).forEach((v) => fresh.set(v.view, v));
+      for (const v of await Promise.all(stale.map((view) => step(view)))) fresh.set(v.view, v);
     }
     return [rollups, ...VIEWS.map((view) => fresh.get(view)!)];
   } catch (cause) {
@@ -125,12 +138,15 @@ const VACUUM_AFTER_ROWS = 10_000;
  * Merges the pending rollup deltas into the rollups once they reach the configured size
  * (pulsebot.rollup_state.compact_after_rows), in a transaction of its own; short of that, only
  * the pending daily histograms, which every view refresh reads. Returns the pending rows merged.
- * Best effort like the vacuum: a failed compaction leaves the deltas pending (readers include
- * them), and the fold compacts by itself at four times the size.
+ * Best effort like the vacuum, and logged: a failed compaction leaves the deltas pending (readers
+ * include them), and the fold compacts by itself at four times the size.
  */
-export async function compactIfDue(sql: Sql, options: Pick<RefreshOptions, 'statementTimeoutSeconds'>): Promise<number> {
+export async function compactIfDue(sql: Sql, options: Pick<RefreshOptions, 'statementTimeoutSeconds' | 'log'>): Promise<number> {
   const [state] = await sql<{ due: boolean }[]>`
-    select pending_rows >= compact_after_rows as due from pulsebot.rollup_state`.catch(() => [] as { due: boolean }[]);
+    select pending_rows >= compact_after_rows as due from pulsebot.rollup_state`.catch((cause: unknown) => {
+    upkeepFailed(options.log, 'compaction', 'compaction skipped: cannot read pulsebot.rollup_state', cause);
+    return [] as { due: boolean }[];
+  });
   if (!state) return 0;
   const merged = await sql
     .begin(async (tx) => {
@@ -140,13 +156,23 @@ export async function compactIfDue(sql: Sql, options: Pick<RefreshOptions, 'stat
         : await tx<{ merged: number }[]>`select pulsebot.compact_daily_histograms()::bigint as merged`;
       return row?.merged ?? 0;
     })
-    .catch(() => 0);
+    .catch((cause: unknown) => {
+      upkeepFailed(options.log, 'compaction', `${state.due ? 'compaction of the pending rollups' : 'merging the pending daily histograms'} failed; they stay pending and are still read`, cause);
+      return 0;
+    });
   if (merged > 0) {
     await (state.due
       ? sql`vacuum pulsebot.pending_15m, pulsebot.model_user_days_pending_batches, pulsebot.latency_daily_pending, pulsebot.latency_daily_total_pending`
-      : sql`vacuum pulsebot.latency_daily_pending, pulsebot.latency_daily_total_pending`).catch(() => {});
+      : sql`vacuum pulsebot.latency_daily_pending, pulsebot.latency_daily_total_pending`
+    ).catch((cause: unknown) => upkeepFailed(options.log, 'vacuum', 'vacuum of the pending tables after compaction failed', cause));
   }
   return merged;
+}
+
+/** One warning per failed upkeep step, with the server's error code: the refresh itself succeeded. */
+function upkeepFailed(log: UpkeepLog | undefined, step: 'vacuum' | 'compaction', what: string, cause: unknown): void {
+  const { code } = pgFields(cause);
+  (log ?? STDERR_LOG).warn({ event: `refresh.${step}_failed`, ...(code ? { code } : {}), error: messageOf(cause) }, `${what}: ${messageOf(cause)}${code ? ` (${code})` : ''}`);
 }
 
 async function refreshInTransaction(sql: Sql, options: RefreshOptions): Promise<ViewRefresh[]> {

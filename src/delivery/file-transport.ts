@@ -102,6 +102,7 @@ async function previousDate(emlPath: string): Promise<Date | null> {
     const date = match ? new Date(match[1]!.trim()) : null;
     return date && !Number.isNaN(date.getTime()) ? date : null;
   } catch {
+    // No earlier copy of the message (its first send) or an unreadable one: it gets a new date.
     return null;
   }
 }
@@ -117,6 +118,7 @@ async function writeMessageDir(dir: string, key: string, files: Array<[string, s
     for (const [file, content] of files) await writeFile(join(tmp, file), content);
     await swapInto(tmp, target, dir);
   } catch (cause) {
+    // Best-effort cleanup of a hidden temporary directory; the write failure is thrown below.
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
     const code = (cause as { code?: string }).code;
     // A full or read-only disk will not heal by itself within the retry window, but may be fixed by someone.

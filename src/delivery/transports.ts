@@ -48,6 +48,8 @@ export function transportsFromEnv(env: NodeJS.ProcessEnv, config: PulsebotConfig
       email: smtpUrl ? `SMTP ${smtpHost(smtpUrl)}` : `files in ${dir} (SMTP_URL is not set)`,
     },
     async close() {
+      // Called from finally blocks, so it must not throw over the error in flight. None of these can
+      // fail today (the SMTP pool closes synchronously, the others hold nothing), so none is logged.
       await Promise.allSettled([slack.close(), email.close(), files.slack.close(), files.email.close()]);
     },
   };

@@ -24,7 +24,8 @@ function templateText(path: string): Promise<string> {
   let text = templateCache.get(path);
   if (!text) {
     text = readFile(path, 'utf8');
-    // A failed read (missing file) must not stay cached forever.
+    // A failed read (missing file) must not stay cached forever. Not swallowed: the caller awaits
+    // the same promise and reports the failure.
     text.catch(() => templateCache.delete(path));
     templateCache.set(path, text);
   }
