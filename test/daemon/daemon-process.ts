@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { processEntry } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export type LogRecord = Record<string, unknown>;
 
-/** `pulsebot run` as a real process (from source through tsx), its JSON log read line by line. */
+/** `pulsebot run` as a real process (the sources, transpiled once per run), its JSON log read line by line. */
 export interface DaemonProcess {
   child: ChildProcess;
   records: LogRecord[];
@@ -17,9 +18,9 @@ export interface DaemonProcess {
   port(): Promise<number>;
 }
 
-/** `compiled`: run dist/ through bin/pulsebot.js as installed users do (build first), not the sources through tsx. */
+/** `compiled`: run dist/ through bin/pulsebot.js as installed users do (build first), not the test run's transpiled sources. */
 export function spawnDaemon(env: Record<string, string>, opts: { compiled?: boolean } = {}): DaemonProcess {
-  const args = opts.compiled ? [`${ROOT}bin/pulsebot.js`, 'run'] : ['--import', 'tsx', `${ROOT}src/cli.ts`, 'run'];
+  const args = opts.compiled ? [`${ROOT}bin/pulsebot.js`, 'run'] : [processEntry('src/cli.ts'), 'run'];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: '', PULSEBOT_CONFIG: '', DEBUG: '', PULSEBOT_PORT: '0', SLACK_BOT_TOKEN: '', SMTP_URL: '', ...env },

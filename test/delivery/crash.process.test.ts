@@ -8,6 +8,7 @@ import { enqueue } from '../../src/delivery/outbox.js';
 import type { OutgoingMessage } from '../../src/delivery/types.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api-server.js';
 import { startSmtpSink, type SmtpSink } from '../fakes/smtp-sink.js';
+import { processEntry } from '../support/cli.js';
 import { freshEnvironment, type FreshEnvironment } from '../support/databases.js';
 
 /**
@@ -20,7 +21,6 @@ import { freshEnvironment, type FreshEnvironment } from '../support/databases.js
  */
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHILD = 'test/delivery/crash-child.ts';
 const TRIALS = Number(process.env.CRASH_TRIALS ?? 50);
 const SEED = Number(process.env.CRASH_SEED ?? 20261125);
 const LEASE_MS = 300;
@@ -148,7 +148,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('crash safety: SIGKILL during de
 
   function runChild(prefix: string, killAfterMs: number | null): Promise<RunResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+      const child = spawn(process.execPath, [processEntry('test/delivery/crash-child.ts')], {
         cwd: ROOT,
         env: {
           ...process.env,

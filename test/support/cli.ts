@@ -1,8 +1,22 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
+
+/**
+ * The JavaScript the global setup transpiled from a TypeScript file of this repository, to run
+ * as a process of its own: `processEntry('src/cli.ts')` is pulsebot's CLI.
+ */
+export function processEntry(path: string): string {
+  const build = inject('processBuild');
+  if (build === undefined) {
+    throw new Error(`this test starts ${path} as a process, but runs in the ${inject('testProject') ?? 'unknown'} project, which does not `
+      + 'prepare that: name its file *.process.test.ts; see vitest.config.ts');
+  }
+  return join(build, path.replace(/\.ts$/, '.js'));
+}
 
 export interface CliResult {
   code: number | null;
@@ -10,11 +24,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `pulsebot …` as a real process (from source, through tsx), in `cwd`. */
+/** Runs `pulsebot …` as a real process (the sources, transpiled once per run), in `cwd`. */
 export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+  const cli = processEntry('src/cli.ts');
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '', PULSEBOT_CONFIG: '', DEBUG: '', ...options.env };
-    const child = spawn(process.execPath, [TSX, `${ROOT}src/cli.ts`, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

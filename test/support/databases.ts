@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { inject } from 'vitest';
+import { inject, type ProvidedContext } from 'vitest';
 import { parseDatabaseUrl } from '../../src/config/env.js';
 import { openDatabase, openEmbeddedDatabase, type Database } from '../../src/db/connect.js';
 import { adminUrl, databaseUrl } from './postgres-url.js';
@@ -19,16 +19,29 @@ export interface FreshOptions {
 
 let counter = 0;
 
+/**
+ * What the db and process projects' global setup prepared. The unit project has no database:
+ * a test there that asks for one fails here, saying how to move it.
+ */
+function prepared<K extends 'pgliteMigratedDump' | 'pgliteBlankDump' | 'postgresTemplate' | 'runId'>(key: K): ProvidedContext[K] {
+  const value = inject(key);
+  if (value === undefined) {
+    throw new Error(`this test needs a database, but runs in the ${inject('testProject') ?? 'unknown'} project, which has none: `
+      + 'name its file *.db.test.ts (or *.process.test.ts if it starts pulsebot as a process); see vitest.config.ts');
+  }
+  return value;
+}
+
 function dumpBlob(migrated: boolean): Blob {
-  const path = migrated ? inject('pgliteMigratedDump') : inject('pgliteBlankDump');
+  const path = migrated ? prepared('pgliteMigratedDump') : prepared('pgliteBlankDump');
   return new Blob([readFileSync(path)]);
 }
 
 async function createPostgresDatabase(migrated: boolean): Promise<string> {
-  const name = `pulsebot_t_${inject('runId')}_${process.pid}_${++counter}`;
+  const name = `pulsebot_t_${prepared('runId')}_${process.pid}_${++counter}`;
   const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
   try {
-    await admin`create database ${admin(name)} template ${admin(migrated ? inject('postgresTemplate') : 'template0')}`;
+    await admin`create database ${admin(name)} template ${admin(migrated ? prepared('postgresTemplate') : 'template0')}`;
   } finally {
     await admin.end();
   }
