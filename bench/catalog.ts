@@ -4,12 +4,12 @@ import type { BenchEntry, OptionSpec } from './lib/bench.js';
 
 const rounds = (n: number, help = 'measured rounds'): OptionSpec => ({ type: 'string', default: String(n), help });
 const fresh: OptionSpec = { type: 'boolean', default: false, help: 'drop and reload the dataset first', neutral: true };
-const databaseName: OptionSpec = {
+const databaseName = (several: boolean): OptionSpec => ({
   type: 'string',
   default: '',
-  help: 'use this already loaded database (e.g. a clone) as it is, not migrated or reloaded; comma-separated for several sizes',
+  help: `use this already loaded database (e.g. a clone) as it is, not migrated or reloaded${several ? '; comma-separated for several sizes' : ''}`,
   neutral: true,
-};
+});
 
 export const BENCHES: readonly BenchEntry[] = [
   {
@@ -33,7 +33,7 @@ export const BENCHES: readonly BenchEntry[] = [
         help: 'refreshes before the measured rounds, on the pool’s new connections',
       },
       fresh,
-      'database-name': databaseName,
+      'database-name': databaseName(true),
       'skip-write-path': { type: 'boolean', default: false, help: 'leave out the pgbench write path', neutral: true },
       'write-path-only': { type: 'boolean', default: false, help: 'only the pgbench write path', neutral: true },
       quick: { type: 'boolean', default: false, help: 'only (b): no (a), no pg_cron way, no write path' },
@@ -52,7 +52,7 @@ export const BENCHES: readonly BenchEntry[] = [
       rows: { type: 'string', default: '10000000', help: 'dataset size' },
       batches: rounds(3, 'detached batches'),
       runs: rounds(6, 'runs per batch'),
-      'database-name': databaseName,
+      'database-name': databaseName(false),
     },
     load: () => import('./refresh-parts.js'),
   },
