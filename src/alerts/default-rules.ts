@@ -12,9 +12,9 @@ import type { AlertRoutes, AlertRule } from './rules.js';
  */
 
 /** Who is woken up. */
-export const ONCALL_ROUTES: Readonly<AlertRoutes> = { slack: ['#ai-oncall'], email: ['oncall@example.com'] };
+const ONCALL_ROUTES: Readonly<AlertRoutes> = { slack: ['#ai-oncall'], email: ['oncall@example.com'] };
 /** Looked at during working hours. */
-export const TEAM_ROUTES: Readonly<AlertRoutes> = { slack: ['#ai-alerts'], email: [] };
+const TEAM_ROUTES: Readonly<AlertRoutes> = { slack: ['#ai-alerts'], email: [] };
 
 /**
  * Every 15 seconds: the success-rate alert must reach Slack within 30 s of the failures being

@@ -44,7 +44,7 @@ export function windowSpan(window: AlertWindow, now: Date, timeZone: string): Sp
  * the wall clock: across a DST switch both spans then last equally long, so a sum such as cost
  * compares like with like.
  */
-export function shiftLocalDays(instant: Date, days: number, timeZone: string): Date {
+function shiftLocalDays(instant: Date, days: number, timeZone: string): Date {
   const date = localDateOf(instant, timeZone);
   const sinceMidnight = instant.getTime() - startOfLocalDay(date, timeZone).getTime();
   return new Date(startOfLocalDay(addDays(date, -days), timeZone).getTime() + sinceMidnight);

@@ -18,7 +18,7 @@ const NEWEST_ROW_LOOKBACK_DAYS = 7;
 const REFRESH_LOOKBACK_HOURS = 24;
 const TOP = 5;
 
-export function metricValue(metric: AlertMetric, m: Measures): number | null {
+function metricValue(metric: AlertMetric, m: Measures): number | null {
   switch (metric) {
     case 'success_rate': return m.requests > 0 ? m.successes / m.requests : null;
     case 'error_rate': return m.requests > 0 ? (m.requests - m.successes) / m.requests : null;
@@ -30,12 +30,12 @@ export function metricValue(metric: AlertMetric, m: Measures): number | null {
 }
 
 /** A metric measured from api_usage requests (as opposed to pulsebot's own state). */
-export function isRequestMetric(metric: AlertMetric): boolean {
+function isRequestMetric(metric: AlertMetric): boolean {
   return ['success_rate', 'error_rate', 'cost_usd', 'requests', 'p95_latency_ms'].includes(metric);
 }
 
 /** Requests, successes, cost and exact p95 over [start, end] by scope value, from raw rows. */
-export async function windowMeasures(sql: Db, scope: AlertScope, span: Span): Promise<Map<string, Measures>> {
+async function windowMeasures(sql: Db, scope: AlertScope, span: Span): Promise<Map<string, Measures>> {
   const rows = await sql<{ v: string; requests: number; successes: number; cost: number; p95: number | null }[]>`
     select ${rawScopeValue(sql, scope)} as v, count(*)::bigint as requests, count(*) filter (where a.success)::bigint as successes,
            coalesce(sum(a.cost_usd), 0)::float8 as cost, percentile_cont(0.95) within group (order by a.latency_ms) as p95
@@ -49,7 +49,7 @@ export async function windowMeasures(sql: Db, scope: AlertScope, span: Span): Pr
  * The baseline a `change` condition compares with, per scope value: the single earlier span's
  * value, or for baseline_4w the mean over the weeks that had traffic (none: no baseline).
  */
-export function baselineValue(metric: AlertMetric, weeks: ReadonlyArray<Measures | undefined>): number | null {
+function baselineValue(metric: AlertMetric, weeks: ReadonlyArray<Measures | undefined>): number | null {
   const values = weeks
     .filter((m): m is Measures => m !== undefined && m.requests > 0)
     .map((m) => metricValue(metric, m))

@@ -25,7 +25,7 @@ export interface EmailAlertOptions {
   sparkline?: RenderedSparkline | null;
 }
 
-export function emailAlertKey(notificationKey: string, recipient: string): string {
+function emailAlertKey(notificationKey: string, recipient: string): string {
   return `${notificationKey}:email:${recipient}`;
 }
 

@@ -28,7 +28,7 @@ const FIELD_MAX = 600;
 const NAME_MAX = 120;
 
 /** The outbox key of one notification on one Slack channel: `alert:<episode>:firing:slack:#ai-oncall`. */
-export function slackAlertKey(notificationKey: string, channel: string): string {
+function slackAlertKey(notificationKey: string, channel: string): string {
   return `${notificationKey}:slack:${channel}`;
 }
 

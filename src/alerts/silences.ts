@@ -22,7 +22,7 @@ export interface Silence {
   created_by: string;
 }
 
-export function silenceMatches(silence: Silence, rule: string, scope: string, now: Date): boolean {
+function silenceMatches(silence: Silence, rule: string, scope: string, now: Date): boolean {
   const active = silence.starts_at.getTime() <= now.getTime() && now.getTime() < silence.ends_at.getTime();
   const { rule: r, scope: s } = silence.matchers;
   return active && (r === undefined || r === rule) && (s === undefined || s === scope);

@@ -11,8 +11,8 @@ import type { AlertMetric, NamedAlertRule } from './rules.js';
  * sharp) load where charts render: in the daemon, its short-lived render process (src/render/).
  */
 
-export const SPARK_HOURS = 3;
-export const SPARK_POINTS = 25;
+const SPARK_HOURS = 3;
+const SPARK_POINTS = 25;
 
 const UNITS: Partial<Record<AlertMetric, SparkUnit>> = {
   success_rate: 'ratio',

@@ -84,14 +84,14 @@ function readingOf(evaluation: ScopeEvaluation, rule: NamedAlertRule): Reading {
   }
 }
 
-export function initialState(rule: string, scope: string): AlertState {
+function initialState(rule: string, scope: string): AlertState {
   return {
     rule, scope, status: 'ok', breachSince: null, firingSince: null, episodeId: null,
     lastNotifiedAt: null, repeats: 0, resolvedAt: null, value: null, evaluatedAt: null,
   };
 }
 
-export function episodeIdOf(rule: string, scope: string, firingSince: Date): string {
+function episodeIdOf(rule: string, scope: string, firingSince: Date): string {
   return `${rule}|${scope}|${firingSince.toISOString()}`;
 }
 

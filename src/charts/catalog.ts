@@ -17,7 +17,7 @@ export const MAX_BARS = 20;
 const LABEL_CHARS = 40;
 
 /** A finite number, or null (NaN, ±Infinity, null, undefined, strings). */
-export const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 
 /** Printable one-line text: control characters removed (they make the SVG invalid XML). */
 const clean = (s: unknown): string => String(s ?? '').replace(/[\p{Cc}\p{Cs}\uFFFE\uFFFF]+/gu, ' ').trim();

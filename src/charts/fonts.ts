@@ -19,14 +19,14 @@ const ALIASES = ['sans-serif', 'Inter', 'Helvetica', 'Arial', 'system-ui'];
 
 let configured: string | null = null;
 
-export function interFontDirs(): string[] {
+function interFontDirs(): string[] {
   const pkg = dirname(createRequire(import.meta.url).resolve('@expo-google-fonts/inter'));
   return WEIGHTS.map((w) => join(pkg, w));
 }
 
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-export function fontsConf(fontDirs: readonly string[], cacheDir: string): string {
+function fontsConf(fontDirs: readonly string[], cacheDir: string): string {
   const aliases = ALIASES.map((f) => `  <alias binding="same"><family>${f}</family><prefer><family>${CHART_FONT}</family></prefer></alias>`);
   return [
     '<?xml version="1.0"?>',

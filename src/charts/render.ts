@@ -38,8 +38,9 @@ function collectingLogger(errors: unknown[]): Logger {
 
 /** Refuses, before any dataflow runs, a compiled spec that names a URL anywhere (data or image). */
 function assertNoUrls(node: unknown, path: string): void {
-  if (Array.isArray(node)) node.forEach((x, i) => assertNoUrls(x, `${path}[${i}]`));
-  else if (node !== null && typeof node === 'object') {
+  if (Array.isArray(node)) {
+    for (const [i, x] of node.entries()) assertNoUrls(x, `${path}[${i}]`);
+  } else if (node !== null && typeof node === 'object') {
     for (const [k, v] of Object.entries(node)) {
       if (k === 'url') refuse(`${path}.url = ${JSON.stringify(v)}`);
       assertNoUrls(v, `${path}.${k}`);

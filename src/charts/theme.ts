@@ -12,7 +12,7 @@ export const SIZE = {
 } as const;
 
 /** Okabe & Ito (2008), minus yellow (too pale on white). */
-export const PROVIDER_COLOURS: Readonly<Record<string, string>> = {
+const PROVIDER_COLOURS: Readonly<Record<string, string>> = {
   openai: '#0072B2',
   anthropic: '#D55E00',
   flux: '#009E73',
@@ -21,10 +21,10 @@ export const PROVIDER_COLOURS: Readonly<Record<string, string>> = {
   runway: '#56B4E9',
 };
 /** Every other provider ("other", "unknown", ones added later) is grey. */
-export const OTHER_COLOUR = '#8C8C8C';
+const OTHER_COLOUR = '#8C8C8C';
 const PROVIDER_ORDER = Object.keys(PROVIDER_COLOURS);
 
-export const SERVICE_COLOURS: Readonly<Record<string, string>> = {
+const SERVICE_COLOURS: Readonly<Record<string, string>> = {
   content: '#0072B2',
   images: '#E69F00',
   video: '#009E73',
@@ -36,7 +36,7 @@ export const providerKey = (p: string) => p.trim().toLowerCase();
 export const providerColour = (p: string) => PROVIDER_COLOURS[providerKey(p)] ?? OTHER_COLOUR;
 
 /** Known providers first in their fixed order, then the rest alphabetically. */
-export function sortProviders(names: Iterable<string>): string[] {
+function sortProviders(names: Iterable<string>): string[] {
   const rank = (p: string) => { const i = PROVIDER_ORDER.indexOf(p); return i < 0 ? PROVIDER_ORDER.length : i; };
   return [...new Set(names)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }

@@ -3,6 +3,7 @@ import type { CheckResult } from '../doctor/check-result.js';
 import { runChecks } from '../doctor/checks.js';
 import { deliveryChecks } from '../doctor/delivery-checks.js';
 import { formatChecks } from '../doctor/format.js';
+import type { Database } from '../db/connect.js';
 import { PulsebotError, messageOf } from '../errors.js';
 import { loadCommandConfig, openFromConfig, type CommandContext } from './context.js';
 
@@ -14,7 +15,7 @@ export function registerDoctor(program: Command, ctx: CommandContext): void {
     .action(async (opts: { json?: boolean }) => {
       const loaded = loadCommandConfig(ctx);
       const results: CheckResult[] = [{ name: 'config', status: 'ok', detail: loaded.source ? `read ${loaded.source}` : 'no config file, built-in defaults' }];
-      let db;
+      let db: Database | undefined;
       try {
         db = await openFromConfig(ctx, loaded);
         const [v] = await db.sql<{ version: string }[]>`select current_setting('server_version') as version`;

@@ -15,7 +15,7 @@ import { loadCommandConfig, openFromConfig, withDatabase, type CommandContext } 
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** "30m", "2h", "1d" → milliseconds. */
-export function parseDuration(value: string): number {
+function parseDuration(value: string): number {
   const match = /^\s*(\d+)\s*([mhd])\s*$/.exec(value);
   const ms = match ? Number(match[1]) * UNITS[match[2]!]! : 0;
   if (!(ms > 0)) throw new InvalidArgumentError('expected a duration such as 30m, 2h or 1d');

@@ -205,5 +205,3 @@ export const alertsSchema = z.strictObject({
     });
   });
 }).transform((a): AlertsConfig => a);
-
-export type AlertsConfigInput = z.input<typeof alertsSchema>;

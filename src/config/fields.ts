@@ -11,7 +11,7 @@ export function numberLike<T extends z.ZodType>(inner: T) {
   return z.preprocess((v) => (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), inner);
 }
 
-export function isTimeZone(value: string): boolean {
+function isTimeZone(value: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: value });
     return true;
@@ -20,7 +20,7 @@ export function isTimeZone(value: string): boolean {
   }
 }
 
-export function isCronExpression(value: string): boolean {
+function isCronExpression(value: string): boolean {
   try {
     new Cron(value, { paused: true });
     return true;

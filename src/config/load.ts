@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { PulsebotError } from '../errors.js';
 import { configSchema, type PulsebotConfig } from './schema.js';
 
-export const DEFAULT_CONFIG_PATH = 'config/pulsebot.yaml';
+const DEFAULT_CONFIG_PATH = 'config/pulsebot.yaml';
 
 export interface LoadedConfig {
   config: PulsebotConfig;

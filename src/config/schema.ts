@@ -3,8 +3,6 @@ import { DEFAULT_HEALTH } from '../metrics/health.js';
 import { alertsSchema } from './alerts-schema.js';
 import { cron, emailAddress, httpUrl, numberLike, slackChannel, timeZone } from './fields.js';
 
-export { isCronExpression, isTimeZone } from './fields.js';
-
 /**
  * The configuration contract. Every object is strict: an unknown key is an error, because a typo
  * such as `refersh:` must not silently fall back to defaults and switch something off.
@@ -96,7 +94,6 @@ const routesSchema = z.strictObject({
   slack: z.array(slackChannel).default([]),
   email: z.array(emailAddress).default([]),
 });
-export type Routes = z.output<typeof routesSchema>;
 
 /** One report: what period it covers, in which time zone its days begin, what it shows and where it goes. */
 const reportSchema = z.strictObject({
@@ -218,7 +215,6 @@ export const configSchema = z.strictObject({
 
 export type PulsebotConfig = z.output<typeof configSchema>;
 export type ReportConfig = PulsebotConfig['reports'][string];
-export type PulsebotConfigInput = z.input<typeof configSchema>;
 
 export function defaultConfig(): PulsebotConfig {
   return configSchema.parse({});

@@ -13,7 +13,7 @@ import { scoped, type Logger } from './logger.js';
  */
 
 /** A run this much after its tick is marked late. */
-export const LATE_AFTER_MS = 2 * 60_000;
+const LATE_AFTER_MS = 2 * 60_000;
 
 export interface CatchUpDeps {
   jobs: readonly JobSpec[];

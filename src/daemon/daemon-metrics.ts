@@ -5,9 +5,6 @@ import { MetricsRegistry, type Counter, type Gauge, type Histogram } from './met
  * the names in dashboards and alert rules are defined in one place.
  */
 
-export type JobOutcome = 'ok' | 'failed';
-/** Why a tick did not run here: another replica claimed it, or this process's previous run is still going. */
-export type TickSkip = 'claimed_elsewhere' | 'overrun';
 export type DeliveryOutcome = 'sent' | 'retry' | 'dead' | 'lease_lost';
 
 export interface AlertStateSample {

@@ -36,6 +36,7 @@ export interface JobSpec {
   /** Successful runs logged at debug instead of info: jobs that tick every few seconds. */
   quiet: boolean;
   /** The fields returned are logged with the run's end (counts, sizes). */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a job may be an async function that returns nothing
   run(ctx: JobContext): Promise<Record<string, unknown> | void>;
 }
 
@@ -43,6 +44,7 @@ export interface JobSpec {
 export interface AlertsJob {
   schedule: string;
   timezone?: string;
+  // biome-ignore lint/suspicious/noConfusingVoidType: as JobSpec.run
   evaluate(ctx: JobContext): Promise<Record<string, unknown> | void>;
 }
 
@@ -57,14 +59,14 @@ export interface JobDeps {
 }
 
 /** Once a day, off the hour (when reports and everyone else's cron jobs run). */
-export const PRUNE_SCHEDULE = '17 3 * * *';
+const PRUNE_SCHEDULE = '17 3 * * *';
 /** Job history kept; each job's newest run is kept regardless (it is the catch-up memory). */
-export const JOB_RUNS_RETENTION_DAYS = 14;
+const JOB_RUNS_RETENTION_DAYS = 14;
 /** Sent outbox rows kept (and their chart blobs); a report period is never re-sent after that long. */
-export const OUTBOX_RETENTION_DAYS = 30;
+const OUTBOX_RETENTION_DAYS = 30;
 const DAY_MS = 86_400_000;
 
-export function reportJobName(report: string): string {
+function reportJobName(report: string): string {
   return `report:${report}`;
 }
 

@@ -18,7 +18,7 @@ export interface LogScope {
 
 export type Logger = PinoLogger;
 
-export const LOG_LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+const LOG_LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 export function logLevelFromEnv(env: NodeJS.ProcessEnv): Level | 'silent' {
   const raw = env.PULSEBOT_LOG_LEVEL?.trim().toLowerCase();

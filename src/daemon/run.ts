@@ -18,12 +18,8 @@ import { createScheduler, type Scheduler } from './scheduler.js';
  * clock), so tests run it in-process against a real database.
  */
 
-/** Issue 7: a report missed while the daemon was down is sent on start if at most 6 h late. */
-export const DEFAULT_CATCH_UP_GRACE_MINUTES = 360;
-/** How long shutdown waits for runs in flight (a delivery with chart uploads) before giving up. */
-export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
 /** /readyz: the database must answer `select 1` within this. */
-export const READINESS_DB_TIMEOUT_MS = 2_000;
+const READINESS_DB_TIMEOUT_MS = 2_000;
 
 export interface DaemonOptions {
   sql: Sql;

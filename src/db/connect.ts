@@ -122,7 +122,7 @@ function passwordOf(url: string): string | undefined {
 }
 
 /** Belt and braces: no message we print may contain the password, whatever a driver put in it. */
-export function scrub(text: string, password: string | undefined): string {
+function scrub(text: string, password: string | undefined): string {
   if (!password) return text;
   return text.split(password).join('***').split(encodeURIComponent(password)).join('***');
 }

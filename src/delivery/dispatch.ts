@@ -42,12 +42,12 @@ export interface DeliverResult {
 }
 
 /** Long enough for a Slack message with its chart uploads at the transport's timeouts; checkpoints renew it. */
-export const DEFAULT_LEASE_MS = 5 * 60_000;
+const DEFAULT_LEASE_MS = 5 * 60_000;
 const DEFAULT_CONCURRENCY = 4;
 const DEFAULT_FROM = 'pulsebot <pulsebot@localhost>';
 
 /** Thrown by a checkpoint whose row was claimed by another sender after this one's lease ran out. */
-export class LeaseLostError extends PulsebotError {
+class LeaseLostError extends PulsebotError {
   constructor(key: string) {
     super('DELIVERY_FAILED', `outbox: the lease on ${key} expired and another sender claimed it`);
     this.name = 'LeaseLostError';

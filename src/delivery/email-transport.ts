@@ -22,7 +22,7 @@ export interface SmtpTarget {
 const invalid = (message: string) =>
   new PulsebotError('ENV_INVALID', `SMTP_URL ${message}`, { hint: 'expected smtp://user:password@host:587 or smtps://user:password@host:465, with special characters in the password percent-encoded' });
 
-export function isLoopbackHost(host: string): boolean {
+function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 

@@ -33,7 +33,7 @@ export function fileFailureNotice(dead: DeadMessage, opts: { from: string }): { 
 }
 
 /** One notice per failed message and route; the outbox's unique key makes it once. */
-export function noticeKey(failedKey: string, channel: 'slack' | 'email', destination: string): string {
+function noticeKey(failedKey: string, channel: 'slack' | 'email', destination: string): string {
   return `failure:${failedKey}:${channel}:${destination}`;
 }
 

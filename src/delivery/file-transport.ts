@@ -33,7 +33,7 @@ export function createFileTransport(dir: string, opts: { now?: () => Date } = {}
           ...(payload.updateOfKey ? { updateOfKey: payload.updateOfKey } : {}),
         };
         const files: Array<[string, string | Buffer]> = [['slack.json', `${JSON.stringify(json, null, 2)}\n`]];
-        payload.files.forEach((f, i) => files.push([names[i]!, f.content]));
+        for (const [i, f] of payload.files.entries()) files.push([names[i]!, f.content]);
         return writeMessageDir(dir, ctx.key, files);
       },
       close: async () => {},
@@ -54,7 +54,7 @@ export function createFileTransport(dir: string, opts: { now?: () => Date } = {}
           return file ? encodeURIComponent(file) : whole;
         });
         const files: Array<[string, string | Buffer]> = [['message.eml', eml], ['message.html', html]];
-        payload.attachments.forEach((a, i) => files.push([names[i]!, a.content]));
+        for (const [i, a] of payload.attachments.entries()) files.push([names[i]!, a.content]);
         return writeMessageDir(dir, ctx.key, files);
       },
       close: async () => {},

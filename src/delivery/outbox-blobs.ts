@@ -10,7 +10,7 @@ export interface BlobRef {
   $blob: string;
 }
 
-export function isBlobRef(value: unknown): value is BlobRef {
+function isBlobRef(value: unknown): value is BlobRef {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const keys = Object.keys(value);
   return keys.length === 1 && keys[0] === '$blob' && typeof (value as BlobRef).$blob === 'string';
@@ -42,8 +42,8 @@ export function dehydrate(payload: unknown): { json: unknown; blobs: Map<string,
 /** Every blob hash a stored payload refers to. */
 export function blobRefsOf(json: unknown, into: Set<string> = new Set()): Set<string> {
   if (isBlobRef(json)) into.add(json.$blob);
-  else if (Array.isArray(json)) json.forEach((v) => blobRefsOf(v, into));
-  else if (typeof json === 'object' && json !== null) Object.values(json).forEach((v) => blobRefsOf(v, into));
+  else if (Array.isArray(json)) for (const v of json) blobRefsOf(v, into);
+  else if (typeof json === 'object' && json !== null) for (const v of Object.values(json)) blobRefsOf(v, into);
   return into;
 }
 

@@ -25,7 +25,7 @@ export interface SlackTransportOptions {
 export type SlackTransport = Transport<SlackPayload> & { check(): Promise<{ team: string; user: string }> };
 
 /** Metadata event type that carries the outbox key, so a lost post can be found again. */
-export const SLACK_EVENT_TYPE = 'pulsebot_message';
+const SLACK_EVENT_TYPE = 'pulsebot_message';
 
 const HISTORY_WINDOW_SECONDS = 24 * 60 * 60;
 const HISTORY_LIMIT = 200;

@@ -104,7 +104,7 @@ export const CATALOG: readonly CatalogModel[] = [
 
 const BY_NAME: ReadonlyMap<string, CatalogModel> = new Map(CATALOG.map((m) => [m.model, m]));
 
-export function findModel(model: string): CatalogModel {
+function findModel(model: string): CatalogModel {
   const found = BY_NAME.get(model);
   if (!found) throw new RangeError(`unknown demo model: ${model}`);
   return found;
@@ -174,7 +174,7 @@ export type Units =
   | { readonly videoSeconds: number; readonly tier?: string };
 
 /** Matches the source column numeric(14,6). */
-export function roundUsd(x: number): number {
+function roundUsd(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 

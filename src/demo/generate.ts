@@ -64,34 +64,31 @@ export interface DemoOptions {
   seed: number | string;
 }
 
-/** Suggested CLI defaults: 90 days fills mv_daily_metrics' whole window. */
-export const DEMO_DEFAULTS = { days: 90, rowsPerDay: 2000, seed: 'pulsebot-demo' } as const;
-
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 /** A Saturday or Sunday carries this share of a weekday's traffic. */
-export const WEEKEND_FACTOR = 0.6;
+const WEEKEND_FACTOR = 0.6;
 /** Share of calls without a user (system jobs, anonymous playground). */
-export const ANONYMOUS_SHARE = 0.05;
+const ANONYMOUS_SHARE = 0.05;
 /** Incidents end at least this long before `now` (the promise is 48 h; keep a margin). */
-export const INCIDENT_QUIET_MS = 72 * HOUR_MS;
+const INCIDENT_QUIET_MS = 72 * HOUR_MS;
 /** During an outage hour only this share of the provider's calls succeeds. */
-export const OUTAGE_SUCCESS_RATE = 0.2;
+const OUTAGE_SUCCESS_RATE = 0.2;
 /** During a cost spike the provider's call volume is multiplied by this. */
-export const SPIKE_FACTOR = 3;
+const SPIKE_FACTOR = 3;
 
 // Scaled so that an average week gives exactly `rowsPerDay` per day.
 const WEEK_MEAN = (5 + 2 * WEEKEND_FACTOR) / 7;
 
 /** Hourly traffic shape in UTC, mean 1: a floor at night, a peak around 15:00 UTC. */
-export const DIURNAL: readonly number[] = (() => {
+const DIURNAL: readonly number[] = (() => {
   const raw = Array.from({ length: 24 }, (_, h) => 0.3 + Math.exp(-((h + 0.5 - 15) ** 2) / (2 * 4.5 ** 2)));
   const mean = raw.reduce((a, b) => a + b, 0) / raw.length;
   return raw.map((w) => w / mean);
 })();
 
-export const PLANS = [
+const PLANS = [
   { plan: 'free', price: 0, weight: 55, activity: 0.5 },
   { plan: 'starter', price: 19, weight: 25, activity: 1 },
   { plan: 'pro', price: 49, weight: 15, activity: 2 },
@@ -134,7 +131,7 @@ function validate(opts: DemoOptions): void {
 }
 
 /** About 0.15 users per daily row: 300 users at 2,000 rows/day, never fewer than 50. */
-export function userCount(rowsPerDay: number): number {
+function userCount(rowsPerDay: number): number {
   return Math.min(100_000, Math.max(50, Math.round(rowsPerDay * 0.15)));
 }
 
@@ -288,7 +285,10 @@ const errorMixes = new Map<string, readonly WeightedError[]>();
 function normalErrors(m: CatalogModel): readonly WeightedError[] {
   const key = `${m.provider}|${m.service}`;
   let mix = errorMixes.get(key);
-  if (!mix) errorMixes.set(key, (mix = errorCodesFor(m.provider, m.service)));
+  if (!mix) {
+    mix = errorCodesFor(m.provider, m.service);
+    errorMixes.set(key, mix);
+  }
   return mix;
 }
 

@@ -57,11 +57,11 @@ const pad = (s: string, n: number, align: 'left' | 'right' = 'left') =>
   align === 'right' ? ' '.repeat(Math.max(0, n - len(s))) + s : s + ' '.repeat(Math.max(0, n - len(s)));
 
 /** Greedy word wrap; a word longer than the line (a URL) gets a line of its own. */
-export function wrapText(text: string, width = WIDTH, indent = ''): string[] {
+function wrapText(text: string, width = WIDTH, indent = ''): string[] {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && len(indent + line + ' ' + word) > width) {
+    if (line && len(`${indent}${line} ${word}`) > width) {
       lines.push(indent + line);
       line = word;
     } else {
@@ -107,7 +107,7 @@ function tableText(block: Extract<Block, { kind: 'table' }>): string[] {
   ]);
 }
 
-export function blockText(block: Block): string[] {
+function blockText(block: Block): string[] {
   switch (block.kind) {
     case 'stats':
       return block.items.flatMap((s) => wrapText(`${s.label}: ${s.value}${s.notes.length ? ` (${s.notes.map((n) => n.text).join(', ')})` : ''}`, WIDTH, '  ').map((l, i) => (i === 0 ? `*${l.slice(1)}` : l)));

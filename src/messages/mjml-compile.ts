@@ -21,7 +21,7 @@ export async function compileMjml(source: string, filePath: string, slots: Reado
   // One pass per file, and the replacement text is not scanned again: data that happens to
   // contain "{{sections}}" stays text.
   const fill = (xml: string) =>
-    xml.replace(PLACEHOLDER, (whole, key: string) => {
+    xml.replace(PLACEHOLDER, (_whole, key: string) => {
       used.add(key);
       const value = Object.hasOwn(slots, key) ? slots[key] : undefined;
       if (value === undefined) {

@@ -55,7 +55,7 @@ export async function renderMjml(source: string, filePath: string, slots: Record
 // Content blocks (email-text.ts) as MJML. Inline styles only inside tables: Outlook and Gmail
 // ignore or strip much of a <style> block, and raw HTML in mj-table is not styled by mjml.
 
-export const TONE_COLOR: Record<Tone, string> = { good: '#1a7f37', bad: '#c62828', warning: '#9a6700', neutral: '#57606a' };
+const TONE_COLOR: Record<Tone, string> = { good: '#1a7f37', bad: '#c62828', warning: '#9a6700', neutral: '#57606a' };
 const NOTICE_BACKGROUND: Record<Tone, string> = { good: '#e8f5ec', bad: '#fdecea', warning: '#fff4e0', neutral: '#f3f4f6' };
 /** Body 600 px minus 24 px padding each side. */
 export const CONTENT_WIDTH = 552;
@@ -95,6 +95,7 @@ function tableMjml(block: Extract<Block, { kind: 'table' }>): Markup {
 
 /** The blocks that share one column, in one mj-section. */
 function columnMjml(blocks: readonly Block[]): Markup {
+  // biome-ignore lint/suspicious/useIterableCallbackReturn: the switch covers every kind; the Markup return type makes TypeScript check it
   const parts = blocks.map((b): Markup => {
     switch (b.kind) {
       case 'table':

@@ -100,14 +100,14 @@ export function slackLimitViolations(blocks: unknown[], text: string): string[] 
         if (textOf(block.text) === null && fields.length === 0) out.push(`${where}: a section needs text or fields`);
         over('section text', textOf(block.text)?.length ?? 0, L.sectionText);
         if (fields.length > L.fields) out.push(`${where}: ${fields.length} fields, max ${L.fields}`);
-        fields.forEach((f, j) => over(`field ${j + 1}`, textOf(f)?.length ?? 0, L.fieldText));
+        for (const [j, f] of fields.entries()) over(`field ${j + 1}`, textOf(f)?.length ?? 0, L.fieldText);
         break;
       }
       case 'context': {
         const elements = Array.isArray(block.elements) ? block.elements : [];
         if (elements.length === 0) out.push(`${where}: a context needs at least one element`);
         if (elements.length > L.contextElements) out.push(`${where}: ${elements.length} elements, max ${L.contextElements}`);
-        elements.forEach((e, j) => over(`element ${j + 1}`, textOf(e)?.length ?? 0, L.contextText));
+        for (const [j, e] of elements.entries()) over(`element ${j + 1}`, textOf(e)?.length ?? 0, L.contextText);
         break;
       }
       case 'actions': {

@@ -21,7 +21,9 @@ export function binValue(bin: number): number {
 /** Adds histograms bin by bin (they are mergeable: a month is the sum of its days). */
 export function mergeHistograms(histograms: readonly Histogram[]): Histogram {
   const sum = new Map<number, number>();
-  for (const h of histograms) h.bins.forEach((b, i) => sum.set(b, (sum.get(b) ?? 0) + h.counts[i]!));
+  for (const h of histograms) {
+    for (const [i, b] of h.bins.entries()) sum.set(b, (sum.get(b) ?? 0) + h.counts[i]!);
+  }
   const bins = [...sum.keys()].filter((b) => sum.get(b)! > 0).sort((a, b) => a - b);
   return { bins, counts: bins.map((b) => sum.get(b)!) };
 }

@@ -1,7 +1,7 @@
 import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql } from '../db/connect.js';
 import { PulsebotError, messageOf } from '../errors.js';
-import { resolvePeriods, type Period } from './period.js';
+import { resolvePeriods, type Period, type ReportPeriods } from './period.js';
 import { distinctUsers, distinctUsersByModel, errorsByCode, freshness, latencyHistograms, measuresByModel, rollupDays } from './queries.js';
 import { buildSnapshot, type PeriodData, type Snapshot } from './snapshot.js';
 import type { BusinessData } from './business.js';
@@ -14,7 +14,7 @@ export async function loadSnapshot(sql: Sql, config: PulsebotConfig, opts: { rep
   if (!report) {
     throw new PulsebotError('USAGE', `no report named "${opts.report}"`, { hint: `configured reports: ${Object.keys(config.reports).join(', ')}` });
   }
-  let periods;
+  let periods: ReportPeriods;
   try {
     periods = resolvePeriods({ kind: report.period, timeZone: report.timezone, now: opts.now, ...(opts.date ? { date: opts.date } : {}) });
   } catch (cause) {

@@ -51,22 +51,3 @@ export async function dailyCosts(sql: Sql, range: TimeRange, timeZone: string): 
     group by 1`;
   return new Map(rows.map((r) => [r.day, r.cost]));
 }
-
-/**
- * Active users of the range split into new ones — whose first subscription started inside the
- * range (they signed up and used the product) — and returning ones, everyone else.
- */
-export async function newAndReturning(sql: Sql, range: TimeRange): Promise<{ new: number; returning: number }> {
-  const [r] = await sql<{ fresh: number; returning: number }[]>`
-    with active as (
-      select distinct user_id from public.api_usage
-      where created_at >= ${range.start} and created_at < ${range.end} and user_id is not null
-    ), first_start as (
-      select user_id, min(started_at) as started_at from public.user_subscriptions
-      where user_id in (select user_id from active) group by 1
-    )
-    select count(*) filter (where f.started_at >= ${range.start})::bigint as fresh,
-           count(*) filter (where f.started_at is null or f.started_at < ${range.start})::bigint as returning
-    from active a left join first_start f on f.user_id = a.user_id`;
-  return { new: r?.fresh ?? 0, returning: r?.returning ?? 0 };
-}

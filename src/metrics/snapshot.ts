@@ -93,7 +93,7 @@ const info = (p: Period): PeriodInfo => ({ label: p.label, start: p.start.toISOS
 const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((n, x) => n + f(x), 0);
 const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
 
-export function kpisOf(data: PeriodData): Kpis {
+function kpisOf(data: PeriodData): Kpis {
   const m = data.byModel;
   const requests = sum(m, (x) => x.requests);
   const successes = sum(m, (x) => x.successes);
@@ -115,7 +115,7 @@ export function kpisOf(data: PeriodData): Kpis {
 /** An empty period compares as "no traffic", never as a fake 0%. */
 const orNull = (k: Kpis, v: number) => (k.requests > 0 ? v : null);
 
-export function kpiDeltas(cur: Kpis, prev: Kpis): KpiDeltas {
+function kpiDeltas(cur: Kpis, prev: Kpis): KpiDeltas {
   return {
     requests: relativeDelta(orNull(cur, cur.requests), orNull(prev, prev.requests)),
     costUsd: relativeDelta(orNull(cur, cur.costUsd), orNull(prev, prev.costUsd)),

@@ -136,7 +136,8 @@ export function createRenderProcess(options: RenderProcessOptions): RenderProces
       clearTimeout(idleTimer);
       idleTimer = null;
     }
-    const proc = child ?? (child = start());
+    child ??= start();
+    const proc = child;
     const id = nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

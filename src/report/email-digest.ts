@@ -72,7 +72,7 @@ function kpiBlocks({ s, kind, previous, lastWeek }: Context): Block[] {
 }
 
 const HEALTH_NAMES: Record<HealthKey, string> = { success_rate: 'Success rate', latency: 'Latency (p95)', cost: 'Cost', freshness: 'Data freshness' };
-export const scoreTone = (score: number | null): Tone => (score === null ? 'neutral' : score >= 90 ? 'good' : score >= 75 ? 'warning' : 'bad');
+const scoreTone = (score: number | null): Tone => (score === null ? 'neutral' : score >= 90 ? 'good' : score >= 75 ? 'warning' : 'bad');
 
 function healthBlocks({ s }: Context): Block[] {
   const h = s.health;
@@ -253,7 +253,7 @@ function chartCids(charts: readonly DigestChart[]): string[] {
   });
 }
 
-export function digestSections(model: DigestModel, cids: readonly string[]): ContentSection[] {
+function digestSections(model: DigestModel, cids: readonly string[]): ContentSection[] {
   const s = model.snapshot;
   const kind = s.report.period;
   const ctx: Context = {
@@ -281,7 +281,7 @@ const KICKER: Record<Snapshot['report']['period'], string> = { day: 'Daily diges
 const oneLine = (s: string) => s.replace(/[\r\n\t]+/g, ' ').trim();
 
 /** "Daily AI usage digest · Tue 24 Nov: $67.90 (▼ 18.6%), 97.8% success, health 95/100" */
-export function digestSubject(s: Snapshot, reportTitle: string, late: boolean): string {
+function digestSubject(s: Snapshot, reportTitle: string, late: boolean): string {
   const when = periodNames(s.period, s.report.period, s.report.timeZone).short;
   const k = s.kpis.current;
   const d = s.deltas.vsPrevious.costUsd;

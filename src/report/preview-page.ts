@@ -1,3 +1,4 @@
+import { escapeHtml as esc } from '../messages/markup.js';
 import type { DigestModel } from './digest-model.js';
 import { blocksToHtml } from './slack-preview-html.js';
 
@@ -14,8 +15,6 @@ export interface PreviewFiles {
   charts: Array<{ file: string; title: string; alt: string }>;
   snapshotJson: string;
 }
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 export function previewPage(model: DigestModel, files: PreviewFiles): string {
   const s = model.snapshot;

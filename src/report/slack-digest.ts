@@ -41,7 +41,7 @@ const dayMonth = (d: LocalDate) => `${d.day} ${MONTHS[d.month - 1]}`;
 const weekdayDay = (d: LocalDate) => `${WEEKDAYS[weekdayOf(d) - 1]} ${dayMonth(d)}`;
 
 /** "Tue 24 Nov 2026", "Week 47, 16–22 Nov 2026", "November 2026". */
-export function periodTitle(s: Snapshot): string {
+function periodTitle(s: Snapshot): string {
   const { first, last } = daysOf(s.period, s.report.timeZone);
   switch (s.report.period) {
     case 'day':
@@ -77,7 +77,7 @@ function comparedLabel(p: PeriodInfo, s: Snapshot): string {
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 /** "25 Nov 2026 00:49" on the wall clock of `timeZone`. */
-export function formatInstant(iso: string, timeZone: string): string {
+function formatInstant(iso: string, timeZone: string): string {
   const at = new Date(iso);
   if (!Number.isFinite(at.getTime())) return 'unknown';
   let f = formatters.get(timeZone);

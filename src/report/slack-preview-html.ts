@@ -1,3 +1,5 @@
+import { escapeHtml } from '../messages/markup.js';
+
 /**
  * A rough HTML rendering of Block Kit blocks for the local preview page, so a user can see the
  * Slack digest without a workspace. Block text is already Slack-escaped (&amp; &lt; &gt;), which
@@ -6,10 +8,8 @@
 type Text = { type?: string; text?: string };
 type Block = { type?: string; text?: Text; fields?: Text[]; elements?: Array<Text & { url?: string }> };
 
-const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
 /** mrkdwn (already entity-escaped by the builder) → HTML. */
-export function mrkdwnToHtml(text: string): string {
+function mrkdwnToHtml(text: string): string {
   const blocks: string[] = [];
   let html = text.replace(/```([\s\S]*?)```/g, (_m, code: string) => {
     blocks.push(`<pre>${code.replace(/^\n/, '')}</pre>`);
@@ -22,6 +22,8 @@ export function mrkdwnToHtml(text: string): string {
     .replace(/(^|[\s(])~([^~\n]+)~/g, '$1<s>$2</s>')
     .replace(/&lt;(https?:\/\/[^|&\s]+)\|([^&]*)&gt;/g, '<a href="$1">$2</a>')
     .replace(/\n/g, '<br>');
+  // NUL brackets the code blocks' placeholders: it cannot occur in Slack text.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the placeholder is made of NULs on purpose
   return html.replace(/\u0000(\d+)\u0000/g, (_m, i: string) => blocks[Number(i)]!);
 }
 

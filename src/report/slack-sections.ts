@@ -38,7 +38,7 @@ const NOTE_MAX = 300;
 const ERROR_MAX = 200;
 
 /** Lines packed into as few section blocks as Slack's section text limit allows. */
-export function sectionBlocks(lines: string[]): Block[] {
+function sectionBlocks(lines: string[]): Block[] {
   const blocks: Block[] = [];
   let current = '';
   for (const line of lines) {
@@ -60,7 +60,7 @@ const more = (n: number, what: string, ctx: SectionContext) =>
   `… and ${formatCount(n)} more ${what}${ctx.hasDashboard ? ' (see the dashboard)' : ''}`;
 
 /** Minutes as "just now", "12 min", "3.5 h", "2.0 days". */
-export function formatAge(minutes: number): string {
+function formatAge(minutes: number): string {
   if (minutes < 1) return 'under 1 min';
   if (minutes < 120) return `${Math.round(minutes)} min`;
   if (minutes < 48 * 60) return `${(minutes / 60).toFixed(1)} h`;

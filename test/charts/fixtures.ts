@@ -47,12 +47,12 @@ export function dailyCosts(): DailyCost {
   return Array.from({ length: 23 }, (_, i) => ({ date: `2026-11-${String(i + 1).padStart(2, '0')}`, costUsd: +(120 + 60 * r()).toFixed(2) }));
 }
 
-export function healthTrendData(): HealthTrend {
+function healthTrendData(): HealthTrend {
   const r = rng(5);
   return Array.from({ length: 30 }, (_, i) => ({ date: day(i), score: Math.round(75 + 24 * r()) }));
 }
 
-export function sparkPoints(): SparkPoint[] {
+function sparkPoints(): SparkPoint[] {
   const r = rng(9);
   return Array.from({ length: 36 }, (_, i) => ({ at: new Date(END + 8 * 3_600_000 + i * 600_000).toISOString(), value: Math.round(9000 + 4000 * r() + (i > 28 ? 9000 : 0)) }));
 }

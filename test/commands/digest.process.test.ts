@@ -107,7 +107,7 @@ describe.each(TARGETS)('pulsebot digest (subprocess) on %s', (target) => {
     expect(post.channel).toBe(FAKE_SLACK_CHANNELS['#ai-usage']);
     expect(post.metadata?.event_payload).toEqual({ pulsebot_key: expect.stringMatching(/^report:daily:\d{4}-\d{2}-\d{2}:slack:#ai-usage$/) });
     expect(slack.files.filter((f) => f.thread_ts === post.ts)).toHaveLength(6);
-    expect(smtp.messages.map((m) => m.envelope.rcptTo).flat().sort()).toEqual(['ana@acme.test', 'ben@acme.test', 'cy@acme.test']);
+    expect(smtp.messages.flatMap((m) => m.envelope.rcptTo).sort()).toEqual(['ana@acme.test', 'ben@acme.test', 'cy@acme.test']);
     for (const m of smtp.messages) {
       const cids = [...String(m.parsed.html).matchAll(/cid:([^"']+)/g)].map((x) => x[1]);
       expect(cids).toHaveLength(6);

@@ -98,7 +98,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('replicas (three real daemons on
       // whatever it sent, it sent once — one episode per rule, every row sent on its first attempt.
       const alertRows = outboxRows.filter((r) => r.key.startsWith('alert:'));
       expect(outboxRows.every((r) => r.state === 'sent' && r.attempts === 1), JSON.stringify(outboxRows)).toBe(true);
-      const episodes = alertRows.map((r) => r.key.split('|')[0]! + '|' + r.key.split('|')[1]! + ':' + r.key.split(':').slice(-2).join(':'));
+      const episodes = alertRows.map((r) => `${r.key.split('|')[0]!}|${r.key.split('|')[1]!}:${r.key.split(':').slice(-2).join(':')}`);
       expect(new Set(episodes).size).toBe(alertRows.length);
       expect(reportRows.length + alertRows.length).toBe(outboxRows.length);
       expect(readdirSync(outbox)).toHaveLength(outboxRows.length);

@@ -39,9 +39,9 @@ export interface FakeSlack {
   close(): Promise<void>;
 }
 
-export const FAKE_SLACK_TOKEN = 'xoxb-fake-pulsebot-0000-token';
+const FAKE_SLACK_TOKEN = 'xoxb-fake-pulsebot-0000-token';
 export const FAKE_SLACK_CHANNELS: Readonly<Record<string, string>> = { '#ai-usage': 'C01AIUSAGE', '#alerts': 'C02ALERTS', '#general': 'C03GENERAL' };
-export const FAKE_SLACK_IDENTITY = { team: 'pulsebot-test', team_id: 'T0PULSEBOT', user: 'pulsebot', user_id: 'U0PULSEBOT', bot_id: 'B0PULSEBOT' };
+const FAKE_SLACK_IDENTITY = { team: 'pulsebot-test', team_id: 'T0PULSEBOT', user: 'pulsebot', user_id: 'U0PULSEBOT', bot_id: 'B0PULSEBOT' };
 
 type Args = Record<string, unknown>;
 type Reply = Record<string, unknown>;

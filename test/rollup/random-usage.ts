@@ -1,5 +1,5 @@
 import type { Sql } from '../../src/db/connect.js';
-import { Rng } from '../../src/demo/random.js';
+import type { Rng } from '../../src/demo/random.js';
 
 const MODELS = [
   ['openai', 'content', 'gpt-4o'], ['openai', 'content', 'gpt-4o-mini'], ['anthropic', 'content', 'claude-sonnet-4'],
