@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { openEmbeddedDatabase, type Sql } from '../../src/db/connect.js';
@@ -46,12 +47,14 @@ async function prepare(): Promise<Prepared> {
   mkdirSync(processBuild);
   buildForProcesses(ROOT, processBuild);
 
+  // Stored as plain tar: every test file loads one, and PGlite then skips the gunzip.
+  const dumpTo = async (path: string, dump: Blob) => writeFileSync(path, gunzipSync(Buffer.from(await dump.arrayBuffer())));
   const db = await openEmbeddedDatabase({});
-  const blankPath = join(dir, 'blank.tar.gz');
-  writeFileSync(blankPath, Buffer.from(await (await db.dump!()).arrayBuffer()));
+  const blankPath = join(dir, 'blank.tar');
+  await dumpTo(blankPath, await db.dump!());
   await migrate(db.sql);
-  const migratedPath = join(dir, 'migrated.tar.gz');
-  writeFileSync(migratedPath, Buffer.from(await (await db.dump!()).arrayBuffer()));
+  const migratedPath = join(dir, 'migrated.tar');
+  await dumpTo(migratedPath, await db.dump!());
   await db.close();
 
   let template = '';
