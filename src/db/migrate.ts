@@ -7,7 +7,7 @@ import { type Definition, type Migration, SQL_DIR, loadDefinitions, loadMigratio
 export { loadDefinitions, loadMigrations, type Definition, type Migration } from './migration-files.js';
 
 /** Arbitrary but fixed: every pulsebot, of every version, serialises its migrations on it. */
-export const MIGRATION_LOCK_KEY = 0x70756c73; // "puls"
+const MIGRATION_LOCK_KEY = 0x70756c73; // "puls"
 
 export interface MigrationReport {
   applied: Migration[];
