@@ -12,8 +12,10 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export function processEntry(path: string): string {
   const build = inject('processBuild');
   if (build === undefined) {
-    throw new Error(`this test starts ${path} as a process, but runs in the ${inject('testProject') ?? 'unknown'} project, which does not `
-      + 'prepare that: name its file *.process.test.ts; see vitest.config.ts');
+    throw new Error(
+      `this test starts ${path} as a process, but runs in the ${inject('testProject') ?? 'unknown'} project, which does not ` +
+        'prepare that: name its file *.process.test.ts; see vitest.config.ts',
+    );
   }
   return join(build, path.replace(/\.ts$/, '.js'));
 }
@@ -25,11 +27,18 @@ export interface CliResult {
 }
 
 /** Runs `pulsebot …` as a real process (the sources, transpiled once per run), in `cwd`. */
-export function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<CliResult> {
   const cli = processEntry('src/cli.ts');
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '', PULSEBOT_CONFIG: '', DEBUG: '', ...options.env };
-    const child = spawn(process.execPath, [cli, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd: options.cwd ?? ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -23,11 +23,15 @@ let counter = 0;
  * What the db and process projects' global setup prepared. The unit project has no database:
  * a test there that asks for one fails here, saying how to move it.
  */
-function prepared<K extends 'pgliteMigratedDump' | 'pgliteBlankDump' | 'postgresTemplate' | 'runId'>(key: K): ProvidedContext[K] {
+function prepared<K extends 'pgliteMigratedDump' | 'pgliteBlankDump' | 'postgresTemplate' | 'runId'>(
+  key: K,
+): ProvidedContext[K] {
   const value = inject(key);
   if (value === undefined) {
-    throw new Error(`this test needs a database, but runs in the ${inject('testProject') ?? 'unknown'} project, which has none: `
-      + 'name its file *.db.test.ts (or *.process.test.ts if it starts pulsebot as a process); see vitest.config.ts');
+    throw new Error(
+      `this test needs a database, but runs in the ${inject('testProject') ?? 'unknown'} project, which has none: ` +
+        'name its file *.db.test.ts (or *.process.test.ts if it starts pulsebot as a process); see vitest.config.ts',
+    );
   }
   return value;
 }

@@ -26,7 +26,10 @@ declare module 'vitest' {
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-type Provided = Pick<import('vitest').ProvidedContext, 'pgliteBlankDump' | 'pgliteMigratedDump' | 'postgresTemplate' | 'runId' | 'processBuild'>;
+type Provided = Pick<
+  import('vitest').ProvidedContext,
+  'pgliteBlankDump' | 'pgliteMigratedDump' | 'postgresTemplate' | 'runId' | 'processBuild'
+>;
 
 interface Prepared {
   provided: Provided;
@@ -48,7 +51,8 @@ async function prepare(): Promise<Prepared> {
   buildForProcesses(ROOT, processBuild);
 
   // Stored as plain tar: every test file loads one, and PGlite then skips the gunzip.
-  const dumpTo = async (path: string, dump: Blob) => writeFileSync(path, gunzipSync(Buffer.from(await dump.arrayBuffer())));
+  const dumpTo = async (path: string, dump: Blob) =>
+    writeFileSync(path, gunzipSync(Buffer.from(await dump.arrayBuffer())));
   const db = await openEmbeddedDatabase({});
   const blankPath = join(dir, 'blank.tar');
   await dumpTo(blankPath, await db.dump!());
@@ -69,13 +73,21 @@ async function prepare(): Promise<Prepared> {
   }
 
   return {
-    provided: { pgliteBlankDump: blankPath, pgliteMigratedDump: migratedPath, postgresTemplate: template, runId: id, processBuild },
+    provided: {
+      pgliteBlankDump: blankPath,
+      pgliteMigratedDump: migratedPath,
+      postgresTemplate: template,
+      runId: id,
+      processBuild,
+    },
     async cleanup() {
       rmSync(dir, { recursive: true, force: true });
       if (template) {
         const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
         // Test files drop their own databases; this also catches any a crashed file left behind.
-        const left = await admin<{ datname: string }[]>`select datname from pg_database where datname like ${`pulsebot\\_%${id}%`}`;
+        const left = await admin<
+          { datname: string }[]
+        >`select datname from pg_database where datname like ${`pulsebot\\_%${id}%`}`;
         for (const { datname } of left) await admin`drop database if exists ${admin(datname)} with (force)`;
         await admin.end();
       }

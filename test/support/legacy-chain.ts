@@ -19,7 +19,10 @@ export async function migrateWithLegacyChain(sql: Sql, through = 28): Promise<vo
       checksum   text not null,
       applied_at timestamptz not null default now()
     )`;
-  const files = readdirSync(LEGACY_DIR).filter((f) => f.endsWith('.sql')).sort().slice(0, through);
+  const files = readdirSync(LEGACY_DIR)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .slice(0, through);
   for (const file of files) {
     const text = readFileSync(`${LEGACY_DIR}/${file}`, 'utf8');
     const [, id, name] = /^(\d{6})_(.+)\.sql$/.exec(file)!;

@@ -33,7 +33,11 @@ function compilerOptions(root: string): ts.CompilerOptions {
 
 function transpile(root: string, into: string, file: string, options: ts.CompilerOptions): void {
   const out = join(into, relative(root, file)).replace(/\.ts$/, '.js');
-  const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), { compilerOptions: options, fileName: file, reportDiagnostics: false });
+  const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
+    compilerOptions: options,
+    fileName: file,
+    reportDiagnostics: false,
+  });
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, outputText);
 }

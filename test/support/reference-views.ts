@@ -4,7 +4,7 @@ import type { Sql } from '../../src/db/connect.js';
  * The dashboard views computed from scratch over raw api_usage, the plain way (what the views
  * were before the rollups): the independent answer the rollup-based views must reproduce.
  */
-export async function referenceViews(sql: Sql) {
+async function referenceViews(sql: Sql) {
   const daily = await sql<Record<string, unknown>[]>`
     with b as (select pulsebot.dashboard_timezone() as tz, (now() at time zone pulsebot.dashboard_timezone())::date as today),
     days as (select (b.today - g)::date as date from b, generate_series(0, 89) g),
@@ -44,11 +44,15 @@ export async function referenceViews(sql: Sql) {
   return { daily, providers, models };
 }
 
-export async function dashboardViews(sql: Sql) {
+async function dashboardViews(sql: Sql) {
   return {
     daily: await sql<Record<string, unknown>[]>`select * from public.mv_daily_metrics order by date`,
-    providers: await sql<Record<string, unknown>[]>`select * from public.mv_provider_performance order by provider, service_type`,
-    models: await sql<Record<string, unknown>[]>`select * from public.mv_model_costs order by provider, model, service_type`,
+    providers: await sql<
+      Record<string, unknown>[]
+    >`select * from public.mv_provider_performance order by provider, service_type`,
+    models: await sql<
+      Record<string, unknown>[]
+    >`select * from public.mv_model_costs order by provider, model, service_type`,
   };
 }
 
@@ -67,10 +71,15 @@ export async function compareWithReference(sql: Sql): Promise<string[]> {
       for (const [column, want] of Object.entries(e[i]!)) {
         const got = a[i]![column];
         if (column === 'p95_latency_ms') {
-          const ok = want === null ? got === null : typeof got === 'number' && Math.abs(got - (want as number)) <= 0.01 * Math.abs(want as number) + 0.005;
+          const ok =
+            want === null
+              ? got === null
+              : typeof got === 'number' && Math.abs(got - (want as number)) <= 0.01 * Math.abs(want as number) + 0.005;
           if (!ok) problems.push(`${name}[${i}].${column}: ${String(got)}, expected ${String(want)} ±1%`);
         } else if (JSON.stringify(got) !== JSON.stringify(want)) {
-          problems.push(`${name}[${i}].${column}: ${JSON.stringify(got)}, expected ${JSON.stringify(want)} (${JSON.stringify(e[i])})`);
+          problems.push(
+            `${name}[${i}].${column}: ${JSON.stringify(got)}, expected ${JSON.stringify(want)} (${JSON.stringify(e[i])})`,
+          );
         }
       }
     }
