@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,9 +179,14 @@ describe.runIf(TARGETS.includes('postgres'))('migrations from two processes at o
 });
 
 describe('migration files', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
   /** An sql/ folder whose migrations/ holds the given files. */
   function dirWith(files: Record<string, string>): string {
     const dir = mkdtempSync(join(tmpdir(), 'pulsebot-mig-'));
+    dirs.push(dir);
     mkdirSync(join(dir, 'migrations'));
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, 'migrations', name), text);
     return dir;

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,9 +10,15 @@ import { refreshViews } from '../../src/db/refresh.js';
 import { TARGETS, freshDatabase } from '../support/databases.js';
 import { migrateWithLegacyChain } from '../support/legacy-chain.js';
 
+const copies: string[] = [];
+afterAll(() => {
+  for (const dir of copies) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A copy of sql/ to change files in, as a developer would. */
 function copyOfSqlDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'pulsebot-sql-'));
+  copies.push(dir);
   cpSync(SQL_DIR, dir, { recursive: true });
   return dir;
 }
