@@ -3,4 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { configJsonSchema } from '../src/config/json-schema.js';
 
-writeFileSync(new URL('../config/pulsebot.schema.json', import.meta.url), `${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+writeFileSync(
+  new URL('../config/pulsebot.schema.json', import.meta.url),
+  `${JSON.stringify(configJsonSchema(), null, 2)}\n`,
+);

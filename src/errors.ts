@@ -52,7 +52,13 @@ export function pgFields(error: unknown): PgErrorFields {
   if (typeof error !== 'object' || error === null) return {};
   const e = error as Record<string, unknown>;
   const pick = (k: string) => (typeof e[k] === 'string' ? (e[k] as string) : undefined);
-  return { code: pick('code'), detail: pick('detail'), hint: pick('hint'), position: pick('position'), where: pick('where') };
+  return {
+    code: pick('code'),
+    detail: pick('detail'),
+    hint: pick('hint'),
+    position: pick('position'),
+    where: pick('where'),
+  };
 }
 
 export function messageOf(error: unknown): string {

@@ -34,13 +34,16 @@ export async function main(argv: readonly string[], { env, io, now = () => new D
       writeErr: (s) => io.err(s.replace(/\n$/, '')),
     })
     .showHelpAfterError('(run `pulsebot --help` for usage)');
-  program.addHelpText('after', `
+  program.addHelpText(
+    'after',
+    `
 Environment:
   DATABASE_URL         PostgreSQL to use; unset: embedded PGlite under PULSEBOT_DATA_DIR (default ./data)
   PULSEBOT_CONFIG      config file (default config/pulsebot.yaml)
   DEBUG=1              show stack traces
 
-Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.`);
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.`,
+  );
 
   const ctx: CommandContext = {
     env,

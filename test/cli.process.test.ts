@@ -88,7 +88,9 @@ describe.concurrent('configuration errors', () => {
   it('an unknown key in the file named by --config: exit 2, one line naming the key, no stack', async ({ expect }) => {
     const r = await cli(['--config', badConfig, 'migrate']);
     expect(r.code).toBe(2);
-    expect(lines(r.stderr)).toEqual([`pulsebot: ${badConfig}: refresh.schedulee: unknown key (check the spelling against config/pulsebot.example.yaml)`]);
+    expect(lines(r.stderr)).toEqual([
+      `pulsebot: ${badConfig}: refresh.schedulee: unknown key (check the spelling against config/pulsebot.example.yaml)`,
+    ]);
     expect(r.stdout).toBe('');
   });
 
@@ -103,7 +105,9 @@ describe.concurrent('configuration errors', () => {
   it('DEBUG=1 adds the stack trace', async ({ expect }) => {
     const r = await cli(['--config', badConfig, 'refresh'], { DEBUG: '1' });
     expect(r.code).toBe(2);
-    expect(lines(r.stderr)[0]).toBe(`pulsebot: ${badConfig}: refresh.schedulee: unknown key (check the spelling against config/pulsebot.example.yaml)`);
+    expect(lines(r.stderr)[0]).toBe(
+      `pulsebot: ${badConfig}: refresh.schedulee: unknown key (check the spelling against config/pulsebot.example.yaml)`,
+    );
     expect(r.stderr).toMatch(STACK_FRAME);
   });
 

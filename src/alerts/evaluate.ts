@@ -63,7 +63,12 @@ export interface ScopeEvaluation {
  * sending traffic follows the no_data policy instead of being forgotten. Scope `all` is always
  * evaluated, observed or not (the dead-man switch depends on it). Sorted by scope key.
  */
-export function evaluateRule(rule: NamedAlertRule, observations: Observations, now: Date, open: Iterable<string> = []): ScopeEvaluation[] {
+export function evaluateRule(
+  rule: NamedAlertRule,
+  observations: Observations,
+  now: Date,
+  open: Iterable<string> = [],
+): ScopeEvaluation[] {
   const observed = observations instanceof Map ? new Map(observations) : new Map(Object.entries(observations));
   for (const key of observed.keys()) assertScopeOf(rule, key);
   const keys = new Set([...observed.keys(), ...open]);
@@ -74,7 +79,12 @@ export function evaluateRule(rule: NamedAlertRule, observations: Observations, n
     .map((key) => evaluateScope(rule, key, observed.get(key) ?? null, now));
 }
 
-export function evaluateScope(rule: NamedAlertRule, scope: string, obs: Observation | null, now: Date): ScopeEvaluation {
+export function evaluateScope(
+  rule: NamedAlertRule,
+  scope: string,
+  obs: Observation | null,
+  now: Date,
+): ScopeEvaluation {
   if (obs) assertObservation(rule, scope, obs);
   const base = {
     rule: rule.name,
@@ -91,7 +101,8 @@ export function evaluateScope(rule: NamedAlertRule, scope: string, obs: Observat
 
   if (base.value === null) return { ...judged, ratio, status: 'no_data', recovered: false, noDataReason: 'no_value' };
   if (!lines) return { ...judged, ratio, status: 'no_data', recovered: false, noDataReason: 'no_baseline' };
-  if (base.requests < rule.min_requests) return { ...judged, ratio, status: 'low_volume', recovered: false, noDataReason: null };
+  if (base.requests < rule.min_requests)
+    return { ...judged, ratio, status: 'low_volume', recovered: false, noDataReason: null };
 
   const { op } = rule.condition;
   const breach = op === '<' ? base.value < lines.threshold : base.value > lines.threshold;
@@ -112,14 +123,22 @@ function thresholdsOf(rule: AlertRule, baseline: number | null): { threshold: nu
 
 function assertScopeOf(rule: NamedAlertRule, key: string): void {
   if (parseScopeKey(key).scope !== rule.scope) {
-    throw new RangeError(`rule ${rule.name} has scope ${rule.scope}, but an observation is keyed ${JSON.stringify(key)}`);
+    throw new RangeError(
+      `rule ${rule.name} has scope ${rule.scope}, but an observation is keyed ${JSON.stringify(key)}`,
+    );
   }
 }
 
 // A NaN here is a bug in the query layer; judging it would silently read as "not breaching".
 function assertObservation(rule: NamedAlertRule, scope: string, obs: Observation): void {
   const finiteOrNull = (v: number | null | undefined) => v === null || v === undefined || Number.isFinite(v);
-  if (!finiteOrNull(obs.value) || !finiteOrNull(obs.baseline) || !(Number.isFinite(obs.requests) && obs.requests >= 0)) {
-    throw new RangeError(`rule ${rule.name}, ${scope}: observation must hold finite numbers or null, got ${JSON.stringify(obs)}`);
+  if (
+    !finiteOrNull(obs.value) ||
+    !finiteOrNull(obs.baseline) ||
+    !(Number.isFinite(obs.requests) && obs.requests >= 0)
+  ) {
+    throw new RangeError(
+      `rule ${rule.name}, ${scope}: observation must hold finite numbers or null, got ${JSON.stringify(obs)}`,
+    );
   }
 }

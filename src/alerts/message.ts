@@ -37,7 +37,12 @@ export interface AlertMessage {
   title: string;
   /** The rule in words: "Success rate over the last 15 min below 95.0%". */
   what: string;
-  where: { scope: string; dimension: 'all' | 'provider' | 'model' | 'service_type'; value: string | null; label: string };
+  where: {
+    scope: string;
+    dimension: 'all' | 'provider' | 'model' | 'service_type';
+    value: string | null;
+    label: string;
+  };
   howBad: {
     value: number | null;
     valueText: string;
@@ -122,7 +127,8 @@ function windowText(rule: NamedAlertRule): string {
 
 function whereOf(scope: string): AlertMessage['where'] {
   const { scope: dimension, value } = parseScopeKey(scope);
-  const label = dimension === 'all' ? 'all traffic' : `${dimension === 'service_type' ? 'service type' : dimension} ${value}`;
+  const label =
+    dimension === 'all' ? 'all traffic' : `${dimension === 'service_type' ? 'service type' : dimension} ${value}`;
   return { scope, dimension, value, label };
 }
 
@@ -137,30 +143,37 @@ export function buildAlertMessage(input: AlertMessageInput): AlertMessage {
   const side = c.op === '<' ? 'below' : 'above';
   const where = whereOf(n.scope);
 
-  const what = c.type === 'threshold'
-    ? `${label}${windowText(rule)} ${side} ${fmt(c.value)}`
-    : `${label}${windowText(rule)} ${side} ${ratioText(c.ratio)} ${BASELINE_LABELS[c.vs]}`;
+  const what =
+    c.type === 'threshold'
+      ? `${label}${windowText(rule)} ${side} ${fmt(c.value)}`
+      : `${label}${windowText(rule)} ${side} ${ratioText(c.ratio)} ${BASELINE_LABELS[c.vs]}`;
 
   let comparison: string;
   if (e.value === null) comparison = 'no data';
   else if (c.type === 'threshold') comparison = `${fmt(e.value)} ${c.op} ${fmt(c.value)}`;
   else if (e.ratio === null) comparison = `${fmt(e.value)}, no baseline to compare with`;
-  else comparison = `${fmt(e.value)} is ${ratioText(e.ratio)} ${BASELINE_LABELS[c.vs]} (${fmt(e.baseline)}); alert ${side} ${ratioText(c.ratio)}`;
+  else
+    comparison = `${fmt(e.value)} is ${ratioText(e.ratio)} ${BASELINE_LABELS[c.vs]} (${fmt(e.baseline)}); alert ${side} ${ratioText(c.ratio)}`;
 
   const headline = (() => {
     if (e.value === null) return `${label}: no data`;
     if (c.type === 'change') {
-      return e.ratio === null ? `${label} ${fmt(e.value)}, no baseline` : `${label} ${fmt(e.value)}, ${ratioText(e.ratio)} ${BASELINE_LABELS[c.vs]}`;
+      return e.ratio === null
+        ? `${label} ${fmt(e.value)}, no baseline`
+        : `${label} ${fmt(e.value)}, ${ratioText(e.ratio)} ${BASELINE_LABELS[c.vs]}`;
     }
     // A resolved value is no longer past the line: name the line, not a false "below".
-    return n.kind === 'resolved' ? `${label} ${fmt(e.value)} (alert ${side} ${fmt(c.value)})` : `${label} ${fmt(e.value)} ${side} ${fmt(c.value)}`;
+    return n.kind === 'resolved'
+      ? `${label} ${fmt(e.value)} (alert ${side} ${fmt(c.value)})`
+      : `${label} ${fmt(e.value)} ${side} ${fmt(c.value)}`;
   })();
   const firingForText = formatDuration(n.at.getTime() - n.firingSince.getTime());
-  const title = n.kind === 'resolved'
-    ? `Resolved after ${formatDuration(n.durationMs ?? 0)}: ${headline} — ${where.label}`
-    : n.kind === 'repeat'
-      ? `Still firing after ${firingForText}: ${headline} — ${where.label}`
-      : `${headline} — ${where.label}`;
+  const title =
+    n.kind === 'resolved'
+      ? `Resolved after ${formatDuration(n.durationMs ?? 0)}: ${headline} — ${where.label}`
+      : n.kind === 'repeat'
+        ? `Still firing after ${firingForText}: ${headline} — ${where.label}`
+        : `${headline} — ${where.label}`;
 
   const firingKey = notificationKey(n.episodeId, 'firing');
   return {
@@ -185,9 +198,10 @@ export function buildAlertMessage(input: AlertMessageInput): AlertMessage {
     },
     since: n.breachSince,
     firingSince: n.firingSince,
-    resolved: n.kind === 'resolved' && n.resolvedAt && n.durationMs !== null
-      ? { at: n.resolvedAt, durationMs: n.durationMs, durationText: formatDuration(n.durationMs) }
-      : null,
+    resolved:
+      n.kind === 'resolved' && n.resolvedAt && n.durationMs !== null
+        ? { at: n.resolvedAt, durationMs: n.durationMs, durationText: formatDuration(n.durationMs) }
+        : null,
     firingForText,
     contributors: topContributors(e.contributors, input.maxContributors ?? 5),
     links: { dashboard: input.dashboardUrl, runbook: rule.runbook_url },
@@ -213,7 +227,11 @@ function topContributors(all: readonly Contributor[], maxPerKind: number): Alert
       .slice(0, maxPerKind)
       .map((x) => {
         const share = total > 0 ? x.count / total : null;
-        return { ...x, share, text: `${x.name} ${formatCount(x.count)}${share === null ? '' : ` (${Math.round(share * 100)}%)`}` };
+        return {
+          ...x,
+          share,
+          text: `${x.name} ${formatCount(x.count)}${share === null ? '' : ` (${Math.round(share * 100)}%)`}`,
+        };
       });
   });
 }

@@ -53,26 +53,37 @@ function shiftLocalDays(instant: Date, days: number, timeZone: string): Date {
 /** The comparison spans of a `change` condition: one for previous_day and same_weekday, four (weeks 1–4 back) for baseline_4w. */
 export function baselineSpans(vs: ChangeBaseline, window: Span, timeZone: string): Span[] {
   const back = vs === 'previous_day' ? [1] : vs === 'same_weekday' ? [7] : [7, 14, 21, 28];
-  return back.map((days) => ({ start: shiftLocalDays(window.start, days, timeZone), end: shiftLocalDays(window.end, days, timeZone) }));
+  return back.map((days) => ({
+    start: shiftLocalDays(window.start, days, timeZone),
+    end: shiftLocalDays(window.end, days, timeZone),
+  }));
 }
 
 /** The scope value of a raw api_usage row `a`; empty names get a visible placeholder (a scope key needs a value). */
 export function rawScopeValue(sql: Db, scope: AlertScope) {
   switch (scope) {
-    case 'all': return sql`'all'::text`;
-    case 'provider': return sql`coalesce(nullif(a.provider, ''), '(empty)')`;
-    case 'model': return sql`coalesce(nullif(a.model, ''), '(empty)')`;
-    case 'service_type': return sql`coalesce(nullif(a.service_type, ''), '(empty)')`;
+    case 'all':
+      return sql`'all'::text`;
+    case 'provider':
+      return sql`coalesce(nullif(a.provider, ''), '(empty)')`;
+    case 'model':
+      return sql`coalesce(nullif(a.model, ''), '(empty)')`;
+    case 'service_type':
+      return sql`coalesce(nullif(a.service_type, ''), '(empty)')`;
   }
 }
 
 /** The same for a rollup row's dimensions `m` (pulsebot.usage_dims). */
 function dimsScopeValue(sql: Db, scope: AlertScope) {
   switch (scope) {
-    case 'all': return sql`'all'::text`;
-    case 'provider': return sql`coalesce(nullif(m.provider, ''), '(empty)')`;
-    case 'model': return sql`coalesce(nullif(m.model, ''), '(empty)')`;
-    case 'service_type': return sql`coalesce(nullif(m.service_type, ''), '(empty)')`;
+    case 'all':
+      return sql`'all'::text`;
+    case 'provider':
+      return sql`coalesce(nullif(m.provider, ''), '(empty)')`;
+    case 'model':
+      return sql`coalesce(nullif(m.model, ''), '(empty)')`;
+    case 'service_type':
+      return sql`coalesce(nullif(m.service_type, ''), '(empty)')`;
   }
 }
 
@@ -107,7 +118,12 @@ export async function rollupsFoldedThrough(sql: Db): Promise<Date | null> {
  * [midEnd, end]; p95 merges the rollups' latency histograms with the raw rows binned the same
  * way (pulsebot.latency_bin), so it is within the histogram's 1% of the exact value.
  */
-export async function spanMeasures(sql: Db, scope: AlertScope, spans: readonly Span[], foldedThrough: Date | null): Promise<Array<Map<string, Measures>>> {
+export async function spanMeasures(
+  sql: Db,
+  scope: AlertScope,
+  spans: readonly Span[],
+  foldedThrough: Date | null,
+): Promise<Array<Map<string, Measures>>> {
   if (spans.length === 0) return [];
   const raw: { idx: number[]; lo: string[]; hi: string[]; incl: number[] } = { idx: [], lo: [], hi: [], incl: [] };
   const mid: { idx: number[]; lo: string[]; hi: string[] } = { idx: [], lo: [], hi: [] };
@@ -115,17 +131,30 @@ export async function spanMeasures(sql: Db, scope: AlertScope, spans: readonly S
   spans.forEach((span, i) => {
     const plan = planSpan(span, foldedThrough);
     if (plan.midStart < plan.midEnd) {
-      mid.idx.push(i); mid.lo.push(plan.midStart.toISOString()); mid.hi.push(plan.midEnd.toISOString());
+      mid.idx.push(i);
+      mid.lo.push(plan.midStart.toISOString());
+      mid.hi.push(plan.midEnd.toISOString());
       if (span.start < plan.midStart) {
-        raw.idx.push(i); raw.lo.push(span.start.toISOString()); raw.hi.push(plan.midStart.toISOString()); raw.incl.push(0);
+        raw.idx.push(i);
+        raw.lo.push(span.start.toISOString());
+        raw.hi.push(plan.midStart.toISOString());
+        raw.incl.push(0);
       }
-      raw.idx.push(i); raw.lo.push(plan.midEnd.toISOString()); raw.hi.push(span.end.toISOString()); raw.incl.push(1);
+      raw.idx.push(i);
+      raw.lo.push(plan.midEnd.toISOString());
+      raw.hi.push(span.end.toISOString());
+      raw.incl.push(1);
     } else {
-      raw.idx.push(i); raw.lo.push(span.start.toISOString()); raw.hi.push(span.end.toISOString()); raw.incl.push(1);
+      raw.idx.push(i);
+      raw.lo.push(span.start.toISOString());
+      raw.hi.push(span.end.toISOString());
+      raw.incl.push(1);
     }
   });
 
-  const rows = await sql<{ idx: number; v: string; requests: number; successes: number; cost: number; p95: number | null }[]>`
+  const rows = await sql<
+    { idx: number; v: string; requests: number; successes: number; cost: number; p95: number | null }[]
+  >`
     with raw_ranges as (
       select * from unnest(${raw.idx}::int[], ${raw.lo}::timestamptz[], ${raw.hi}::timestamptz[], ${raw.incl}::int[]) as r(idx, lo, hi, incl)
     ), mid_ranges as (

@@ -1,7 +1,14 @@
 import type { Contributor, Observation } from './evaluate.js';
 import {
-  NO_MEASURES, baselineSpans, rawScopeValue, rollupsFoldedThrough, spanMeasures, windowSpan,
-  type Db, type Measures, type Span,
+  NO_MEASURES,
+  baselineSpans,
+  rawScopeValue,
+  rollupsFoldedThrough,
+  spanMeasures,
+  windowSpan,
+  type Db,
+  type Measures,
+  type Span,
 } from './queries-baseline.js';
 import { parseScopeKey, scopeKey, type AlertMetric, type AlertScope, type NamedAlertRule } from './rules.js';
 
@@ -20,12 +27,18 @@ const TOP = 5;
 
 function metricValue(metric: AlertMetric, m: Measures): number | null {
   switch (metric) {
-    case 'success_rate': return m.requests > 0 ? m.successes / m.requests : null;
-    case 'error_rate': return m.requests > 0 ? (m.requests - m.successes) / m.requests : null;
-    case 'cost_usd': return m.costUsd;
-    case 'requests': return m.requests;
-    case 'p95_latency_ms': return m.p95LatencyMs;
-    default: throw new RangeError(`${metric} is not measured from requests`);
+    case 'success_rate':
+      return m.requests > 0 ? m.successes / m.requests : null;
+    case 'error_rate':
+      return m.requests > 0 ? (m.requests - m.successes) / m.requests : null;
+    case 'cost_usd':
+      return m.costUsd;
+    case 'requests':
+      return m.requests;
+    case 'p95_latency_ms':
+      return m.p95LatencyMs;
+    default:
+      throw new RangeError(`${metric} is not measured from requests`);
   }
 }
 
@@ -42,7 +55,9 @@ async function windowMeasures(sql: Db, scope: AlertScope, span: Span): Promise<M
     from public.api_usage a
     where a.created_at >= ${span.start} and a.created_at <= ${span.end}
     group by 1`;
-  return new Map(rows.map((r) => [r.v, { requests: r.requests, successes: r.successes, costUsd: r.cost, p95LatencyMs: r.p95 }]));
+  return new Map(
+    rows.map((r) => [r.v, { requests: r.requests, successes: r.successes, costUsd: r.cost, p95LatencyMs: r.p95 }]),
+  );
 }
 
 /**
@@ -59,10 +74,11 @@ function baselineValue(metric: AlertMetric, weeks: ReadonlyArray<Measures | unde
 
 /** Minutes since the newest row at or before now, by scope value (a row from the future does not make data fresh). */
 export async function minutesSinceNewestRow(sql: Db, scope: AlertScope, now: Date): Promise<Map<string, number>> {
-  const rows = scope === 'all'
-    ? await sql<{ v: string; newest: Date | null }[]>`
+  const rows =
+    scope === 'all'
+      ? await sql<{ v: string; newest: Date | null }[]>`
         select 'all' as v, max(a.created_at) as newest from public.api_usage a where a.created_at <= ${now}`
-    : await sql<{ v: string; newest: Date | null }[]>`
+      : await sql<{ v: string; newest: Date | null }[]>`
         select ${rawScopeValue(sql, scope)} as v, max(a.created_at) as newest
         from public.api_usage a
         where a.created_at <= ${now} and a.created_at > ${new Date(now.getTime() - NEWEST_ROW_LOOKBACK_DAYS * 86_400_000)}
@@ -114,12 +130,18 @@ export async function deliveryFailures(sql: Db, span: Span): Promise<number> {
  * so a provider that went quiet is compared with what it did before); scope `all` is always
  * observed.
  */
-export async function observeRule(sql: Db, rule: NamedAlertRule, now: Date, timeZone: string): Promise<Map<string, Observation>> {
+export async function observeRule(
+  sql: Db,
+  rule: NamedAlertRule,
+  now: Date,
+  timeZone: string,
+): Promise<Map<string, Observation>> {
   const out = new Map<string, Observation>();
   const key = (v: string) => scopeKey(rule.scope, v);
   switch (rule.metric) {
     case 'minutes_since_newest_row': {
-      for (const [v, minutes] of await minutesSinceNewestRow(sql, rule.scope, now)) out.set(key(v), { value: minutes, requests: 0 });
+      for (const [v, minutes] of await minutesSinceNewestRow(sql, rule.scope, now))
+        out.set(key(v), { value: minutes, requests: 0 });
       return out;
     }
     case 'refresh_age_minutes': {
@@ -127,7 +149,10 @@ export async function observeRule(sql: Db, rule: NamedAlertRule, now: Date, time
       return out;
     }
     case 'delivery_failures': {
-      out.set('all', { value: await deliveryFailures(sql, windowSpan(rule.window_minutes, now, timeZone)!), requests: 0 });
+      out.set('all', {
+        value: await deliveryFailures(sql, windowSpan(rule.window_minutes, now, timeZone)!),
+        requests: 0,
+      });
       return out;
     }
     default:
@@ -139,8 +164,13 @@ export async function observeRule(sql: Db, rule: NamedAlertRule, now: Date, time
   const long = rule.window_minutes === 'today';
   const folded = long || condition.type === 'change' ? await rollupsFoldedThrough(sql) : null;
   // Minutes-long windows read raw rows, exact to the last row; a day so far reads the rollups up to the last fold.
-  const current = long ? (await spanMeasures(sql, rule.scope, [span], folded))[0]! : await windowMeasures(sql, rule.scope, span);
-  const baselines = condition.type === 'change' ? await spanMeasures(sql, rule.scope, baselineSpans(condition.vs, span, timeZone), folded) : [];
+  const current = long
+    ? (await spanMeasures(sql, rule.scope, [span], folded))[0]!
+    : await windowMeasures(sql, rule.scope, span);
+  const baselines =
+    condition.type === 'change'
+      ? await spanMeasures(sql, rule.scope, baselineSpans(condition.vs, span, timeZone), folded)
+      : [];
   const values = new Set([...current.keys(), ...baselines.flatMap((b) => [...b.keys()])]);
   if (rule.scope === 'all') values.add('all');
   for (const v of values) {
@@ -148,7 +178,14 @@ export async function observeRule(sql: Db, rule: NamedAlertRule, now: Date, time
     out.set(key(v), {
       value: metricValue(rule.metric, m),
       requests: m.requests,
-      ...(condition.type === 'change' ? { baseline: baselineValue(rule.metric, baselines.map((b) => b.get(v))) } : {}),
+      ...(condition.type === 'change'
+        ? {
+            baseline: baselineValue(
+              rule.metric,
+              baselines.map((b) => b.get(v)),
+            ),
+          }
+        : {}),
     });
   }
   return out;
@@ -164,7 +201,13 @@ function scopeFilter(sql: Db, key: string) {
  * What made an alert's value what it is, for its message: error codes and models by failures
  * (rates), models by cost, by p95 or by requests. A model-scoped alert does not list itself.
  */
-export async function topContributors(sql: Db, rule: NamedAlertRule, key: string, now: Date, timeZone: string): Promise<Contributor[]> {
+export async function topContributors(
+  sql: Db,
+  rule: NamedAlertRule,
+  key: string,
+  now: Date,
+  timeZone: string,
+): Promise<Contributor[]> {
   if (!isRequestMetric(rule.metric)) return [];
   const span = windowSpan(rule.window_minutes, now, timeZone)!;
   const where = sql`a.created_at >= ${span.start} and a.created_at <= ${span.end} and ${scopeFilter(sql, key)}`;
@@ -187,11 +230,12 @@ export async function topContributors(sql: Db, rule: NamedAlertRule, key: string
     return out;
   }
   if (!byModel) return out;
-  const measure = rule.metric === 'cost_usd'
-    ? sql`coalesce(sum(a.cost_usd), 0)::float8`
-    : rule.metric === 'p95_latency_ms'
-      ? sql`percentile_cont(0.95) within group (order by a.latency_ms)`
-      : sql`count(*)::float8`;
+  const measure =
+    rule.metric === 'cost_usd'
+      ? sql`coalesce(sum(a.cost_usd), 0)::float8`
+      : rule.metric === 'p95_latency_ms'
+        ? sql`percentile_cont(0.95) within group (order by a.latency_ms)`
+        : sql`count(*)::float8`;
   const models = await sql<{ name: string; n: number | null }[]>`
     select coalesce(nullif(a.model, ''), '(empty)') as name, ${measure} as n
     from public.api_usage a where ${where}
@@ -205,7 +249,12 @@ export async function topContributors(sql: Db, rule: NamedAlertRule, key: string
  * rule evaluates, at earlier moments. null where a point has no value; [] for metrics of
  * pulsebot itself.
  */
-export async function metricSeries(sql: Db, rule: NamedAlertRule, key: string, spans: readonly Span[]): Promise<Array<{ at: Date; value: number | null }>> {
+export async function metricSeries(
+  sql: Db,
+  rule: NamedAlertRule,
+  key: string,
+  spans: readonly Span[],
+): Promise<Array<{ at: Date; value: number | null }>> {
   if (spans.length === 0) return [];
   const idx = spans.map((_, i) => i);
   const lo = spans.map((s) => s.start.toISOString());
@@ -225,7 +274,10 @@ export async function metricSeries(sql: Db, rule: NamedAlertRule, key: string, s
     // Each point is a day so far: whole buckets from the rollups, not a day of raw rows per point.
     const { scope, value } = parseScopeKey(key);
     const measures = await spanMeasures(sql, scope, spans, await rollupsFoldedThrough(sql));
-    return measures.map((m, i) => ({ at: spans[i]!.end, value: metricValue(rule.metric, m.get(value ?? 'all') ?? NO_MEASURES) }));
+    return measures.map((m, i) => ({
+      at: spans[i]!.end,
+      value: metricValue(rule.metric, m.get(value ?? 'all') ?? NO_MEASURES),
+    }));
   }
   const rows = await sql<{ i: number; requests: number; successes: number; cost: number; p95: number | null }[]>`
     select p.i, count(a.created_at)::bigint as requests, count(*) filter (where a.success)::bigint as successes,
@@ -236,6 +288,11 @@ export async function metricSeries(sql: Db, rule: NamedAlertRule, key: string, s
     order by p.i`;
   return rows.map((r) => ({
     at: spans[r.i]!.end,
-    value: metricValue(rule.metric, { requests: r.requests, successes: r.successes, costUsd: r.cost, p95LatencyMs: r.p95 }),
+    value: metricValue(rule.metric, {
+      requests: r.requests,
+      successes: r.successes,
+      costUsd: r.cost,
+      p95LatencyMs: r.p95,
+    }),
   }));
 }

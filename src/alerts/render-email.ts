@@ -29,7 +29,8 @@ function emailAlertKey(notificationKey: string, recipient: string): string {
   return `${notificationKey}:email:${recipient}`;
 }
 
-const alertMessageId = (notificationKey: string, recipient: string) => emailMessageId({ report: 'alert', period: notificationKey, recipient });
+const alertMessageId = (notificationKey: string, recipient: string) =>
+  emailMessageId({ report: 'alert', period: notificationKey, recipient });
 
 function details(m: AlertMessage, opts: EmailAlertOptions): Array<[string, string]> {
   const at = (d: Date) => formatInstant(d.toISOString(), opts.timeZone);
@@ -46,14 +47,23 @@ function details(m: AlertMessage, opts: EmailAlertOptions): Array<[string, strin
   else if (m.kind === 'repeat') rows.push(['Firing for', m.firingForText]);
   for (const c of m.contributors) {
     const amount = rates ? failures(c.count) : formatMetric(opts.metric, c.count);
-    const kind = c.kind === 'error_code' ? 'Error' : c.kind === 'service_type' ? 'Service type' : c.kind[0]!.toUpperCase() + c.kind.slice(1);
+    const kind =
+      c.kind === 'error_code'
+        ? 'Error'
+        : c.kind === 'service_type'
+          ? 'Service type'
+          : c.kind[0]!.toUpperCase() + c.kind.slice(1);
     rows.push([kind, `${c.name}: ${amount}${c.share === null ? '' : ` (${Math.round(c.share * 100)}%)`}`]);
   }
   rows.push(['Rule', `${m.rule} (${m.severity})`]);
   return rows;
 }
 
-export async function alertEmailMessages(m: AlertMessage, recipients: readonly string[], opts: EmailAlertOptions): Promise<OutgoingMessage[]> {
+export async function alertEmailMessages(
+  m: AlertMessage,
+  recipients: readonly string[],
+  opts: EmailAlertOptions,
+): Promise<OutgoingMessage[]> {
   if (recipients.length === 0) return [];
   // Rendered once: every recipient gets the same content; only the envelope differs.
   const email = await buildAlertEmail({
@@ -68,7 +78,12 @@ export async function alertEmailMessages(m: AlertMessage, recipients: readonly s
     since: formatInstant(m.firingSince.toISOString(), opts.timeZone),
   });
   return recipients.map((to) => {
-    const payload = emailFor(email, { from: opts.from, to, ...(opts.replyTo ? { replyTo: opts.replyTo } : {}), messageId: alertMessageId(m.key, to) });
+    const payload = emailFor(email, {
+      from: opts.from,
+      to,
+      ...(opts.replyTo ? { replyTo: opts.replyTo } : {}),
+      messageId: alertMessageId(m.key, to),
+    });
     if (m.replyToKey) {
       const parent = alertMessageId(m.replyToKey, to);
       payload.headers = { ...payload.headers, 'In-Reply-To': parent, References: parent };
@@ -98,7 +113,11 @@ export interface AlertEmailInput {
 }
 
 const SPARKLINE_CID = 'sparkline@pulsebot';
-const SEVERITY_TONE: Record<AlertEmailInput['severity'], Tone> = { critical: 'bad', warning: 'warning', info: 'neutral' };
+const SEVERITY_TONE: Record<AlertEmailInput['severity'], Tone> = {
+  critical: 'bad',
+  warning: 'warning',
+  info: 'neutral',
+};
 const oneLine = (s: string) => s.replace(/[\r\n\t]+/g, ' ').trim();
 
 /** Display width of a 2× PNG: half its pixel width (read from the IHDR chunk), at most the column. */
@@ -109,20 +128,38 @@ function displayWidth(png: Buffer): number {
 
 export async function buildAlertEmail(alert: AlertEmailInput): Promise<EmailContent> {
   const title = oneLine(alert.title);
-  const since = /^\d{4}-\d\d-\d\dT/.test(alert.since) && !Number.isNaN(Date.parse(alert.since)) ? formatInstant(alert.since, 'UTC') : oneLine(alert.since);
+  const since =
+    /^\d{4}-\d\d-\d\dT/.test(alert.since) && !Number.isNaN(Date.parse(alert.since))
+      ? formatInstant(alert.since, 'UTC')
+      : oneLine(alert.since);
   const firing = alert.state === 'firing';
   const tone: Tone = firing ? SEVERITY_TONE[alert.severity] : 'good';
   const kicker = `${alert.severity} alert · ${alert.state}`;
   const subtitle = firing ? `Firing since ${since}` : `Resolved; it had been firing since ${since}`;
 
   const blocks: Block[] = [{ kind: 'notice', tone, spans: [{ text: oneLine(alert.summary) }] }];
-  if (alert.details.length) blocks.push({ kind: 'table', columns: [{ label: '' }, { label: '' }], rows: alert.details.map(([k, v]) => [{ text: k }, { text: v }]) });
-  if (alert.sparkline) blocks.push({ kind: 'image', cid: SPARKLINE_CID, title: 'Recent values', alt: alert.sparkline.alt, width: displayWidth(alert.sparkline.png) });
+  if (alert.details.length)
+    blocks.push({
+      kind: 'table',
+      columns: [{ label: '' }, { label: '' }],
+      rows: alert.details.map(([k, v]) => [{ text: k }, { text: v }]),
+    });
+  if (alert.sparkline)
+    blocks.push({
+      kind: 'image',
+      cid: SPARKLINE_CID,
+      title: 'Recent values',
+      alt: alert.sparkline.alt,
+      width: displayWidth(alert.sparkline.png),
+    });
   const links: Block[] = [
     ...(alert.runbookUrl ? [{ kind: 'button' as const, label: 'Open the runbook', url: alert.runbookUrl }] : []),
     ...(alert.dashboardUrl ? [{ kind: 'button' as const, label: 'Open the dashboard', url: alert.dashboardUrl }] : []),
   ];
-  const footer = [`${firing ? 'Firing' : 'Resolved'} alert "${title}" (${alert.severity}), since ${since}.`, 'Sent by pulsebot alerting.'];
+  const footer = [
+    `${firing ? 'Firing' : 'Resolved'} alert "${title}" (${alert.severity}), since ${since}.`,
+    'Sent by pulsebot alerting.',
+  ];
 
   const html = await renderMjmlTemplate('alert', {
     title: markup`${title}`,
@@ -130,12 +167,27 @@ export async function buildAlertEmail(alert: AlertEmailInput): Promise<EmailCont
     kicker: markup`${kicker}`,
     subtitle: markup`${subtitle}`,
     content: joinMarkup([blocksMjml(blocks), blocksMjml(links)]),
-    footer: joinMarkup(footer.map((line) => markup`${line}`), '<br />'),
+    footer: joinMarkup(
+      footer.map((line) => markup`${line}`),
+      '<br />',
+    ),
   });
-  const text = documentText({ title, subtitle, intro: [], sections: [{ key: 'alert', title: kicker, blocks }], outro: links, footer });
+  const text = documentText({
+    title,
+    subtitle,
+    intro: [],
+    sections: [{ key: 'alert', title: kicker, blocks }],
+    outro: links,
+    footer,
+  });
   const subject = `${firing ? `[${alert.severity.toUpperCase()}]` : '[RESOLVED]'} ${title}`;
   const attachments: EmailAttachment[] = alert.sparkline
     ? [{ filename: 'sparkline.png', cid: SPARKLINE_CID, contentType: 'image/png', content: alert.sparkline.png }]
     : [];
-  return { subject: [...subject].length > 120 ? `${[...subject].slice(0, 119).join('')}…` : subject, html, text, attachments };
+  return {
+    subject: [...subject].length > 120 ? `${[...subject].slice(0, 119).join('')}…` : subject,
+    html,
+    text,
+    attachments,
+  };
 }

@@ -66,26 +66,36 @@ function contributorLines(m: AlertMessage, metric: AlertMetric): string[] {
 function buttons(m: AlertMessage): Block[] {
   const elements = [
     ...(m.links.dashboard && m.links.dashboard.length <= SLACK_LIMITS.buttonUrl
-      ? [{ type: 'button', text: plainText('Open dashboard'), url: m.links.dashboard, action_id: 'open_dashboard' }] : []),
+      ? [{ type: 'button', text: plainText('Open dashboard'), url: m.links.dashboard, action_id: 'open_dashboard' }]
+      : []),
     ...(m.links.runbook && m.links.runbook.length <= SLACK_LIMITS.buttonUrl
-      ? [{ type: 'button', text: plainText('Open runbook'), url: m.links.runbook, action_id: 'open_runbook' }] : []),
+      ? [{ type: 'button', text: plainText('Open runbook'), url: m.links.runbook, action_id: 'open_runbook' }]
+      : []),
   ];
   return elements.length ? [{ type: 'actions', elements }] : [];
 }
 
 function footer(m: AlertMessage, timeZone: string): Block {
-  return contextBlock([`pulsebot alert · rule \`${escapeSlack(m.rule)}\` · ${escapeSlack(m.severity)} · times in ${fitEscaped(timeZone, 60)}`]);
+  return contextBlock([
+    `pulsebot alert · rule \`${escapeSlack(m.rule)}\` · ${escapeSlack(m.severity)} · times in ${fitEscaped(timeZone, 60)}`,
+  ]);
 }
 
 /** The firing (or repeat) message's blocks. */
 function firingBlocks(m: AlertMessage, opts: SlackAlertOptions): Block[] {
   const tz = opts.timeZone;
-  const since = m.kind === 'repeat'
-    ? `firing for ${escapeSlack(m.firingForText)}, since ${when(m.firingSince, tz)}`
-    : `${when(m.since, tz)}${m.since.getTime() === m.firingSince.getTime() ? '' : ` (firing since ${when(m.firingSince, tz)})`}`;
+  const since =
+    m.kind === 'repeat'
+      ? `firing for ${escapeSlack(m.firingForText)}, since ${when(m.firingSince, tz)}`
+      : `${when(m.since, tz)}${m.since.getTime() === m.firingSince.getTime() ? '' : ` (firing since ${when(m.firingSince, tz)})`}`;
   const blocks: Block[] = [
     header(`${emojiOf(m)} `, m.title),
-    { type: 'section', text: mrkdwn(`*${fitEscaped(m.what, 400)}*${m.kind === 'firing' && opts.sparkline ? ' (the last hours are charted in the thread)' : ''}`) },
+    {
+      type: 'section',
+      text: mrkdwn(
+        `*${fitEscaped(m.what, 400)}*${m.kind === 'firing' && opts.sparkline ? ' (the last hours are charted in the thread)' : ''}`,
+      ),
+    },
     {
       type: 'section',
       fields: [
@@ -109,7 +119,10 @@ function resolvedReplyBlocks(m: AlertMessage, opts: SlackAlertOptions): Block[] 
   const tz = opts.timeZone;
   const r = m.resolved!;
   return [
-    { type: 'section', text: mrkdwn(`${RESOLVED_EMOJI} *Resolved after ${escapeSlack(r.durationText)}*: ${fitEscaped(m.title, 500)}`) },
+    {
+      type: 'section',
+      text: mrkdwn(`${RESOLVED_EMOJI} *Resolved after ${escapeSlack(r.durationText)}*: ${fitEscaped(m.title, 500)}`),
+    },
     {
       type: 'section',
       fields: [
@@ -132,16 +145,26 @@ function resolvedOriginalBlocks(m: AlertMessage, opts: SlackAlertOptions): { tex
     header(`${RESOLVED_EMOJI} RESOLVED: `, headline),
     {
       type: 'section',
-      text: mrkdwn(`Fired at ${when(m.firingSince, tz)}, resolved at ${when(r.at, tz)} after *${escapeSlack(r.durationText)}*. Now: ${fitEscaped(m.howBad.comparison, 600)}`),
+      text: mrkdwn(
+        `Fired at ${when(m.firingSince, tz)}, resolved at ${when(r.at, tz)} after *${escapeSlack(r.durationText)}*. Now: ${fitEscaped(m.howBad.comparison, 600)}`,
+      ),
     },
     ...buttons(m),
     footer(m, tz),
   ];
-  return { text: `${RESOLVED_EMOJI} RESOLVED after ${escapeSlack(r.durationText)}: ${fitEscaped(headline, 500)}`, blocks };
+  return {
+    text: `${RESOLVED_EMOJI} RESOLVED after ${escapeSlack(r.durationText)}: ${fitEscaped(headline, 500)}`,
+    blocks,
+  };
 }
 
 function sparklineFile(m: AlertMessage, s: RenderedSparkline): SlackFile {
-  return { filename: `${m.rule}-sparkline.png`, title: `${m.title.slice(0, 200)} (last hours)`, altText: s.alt.slice(0, 1000), content: s.png };
+  return {
+    filename: `${m.rule}-sparkline.png`,
+    title: `${m.title.slice(0, 200)} (last hours)`,
+    altText: s.alt.slice(0, 1000),
+    content: s.png,
+  };
 }
 
 /** The smallest message that still says what happened, for the (unexpected) case the full one breaks a limit. */
@@ -165,7 +188,15 @@ export function alertSlackMessage(m: AlertMessage, channel: string, opts: SlackA
       blocks: within(resolvedReplyBlocks(m, opts), text, m),
       files: [],
       ...(m.replyToKey ? { threadOfKey: slackAlertKey(m.replyToKey, channel) } : {}),
-      ...(m.updatesKey ? { updateOfKey: { key: slackAlertKey(m.updatesKey, channel), text: original.text, blocks: within(original.blocks, original.text, m) } } : {}),
+      ...(m.updatesKey
+        ? {
+            updateOfKey: {
+              key: slackAlertKey(m.updatesKey, channel),
+              text: original.text,
+              blocks: within(original.blocks, original.text, m),
+            },
+          }
+        : {}),
     };
   } else {
     payload = {

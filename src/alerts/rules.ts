@@ -32,7 +32,11 @@ export const INSTANT_METRICS: readonly AlertMetric[] = ['minutes_since_newest_ro
 /** Fractions from 0 to 1: their thresholds must be too. */
 export const RATE_METRICS: readonly AlertMetric[] = ['success_rate', 'error_rate'];
 /** Metrics of pulsebot itself or of the whole table: no request count, no baseline. */
-export const SYSTEM_METRICS: readonly AlertMetric[] = ['minutes_since_newest_row', 'refresh_age_minutes', 'delivery_failures'];
+export const SYSTEM_METRICS: readonly AlertMetric[] = [
+  'minutes_since_newest_row',
+  'refresh_age_minutes',
+  'delivery_failures',
+];
 /** Metrics with no provider/model dimension: scope must be `all`. */
 export const UNSCOPED_METRICS: readonly AlertMetric[] = ['refresh_age_minutes', 'delivery_failures'];
 

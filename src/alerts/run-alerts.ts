@@ -14,7 +14,15 @@ import { suppressionOf, type Suppression } from './silences.js';
 import { hasSparkline, renderSparkline, sparklineLabel, sparklineSpans, type RenderedSparkline } from './sparkline.js';
 import { step, type AlertNotification, type AlertState, type AlertStatus } from './state-machine.js';
 import {
-  currentSilences, forgetStates, loadStates, pruneEvents, recordEvents, saveStates, stateKey, tryPassLock, type AlertEvent,
+  currentSilences,
+  forgetStates,
+  loadStates,
+  pruneEvents,
+  recordEvents,
+  saveStates,
+  stateKey,
+  tryPassLock,
+  type AlertEvent,
 } from './store.js';
 
 /**
@@ -35,7 +43,11 @@ export interface EvaluateAlertsDeps {
   sql: Sql;
   config: PulsebotConfig;
   /** `files`: where failure notices without a failure route are written (the file outbox). */
-  transports: { slack: Transport<SlackPayload>; email: Transport<EmailPayload>; files?: { email: Transport<EmailPayload> } };
+  transports: {
+    slack: Transport<SlackPayload>;
+    email: Transport<EmailPayload>;
+    files?: { email: Transport<EmailPayload> };
+  };
   now: () => Date;
   log: AlertsLog;
 }
@@ -83,7 +95,10 @@ const FORGET_QUIET_AFTER_MS = 7 * 86_400_000;
 /** How long the transition log is kept. */
 const KEEP_EVENTS_MS = 90 * 86_400_000;
 
-export async function evaluateAlerts(deps: EvaluateAlertsDeps, opts: { dryRun?: boolean } = {}): Promise<AlertsPassResult> {
+export async function evaluateAlerts(
+  deps: EvaluateAlertsDeps,
+  opts: { dryRun?: boolean } = {},
+): Promise<AlertsPassResult> {
   const now = deps.now();
   if (opts.dryRun) {
     const outcomes = await decide(deps.sql, null, deps, now);
@@ -95,12 +110,26 @@ export async function evaluateAlerts(deps: EvaluateAlertsDeps, opts: { dryRun?: 
     const { list, failedRules, stale } = await decide(tx, tx, deps, now);
     const messages: OutgoingMessage[] = [];
     for (const o of list) if (o.notify) messages.push(...(await messagesOf(tx, deps, o, o.notify, now)));
-    await saveStates(tx, list.map((o) => o.state), now);
-    await recordEvents(tx, list.flatMap((o) => eventOf(o, now) ?? []));
+    await saveStates(
+      tx,
+      list.map((o) => o.state),
+      now,
+    );
+    await recordEvents(
+      tx,
+      list.flatMap((o) => eventOf(o, now) ?? []),
+    );
     const forgotten = await forgetStates(tx, { stale, quietBefore: new Date(now.getTime() - FORGET_QUIET_AFTER_MS) });
     await pruneEvents(tx, new Date(now.getTime() - KEEP_EVENTS_MS));
     for (const f of forgotten.filter((x) => x.status === 'firing' || x.status === 'pending')) {
-      deps.log({ level: 'warn', event: 'alerts.forgotten', rule: f.rule, scope: f.scope, status: f.status, message: `alert ${f.rule} ${f.scope} was ${f.status}; its rule is gone or disabled, so it is dropped without a resolve` });
+      deps.log({
+        level: 'warn',
+        event: 'alerts.forgotten',
+        rule: f.rule,
+        scope: f.scope,
+        status: f.status,
+        message: `alert ${f.rule} ${f.scope} was ${f.status}; its rule is gone or disabled, so it is dropped without a resolve`,
+      });
     }
     const queued = await enqueueIn(tx, messages, { kind: 'alert', now });
     return { list, failedRules, queued, messages: messages.length };
@@ -108,10 +137,28 @@ export async function evaluateAlerts(deps: EvaluateAlertsDeps, opts: { dryRun?: 
 
   if (!committed) {
     deps.log({ level: 'debug', event: 'alerts.skipped', message: 'another evaluation pass holds the lock' });
-    return { skipped: true, evaluated: 0, notifications: 0, firing: [], alerts: [], failedRules: [], queued: { inserted: 0, existing: 0 }, delivered: null };
+    return {
+      skipped: true,
+      evaluated: 0,
+      notifications: 0,
+      firing: [],
+      alerts: [],
+      failedRules: [],
+      queued: { inserted: 0, existing: 0 },
+      delivered: null,
+    };
   }
   for (const o of committed.list) {
-    if (o.notify) deps.log({ level: 'info', event: 'alerts.notify', rule: o.notify.rule, scope: o.notify.scope, kind: o.notify.kind, key: o.notify.key, message: `${o.notify.kind}: ${o.notify.rule} ${o.notify.scope}` });
+    if (o.notify)
+      deps.log({
+        level: 'info',
+        event: 'alerts.notify',
+        rule: o.notify.rule,
+        scope: o.notify.scope,
+        kind: o.notify.kind,
+        key: o.notify.key,
+        message: `${o.notify.kind}: ${o.notify.rule} ${o.notify.scope}`,
+      });
   }
   const delivered = committed.messages > 0 ? await deliver(deps) : null;
   return summarise(committed.list, committed.failedRules, committed.queued, delivered);
@@ -135,18 +182,33 @@ async function decide(db: Sql | TransactionSql, tx: TransactionSql | null, deps:
       const observations = tx
         ? await tx.savepoint((sp) => observeRule(sp, rule, now, alerts.timezone))
         : await observeRule(db, rule, now, alerts.timezone);
-      const open = [...states.values()].filter((s) => s.rule === rule.name && (s.status === 'pending' || s.status === 'firing')).map((s) => s.scope);
+      const open = [...states.values()]
+        .filter((s) => s.rule === rule.name && (s.status === 'pending' || s.status === 'firing'))
+        .map((s) => s.scope);
       evaluations = evaluateRule(rule, observations, now, open);
     } catch (error) {
       failedRules.push(rule.name);
-      deps.log({ level: 'error', event: 'alerts.rule_failed', rule: rule.name, error: messageOf(error), message: `rule ${rule.name} could not be evaluated: ${messageOf(error)}` });
+      deps.log({
+        level: 'error',
+        event: 'alerts.rule_failed',
+        rule: rule.name,
+        error: messageOf(error),
+        message: `rule ${rule.name} could not be evaluated: ${messageOf(error)}`,
+      });
       continue;
     }
     for (const evaluation of evaluations) {
       const prev = states.get(stateKey(rule.name, evaluation.scope)) ?? null;
       if (prev?.evaluatedAt && prev.evaluatedAt > now) {
         // Another replica with a clock ahead of ours evaluated it later; stepping back in time would corrupt the episode.
-        deps.log({ level: 'warn', event: 'alerts.clock_behind', rule: rule.name, scope: evaluation.scope, evaluatedAt: prev.evaluatedAt.toISOString(), now: now.toISOString() });
+        deps.log({
+          level: 'warn',
+          event: 'alerts.clock_behind',
+          rule: rule.name,
+          scope: evaluation.scope,
+          evaluatedAt: prev.evaluatedAt.toISOString(),
+          now: now.toISOString(),
+        });
         continue;
       }
       const suppression = suppressionOf(silences, alerts.maintenance_windows, rule.name, evaluation.scope, now);
@@ -175,16 +237,26 @@ function scopeDimension(key: string): string | null {
   }
 }
 
-const suppressedBy = (s: Suppression | null) => (s === null ? null : s.kind === 'silence' ? `silence ${s.silence.id}` : `maintenance ${s.window.name}`);
+const suppressedBy = (s: Suppression | null) =>
+  s === null ? null : s.kind === 'silence' ? `silence ${s.silence.id}` : `maintenance ${s.window.name}`;
 
 function eventOf(o: Outcome, now: Date): AlertEvent | null {
   const from = o.prev?.status ?? 'ok';
   if (from === o.state.status && !o.notify) return null;
   const heldBack = o.state.status === 'firing' && !o.notify && o.suppression !== null;
   return {
-    rule: o.rule.name, scope: o.evaluation.scope, at: now, from, to: o.state.status,
-    episodeId: o.state.episodeId, value: o.evaluation.value, threshold: o.evaluation.threshold, requests: o.evaluation.requests,
-    notification: o.notify?.kind ?? null, notificationKey: o.notify?.key ?? null, suppressedBy: heldBack ? suppressedBy(o.suppression) : null,
+    rule: o.rule.name,
+    scope: o.evaluation.scope,
+    at: now,
+    from,
+    to: o.state.status,
+    episodeId: o.state.episodeId,
+    value: o.evaluation.value,
+    threshold: o.evaluation.threshold,
+    requests: o.evaluation.requests,
+    notification: o.notify?.kind ?? null,
+    notificationKey: o.notify?.key ?? null,
+    suppressedBy: heldBack ? suppressedBy(o.suppression) : null,
   };
 }
 
@@ -192,7 +264,13 @@ function eventOf(o: Outcome, now: Date): AlertEvent | null {
  * The messages of one notification, one per route. Contributors and the sparkline are extras:
  * when their query or the chart fails, the alert goes out without them.
  */
-async function messagesOf(tx: TransactionSql, deps: EvaluateAlertsDeps, o: Outcome, n: AlertNotification, now: Date): Promise<OutgoingMessage[]> {
+async function messagesOf(
+  tx: TransactionSql,
+  deps: EvaluateAlertsDeps,
+  o: Outcome,
+  n: AlertNotification,
+  now: Date,
+): Promise<OutgoingMessage[]> {
   const { config, log } = deps;
   const tz = config.alerts.timezone;
   const rule = o.rule;
@@ -200,15 +278,27 @@ async function messagesOf(tx: TransactionSql, deps: EvaluateAlertsDeps, o: Outco
     try {
       return (await tx.savepoint(fn)) as T;
     } catch (error) {
-      log({ level: 'warn', event: 'alerts.extra_failed', rule: rule.name, scope: n.scope, what, error: messageOf(error), message: `alert ${rule.name} ${n.scope}: ${what} left out: ${messageOf(error)}` });
+      log({
+        level: 'warn',
+        event: 'alerts.extra_failed',
+        rule: rule.name,
+        scope: n.scope,
+        what,
+        error: messageOf(error),
+        message: `alert ${rule.name} ${n.scope}: ${what} left out: ${messageOf(error)}`,
+      });
       return fallback;
     }
   };
 
-  const contributors = n.kind === 'resolved' ? [] : await extra('top contributors', [], (sp) => topContributors(sp, rule, n.scope, now, tz));
-  const series = n.kind !== 'resolved' && hasSparkline(rule.metric)
-    ? await extra('sparkline data', [], (sp) => metricSeries(sp, rule, n.scope, sparklineSpans(rule, now, tz)))
-    : [];
+  const contributors =
+    n.kind === 'resolved'
+      ? []
+      : await extra('top contributors', [], (sp) => topContributors(sp, rule, n.scope, now, tz));
+  const series =
+    n.kind !== 'resolved' && hasSparkline(rule.metric)
+      ? await extra('sparkline data', [], (sp) => metricSeries(sp, rule, n.scope, sparklineSpans(rule, now, tz)))
+      : [];
   const message = buildAlertMessage({
     rule,
     notification: { ...n, evaluation: { ...n.evaluation, contributors } },
@@ -220,14 +310,28 @@ async function messagesOf(tx: TransactionSql, deps: EvaluateAlertsDeps, o: Outco
     try {
       sparkline = await renderSparkline(rule, series, sparklineLabel(rule.metric, message.where.label));
     } catch (error) {
-      log({ level: 'warn', event: 'alerts.extra_failed', rule: rule.name, scope: n.scope, what: 'sparkline', error: messageOf(error), message: `alert ${rule.name} ${n.scope}: sparkline left out: ${messageOf(error)}` });
+      log({
+        level: 'warn',
+        event: 'alerts.extra_failed',
+        rule: rule.name,
+        scope: n.scope,
+        what: 'sparkline',
+        error: messageOf(error),
+        message: `alert ${rule.name} ${n.scope}: sparkline left out: ${messageOf(error)}`,
+      });
     }
   }
-  const slack = rule.routes.slack.map((channel) => alertSlackMessage(message, channel, { timeZone: tz, metric: rule.metric, sparkline }));
+  const slack = rule.routes.slack.map((channel) =>
+    alertSlackMessage(message, channel, { timeZone: tz, metric: rule.metric, sparkline }),
+  );
   // MJML loads with the first alert email, not with the daemon.
   const { alertEmailMessages } = await import('./render-email.js');
   const email = await alertEmailMessages(message, rule.routes.email, {
-    from: config.email.from, replyTo: config.email.reply_to, timeZone: tz, metric: rule.metric, sparkline,
+    from: config.email.from,
+    replyTo: config.email.reply_to,
+    timeZone: tz,
+    metric: rule.metric,
+    sparkline,
   });
   return [...slack, ...email];
 }
@@ -235,24 +339,35 @@ async function messagesOf(tx: TransactionSql, deps: EvaluateAlertsDeps, o: Outco
 async function deliver(deps: EvaluateAlertsDeps): Promise<DeliverResult> {
   const { files } = deps.transports;
   return deliverDue({
-    sql: deps.sql, transports: deps.transports, now: deps.now, log: deps.log, config: deliverConfigOf(deps.config),
+    sql: deps.sql,
+    transports: deps.transports,
+    now: deps.now,
+    log: deps.log,
+    config: deliverConfigOf(deps.config),
     ...(files ? { files } : {}),
   });
 }
 
-function summarise(list: Outcome[], failedRules: string[], queued: AlertsPassResult['queued'], delivered: DeliverResult | null): AlertsPassResult {
-  const alerts = list.map((o): AlertSummary => ({
-    rule: o.rule.name,
-    scope: o.evaluation.scope,
-    status: o.state.status,
-    evaluation: o.evaluation.status,
-    value: o.evaluation.value,
-    valueText: formatMetric(o.rule.metric, o.evaluation.value),
-    thresholdText: o.evaluation.threshold === null ? '–' : formatMetric(o.rule.metric, o.evaluation.threshold),
-    requests: o.evaluation.requests,
-    notified: o.notify?.kind ?? null,
-    suppressedBy: o.state.status === 'firing' || o.state.status === 'pending' ? suppressedBy(o.suppression) : null,
-  }));
+function summarise(
+  list: Outcome[],
+  failedRules: string[],
+  queued: AlertsPassResult['queued'],
+  delivered: DeliverResult | null,
+): AlertsPassResult {
+  const alerts = list.map(
+    (o): AlertSummary => ({
+      rule: o.rule.name,
+      scope: o.evaluation.scope,
+      status: o.state.status,
+      evaluation: o.evaluation.status,
+      value: o.evaluation.value,
+      valueText: formatMetric(o.rule.metric, o.evaluation.value),
+      thresholdText: o.evaluation.threshold === null ? '–' : formatMetric(o.rule.metric, o.evaluation.threshold),
+      requests: o.evaluation.requests,
+      notified: o.notify?.kind ?? null,
+      suppressedBy: o.state.status === 'firing' || o.state.status === 'pending' ? suppressedBy(o.suppression) : null,
+    }),
+  );
   return {
     skipped: false,
     evaluated: alerts.length,

@@ -36,7 +36,14 @@ export interface MissedRunOptions {
  * job never ran) misses nothing: a new install does not send yesterday's report.
  * Returns null when nothing was missed.
  */
-export function missedRun(expression: string, timezone: string, lastRunAt: Date | null, now: Date, graceMs: number, opts: MissedRunOptions = {}): MissedRun | null {
+export function missedRun(
+  expression: string,
+  timezone: string,
+  lastRunAt: Date | null,
+  now: Date,
+  graceMs: number,
+  opts: MissedRunOptions = {},
+): MissedRun | null {
   if (!(graceMs >= 0)) throw new RangeError(`graceMs must be ≥ 0, got ${graceMs}`);
   if (lastRunAt === null || lastRunAt >= now) return null;
   const maxListed = opts.maxListed ?? 100;
@@ -48,7 +55,13 @@ export function missedRun(expression: string, timezone: string, lastRunAt: Date 
   const [latest, ...older] = runs;
   if (!latest) return null;
   if (now.getTime() - latest.getTime() <= graceMs) {
-    return { kind: 'due', due: latest, late: now.getTime() > latest.getTime(), skipped: older.slice(0, maxListed), truncated: older.length > maxListed };
+    return {
+      kind: 'due',
+      due: latest,
+      late: now.getTime() > latest.getTime(),
+      skipped: older.slice(0, maxListed),
+      truncated: older.length > maxListed,
+    };
   }
   return { kind: 'skipped', skipped: runs.slice(0, maxListed), truncated: runs.length > maxListed };
 }

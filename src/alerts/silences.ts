@@ -48,13 +48,18 @@ export function isSilenced(silences: readonly Silence[], rule: string, scope: st
  */
 export function windowOccurrence(window: MaintenanceWindow, now: Date): { start: Date; end: Date } | null {
   if ('start' in window) {
-    return window.start.getTime() <= now.getTime() && now.getTime() < window.end.getTime() ? { start: window.start, end: window.end } : null;
+    return window.start.getTime() <= now.getTime() && now.getTime() < window.end.getTime()
+      ? { start: window.start, end: window.end }
+      : null;
   }
   const span = window.duration_minutes * 60_000;
   // The latest opening at or before now (runs before now + 1 ms); if it is still open, so is the
   // window, and no earlier opening ends later. A fresh options object each time: croner writes
   // its defaults into the one it is given.
-  const [opened] = new Cron(window.cron, { timezone: window.timezone, paused: true }).previousRuns(1, new Date(now.getTime() + 1));
+  const [opened] = new Cron(window.cron, { timezone: window.timezone, paused: true }).previousRuns(
+    1,
+    new Date(now.getTime() + 1),
+  );
   if (!opened || opened.getTime() + span <= now.getTime()) return null;
   return { start: opened, end: new Date(opened.getTime() + span) };
 }

@@ -65,12 +65,21 @@ export interface RenderedSparkline {
  * threshold moves with its baseline, so one line would misstate the earlier points. null when
  * there is nothing to draw.
  */
-export async function renderSparkline(rule: NamedAlertRule, series: readonly SparkPoint[], label: string): Promise<RenderedSparkline | null> {
+export async function renderSparkline(
+  rule: NamedAlertRule,
+  series: readonly SparkPoint[],
+  label: string,
+): Promise<RenderedSparkline | null> {
   const unit = UNITS[rule.metric];
   const values = series.filter((p) => p.value !== null);
   if (!unit || values.length === 0) return null;
   const threshold = rule.condition.type === 'threshold' ? rule.condition.value : Number.NaN;
-  const spec = alertSparkline(series.map((p) => ({ at: p.at.toISOString(), value: p.value })), threshold, unit, label);
+  const spec = alertSparkline(
+    series.map((p) => ({ at: p.at.toISOString(), value: p.value })),
+    threshold,
+    unit,
+    label,
+  );
   const { png } = await renderChart(spec);
   const last = values[values.length - 1]!;
   const numbers = values.map((p) => p.value!);

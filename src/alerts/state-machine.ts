@@ -86,8 +86,17 @@ function readingOf(evaluation: ScopeEvaluation, rule: NamedAlertRule): Reading {
 
 function initialState(rule: string, scope: string): AlertState {
   return {
-    rule, scope, status: 'ok', breachSince: null, firingSince: null, episodeId: null,
-    lastNotifiedAt: null, repeats: 0, resolvedAt: null, value: null, evaluatedAt: null,
+    rule,
+    scope,
+    status: 'ok',
+    breachSince: null,
+    firingSince: null,
+    episodeId: null,
+    lastNotifiedAt: null,
+    repeats: 0,
+    resolvedAt: null,
+    value: null,
+    evaluatedAt: null,
   };
 }
 
@@ -101,14 +110,25 @@ export function notificationKey(episodeId: string, kind: AlertNotification['kind
 
 const MINUTE = 60_000;
 
-export function step(state: AlertState | null, evaluation: ScopeEvaluation, rule: NamedAlertRule, now: Date, silenced: boolean): StepResult {
-  if (evaluation.rule !== rule.name) throw new RangeError(`evaluation of rule ${evaluation.rule} stepped with rule ${rule.name}`);
+export function step(
+  state: AlertState | null,
+  evaluation: ScopeEvaluation,
+  rule: NamedAlertRule,
+  now: Date,
+  silenced: boolean,
+): StepResult {
+  if (evaluation.rule !== rule.name)
+    throw new RangeError(`evaluation of rule ${evaluation.rule} stepped with rule ${rule.name}`);
   const prev = state ?? initialState(rule.name, evaluation.scope);
   if (prev.rule !== evaluation.rule || prev.scope !== evaluation.scope) {
-    throw new RangeError(`state of ${prev.rule} ${prev.scope} stepped with an evaluation of ${evaluation.rule} ${evaluation.scope}`);
+    throw new RangeError(
+      `state of ${prev.rule} ${prev.scope} stepped with an evaluation of ${evaluation.rule} ${evaluation.scope}`,
+    );
   }
   if (prev.evaluatedAt && now < prev.evaluatedAt) {
-    throw new RangeError(`time went backwards for ${prev.rule} ${prev.scope}: ${now.toISOString()} after ${prev.evaluatedAt.toISOString()}`);
+    throw new RangeError(
+      `time went backwards for ${prev.rule} ${prev.scope}: ${now.toISOString()} after ${prev.evaluatedAt.toISOString()}`,
+    );
   }
   const reading = readingOf(evaluation, rule);
   const seen = { ...prev, value: evaluation.value, evaluatedAt: now };
@@ -133,8 +153,14 @@ export function step(state: AlertState | null, evaluation: ScopeEvaluation, rule
     case 'resolved': {
       if (reading !== 'breach') return { state: { ...seen, status: 'ok' }, notify: null };
       const pending: AlertState = {
-        ...seen, status: 'pending', breachSince: now, firingSince: null, episodeId: null,
-        lastNotifiedAt: null, repeats: 0, resolvedAt: null,
+        ...seen,
+        status: 'pending',
+        breachSince: now,
+        firingSince: null,
+        episodeId: null,
+        lastNotifiedAt: null,
+        repeats: 0,
+        resolvedAt: null,
       };
       return rule.pending_minutes === 0 ? fire(pending) : { state: pending, notify: null };
     }
@@ -157,7 +183,8 @@ export function step(state: AlertState | null, evaluation: ScopeEvaluation, rule
         const told: AlertState = { ...seen, lastNotifiedAt: now };
         return { state: told, notify: notification(told, 'firing') };
       }
-      const due = rule.repeat_minutes !== null && now.getTime() - prev.lastNotifiedAt.getTime() >= rule.repeat_minutes * MINUTE;
+      const due =
+        rule.repeat_minutes !== null && now.getTime() - prev.lastNotifiedAt.getTime() >= rule.repeat_minutes * MINUTE;
       if (!due) return { state: seen, notify: null };
       const repeated: AlertState = { ...seen, lastNotifiedAt: now, repeats: prev.repeats + 1 };
       return { state: repeated, notify: notification(repeated, 'repeat') };
@@ -166,8 +193,13 @@ export function step(state: AlertState | null, evaluation: ScopeEvaluation, rule
 
   function fire(from: AlertState): StepResult {
     const firing: AlertState = {
-      ...from, status: 'firing', firingSince: now, episodeId: episodeIdOf(from.rule, from.scope, now),
-      lastNotifiedAt: silenced ? null : now, repeats: 0, resolvedAt: null,
+      ...from,
+      status: 'firing',
+      firingSince: now,
+      episodeId: episodeIdOf(from.rule, from.scope, now),
+      lastNotifiedAt: silenced ? null : now,
+      repeats: 0,
+      resolvedAt: null,
     };
     return { state: firing, notify: silenced ? null : notification(firing, 'firing') };
   }

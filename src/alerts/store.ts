@@ -23,20 +23,30 @@ async function run<T>(what: string, fn: () => Promise<T>): Promise<T> {
   } catch (cause) {
     if (cause instanceof PulsebotError) throw cause;
     const pg = pgFields(cause);
-    throw new PulsebotError('DB_QUERY', `alerts: ${what} failed: ${messageOf(cause)}`, { cause, ...(pg.hint ? { hint: pg.hint } : {}) });
+    throw new PulsebotError('DB_QUERY', `alerts: ${what} failed: ${messageOf(cause)}`, {
+      cause,
+      ...(pg.hint ? { hint: pg.hint } : {}),
+    });
   }
 }
 
 /** false: another pass holds the lock (this one should skip). */
 export async function tryPassLock(tx: TransactionSql): Promise<boolean> {
-  const [r] = await run('take the evaluation lock', () => tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${ALERTS_LOCK_KEY}) as locked`);
+  const [r] = await run(
+    'take the evaluation lock',
+    () => tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${ALERTS_LOCK_KEY}) as locked`,
+  );
   return r?.locked === true;
 }
 
 export const stateKey = (rule: string, scope: string) => `${rule}\u0000${scope}`;
 
 type StoredState = Omit<AlertState, 'breachSince' | 'firingSince' | 'lastNotifiedAt' | 'resolvedAt' | 'evaluatedAt'> & {
-  breachSince: string | null; firingSince: string | null; lastNotifiedAt: string | null; resolvedAt: string | null; evaluatedAt: string | null;
+  breachSince: string | null;
+  firingSince: string | null;
+  lastNotifiedAt: string | null;
+  resolvedAt: string | null;
+  evaluatedAt: string | null;
 };
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -44,8 +54,12 @@ const date = (s: unknown) => (typeof s === 'string' ? new Date(s) : null);
 
 function toJson(s: AlertState): StoredState {
   return {
-    ...s, breachSince: iso(s.breachSince), firingSince: iso(s.firingSince), lastNotifiedAt: iso(s.lastNotifiedAt),
-    resolvedAt: iso(s.resolvedAt), evaluatedAt: iso(s.evaluatedAt),
+    ...s,
+    breachSince: iso(s.breachSince),
+    firingSince: iso(s.firingSince),
+    lastNotifiedAt: iso(s.lastNotifiedAt),
+    resolvedAt: iso(s.resolvedAt),
+    evaluatedAt: iso(s.evaluatedAt),
   };
 }
 
@@ -68,19 +82,25 @@ function fromJson(rule: string, scope: string, j: Record<string, unknown>): Aler
 
 /** Every stored state, by stateKey(rule, scope). */
 export async function loadStates(sql: Db): Promise<Map<string, AlertState>> {
-  const rows = await run('load states', () => sql<{ rule: string; scope_key: string; state: Record<string, unknown> }[]>`
-    select rule, scope_key, state from pulsebot.alert_states`);
+  const rows = await run(
+    'load states',
+    () => sql<{ rule: string; scope_key: string; state: Record<string, unknown> }[]>`
+    select rule, scope_key, state from pulsebot.alert_states`,
+  );
   return new Map(rows.map((r) => [stateKey(r.rule, r.scope_key), fromJson(r.rule, r.scope_key, r.state)]));
 }
 
 export async function saveStates(tx: TransactionSql, states: readonly AlertState[], now: Date): Promise<void> {
   if (states.length === 0) return;
   const rows = states.map((s) => ({ rule: s.rule, scope_key: s.scope, status: s.status, state: toJson(s) }));
-  await run('save states', () => tx`
+  await run(
+    'save states',
+    () => tx`
     insert into pulsebot.alert_states (rule, scope_key, state, status, updated_at)
     select r.rule, r.scope_key, r.state, r.status, ${now}
     from jsonb_to_recordset(${tx.json(rows as unknown as JSONValue)}::jsonb) as r(rule text, scope_key text, state jsonb, status text)
-    on conflict (rule, scope_key) do update set state = excluded.state, status = excluded.status, updated_at = excluded.updated_at`);
+    on conflict (rule, scope_key) do update set state = excluded.state, status = excluded.status, updated_at = excluded.updated_at`,
+  );
 }
 
 /**
@@ -94,11 +114,14 @@ export async function forgetStates(
 ): Promise<{ rule: string; scope: string; status: AlertStatus }[]> {
   const rules = opts.stale.map((s) => s.rule);
   const scopes = opts.stale.map((s) => s.scope);
-  const rows = await run('forget states', () => tx<{ rule: string; scope_key: string; status: AlertStatus }[]>`
+  const rows = await run(
+    'forget states',
+    () => tx<{ rule: string; scope_key: string; status: AlertStatus }[]>`
     delete from pulsebot.alert_states s
     where (s.rule, s.scope_key) in (select * from unnest(${rules}::text[], ${scopes}::text[]))
        or (s.status in ('ok', 'resolved') and s.updated_at < ${opts.quietBefore})
-    returning s.rule, s.scope_key, s.status`);
+    returning s.rule, s.scope_key, s.status`,
+  );
   return rows.map((r) => ({ rule: r.rule, scope: r.scope_key, status: r.status }));
 }
 
@@ -119,23 +142,38 @@ export interface AlertEvent {
 
 /** The log keeps this long; the states keep what matters for the alerts still open. */
 export async function pruneEvents(tx: TransactionSql, olderThan: Date): Promise<number> {
-  const rows = await run('prune events', () => tx`delete from pulsebot.alert_events where at < ${olderThan} returning id`);
+  const rows = await run(
+    'prune events',
+    () => tx`delete from pulsebot.alert_events where at < ${olderThan} returning id`,
+  );
   return rows.length;
 }
 
 export async function recordEvents(tx: TransactionSql, events: readonly AlertEvent[]): Promise<void> {
   if (events.length === 0) return;
   const rows = events.map((e) => ({
-    rule: e.rule, scope_key: e.scope, at: e.at.toISOString(), from_status: e.from, to_status: e.to, episode_id: e.episodeId,
-    value: e.value, threshold: e.threshold, requests: e.requests, notification: e.notification,
-    notification_key: e.notificationKey, suppressed_by: e.suppressedBy,
+    rule: e.rule,
+    scope_key: e.scope,
+    at: e.at.toISOString(),
+    from_status: e.from,
+    to_status: e.to,
+    episode_id: e.episodeId,
+    value: e.value,
+    threshold: e.threshold,
+    requests: e.requests,
+    notification: e.notification,
+    notification_key: e.notificationKey,
+    suppressed_by: e.suppressedBy,
   }));
-  await run('record events', () => tx`
+  await run(
+    'record events',
+    () => tx`
     insert into pulsebot.alert_events (rule, scope_key, at, from_status, to_status, episode_id, value, threshold, requests, notification, notification_key, suppressed_by)
     select rule, scope_key, at, from_status, to_status, episode_id, value, threshold, requests, notification, notification_key, suppressed_by
     from jsonb_to_recordset(${tx.json(rows as unknown as JSONValue)}::jsonb) as r(
       rule text, scope_key text, at timestamptz, from_status text, to_status text, episode_id text, value float8,
-      threshold float8, requests bigint, notification text, notification_key text, suppressed_by text)`);
+      threshold float8, requests bigint, notification text, notification_key text, suppressed_by text)`,
+  );
 }
 
 // ─── Silences ────────────────────────────────────────────────────────────────────────────────
@@ -146,8 +184,15 @@ export interface StoredSilence extends Silence {
 }
 
 interface SilenceRow {
-  id: number; rule: string | null; scope_key: string | null; starts_at: Date; ends_at: Date;
-  comment: string; created_by: string; created_at: Date; removed_at: Date | null;
+  id: number;
+  rule: string | null;
+  scope_key: string | null;
+  starts_at: Date;
+  ends_at: Date;
+  comment: string;
+  created_by: string;
+  created_at: Date;
+  removed_at: Date | null;
 }
 
 function silenceOf(r: SilenceRow): StoredSilence {
@@ -165,18 +210,24 @@ function silenceOf(r: SilenceRow): StoredSilence {
 
 /** Silences that have not ended or been removed by `now` (including those that start later). */
 export async function currentSilences(sql: Db, now: Date): Promise<StoredSilence[]> {
-  const rows = await run('load silences', () => sql<SilenceRow[]>`
+  const rows = await run(
+    'load silences',
+    () => sql<SilenceRow[]>`
     select id, rule, scope_key, starts_at, ends_at, comment, created_by, created_at, removed_at
-    from pulsebot.silences where ends_at > ${now} and removed_at is null order by starts_at, id`);
+    from pulsebot.silences where ends_at > ${now} and removed_at is null order by starts_at, id`,
+  );
   return rows.map(silenceOf);
 }
 
 /** With `all`, also the silences that ended or were removed, newest first. */
 export async function listSilences(sql: Db, opts: { now: Date; all?: boolean }): Promise<StoredSilence[]> {
   if (!opts.all) return currentSilences(sql, opts.now);
-  const rows = await run('list silences', () => sql<SilenceRow[]>`
+  const rows = await run(
+    'list silences',
+    () => sql<SilenceRow[]>`
     select id, rule, scope_key, starts_at, ends_at, comment, created_by, created_at, removed_at
-    from pulsebot.silences order by created_at desc, id desc`);
+    from pulsebot.silences order by created_at desc, id desc`,
+  );
   return rows.map(silenceOf);
 }
 
@@ -190,12 +241,20 @@ export interface NewSilence {
 }
 
 export async function addSilence(sql: Db, s: NewSilence, now: Date): Promise<StoredSilence> {
-  if (s.rule === null && s.scope === null) throw new PulsebotError('USAGE', 'a silence needs a rule or a scope (one matching everything must not happen by accident)');
-  if (!(s.endsAt > s.startsAt)) throw new PulsebotError('USAGE', `a silence must end after it starts (${s.startsAt.toISOString()})`);
-  const [row] = await run('add silence', () => sql<SilenceRow[]>`
+  if (s.rule === null && s.scope === null)
+    throw new PulsebotError(
+      'USAGE',
+      'a silence needs a rule or a scope (one matching everything must not happen by accident)',
+    );
+  if (!(s.endsAt > s.startsAt))
+    throw new PulsebotError('USAGE', `a silence must end after it starts (${s.startsAt.toISOString()})`);
+  const [row] = await run(
+    'add silence',
+    () => sql<SilenceRow[]>`
     insert into pulsebot.silences (rule, scope_key, starts_at, ends_at, comment, created_by, created_at)
     values (${s.rule}, ${s.scope}, ${s.startsAt}, ${s.endsAt}, ${s.comment}, ${s.createdBy}, ${now})
-    returning id, rule, scope_key, starts_at, ends_at, comment, created_by, created_at, removed_at`);
+    returning id, rule, scope_key, starts_at, ends_at, comment, created_by, created_at, removed_at`,
+  );
   return silenceOf(row!);
 }
 
@@ -204,10 +263,13 @@ export async function addSilence(sql: Db, s: NewSilence, now: Date): Promise<Sto
  * record. null: no silence with that id, or it had ended or been removed already.
  */
 export async function removeSilence(sql: Db, id: number, now: Date): Promise<StoredSilence | null> {
-  const [row] = await run('remove silence', () => sql<SilenceRow[]>`
+  const [row] = await run(
+    'remove silence',
+    () => sql<SilenceRow[]>`
     update pulsebot.silences
     set removed_at = ${now}, ends_at = case when starts_at < ${now} then least(ends_at, ${now}) else ends_at end
     where id = ${id} and ends_at > ${now} and removed_at is null
-    returning id, rule, scope_key, starts_at, ends_at, comment, created_by, created_at, removed_at`);
+    returning id, rule, scope_key, starts_at, ends_at, comment, created_by, created_at, removed_at`,
+  );
   return row ? silenceOf(row) : null;
 }

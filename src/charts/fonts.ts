@@ -27,7 +27,9 @@ function interFontDirs(): string[] {
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 function fontsConf(fontDirs: readonly string[], cacheDir: string): string {
-  const aliases = ALIASES.map((f) => `  <alias binding="same"><family>${f}</family><prefer><family>${CHART_FONT}</family></prefer></alias>`);
+  const aliases = ALIASES.map(
+    (f) => `  <alias binding="same"><family>${f}</family><prefer><family>${CHART_FONT}</family></prefer></alias>`,
+  );
   return [
     '<?xml version="1.0"?>',
     '<!DOCTYPE fontconfig SYSTEM "fonts.dtd">',

@@ -31,19 +31,35 @@ export async function renderPanels(
   return results;
 }
 
-async function renderPanel(sql: Sql, name: string, panel: PanelDefinition, period: { start: Date; end: Date; timeZone: string }): Promise<PanelResult> {
+async function renderPanel(
+  sql: Sql,
+  name: string,
+  panel: PanelDefinition,
+  period: { start: Date; end: Date; timeZone: string },
+): Promise<PanelResult> {
   let rows: Record<string, unknown>[];
   try {
     rows = await sql.begin('read only', async (tx) => {
       await tx`select set_config('statement_timeout', ${String(panel.timeout_seconds * 1000)}, true)`;
       // Typed parameters: a query that does not use all three must still parse.
-      return tx.unsafe<Record<string, unknown>[]>(panel.sql, [tx.typed(period.start.toISOString(), 1184), tx.typed(period.end.toISOString(), 1184), tx.typed(period.timeZone, 25)] as never[]);
+      return tx.unsafe<Record<string, unknown>[]>(panel.sql, [
+        tx.typed(period.start.toISOString(), 1184),
+        tx.typed(period.end.toISOString(), 1184),
+        tx.typed(period.timeZone, 25),
+      ] as never[]);
     });
   } catch (error) {
     return { name, ok: false, error: `panel "${name}": query failed: ${messageOf(error)}` };
   }
   // Dates and big numbers as JSON-friendly values; the spec sees plain rows.
-  const values = rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? Number(v) : v])));
+  const values = rows.map((r) =>
+    Object.fromEntries(
+      Object.entries(r).map(([k, v]) => [
+        k,
+        v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? Number(v) : v,
+      ]),
+    ),
+  );
   const title = typeof panel.spec.title === 'string' ? panel.spec.title : name;
   try {
     const spec = values.length === 0 ? noData(title) : ({ ...panel.spec, data: { values } } as unknown as TopLevelSpec);

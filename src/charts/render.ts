@@ -28,7 +28,10 @@ type Logger = NonNullable<ViewOptions['logger']>;
 function collectingLogger(errors: unknown[]): Logger {
   const logger: Logger = {
     level: () => logger,
-    error: (...args: unknown[]) => { errors.push(args.find((a) => a instanceof Error) ?? args.join(' ')); return logger; },
+    error: (...args: unknown[]) => {
+      errors.push(args.find((a) => a instanceof Error) ?? args.join(' '));
+      return logger;
+    },
     warn: () => logger,
     info: () => logger,
     debug: () => logger,
@@ -76,6 +79,8 @@ export async function renderChart(spec: TopLevelSpec, opts: { scale?: number } =
   // Second line of defence: the SVG rasteriser must not be handed a reference to fetch either
   // (image marks keep their URL in the SVG even when the loader refused it).
   if (/<image\b|\bxlink:href=|\bhref=/.test(svg)) refuse('an image or link in the chart');
-  const { data, info } = await sharp(Buffer.from(svg)).png({ compressionLevel: 6 }).toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(Buffer.from(svg))
+    .png({ compressionLevel: 6 })
+    .toBuffer({ resolveWithObject: true });
   return { png: data, width: info.width, height: info.height };
 }

@@ -30,14 +30,25 @@ const SERVICE_COLOURS: Readonly<Record<string, string>> = {
   video: '#009E73',
 };
 
-export const INK = { text: '#1F2328', muted: '#59636E', grid: '#E6E8EB', accent: '#0072B2', warn: '#E69F00', bad: '#D55E00', good: '#009E73' };
+export const INK = {
+  text: '#1F2328',
+  muted: '#59636E',
+  grid: '#E6E8EB',
+  accent: '#0072B2',
+  warn: '#E69F00',
+  bad: '#D55E00',
+  good: '#009E73',
+};
 
 export const providerKey = (p: string) => p.trim().toLowerCase();
 export const providerColour = (p: string) => PROVIDER_COLOURS[providerKey(p)] ?? OTHER_COLOUR;
 
 /** Known providers first in their fixed order, then the rest alphabetically. */
 function sortProviders(names: Iterable<string>): string[] {
-  const rank = (p: string) => { const i = PROVIDER_ORDER.indexOf(p); return i < 0 ? PROVIDER_ORDER.length : i; };
+  const rank = (p: string) => {
+    const i = PROVIDER_ORDER.indexOf(p);
+    return i < 0 ? PROVIDER_ORDER.length : i;
+  };
   return [...new Set(names)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
@@ -79,9 +90,38 @@ export const config: Config = {
   background: '#ffffff',
   padding: 12,
   view: { stroke: null },
-  title: { fontSize: 15, fontWeight: 700, color: INK.text, anchor: 'start', offset: 10, subtitleFontSize: 11, subtitleColor: INK.muted, limit: 0 },
-  axis: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 400, labelColor: INK.muted, titleColor: INK.muted, gridColor: INK.grid, domainColor: '#B0B7BF', tickColor: '#B0B7BF', labelLimit: 0 },
-  legend: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 400, labelColor: INK.text, titleColor: INK.muted, orient: 'bottom', direction: 'horizontal', symbolType: 'square', labelLimit: 160 },
+  title: {
+    fontSize: 15,
+    fontWeight: 700,
+    color: INK.text,
+    anchor: 'start',
+    offset: 10,
+    subtitleFontSize: 11,
+    subtitleColor: INK.muted,
+    limit: 0,
+  },
+  axis: {
+    labelFontSize: 11,
+    titleFontSize: 11,
+    titleFontWeight: 400,
+    labelColor: INK.muted,
+    titleColor: INK.muted,
+    gridColor: INK.grid,
+    domainColor: '#B0B7BF',
+    tickColor: '#B0B7BF',
+    labelLimit: 0,
+  },
+  legend: {
+    labelFontSize: 11,
+    titleFontSize: 11,
+    titleFontWeight: 400,
+    labelColor: INK.text,
+    titleColor: INK.muted,
+    orient: 'bottom',
+    direction: 'horizontal',
+    symbolType: 'square',
+    labelLimit: 160,
+  },
   text: { font: CHART_FONT, fontSize: 11, color: INK.text },
   bar: { continuousBandSize: 14 },
 };

@@ -11,22 +11,30 @@ import { withDatabase, type CommandContext } from './context.js';
 export function registerAlerts(program: Command, ctx: CommandContext): void {
   program
     .command('alerts')
-    .description("evaluate the alert rules once: print each rule × scope's state and value, store the states and deliver the transitions")
+    .description(
+      "evaluate the alert rules once: print each rule × scope's state and value, store the states and deliver the transitions",
+    )
     .option('--once', 'one evaluation pass (the default; `pulsebot run` evaluates on alerts.evaluate_schedule)')
     .option('--dry-run', 'evaluate and print what would be notified; store nothing, send nothing')
     .action(async (opts: { once?: boolean; dryRun?: boolean }) => {
       await withDatabase(ctx, async (db, { config }) => {
         const transports = transportsFromEnv(ctx.env, config);
         try {
-          const result = await evaluateAlerts({
-            sql: db.sql,
-            config,
-            transports,
-            now: ctx.now,
-            log: (event) => {
-              if (event.level === 'error' || event.level === 'warn') ctx.io.err(`${String(event.level)}: ${printable(String(event.message ?? event.event ?? JSON.stringify(event)))}`);
+          const result = await evaluateAlerts(
+            {
+              sql: db.sql,
+              config,
+              transports,
+              now: ctx.now,
+              log: (event) => {
+                if (event.level === 'error' || event.level === 'warn')
+                  ctx.io.err(
+                    `${String(event.level)}: ${printable(String(event.message ?? event.event ?? JSON.stringify(event)))}`,
+                  );
+              },
             },
-          }, { dryRun: opts.dryRun === true });
+            { dryRun: opts.dryRun === true },
+          );
           print(ctx, result, opts.dryRun === true, transports.describe);
           if (result.failedRules.length > 0) ctx.setExitCode(1);
         } finally {
@@ -41,13 +49,28 @@ function printable(text: string): string {
   return text.replace(/\p{Cc}/gu, '?');
 }
 
-const STATUS_LABEL: Record<AlertSummary['status'], string> = { ok: 'ok', pending: 'PENDING', firing: 'FIRING', resolved: 'resolved' };
+const STATUS_LABEL: Record<AlertSummary['status'], string> = {
+  ok: 'ok',
+  pending: 'PENDING',
+  firing: 'FIRING',
+  resolved: 'resolved',
+};
 
 function line(a: AlertSummary, dryRun: boolean): string[] {
-  const judged = a.evaluation === 'low_volume' ? ' (below the volume floor)' : a.evaluation === 'no_data' ? ' (no data)' : '';
+  const judged =
+    a.evaluation === 'low_volume' ? ' (below the volume floor)' : a.evaluation === 'no_data' ? ' (no data)' : '';
   const volume = a.requests > 0 ? `, ${a.requests.toLocaleString('en-US')} request${a.requests === 1 ? '' : 's'}` : '';
-  const told = a.notified ? `  → ${dryRun ? 'would notify' : 'notified'}: ${a.notified}` : a.suppressedBy ? `  (held back by ${a.suppressedBy})` : '';
-  return [a.rule, printable(a.scope), STATUS_LABEL[a.status], `${a.valueText} vs ${a.thresholdText}${volume}${judged}${told}`];
+  const told = a.notified
+    ? `  → ${dryRun ? 'would notify' : 'notified'}: ${a.notified}`
+    : a.suppressedBy
+      ? `  (held back by ${a.suppressedBy})`
+      : '';
+  return [
+    a.rule,
+    printable(a.scope),
+    STATUS_LABEL[a.status],
+    `${a.valueText} vs ${a.thresholdText}${volume}${judged}${told}`,
+  ];
 }
 
 function print(ctx: CommandContext, r: AlertsPassResult, dryRun: boolean, via: { slack: string; email: string }): void {
@@ -58,17 +81,23 @@ function print(ctx: CommandContext, r: AlertsPassResult, dryRun: boolean, via: {
   const rows = r.alerts.map((a) => line(a, dryRun));
   const width = (i: number) => Math.max(0, ...rows.map((row) => row[i]!.length));
   const [w0, w1, w2] = [width(0), width(1), width(2)];
-  for (const row of rows) ctx.io.out(`${row[0]!.padEnd(w0)}  ${row[1]!.padEnd(w1)}  ${row[2]!.padEnd(w2)}  ${row[3]}`.trimEnd());
-  for (const rule of r.failedRules) ctx.io.err(`✗ rule ${rule} could not be evaluated (see the error above); its alerts keep their state`);
+  for (const row of rows)
+    ctx.io.out(`${row[0]!.padEnd(w0)}  ${row[1]!.padEnd(w1)}  ${row[2]!.padEnd(w2)}  ${row[3]}`.trimEnd());
+  for (const rule of r.failedRules)
+    ctx.io.err(`✗ rule ${rule} could not be evaluated (see the error above); its alerts keep their state`);
 
   const count = (status: AlertSummary['status']) => r.alerts.filter((a) => a.status === status).length;
   const summary = `${r.evaluated} alert${r.evaluated === 1 ? '' : 's'} evaluated: ${count('firing')} firing, ${count('pending')} pending`;
   if (dryRun) {
-    ctx.io.out(`${summary}; ${r.notifications} notification${r.notifications === 1 ? '' : 's'} would be sent (dry run: nothing stored, nothing sent)`);
+    ctx.io.out(
+      `${summary}; ${r.notifications} notification${r.notifications === 1 ? '' : 's'} would be sent (dry run: nothing stored, nothing sent)`,
+    );
     return;
   }
   const queued = `${r.queued.inserted} message${r.queued.inserted === 1 ? '' : 's'} queued${r.queued.existing ? ` (${r.queued.existing} queued before)` : ''}`;
-  const delivered = r.delivered ? `; delivered ${r.delivered.sent}, retrying ${r.delivered.retried}, given up ${r.delivered.dead}` : '';
+  const delivered = r.delivered
+    ? `; delivered ${r.delivered.sent}, retrying ${r.delivered.retried}, given up ${r.delivered.dead}`
+    : '';
   ctx.io.out(`${summary}; ${r.notifications} notification${r.notifications === 1 ? '' : 's'}, ${queued}${delivered}`);
   if (r.notifications > 0) ctx.io.out(`  slack via ${via.slack}; email via ${via.email}`);
 }

@@ -38,7 +38,10 @@ export async function openFromConfig(ctx: CommandContext, loaded: LoadedConfig):
 }
 
 /** Opens the database, runs `fn`, and always closes it (an open pool keeps the process alive). */
-export async function withDatabase<T>(ctx: CommandContext, fn: (db: Database, loaded: LoadedConfig) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(
+  ctx: CommandContext,
+  fn: (db: Database, loaded: LoadedConfig) => Promise<T>,
+): Promise<T> {
   const loaded = loadCommandConfig(ctx);
   const db = await openFromConfig(ctx, loaded);
   try {

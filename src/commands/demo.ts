@@ -18,7 +18,9 @@ import { defaultReport } from './options.js';
 export function registerDemo(program: Command, ctx: CommandContext): void {
   program
     .command('demo')
-    .description('embedded database + 30 days of demo data + refresh + a digest preview in ./outbox (needs no credentials)')
+    .description(
+      'embedded database + 30 days of demo data + refresh + a digest preview in ./outbox (needs no credentials)',
+    )
     .option('--days <n>', 'days of demo data', positiveInt('--days', 90), 30)
     .option('--rows-per-day <n>', 'average API calls per day', positiveInt('--rows-per-day', 200_000), 2000)
     .action(async (opts: { days: number; rowsPerDay: number }) => {
@@ -33,21 +35,40 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
         await syncSettings(db.sql, { dashboardTimezone: loaded.config.dashboard.timezone });
         ctx.io.out(`migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied} already there`);
         const now = ctx.now();
-        const seeded = await seedDemo(db.sql, { now, days: opts.days, rowsPerDay: opts.rowsPerDay, seed: 'pulsebot-demo', append: false });
+        const seeded = await seedDemo(db.sql, {
+          now,
+          days: opts.days,
+          rowsPerDay: opts.rowsPerDay,
+          seed: 'pulsebot-demo',
+          append: false,
+        });
         ctx.io.out(`demo data: ${seeded.rows} API calls over ${opts.days} days, ${seeded.users} users`);
-        for (const i of seeded.incidents) ctx.io.out(`  incident: ${i.description}, ${i.start.toISOString().slice(0, 16)}Z`);
-        const refreshed = await refreshViews(db.sql, { dashboardTimezone: loaded.config.dashboard.timezone, statementTimeoutSeconds: loaded.config.refresh.statement_timeout_seconds, log: warningsTo(ctx.io) });
-        ctx.io.out(`refresh: ${refreshed.map((r) => `${r.view} ${r.outcome === 'ok' ? `${r.rows} ${r.view === 'rollups' ? 'changes folded' : 'rows'}` : `FAILED (${r.error})`}`).join(', ')}`);
+        for (const i of seeded.incidents)
+          ctx.io.out(`  incident: ${i.description}, ${i.start.toISOString().slice(0, 16)}Z`);
+        const refreshed = await refreshViews(db.sql, {
+          dashboardTimezone: loaded.config.dashboard.timezone,
+          statementTimeoutSeconds: loaded.config.refresh.statement_timeout_seconds,
+          log: warningsTo(ctx.io),
+        });
+        ctx.io.out(
+          `refresh: ${refreshed.map((r) => `${r.view} ${r.outcome === 'ok' ? `${r.rows} ${r.view === 'rollups' ? 'changes folded' : 'rows'}` : `FAILED (${r.error})`}`).join(', ')}`,
+        );
         await printPreview(db.sql, ctx);
         const { buildDigestModel } = await import('../report/build-digest.js');
         const { composeDigest } = await import('../report/compose-digest.js');
         const { writePreview } = await import('../report/write-preview.js');
         const report = defaultReport(loaded.config);
         const model = await buildDigestModel(db.sql, loaded.config, { report, now: ctx.now() });
-        const composed = await composeDigest(model, { name: report, report: loaded.config.reports[report]!, email: loaded.config.email });
+        const composed = await composeDigest(model, {
+          name: report,
+          report: loaded.config.reports[report]!,
+          email: loaded.config.email,
+        });
         const preview = await writePreview(outboxDirFromEnv(ctx.env), model, composed);
         ctx.io.out('');
-        ctx.io.out(`digest preview (${composed.title}, ${model.snapshot.period.label}; nothing was sent): ${model.charts.length} charts, ${composed.slack.length} Slack message${composed.slack.length === 1 ? '' : 's'}, ${composed.email ? 'an email' : 'no email'}`);
+        ctx.io.out(
+          `digest preview (${composed.title}, ${model.snapshot.period.label}; nothing was sent): ${model.charts.length} charts, ${composed.slack.length} Slack message${composed.slack.length === 1 ? '' : 's'}, ${composed.email ? 'an email' : 'no email'}`,
+        );
         for (const f of model.failedCharts) ctx.io.out(`  chart ${f.id} failed: ${f.error}`);
         ctx.io.out(`  open ${preview.index}`);
         const checks = await runChecks({ sql: db.sql, config: loaded.config, now: ctx.now() });
@@ -61,7 +82,8 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
         ctx.io.out('  npx pulsebot doctor        # health of schema, views and data');
         ctx.io.out('  npx pulsebot refresh       # refresh the views again');
         ctx.io.out('  DATABASE_URL=postgres://… npx pulsebot migrate   # the same on your PostgreSQL');
-        if (checks.some((c) => c.status === 'fail') || refreshed.some((r) => r.outcome === 'failed')) ctx.setExitCode(1);
+        if (checks.some((c) => c.status === 'fail') || refreshed.some((r) => r.outcome === 'failed'))
+          ctx.setExitCode(1);
       } finally {
         await db.close();
       }
@@ -70,13 +92,26 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
 
 /** What the dashboard would show: the last seven days of mv_daily_metrics. */
 async function printPreview(sql: Sql, ctx: CommandContext): Promise<void> {
-  const rows = await sql<{ date: Date; total_requests: number; success_rate: number | null; total_cost_usd: number; active_users: number; p95_latency_ms: number | null }[]>`
+  const rows = await sql<
+    {
+      date: Date;
+      total_requests: number;
+      success_rate: number | null;
+      total_cost_usd: number;
+      active_users: number;
+      p95_latency_ms: number | null;
+    }[]
+  >`
     select date, total_requests, success_rate, total_cost_usd, active_users, p95_latency_ms
     from public.mv_daily_metrics order by date desc limit 7`;
   ctx.io.out('');
   ctx.io.out('mv_daily_metrics, last 7 days (today is partial):');
-  ctx.io.out(`  ${'date'.padEnd(10)}  ${'requests'.padStart(8)}  ${'success'.padStart(7)}  ${'cost'.padStart(9)}  ${'users'.padStart(5)}  ${'p95 ms'.padStart(7)}`);
+  ctx.io.out(
+    `  ${'date'.padEnd(10)}  ${'requests'.padStart(8)}  ${'success'.padStart(7)}  ${'cost'.padStart(9)}  ${'users'.padStart(5)}  ${'p95 ms'.padStart(7)}`,
+  );
   for (const r of rows.reverse()) {
-    ctx.io.out(`  ${r.date.toISOString().slice(0, 10)}  ${String(r.total_requests).padStart(8)}  ${(r.success_rate === null ? '–' : `${r.success_rate.toFixed(1)}%`).padStart(7)}  ${`$${r.total_cost_usd.toFixed(2)}`.padStart(9)}  ${String(r.active_users).padStart(5)}  ${(r.p95_latency_ms === null ? '–' : Math.round(r.p95_latency_ms).toString()).padStart(7)}`);
+    ctx.io.out(
+      `  ${r.date.toISOString().slice(0, 10)}  ${String(r.total_requests).padStart(8)}  ${(r.success_rate === null ? '–' : `${r.success_rate.toFixed(1)}%`).padStart(7)}  ${`$${r.total_cost_usd.toFixed(2)}`.padStart(9)}  ${String(r.active_users).padStart(5)}  ${(r.p95_latency_ms === null ? '–' : Math.round(r.p95_latency_ms).toString()).padStart(7)}`,
+    );
   }
 }

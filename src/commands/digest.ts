@@ -22,15 +22,24 @@ export function registerDigest(program: Command, ctx: CommandContext): void {
     .command('digest')
     .description('build one report for its last complete period and send it (Slack, email; files without credentials)')
     .option('--report <name>', 'report from the config (default: daily, else the first configured)')
-    .option('--date <YYYY-MM-DD>', "the report's day in its time zone (week/month: a day inside the period); default: the last complete period", localDate)
+    .option(
+      '--date <YYYY-MM-DD>',
+      "the report's day in its time zone (week/month: a day inside the period); default: the last complete period",
+      localDate,
+    )
     .option('--dry-run', 'build everything and print what would be sent; send and store nothing')
     .option('--resend', 'try the messages of this period that were given up once more (see `pulsebot doctor`)')
-    .option('--out <dir>', 'write a preview (index.html, email, Slack blocks, charts, snapshot.json) to <dir> instead of sending')
+    .option(
+      '--out <dir>',
+      'write a preview (index.html, email, Slack blocks, charts, snapshot.json) to <dir> instead of sending',
+    )
     .action(async (opts: DigestOptions) => {
       await withDatabase(ctx, async (db, { config }) => {
         const name = opts.report ?? defaultReport(config);
         if (!config.reports[name]) {
-          throw new PulsebotError('USAGE', `no report named "${name}"`, { hint: `configured reports: ${Object.keys(config.reports).join(', ')}` });
+          throw new PulsebotError('USAGE', `no report named "${name}"`, {
+            hint: `configured reports: ${Object.keys(config.reports).join(', ')}`,
+          });
         }
         if (!opts.out && !opts.dryRun) {
           if (await send(db.sql, ctx, config, name, opts.date, opts.resend ?? false)) ctx.setExitCode(1);
@@ -42,7 +51,11 @@ export function registerDigest(program: Command, ctx: CommandContext): void {
         const { composeDigest } = await import('../report/compose-digest.js');
         const { writePreview } = await import('../report/write-preview.js');
         const now = ctx.now();
-        const model = await buildDigestModel(db.sql, config, { report: name, ...(opts.date ? { date: opts.date } : {}), now });
+        const model = await buildDigestModel(db.sql, config, {
+          report: name,
+          ...(opts.date ? { date: opts.date } : {}),
+          now,
+        });
         const composed = await composeDigest(model, { name, report: config.reports[name]!, email: config.email });
         for (const f of model.failedCharts) ctx.io.err(`warning: chart ${f.id} left out: ${f.error}`);
         if (opts.out) {
@@ -61,16 +74,27 @@ function printPlan(ctx: CommandContext, composed: ComposedDigest, period: string
   if (composed.messages.length === 0) ctx.io.out('  no routes configured: the report goes nowhere');
   for (const m of composed.messages) {
     if (m.channel === 'slack') {
-      ctx.io.out(`  slack ${m.payload.channel}: ${m.payload.blocks.length} blocks, ${m.payload.files.length} files · ${m.payload.text}`);
+      ctx.io.out(
+        `  slack ${m.payload.channel}: ${m.payload.blocks.length} blocks, ${m.payload.files.length} files · ${m.payload.text}`,
+      );
     } else {
       const bytes = m.payload.html.length + m.payload.attachments.reduce((n, a) => n + a.content.length, 0);
-      ctx.io.out(`  email ${m.payload.to}: "${m.payload.subject}" · ${m.payload.attachments.length} inline images, ${Math.round(bytes / 1024)} KB`);
+      ctx.io.out(
+        `  email ${m.payload.to}: "${m.payload.subject}" · ${m.payload.attachments.length} inline images, ${Math.round(bytes / 1024)} KB`,
+      );
     }
   }
 }
 
 /** Queue every message (a period already queued is not queued again), deliver, and report each. */
-async function send(sql: Sql, ctx: CommandContext, config: PulsebotConfig, name: string, date: LocalDate | undefined, resend: boolean): Promise<boolean> {
+async function send(
+  sql: Sql,
+  ctx: CommandContext,
+  config: PulsebotConfig,
+  name: string,
+  date: LocalDate | undefined,
+  resend: boolean,
+): Promise<boolean> {
   const { transportsFromEnv } = await import('../delivery/transports.js');
   const { sendReport } = await import('../report/send-report.js');
   const { outboxStatus } = await import('../delivery/outbox-status.js');
@@ -79,22 +103,38 @@ async function send(sql: Sql, ctx: CommandContext, config: PulsebotConfig, name:
     const log: DeliveryLog = (event) => {
       if (event.level !== 'error' && event.level !== 'warn') return;
       const { level, event: what, message, ...rest } = event;
-      ctx.io.err(`${String(level)}: ${String(message ?? what ?? '')} ${Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}`.trimEnd());
+      ctx.io.err(
+        `${String(level)}: ${String(message ?? what ?? '')} ${Object.entries(rest)
+          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join(' ')}`.trimEnd(),
+      );
     };
-    const { composed, queued } = await sendReport({ sql, config, transports, now: ctx.now, log }, { report: name, ...(date ? { date } : {}), resendDead: resend });
-    ctx.io.out(`${composed.title}: ${queued.inserted} message${queued.inserted === 1 ? '' : 's'} queued${queued.existing ? `, ${queued.existing} already queued earlier (not sent again)` : ''}${queued.requeued ? `, ${queued.requeued} given up earlier and resent` : ''}`);
+    const { composed, queued } = await sendReport(
+      { sql, config, transports, now: ctx.now, log },
+      { report: name, ...(date ? { date } : {}), resendDead: resend },
+    );
+    ctx.io.out(
+      `${composed.title}: ${queued.inserted} message${queued.inserted === 1 ? '' : 's'} queued${queued.existing ? `, ${queued.existing} already queued earlier (not sent again)` : ''}${queued.requeued ? `, ${queued.requeued} given up earlier and resent` : ''}`,
+    );
     ctx.io.out(`  slack via ${transports.describe.slack}; email via ${transports.describe.email}`);
-    const rows = await outboxStatus(sql, composed.messages.map((m) => m.key));
+    const rows = await outboxStatus(
+      sql,
+      composed.messages.map((m) => m.key),
+    );
     let failed = false;
     for (const r of rows) {
       const where = r.key.split(':').slice(3).join(':');
       if (r.state === 'sent') ctx.io.out(`  ✓ ${where}`);
       else if (r.state === 'dead') {
         failed = true;
-        ctx.io.out(`  ✗ ${where}: ${r.lastError ?? 'failed'} (given up after ${r.attempts} attempts; reported via the failure routes)`);
+        ctx.io.out(
+          `  ✗ ${where}: ${r.lastError ?? 'failed'} (given up after ${r.attempts} attempts; reported via the failure routes)`,
+        );
       } else {
         failed = true;
-        ctx.io.out(`  … ${where}: ${r.lastError ?? r.state}; retry ${r.nextAttemptAt ? `at ${r.nextAttemptAt.toISOString()}` : 'pending'} (pulsebot run retries it)`);
+        ctx.io.out(
+          `  … ${where}: ${r.lastError ?? r.state}; retry ${r.nextAttemptAt ? `at ${r.nextAttemptAt.toISOString()}` : 'pending'} (pulsebot run retries it)`,
+        );
       }
     }
     return failed;

@@ -14,7 +14,13 @@ export function registerDoctor(program: Command, ctx: CommandContext): void {
     .option('--json', 'print the checks as JSON')
     .action(async (opts: { json?: boolean }) => {
       const loaded = loadCommandConfig(ctx);
-      const results: CheckResult[] = [{ name: 'config', status: 'ok', detail: loaded.source ? `read ${loaded.source}` : 'no config file, built-in defaults' }];
+      const results: CheckResult[] = [
+        {
+          name: 'config',
+          status: 'ok',
+          detail: loaded.source ? `read ${loaded.source}` : 'no config file, built-in defaults',
+        },
+      ];
       let db: Database | undefined;
       try {
         db = await openFromConfig(ctx, loaded);
@@ -24,7 +30,9 @@ export function registerDoctor(program: Command, ctx: CommandContext): void {
         const { transportsFromEnv } = await import('../delivery/transports.js');
         const transports = transportsFromEnv(ctx.env, loaded.config);
         try {
-          results.push(...(await deliveryChecks({ sql: db.sql, config: loaded.config, env: ctx.env, now: ctx.now(), transports })));
+          results.push(
+            ...(await deliveryChecks({ sql: db.sql, config: loaded.config, env: ctx.env, now: ctx.now(), transports })),
+          );
         } finally {
           await transports.close();
         }
@@ -34,7 +42,11 @@ export function registerDoctor(program: Command, ctx: CommandContext): void {
       } finally {
         await db?.close();
       }
-      ctx.io.out(opts.json ? JSON.stringify({ ok: results.every((r) => r.status !== 'fail'), checks: results }, null, 2) : formatChecks(results));
+      ctx.io.out(
+        opts.json
+          ? JSON.stringify({ ok: results.every((r) => r.status !== 'fail'), checks: results }, null, 2)
+          : formatChecks(results),
+      );
       if (results.some((r) => r.status === 'fail')) ctx.setExitCode(1);
     });
 }

@@ -16,13 +16,18 @@ export function registerRefresh(program: Command, ctx: CommandContext): void {
         });
         for (const r of results) {
           const ms = r.finishedAt.getTime() - r.startedAt.getTime();
-          ctx.io.out(r.outcome === 'ok'
-            ? `✓ ${r.view.padEnd(24)} ${String(r.rows).padStart(8)} ${r.view === 'rollups' ? 'changes folded' : 'rows'.padEnd(14)}  ${ms} ms`
-            : `✗ ${r.view.padEnd(24)} failed after ${ms} ms: ${r.error}`);
+          ctx.io.out(
+            r.outcome === 'ok'
+              ? `✓ ${r.view.padEnd(24)} ${String(r.rows).padStart(8)} ${r.view === 'rollups' ? 'changes folded' : 'rows'.padEnd(14)}  ${ms} ms`
+              : `✗ ${r.view.padEnd(24)} failed after ${ms} ms: ${r.error}`,
+          );
         }
         const failed = results.filter((r) => r.outcome === 'failed');
         if (failed.length > 0) {
-          throw new PulsebotError('REFRESH_FAILED', `${failed.length} of ${results.length} views failed to refresh (recorded in pulsebot.refresh_log)`);
+          throw new PulsebotError(
+            'REFRESH_FAILED',
+            `${failed.length} of ${results.length} views failed to refresh (recorded in pulsebot.refresh_log)`,
+          );
         }
       });
     });

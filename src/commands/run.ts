@@ -22,20 +22,31 @@ const RENDER_JOB_TIMEOUT_MS = 120_000;
 export function registerRun(program: Command, ctx: CommandContext): void {
   program
     .command('run')
-    .description('the daemon: refresh the views, deliver reports and retries, evaluate alerts on their schedules; serve /healthz, /readyz, /metrics on PULSEBOT_PORT (default 9470)')
+    .description(
+      'the daemon: refresh the views, deliver reports and retries, evaluate alerts on their schedules; serve /healthz, /readyz, /metrics on PULSEBOT_PORT (default 9470)',
+    )
     .action(async () => {
       const loaded = loadCommandConfig(ctx);
       const { config } = loaded;
       const level = logLevelFromEnv(ctx.env);
       const port = portFromEnv(ctx.env);
       const instanceId = newInstanceId();
-      const log = await createLogger({ level, pretty: process.stdout.isTTY === true, destination: lineDestination(ctx.io.out), base: { instance: instanceId } });
+      const log = await createLogger({
+        level,
+        pretty: process.stdout.isTTY === true,
+        destination: lineDestination(ctx.io.out),
+        base: { instance: instanceId },
+      });
 
       const db = await openFromConfig(ctx, loaded);
       const transports = transportsFromEnv(ctx.env, config);
       try {
         await refuseUnmigrated(db.sql);
-        const metrics = createDaemonMetrics({ startedAt: ctx.now(), memory: () => process.memoryUsage(), now: ctx.now });
+        const metrics = createDaemonMetrics({
+          startedAt: ctx.now(),
+          memory: () => process.memoryUsage(),
+          now: ctx.now,
+        });
         renderInChildProcess({
           idleMs: RENDER_IDLE_MS,
           jobTimeoutMs: RENDER_JOB_TIMEOUT_MS,
@@ -61,13 +72,33 @@ export function registerRun(program: Command, ctx: CommandContext): void {
             timezone: config.alerts.timezone,
             async evaluate({ log: jobLog }) {
               const { evaluateAlerts } = await import('../alerts/run-alerts.js');
-              const result = await evaluateAlerts({ sql: db.sql, config, transports, now: ctx.now, log: deliveryLog(jobLog) });
-              if (!result.skipped) metrics.setAlertStates(result.alerts.map((a) => ({ rule: a.rule, scope: a.scope, state: a.status })));
-              return { evaluated: result.evaluated, notifications: result.notifications, firing: result.firing.length, skipped: result.skipped };
+              const result = await evaluateAlerts({
+                sql: db.sql,
+                config,
+                transports,
+                now: ctx.now,
+                log: deliveryLog(jobLog),
+              });
+              if (!result.skipped)
+                metrics.setAlertStates(result.alerts.map((a) => ({ rule: a.rule, scope: a.scope, state: a.status })));
+              return {
+                evaluated: result.evaluated,
+                notifications: result.notifications,
+                firing: result.firing.length,
+                skipped: result.skipped,
+              };
             },
           },
         });
-        log.info({ event: 'daemon.starting', database: db.description, slack: transports.describe.slack, email: transports.describe.email }, `pulsebot daemon starting against ${db.description}`);
+        log.info(
+          {
+            event: 'daemon.starting',
+            database: db.description,
+            slack: transports.describe.slack,
+            email: transports.describe.email,
+          },
+          `pulsebot daemon starting against ${db.description}`,
+        );
 
         const daemon = await startDaemon({
           sql: db.sql,
@@ -108,7 +139,11 @@ function onRenderEvent(e: RenderProcessEvent, metrics: DaemonMetrics, log: Logge
   } else {
     metrics.renderProcessMemory.set({}, 0);
     if (e.expected) log.debug(e, `render process ${e.pid} stopped (idle)`);
-    else log.warn(e, `render process ${e.pid} exited unexpectedly (${e.signal ?? `code ${e.code}`}); the next chart or email starts a new one`);
+    else
+      log.warn(
+        e,
+        `render process ${e.pid} exited unexpectedly (${e.signal ?? `code ${e.code}`}); the next chart or email starts a new one`,
+      );
   }
 }
 
@@ -116,9 +151,13 @@ function onRenderEvent(e: RenderProcessEvent, metrics: DaemonMetrics, log: Logge
 async function refuseUnmigrated(sql: Parameters<typeof migrationStatus>[0]): Promise<void> {
   const status = await migrationStatus(sql);
   if (status.newer.length > 0) {
-    throw new PulsebotError('DB_NEWER_THAN_CODE', `the database was migrated by a newer pulsebot (migration ${Math.max(...status.newer)}; this version knows ${status.known})`, {
-      hint: 'upgrade pulsebot; running older code against a newer schema could damage it',
-    });
+    throw new PulsebotError(
+      'DB_NEWER_THAN_CODE',
+      `the database was migrated by a newer pulsebot (migration ${Math.max(...status.newer)}; this version knows ${status.known})`,
+      {
+        hint: 'upgrade pulsebot; running older code against a newer schema could damage it',
+      },
+    );
   }
   if (status.legacyChain || status.pending.length > 0 || status.pendingDefinitions.length > 0) {
     const missing = status.legacyChain

@@ -14,7 +14,8 @@ export function positiveInt(name: string, max: number) {
 
 function instant(value: string): Date {
   const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected an ISO 8601 time such as 2026-11-24T09:00:00Z');
+  if (Number.isNaN(d.getTime()))
+    throw new InvalidArgumentError('expected an ISO 8601 time such as 2026-11-24T09:00:00Z');
   return d;
 }
 
@@ -32,10 +33,19 @@ export function registerSeedDemo(program: Command, ctx: CommandContext): void {
       const now = opts.now ?? ctx.now();
       await withDatabase(ctx, async (db) => {
         const started = Date.now();
-        const r = await seedDemo(db.sql, { now, days: opts.days, rowsPerDay: opts.rowsPerDay, seed: opts.seed, append: !!opts.append });
+        const r = await seedDemo(db.sql, {
+          now,
+          days: opts.days,
+          rowsPerDay: opts.rowsPerDay,
+          seed: opts.seed,
+          append: !!opts.append,
+        });
         if (r.removedRows > 0) ctx.io.out(`replaced ${r.removedRows} synthetic rows from an earlier run`);
-        ctx.io.out(`${db.description}: wrote ${r.rows} api_usage rows over ${opts.days} days, ${r.users} users, ${r.subscriptions} subscriptions (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-        for (const i of r.incidents) ctx.io.out(`  incident: ${i.description} (${i.start.toISOString()} – ${i.end.toISOString()})`);
+        ctx.io.out(
+          `${db.description}: wrote ${r.rows} api_usage rows over ${opts.days} days, ${r.users} users, ${r.subscriptions} subscriptions (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+        );
+        for (const i of r.incidents)
+          ctx.io.out(`  incident: ${i.description} (${i.start.toISOString()} – ${i.end.toISOString()})`);
         ctx.io.out('next: `pulsebot refresh` to update the dashboard views');
       });
     });

@@ -23,7 +23,9 @@ function parseDuration(value: string): number {
 }
 
 function instant(value: string): Date {
-  const ok = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value));
+  const ok =
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) &&
+    !Number.isNaN(Date.parse(value));
   if (!ok) throw new InvalidArgumentError('expected an ISO 8601 instant with an offset, such as 2026-11-24T18:00:00Z');
   return new Date(value);
 }
@@ -33,23 +35,38 @@ function scopeKeyArg(value: string): string {
     parseScopeKey(value);
     return value;
   } catch {
-    throw new InvalidArgumentError('expected all or a scope such as provider=openai, model=gpt-4o-mini, service_type=images');
+    throw new InvalidArgumentError(
+      'expected all or a scope such as provider=openai, model=gpt-4o-mini, service_type=images',
+    );
   }
 }
 
 function silenceId(value: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1) {
-    throw new InvalidArgumentError('expected the id of a silence (a positive whole number, see `pulsebot silence list`)');
+    throw new InvalidArgumentError(
+      'expected the id of a silence (a positive whole number, see `pulsebot silence list`)',
+    );
   }
   return Number(value);
 }
 
 const usage = (message: string, hint?: string) => new PulsebotError('USAGE', message, hint ? { hint } : {});
 
-interface AddOptions { rule?: string; scope?: string; for?: number; until?: Date; comment: string; by?: string }
+interface AddOptions {
+  rule?: string;
+  scope?: string;
+  for?: number;
+  until?: Date;
+  comment: string;
+  by?: string;
+}
 
 /** The checks that need the config or span several flags; each names the flag to change. */
-function checkAdd(opts: AddOptions, config: PulsebotConfig, now: Date): { rule: string | null; scope: string | null; endsAt: Date } {
+function checkAdd(
+  opts: AddOptions,
+  config: PulsebotConfig,
+  now: Date,
+): { rule: string | null; scope: string | null; endsAt: Date } {
   const rules = config.alerts.rules;
   const names = Object.keys(rules).sort().join(', ');
   if (opts.rule === undefined && opts.scope === undefined) {
@@ -59,14 +76,23 @@ function checkAdd(opts: AddOptions, config: PulsebotConfig, now: Date): { rule: 
   if (opts.rule !== undefined && !rule) throw usage(`--rule: no rule named "${opts.rule}"`, `rules: ${names}`);
   if (rule && opts.scope !== undefined && parseScopeKey(opts.scope).scope !== rule.scope) {
     const example = rule.scope === 'all' ? 'all' : `${rule.scope}=…`;
-    throw usage(`--scope: rule ${opts.rule} is evaluated per ${rule.scope === 'all' ? 'all traffic' : rule.scope}, so ${opts.scope} would never match`, `leave --scope out, or use --scope ${example}`);
+    throw usage(
+      `--scope: rule ${opts.rule} is evaluated per ${rule.scope === 'all' ? 'all traffic' : rule.scope}, so ${opts.scope} would never match`,
+      `leave --scope out, or use --scope ${example}`,
+    );
   }
   if ((opts.for === undefined) === (opts.until === undefined)) {
-    throw usage(opts.for === undefined ? '--for or --until: how long the silence lasts' : '--for and --until: give one of them, not both', 'e.g. --for 2h, or --until 2026-11-24T18:00:00Z');
+    throw usage(
+      opts.for === undefined
+        ? '--for or --until: how long the silence lasts'
+        : '--for and --until: give one of them, not both',
+      'e.g. --for 2h, or --until 2026-11-24T18:00:00Z',
+    );
   }
   const endsAt = opts.until ?? new Date(now.getTime() + opts.for!);
   if (endsAt <= now) throw usage(`--until: ${endsAt.toISOString()} has passed already`);
-  if (opts.comment.trim() === '') throw usage('--comment: say why (it is shown to whoever wonders why they were not paged)');
+  if (opts.comment.trim() === '')
+    throw usage('--comment: say why (it is shown to whoever wonders why they were not paged)');
   return { rule: opts.rule ?? null, scope: opts.scope ?? null, endsAt };
 }
 
@@ -87,7 +113,11 @@ export function registerSilence(program: Command, ctx: CommandContext): void {
     .command('add')
     .description('silence a rule (every scope, or one with --scope) for a duration or until an instant')
     .option('--rule <name>', 'the rule to silence (see alerts.rules; `pulsebot alerts --dry-run` lists them)')
-    .option('--scope <scope>', 'only this scope: all, provider=openai, model=gpt-4o-mini, service_type=images', scopeKeyArg)
+    .option(
+      '--scope <scope>',
+      'only this scope: all, provider=openai, model=gpt-4o-mini, service_type=images',
+      scopeKeyArg,
+    )
     .option('--for <duration>', 'how long: 30m, 2h, 1d', parseDuration)
     .option('--until <instant>', 'until an ISO 8601 instant with an offset, e.g. 2026-11-24T18:00:00Z', instant)
     .requiredOption('--comment <text>', 'why (shown in `silence list` and logged with held-back alerts)')
@@ -100,8 +130,21 @@ export function registerSilence(program: Command, ctx: CommandContext): void {
       const createdBy = opts.by ?? ctx.env.USER ?? ctx.env.LOGNAME ?? 'unknown';
       const db = await openFromConfig(ctx, loaded);
       try {
-        const s = await addSilence(db.sql, { rule: checked.rule, scope: checked.scope, startsAt: now, endsAt: checked.endsAt, comment: opts.comment.trim(), createdBy }, now);
-        ctx.io.out(`silence ${s.id}: ${describe(s)} until ${s.ends_at.toISOString()} (${formatDuration(s.ends_at.getTime() - now.getTime())}) — ${printable(s.comment)}`);
+        const s = await addSilence(
+          db.sql,
+          {
+            rule: checked.rule,
+            scope: checked.scope,
+            startsAt: now,
+            endsAt: checked.endsAt,
+            comment: opts.comment.trim(),
+            createdBy,
+          },
+          now,
+        );
+        ctx.io.out(
+          `silence ${s.id}: ${describe(s)} until ${s.ends_at.toISOString()} (${formatDuration(s.ends_at.getTime() - now.getTime())}) — ${printable(s.comment)}`,
+        );
       } finally {
         await db.close();
       }
@@ -116,12 +159,24 @@ export function registerSilence(program: Command, ctx: CommandContext): void {
         const now = ctx.now();
         const list = await listSilences(db.sql, { now, all: opts.all === true });
         if (list.length === 0) {
-          ctx.io.out(opts.all ? 'no silences' : 'no silences in force (pulsebot silence add --rule NAME --for 2h --comment "why")');
+          ctx.io.out(
+            opts.all
+              ? 'no silences'
+              : 'no silences in force (pulsebot silence add --rule NAME --for 2h --comment "why")',
+          );
           return;
         }
         for (const s of list) {
-          const state = s.removedAt ? `removed ${s.removedAt.toISOString()}` : s.ends_at <= now ? 'ended' : s.starts_at > now ? 'starts later' : `${formatDuration(s.ends_at.getTime() - now.getTime())} left`;
-          ctx.io.out(`${s.id.padStart(4)}  ${describe(s)}  ${s.starts_at.toISOString()} → ${s.ends_at.toISOString()}  (${state})  by ${printable(s.created_by)}: ${printable(s.comment)}`);
+          const state = s.removedAt
+            ? `removed ${s.removedAt.toISOString()}`
+            : s.ends_at <= now
+              ? 'ended'
+              : s.starts_at > now
+                ? 'starts later'
+                : `${formatDuration(s.ends_at.getTime() - now.getTime())} left`;
+          ctx.io.out(
+            `${s.id.padStart(4)}  ${describe(s)}  ${s.starts_at.toISOString()} → ${s.ends_at.toISOString()}  (${state})  by ${printable(s.created_by)}: ${printable(s.comment)}`,
+          );
         }
       });
     });
@@ -133,8 +188,11 @@ export function registerSilence(program: Command, ctx: CommandContext): void {
     .action(async (id: number) => {
       await withDatabase(ctx, async (db) => {
         const removed = await removeSilence(db.sql, id, ctx.now());
-        if (!removed) throw new PulsebotError('USAGE', `no silence ${id} in force`, { hint: 'see `pulsebot silence list`' });
-        ctx.io.out(`silence ${removed.id} removed: ${describe(removed)} — notifications resume with the next evaluation`);
+        if (!removed)
+          throw new PulsebotError('USAGE', `no silence ${id} in force`, { hint: 'see `pulsebot silence list`' });
+        ctx.io.out(
+          `silence ${removed.id} removed: ${describe(removed)} — notifications resume with the next evaluation`,
+        );
       });
     });
 }

@@ -42,25 +42,38 @@ const ruleName = z.string().regex(/^[a-z][a-z0-9_-]*$/, RULE_NAME_MESSAGE);
 /** An instant with its offset: "2026-03-28T22:00:00Z" or "…+01:00"; a local time would be ambiguous. */
 const isoInstant = z
   .string({ error: 'expected an ISO 8601 instant with an offset, such as "2026-03-28T22:00:00Z"' })
-  .refine((v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)), {
-    error: (issue) => `expected an ISO 8601 instant with an offset, such as "2026-03-28T22:00:00Z", got ${JSON.stringify(issue.input)}`,
-  });
+  .refine(
+    (v) =>
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)),
+    {
+      error: (issue) =>
+        `expected an ISO 8601 instant with an offset, such as "2026-03-28T22:00:00Z", got ${JSON.stringify(issue.input)}`,
+    },
+  );
 
 const op = z.enum(['<', '>'], { error: 'expected op "<" (breach below) or ">" (breach above)' });
 
-const conditionSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('threshold'),
-    op,
-    value: finiteNumber('the threshold'),
-  }),
-  z.strictObject({
-    type: z.literal('change'),
-    vs: z.enum(CHANGE_BASELINES, { error: `expected vs: one of ${CHANGE_BASELINES.join(', ')}` }),
-    op,
-    ratio: numberLike(z.number({ error: 'expected a ratio to the baseline (a number > 0; 1.5 = 150%)' }).positive('expected a ratio to the baseline (a number > 0; 1.5 = 150%)')),
-  }),
-], { error: 'expected a condition with type: threshold (op, value) or type: change (vs, op, ratio)' });
+const conditionSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('threshold'),
+      op,
+      value: finiteNumber('the threshold'),
+    }),
+    z.strictObject({
+      type: z.literal('change'),
+      vs: z.enum(CHANGE_BASELINES, { error: `expected vs: one of ${CHANGE_BASELINES.join(', ')}` }),
+      op,
+      ratio: numberLike(
+        z
+          .number({ error: 'expected a ratio to the baseline (a number > 0; 1.5 = 150%)' })
+          .positive('expected a ratio to the baseline (a number > 0; 1.5 = 150%)'),
+      ),
+    }),
+  ],
+  { error: 'expected a condition with type: threshold (op, value) or type: change (vs, op, ratio)' },
+);
 
 const WINDOW_MESSAGE = 'expected a number of minutes (a positive whole number) or "today"';
 const windowMinutes = numberLike(z.union([z.number().int().positive(), z.literal('today')], { error: WINDOW_MESSAGE }));
@@ -79,7 +92,9 @@ const ruleObject = z.strictObject({
   pending_minutes: wholeNumber('a number of minutes', 0).default(0),
   recovery: finiteNumber('a recovery threshold').nullable().default(null),
   repeat_minutes: wholeNumber('a number of minutes, 0 for never', 0).nullable().default(null),
-  no_data: z.enum(NO_DATA_POLICIES, { error: `expected no_data: one of ${NO_DATA_POLICIES.join(', ')}` }).default('keep'),
+  no_data: z
+    .enum(NO_DATA_POLICIES, { error: `expected no_data: one of ${NO_DATA_POLICIES.join(', ')}` })
+    .default('keep'),
   severity: z.enum(SEVERITIES, { error: `expected a severity: one of ${SEVERITIES.join(', ')}` }).default('warning'),
   routes: routesSchema.prefault({}),
   runbook_url: httpUrl.nullable().default(null),
@@ -102,7 +117,8 @@ function checkRule(r: RuleFields, ctx: z.RefinementCtx): void {
     issue(['scope'], `${r.metric} has no provider, model or service type: scope must be all`);
   }
   if (SYSTEM_METRICS.includes(r.metric)) {
-    if (r.condition.type === 'change') issue(['condition', 'type'], `${r.metric} has no baseline to compare with: use type: threshold`);
+    if (r.condition.type === 'change')
+      issue(['condition', 'type'], `${r.metric} has no baseline to compare with: use type: threshold`);
     if (r.min_requests > 0) issue(['min_requests'], `${r.metric} has no request count: leave min_requests at 0`);
   }
   const c = r.condition;
@@ -120,7 +136,10 @@ function checkRule(r: RuleFields, ctx: z.RefinementCtx): void {
     const healthy = c.op === '<' ? r.recovery >= at : r.recovery <= at;
     if (!healthy) {
       const side = c.op === '<' ? 'at or above' : 'at or below';
-      issue(['recovery'], `recovery ${r.recovery} is on the breaching side of ${what} ${at}: the rule breaches ${c.op === '<' ? 'below' : 'above'} ${at}, so recovery (where a firing alert counts as healthy again) must be ${side} ${at}, or null to resolve at ${at} itself`);
+      issue(
+        ['recovery'],
+        `recovery ${r.recovery} is on the breaching side of ${what} ${at}: the rule breaches ${c.op === '<' ? 'below' : 'above'} ${at}, so recovery (where a firing alert counts as healthy again) must be ${side} ${at}, or null to resolve at ${at} itself`,
+      );
     }
   }
   if (r.enabled && r.routes.slack.length === 0 && r.routes.email.length === 0) {
@@ -128,11 +147,13 @@ function checkRule(r: RuleFields, ctx: z.RefinementCtx): void {
   }
 }
 
-const ruleSchema = ruleObject.superRefine(checkRule).transform((r): AlertRule => ({
-  ...r,
-  // 0 and null both mean "never"; consumers see one spelling.
-  repeat_minutes: r.repeat_minutes === 0 ? null : r.repeat_minutes,
-}));
+const ruleSchema = ruleObject.superRefine(checkRule).transform(
+  (r): AlertRule => ({
+    ...r,
+    // 0 and null both mean "never"; consumers see one spelling.
+    repeat_minutes: r.repeat_minutes === 0 ? null : r.repeat_minutes,
+  }),
+);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -154,54 +175,82 @@ const rulesSchema = z.preprocess(
   mergeOverDefaults,
   z.record(ruleName, ruleSchema, {
     // zod's own word for a bad key is "Invalid key in record": say which keys are allowed.
-    error: (issue) => (issue.code === 'invalid_key' ? `${RULE_NAME_MESSAGE}, got ${JSON.stringify(issue.path?.at(-1))}` : 'expected rules by name (a mapping)'),
+    error: (issue) =>
+      issue.code === 'invalid_key'
+        ? `${RULE_NAME_MESSAGE}, got ${JSON.stringify(issue.path?.at(-1))}`
+        : 'expected rules by name (a mapping)',
   }),
 );
 
-const maintenanceWindowSchema = z.strictObject({
-  name: z.string({ error: 'expected a name for the window' }).min(1, 'expected a name for the window'),
-  start: isoInstant.optional(),
-  end: isoInstant.optional(),
-  cron: cron.optional(),
-  duration_minutes: wholeNumber('a number of minutes', 1).optional(),
-  timezone: timeZone.optional(),
-  /** Rule names; absent or null: every rule. */
-  rules: z.array(ruleName).nullable().default(null),
-}).superRefine((w, ctx) => {
-  const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-  const once = w.start !== undefined || w.end !== undefined;
-  const recurring = w.cron !== undefined || w.duration_minutes !== undefined || w.timezone !== undefined;
-  if (once && recurring) {
-    issue([], 'expected either start and end (one window) or cron, duration_minutes and timezone (a recurring window), not both');
-    return;
-  }
-  if (recurring) {
-    if (w.cron === undefined) issue(['cron'], 'expected cron: when the recurring window opens, such as "0 2 * * 0"');
-    if (w.duration_minutes === undefined) issue(['duration_minutes'], 'expected duration_minutes: how long the window stays open');
-    return;
-  }
-  if (w.start === undefined) issue(['start'], 'expected start: an ISO 8601 instant such as "2026-03-28T22:00:00Z" (or cron and duration_minutes)');
-  if (w.end === undefined) issue(['end'], 'expected end: an ISO 8601 instant such as "2026-03-29T02:00:00Z"');
-  if (w.start !== undefined && w.end !== undefined && Date.parse(w.end) <= Date.parse(w.start)) {
-    issue(['end'], `expected end after start (${w.start})`);
-  }
-}).transform((w): MaintenanceWindow => (
-  w.cron !== undefined
-    ? { name: w.name, rules: w.rules, cron: w.cron, duration_minutes: w.duration_minutes!, timezone: w.timezone ?? 'UTC' }
-    : { name: w.name, rules: w.rules, start: new Date(w.start!), end: new Date(w.end!) }
-));
+const maintenanceWindowSchema = z
+  .strictObject({
+    name: z.string({ error: 'expected a name for the window' }).min(1, 'expected a name for the window'),
+    start: isoInstant.optional(),
+    end: isoInstant.optional(),
+    cron: cron.optional(),
+    duration_minutes: wholeNumber('a number of minutes', 1).optional(),
+    timezone: timeZone.optional(),
+    /** Rule names; absent or null: every rule. */
+    rules: z.array(ruleName).nullable().default(null),
+  })
+  .superRefine((w, ctx) => {
+    const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const once = w.start !== undefined || w.end !== undefined;
+    const recurring = w.cron !== undefined || w.duration_minutes !== undefined || w.timezone !== undefined;
+    if (once && recurring) {
+      issue(
+        [],
+        'expected either start and end (one window) or cron, duration_minutes and timezone (a recurring window), not both',
+      );
+      return;
+    }
+    if (recurring) {
+      if (w.cron === undefined) issue(['cron'], 'expected cron: when the recurring window opens, such as "0 2 * * 0"');
+      if (w.duration_minutes === undefined)
+        issue(['duration_minutes'], 'expected duration_minutes: how long the window stays open');
+      return;
+    }
+    if (w.start === undefined)
+      issue(
+        ['start'],
+        'expected start: an ISO 8601 instant such as "2026-03-28T22:00:00Z" (or cron and duration_minutes)',
+      );
+    if (w.end === undefined) issue(['end'], 'expected end: an ISO 8601 instant such as "2026-03-29T02:00:00Z"');
+    if (w.start !== undefined && w.end !== undefined && Date.parse(w.end) <= Date.parse(w.start)) {
+      issue(['end'], `expected end after start (${w.start})`);
+    }
+  })
+  .transform(
+    (w): MaintenanceWindow =>
+      w.cron !== undefined
+        ? {
+            name: w.name,
+            rules: w.rules,
+            cron: w.cron,
+            duration_minutes: w.duration_minutes!,
+            timezone: w.timezone ?? 'UTC',
+          }
+        : { name: w.name, rules: w.rules, start: new Date(w.start!), end: new Date(w.end!) },
+  );
 
-export const alertsSchema = z.strictObject({
-  evaluate_schedule: cron.default(DEFAULT_EVALUATE_SCHEDULE),
-  timezone: timeZone.default('UTC'),
-  maintenance_windows: z.array(maintenanceWindowSchema).default([]),
-  rules: rulesSchema,
-}).superRefine((a, ctx) => {
-  a.maintenance_windows.forEach((w, i) => {
-    w.rules?.forEach((name, j) => {
-      if (!(name in a.rules)) {
-        ctx.addIssue({ code: 'custom', path: ['maintenance_windows', i, 'rules', j], message: `unknown rule "${name}" (rules: ${Object.keys(a.rules).sort().join(', ')})` });
-      }
+export const alertsSchema = z
+  .strictObject({
+    evaluate_schedule: cron.default(DEFAULT_EVALUATE_SCHEDULE),
+    timezone: timeZone.default('UTC'),
+    maintenance_windows: z.array(maintenanceWindowSchema).default([]),
+    rules: rulesSchema,
+  })
+  .superRefine((a, ctx) => {
+    a.maintenance_windows.forEach((w, i) => {
+      w.rules?.forEach((name, j) => {
+        if (!(name in a.rules)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['maintenance_windows', i, 'rules', j],
+            message: `unknown rule "${name}" (rules: ${Object.keys(a.rules).sort().join(', ')})`,
+          });
+        }
+      });
     });
-  });
-}).transform((a): AlertsConfig => a);
+  })
+  .transform((a): AlertsConfig => a);

@@ -24,18 +24,28 @@ export function parseDatabaseUrl(url: string, variable: string): Extract<Databas
     parsed = new URL(url);
   } catch {
     // The value may hold a password: say what is wrong, never echo it (nor keep it as a cause).
-    throw new PulsebotError('ENV_INVALID', `${variable} is not a valid URL (expected postgres://user:password@host:5432/database)`);
+    throw new PulsebotError(
+      'ENV_INVALID',
+      `${variable} is not a valid URL (expected postgres://user:password@host:5432/database)`,
+    );
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new PulsebotError('ENV_INVALID', `${variable} must start with postgres:// or postgresql:// (got ${parsed.protocol}//…)`);
+    throw new PulsebotError(
+      'ENV_INVALID',
+      `${variable} must start with postgres:// or postgresql:// (got ${parsed.protocol}//…)`,
+    );
   }
   // Without the two slashes `user:password@host` would be read as a path, and later echoed.
   if (!/^postgres(ql)?:\/\//i.test(url)) {
-    throw new PulsebotError('ENV_INVALID', `${variable} must start with postgres:// or postgresql:// (two slashes, then user:password@host)`);
+    throw new PulsebotError(
+      'ENV_INVALID',
+      `${variable} must start with postgres:// or postgresql:// (two slashes, then user:password@host)`,
+    );
   }
   const host = decodeURIComponent(parsed.hostname) || parsed.searchParams.get('host') || 'localhost';
   const port = parsed.port ? Number(parsed.port) : 5432;
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || decodeURIComponent(parsed.username) || 'postgres';
+  const database =
+    decodeURIComponent(parsed.pathname.replace(/^\//, '')) || decodeURIComponent(parsed.username) || 'postgres';
   const user = decodeURIComponent(parsed.username) || 'postgres';
   return { kind: 'postgres', url, host, port, database, user };
 }

@@ -31,19 +31,25 @@ function isCronExpression(value: string): boolean {
 
 export const timeZone = z
   .string({ error: 'expected an IANA time zone name such as "Europe/Berlin" or "UTC"' })
-  .refine(isTimeZone, { error: (issue) => `expected an IANA time zone name such as "Europe/Berlin" or "UTC", got ${JSON.stringify(issue.input)}` });
+  .refine(isTimeZone, {
+    error: (issue) =>
+      `expected an IANA time zone name such as "Europe/Berlin" or "UTC", got ${JSON.stringify(issue.input)}`,
+  });
 
-export const cron = z
-  .string({ error: 'expected a cron expression such as "*/5 * * * *"' })
-  .refine(isCronExpression, { error: (issue) => `expected a cron expression such as "*/5 * * * *", got ${JSON.stringify(issue.input)}` });
+export const cron = z.string({ error: 'expected a cron expression such as "*/5 * * * *"' }).refine(isCronExpression, {
+  error: (issue) => `expected a cron expression such as "*/5 * * * *", got ${JSON.stringify(issue.input)}`,
+});
 
-export const httpUrl = z
-  .string({ error: 'expected an http(s) URL' })
-  .refine((v) => /^https?:\/\/[^\s]+$/.test(v), { error: (issue) => `expected an http(s) URL, got ${JSON.stringify(issue.input)}` });
+export const httpUrl = z.string({ error: 'expected an http(s) URL' }).refine((v) => /^https?:\/\/[^\s]+$/.test(v), {
+  error: (issue) => `expected an http(s) URL, got ${JSON.stringify(issue.input)}`,
+});
 
 export const slackChannel = z
   .string({ error: 'expected a Slack channel: "#name" or a channel id such as "C0123ABCD"' })
-  .regex(/^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$/, 'expected a Slack channel: "#name" (lower case) or a channel id such as "C0123ABCD"');
+  .regex(
+    /^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{6,})$/,
+    'expected a Slack channel: "#name" (lower case) or a channel id such as "C0123ABCD"',
+  );
 
 export const emailAddress = z
   .string({ error: 'expected an email address' })

@@ -28,9 +28,10 @@ export function loadConfig({ path, env }: LoadConfigOptions): LoadedConfig {
   if (!existsSync(file)) {
     if (explicit !== undefined) {
       throw new PulsebotError('CONFIG_NOT_FOUND', `config file ${file} does not exist`, {
-        hint: path !== undefined
-          ? 'check the --config path (copy config/pulsebot.example.yaml there to start)'
-          : 'copy config/pulsebot.example.yaml and edit it, or unset PULSEBOT_CONFIG to use the defaults',
+        hint:
+          path !== undefined
+            ? 'check the --config path (copy config/pulsebot.example.yaml there to start)'
+            : 'copy config/pulsebot.example.yaml and edit it, or unset PULSEBOT_CONFIG to use the defaults',
       });
     }
     return { config: parseConfig({}, '(defaults)', env), source: null };
@@ -44,9 +45,13 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
   const first = doc.errors[0];
   if (first) {
     const where = first.linePos?.[0] ? ` (line ${first.linePos[0].line}, column ${first.linePos[0].col})` : '';
-    throw new PulsebotError('CONFIG_INVALID', `${file}: not valid YAML${where}: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, {
-      cause: first,
-    });
+    throw new PulsebotError(
+      'CONFIG_INVALID',
+      `${file}: not valid YAML${where}: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+      {
+        cause: first,
+      },
+    );
   }
   const raw: unknown = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
@@ -103,9 +108,7 @@ export function substituteEnv(value: unknown, path: string[], file: string, env:
   }
   if (Array.isArray(value)) return value.map((item, i) => substituteEnv(item, [...path, String(i)], file, env));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, [...path, k], file, env)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, [...path, k], file, env)]));
   }
   return value;
 }

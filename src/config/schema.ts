@@ -11,7 +11,12 @@ import { cron, emailAddress, httpUrl, numberLike, slackChannel, timeZone } from 
  */
 
 const positiveInt = (what: string) =>
-  numberLike(z.number({ error: `expected ${what} (a positive whole number)` }).int(`expected ${what} (a positive whole number)`).positive(`expected ${what} (a positive whole number)`));
+  numberLike(
+    z
+      .number({ error: `expected ${what} (a positive whole number)` })
+      .int(`expected ${what} (a positive whole number)`)
+      .positive(`expected ${what} (a positive whole number)`),
+  );
 
 const dashboardSchema = z.strictObject({
   /** Day boundary of mv_daily_metrics and of the 30-day windows of the other two views. */
@@ -41,40 +46,66 @@ const freshnessSchema = z.strictObject({
 });
 
 const fraction = (what: string) =>
-  numberLike(z.number({ error: `expected ${what} as a fraction between 0 and 1 (0.99 for 99%)` })
-    .min(0, `expected ${what} as a fraction between 0 and 1 (0.99 for 99%)`)
-    .max(1, `expected ${what} as a fraction between 0 and 1 (0.99 for 99%)`));
-const weight = numberLike(z.number({ error: 'expected a weight (a number ≥ 0)' }).min(0, 'expected a weight (a number ≥ 0)'));
-const factor = (what: string) => numberLike(z.number({ error: `expected ${what} (a number > 1)` }).gt(1, `expected ${what} (a number > 1)`));
+  numberLike(
+    z
+      .number({ error: `expected ${what} as a fraction between 0 and 1 (0.99 for 99%)` })
+      .min(0, `expected ${what} as a fraction between 0 and 1 (0.99 for 99%)`)
+      .max(1, `expected ${what} as a fraction between 0 and 1 (0.99 for 99%)`),
+  );
+const weight = numberLike(
+  z.number({ error: 'expected a weight (a number ≥ 0)' }).min(0, 'expected a weight (a number ≥ 0)'),
+);
+const factor = (what: string) =>
+  numberLike(z.number({ error: `expected ${what} (a number > 1)` }).gt(1, `expected ${what} (a number > 1)`));
 const H = DEFAULT_HEALTH;
 
 /** The health score's formula (README "Health score"); every number has a documented default. */
 const healthSchema = z.strictObject({
-  weights: z.strictObject({
-    success_rate: weight.default(H.weights.success_rate),
-    latency: weight.default(H.weights.latency),
-    cost: weight.default(H.weights.cost),
-    freshness: weight.default(H.weights.freshness),
-  }).prefault({}),
-  success_rate: z.strictObject({
-    slo: fraction('the success-rate SLO').default(H.success_rate.slo),
-    floor: fraction('the success rate that scores 0').default(H.success_rate.floor),
-  }).prefault({}).refine((v) => v.floor < v.slo, { error: 'floor must be below slo' }),
-  latency_p95_ms: z.record(z.string(), positiveInt('a p95 target in ms'))
+  weights: z
+    .strictObject({
+      success_rate: weight.default(H.weights.success_rate),
+      latency: weight.default(H.weights.latency),
+      cost: weight.default(H.weights.cost),
+      freshness: weight.default(H.weights.freshness),
+    })
+    .prefault({}),
+  success_rate: z
+    .strictObject({
+      slo: fraction('the success-rate SLO').default(H.success_rate.slo),
+      floor: fraction('the success rate that scores 0').default(H.success_rate.floor),
+    })
+    .prefault({})
+    .refine((v) => v.floor < v.slo, { error: 'floor must be below slo' }),
+  latency_p95_ms: z
+    .record(z.string(), positiveInt('a p95 target in ms'))
     .default({ ...H.latency_p95_ms })
     .transform((v) => ({ ...H.latency_p95_ms, ...v }) as typeof H.latency_p95_ms),
-  cost: z.strictObject({
-    over_budget_zero: factor('the budget multiple that scores 0').default(H.cost.over_budget_zero),
-    baseline_ok: factor('the baseline multiple still scoring 100').default(H.cost.baseline_ok),
-    baseline_zero: factor('the baseline multiple that scores 0').default(H.cost.baseline_zero),
-  }).prefault({}).refine((v) => v.baseline_ok < v.baseline_zero, { error: 'baseline_ok must be below baseline_zero' }),
-  freshness: z.strictObject({
-    zero_at: factor('the multiple of the freshness limit that scores 0').default(H.freshness.zero_at),
-  }).prefault({}),
+  cost: z
+    .strictObject({
+      over_budget_zero: factor('the budget multiple that scores 0').default(H.cost.over_budget_zero),
+      baseline_ok: factor('the baseline multiple still scoring 100').default(H.cost.baseline_ok),
+      baseline_zero: factor('the baseline multiple that scores 0').default(H.cost.baseline_zero),
+    })
+    .prefault({})
+    .refine((v) => v.baseline_ok < v.baseline_zero, { error: 'baseline_ok must be below baseline_zero' }),
+  freshness: z
+    .strictObject({
+      zero_at: factor('the multiple of the freshness limit that scores 0').default(H.freshness.zero_at),
+    })
+    .prefault({}),
 });
 
 /** Sections a digest can show, in the order given (the Slack digest and the email both follow it). */
-export const DIGEST_SECTIONS = ['kpis', 'health', 'movers', 'operations', 'models', 'users', 'finance', 'data_quality'] as const;
+export const DIGEST_SECTIONS = [
+  'kpis',
+  'health',
+  'movers',
+  'operations',
+  'models',
+  'users',
+  'finance',
+  'data_quality',
+] as const;
 export type DigestSection = (typeof DIGEST_SECTIONS)[number];
 
 /** Built-in charts a digest can carry (custom panels are added by name). */
@@ -105,7 +136,9 @@ const reportSchema = z.strictObject({
   schedule: cron.optional(),
   sections: z.array(z.enum(DIGEST_SECTIONS, { error: `expected one of ${DIGEST_SECTIONS.join(', ')}` })).optional(),
   /** Built-in chart ids and custom panel names. */
-  charts: z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'chart names are lower-case letters, digits, - and _')).optional(),
+  charts: z
+    .array(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'chart names are lower-case letters, digits, - and _'))
+    .optional(),
   routes: routesSchema.prefault({}),
 });
 
@@ -116,9 +149,28 @@ const DEFAULT_SECTIONS: Record<'day' | 'week' | 'month', DigestSection[]> = {
   month: ['kpis', 'health', 'movers', 'models', 'users', 'finance', 'data_quality'],
 };
 const DEFAULT_CHARTS: Record<'day' | 'week' | 'month', BuiltinChart[]> = {
-  day: ['daily_cost_by_provider', 'requests_and_success_rate', 'p95_by_service_type', 'top_models_by_cost', 'provider_comparison', 'health_components'],
-  week: ['daily_cost_by_provider', 'requests_and_success_rate', 'top_models_by_cost', 'month_to_date_vs_budget', 'health_components'],
-  month: ['daily_cost_by_provider', 'requests_and_success_rate', 'top_models_by_cost', 'month_to_date_vs_budget', 'health_components'],
+  day: [
+    'daily_cost_by_provider',
+    'requests_and_success_rate',
+    'p95_by_service_type',
+    'top_models_by_cost',
+    'provider_comparison',
+    'health_components',
+  ],
+  week: [
+    'daily_cost_by_provider',
+    'requests_and_success_rate',
+    'top_models_by_cost',
+    'month_to_date_vs_budget',
+    'health_components',
+  ],
+  month: [
+    'daily_cost_by_provider',
+    'requests_and_success_rate',
+    'top_models_by_cost',
+    'month_to_date_vs_budget',
+    'health_components',
+  ],
 };
 
 /** A report with the per-period defaults filled in (schedule, sections, charts). */
@@ -130,8 +182,18 @@ const completedReport = reportSchema.transform((r) => ({
 }));
 
 const DEFAULT_REPORTS = {
-  daily: { period: 'day', timezone: 'UTC', top_models: 8, routes: { slack: ['#ai-usage'], email: ['ai-team@example.com'] } },
-  weekly: { period: 'week', timezone: 'UTC', top_models: 8, routes: { slack: [], email: ['stakeholders@example.com'] } },
+  daily: {
+    period: 'day',
+    timezone: 'UTC',
+    top_models: 8,
+    routes: { slack: ['#ai-usage'], email: ['ai-team@example.com'] },
+  },
+  weekly: {
+    period: 'week',
+    timezone: 'UTC',
+    top_models: 8,
+    routes: { slack: [], email: ['stakeholders@example.com'] },
+  },
 } as const;
 
 const emailSchema = z.strictObject({
@@ -162,8 +224,13 @@ const deliverySchema = z.strictObject({
 
 const budgetSchema = z.strictObject({
   /** Monthly AI spend budget in USD; days get an equal share of their month. null: no budget. */
-  monthly_usd: numberLike(z.number({ error: 'expected an amount in USD (a number > 0)' }).positive('expected an amount in USD (a number > 0)'))
-    .nullable().default(null),
+  monthly_usd: numberLike(
+    z
+      .number({ error: 'expected an amount in USD (a number > 0)' })
+      .positive('expected an amount in USD (a number > 0)'),
+  )
+    .nullable()
+    .default(null),
 });
 
 /**
@@ -185,33 +252,48 @@ const daemonSchema = z.strictObject({
   shutdown_timeout_seconds: positiveInt('a number of seconds').default(20),
 });
 
-export const configSchema = z.strictObject({
-  dashboard: dashboardSchema.prefault({}),
-  database: databaseSchema.prefault({}),
-  refresh: refreshSchema.prefault({}),
-  freshness: freshnessSchema.prefault({}),
-  health: healthSchema.prefault({}),
-  budget: budgetSchema.prefault({}),
-  /** Custom charts by name, rendered like the built-in ones. */
-  panels: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'panel names are lower-case letters, digits, - and _'), panelSchema).default({}),
-  /** Reports by name. Listing reports replaces the defaults (daily and weekly, UTC). */
-  reports: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'report names are lower-case letters, digits, - and _'), completedReport)
-    .prefault(() => structuredClone(DEFAULT_REPORTS) as unknown as Record<string, z.input<typeof completedReport>>)
-    .refine((r) => Object.keys(r).length > 0, { error: 'define at least one report' }),
-  email: emailSchema.prefault({}),
-  slack: slackSchema.prefault({}),
-  delivery: deliverySchema.prefault({}),
-  alerts: alertsSchema.prefault(() => ({}) as z.input<typeof alertsSchema>),
-  daemon: daemonSchema.prefault({}),
-}).superRefine((c, ctx) => {
-  for (const [name, report] of Object.entries(c.reports)) {
-    report.charts.forEach((chart, i) => {
-      if (!(BUILTIN_CHARTS as readonly string[]).includes(chart) && !(chart in c.panels)) {
-        ctx.addIssue({ code: 'custom', path: ['reports', name, 'charts', i], message: `unknown chart "${chart}" (built-in: ${BUILTIN_CHARTS.join(', ')}; or a name under panels)` });
-      }
-    });
-  }
-});
+export const configSchema = z
+  .strictObject({
+    dashboard: dashboardSchema.prefault({}),
+    database: databaseSchema.prefault({}),
+    refresh: refreshSchema.prefault({}),
+    freshness: freshnessSchema.prefault({}),
+    health: healthSchema.prefault({}),
+    budget: budgetSchema.prefault({}),
+    /** Custom charts by name, rendered like the built-in ones. */
+    panels: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9_-]*$/, 'panel names are lower-case letters, digits, - and _'),
+        panelSchema,
+      )
+      .default({}),
+    /** Reports by name. Listing reports replaces the defaults (daily and weekly, UTC). */
+    reports: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9_-]*$/, 'report names are lower-case letters, digits, - and _'),
+        completedReport,
+      )
+      .prefault(() => structuredClone(DEFAULT_REPORTS) as unknown as Record<string, z.input<typeof completedReport>>)
+      .refine((r) => Object.keys(r).length > 0, { error: 'define at least one report' }),
+    email: emailSchema.prefault({}),
+    slack: slackSchema.prefault({}),
+    delivery: deliverySchema.prefault({}),
+    alerts: alertsSchema.prefault(() => ({}) as z.input<typeof alertsSchema>),
+    daemon: daemonSchema.prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    for (const [name, report] of Object.entries(c.reports)) {
+      report.charts.forEach((chart, i) => {
+        if (!(BUILTIN_CHARTS as readonly string[]).includes(chart) && !(chart in c.panels)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['reports', name, 'charts', i],
+            message: `unknown chart "${chart}" (built-in: ${BUILTIN_CHARTS.join(', ')}; or a name under panels)`,
+          });
+        }
+      });
+    }
+  });
 
 export type PulsebotConfig = z.output<typeof configSchema>;
 export type ReportConfig = PulsebotConfig['reports'][string];

@@ -44,7 +44,10 @@ export async function catchUp(deps: CatchUpDeps): Promise<{ decisions: CatchUpDe
   try {
     last = await deps.lastRuns(jobs.map((j) => j.name));
   } catch (error) {
-    deps.log.error({ event: 'catch_up.failed', error: describeError(error) }, `catch-up skipped: could not read the last runs: ${describeError(error)}`);
+    deps.log.error(
+      { event: 'catch_up.failed', error: describeError(error) },
+      `catch-up skipped: could not read the last runs: ${describeError(error)}`,
+    );
     return { decisions, runs };
   }
 
@@ -67,7 +70,13 @@ export async function catchUp(deps: CatchUpDeps): Promise<{ decisions: CatchUpDe
     if (missed.kind === 'skipped') {
       decisions.push({ job: job.name, action: 'skip', skipped: missed.skipped });
       log.warn(
-        { event: 'catch_up.skipped', lastRun, missed: missed.skipped.map((d) => d.toISOString()), truncated: missed.truncated, graceMinutes: deps.graceMs / 60_000 },
+        {
+          event: 'catch_up.skipped',
+          lastRun,
+          missed: missed.skipped.map((d) => d.toISOString()),
+          truncated: missed.truncated,
+          graceMinutes: deps.graceMs / 60_000,
+        },
         `${job.name}: missed ${describeMisses(missed.skipped, missed.truncated)} while down; older than the ${deps.graceMs / 60_000}-minute grace, not sent`,
       );
       continue;
@@ -75,13 +84,21 @@ export async function catchUp(deps: CatchUpDeps): Promise<{ decisions: CatchUpDe
     decisions.push({ job: job.name, action: 'run', scheduledFor: missed.due, skipped: missed.skipped });
     if (missed.skipped.length > 0) {
       log.warn(
-        { event: 'catch_up.skipped', lastRun, missed: missed.skipped.map((d) => d.toISOString()), truncated: missed.truncated },
+        {
+          event: 'catch_up.skipped',
+          lastRun,
+          missed: missed.skipped.map((d) => d.toISOString()),
+          truncated: missed.truncated,
+        },
         `${job.name}: also missed ${describeMisses(missed.skipped, missed.truncated)}; only the most recent is sent`,
       );
     }
     // A restart a few seconds after the tick is not worth a "sent late" banner in the message.
     const late = missed.late && deps.now.getTime() - missed.due.getTime() > LATE_AFTER_MS;
-    log.info({ event: 'catch_up.run', lastRun, scheduledFor: missed.due.toISOString(), late }, `${job.name}: missed the tick of ${missed.due.toISOString()} while down; running it now${late ? ', marked late' : ''}`);
+    log.info(
+      { event: 'catch_up.run', lastRun, scheduledFor: missed.due.toISOString(), late },
+      `${job.name}: missed the tick of ${missed.due.toISOString()} while down; running it now${late ? ', marked late' : ''}`,
+    );
     runs.push(deps.run(job, { scheduledFor: missed.due, late }));
   }
   return { decisions, runs };

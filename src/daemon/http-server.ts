@@ -21,7 +21,11 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(port: number, endpoints: Endpoints, onError: (error: unknown) => void): Promise<HttpServer> {
+export async function startHttpServer(
+  port: number,
+  endpoints: Endpoints,
+  onError: (error: unknown) => void,
+): Promise<HttpServer> {
   const server = createServer((req, res) => {
     handle(req, res, endpoints).catch((error: unknown) => {
       onError(error);
@@ -33,7 +37,13 @@ export async function startHttpServer(port: number, endpoints: Endpoints, onErro
   server.requestTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new PulsebotError('ENV_INVALID', `cannot listen on PULSEBOT_PORT ${port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : messageOf(error)}`, { cause: error }));
+      reject(
+        new PulsebotError(
+          'ENV_INVALID',
+          `cannot listen on PULSEBOT_PORT ${port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : messageOf(error)}`,
+          { cause: error },
+        ),
+      );
     });
     server.listen(port, () => resolve());
   });
@@ -57,26 +67,44 @@ async function handle(req: IncomingMessage, res: ServerResponse, endpoints: Endp
   switch (path) {
     case '/healthz': {
       const alive = endpoints.alive();
-      return send(res, alive ? 200 : 503, 'application/json', JSON.stringify({ status: alive ? 'ok' : 'shutting down' }));
+      return send(
+        res,
+        alive ? 200 : 503,
+        'application/json',
+        JSON.stringify({ status: alive ? 'ok' : 'shutting down' }),
+      );
     }
     case '/readyz': {
       const r = await endpoints.ready();
-      return send(res, r.ready ? 200 : 503, 'application/json', JSON.stringify({
-        status: r.ready ? 'ready' : 'not ready',
-        reasons: r.reasons,
-        database: r.database,
-        staleJobs: r.staleJobs,
-      }));
+      return send(
+        res,
+        r.ready ? 200 : 503,
+        'application/json',
+        JSON.stringify({
+          status: r.ready ? 'ready' : 'not ready',
+          reasons: r.reasons,
+          database: r.database,
+          staleJobs: r.staleJobs,
+        }),
+      );
     }
     case '/metrics':
       return send(res, 200, PROMETHEUS_CONTENT_TYPE, endpoints.metrics());
     default:
-      return send(res, 404, 'application/json', JSON.stringify({ status: 'error', reason: 'not found', endpoints: ['/healthz', '/readyz', '/metrics'] }));
+      return send(
+        res,
+        404,
+        'application/json',
+        JSON.stringify({ status: 'error', reason: 'not found', endpoints: ['/healthz', '/readyz', '/metrics'] }),
+      );
   }
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {
   if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': contentType.includes('charset') ? contentType : `${contentType}; charset=utf-8`, 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': contentType.includes('charset') ? contentType : `${contentType}; charset=utf-8`,
+    'cache-control': 'no-store',
+  });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }

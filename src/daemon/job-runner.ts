@@ -34,18 +34,36 @@ export async function runTick(deps: RunnerDeps, job: JobSpec, tick: Tick): Promi
 
   let id: number | null;
   try {
-    id = await claimRun(deps.sql, { job: job.name, scheduledFor: tick.scheduledFor, startedAt, instanceId: deps.instanceId, late: tick.late });
+    id = await claimRun(deps.sql, {
+      job: job.name,
+      scheduledFor: tick.scheduledFor,
+      startedAt,
+      instanceId: deps.instanceId,
+      late: tick.late,
+    });
   } catch (error) {
     // Without the claim we cannot know whether another replica runs the tick: skip it rather
     // than risk running it twice. The database being away fails the next ticks the same way.
     const finishedAt = deps.now();
     record(deps, job, 'failed', startedAt, finishedAt);
-    log.error({ event: 'job.failed', ...at, durationMs: finishedAt.getTime() - startedAt.getTime(), error: describeError(error), stage: 'claim' }, `${job.name}: could not claim the tick: ${describeError(error)}`);
+    log.error(
+      {
+        event: 'job.failed',
+        ...at,
+        durationMs: finishedAt.getTime() - startedAt.getTime(),
+        error: describeError(error),
+        stage: 'claim',
+      },
+      `${job.name}: could not claim the tick: ${describeError(error)}`,
+    );
     return 'failed';
   }
   if (id === null) {
     deps.metrics.jobTicksSkipped.inc({ job: job.name, reason: 'claimed_elsewhere' });
-    log.debug({ event: 'job.claimed_elsewhere', ...at }, `${job.name}: tick ${at.scheduledFor} is run by another instance`);
+    log.debug(
+      { event: 'job.claimed_elsewhere', ...at },
+      `${job.name}: tick ${at.scheduledFor} is run by another instance`,
+    );
     return 'claimed_elsewhere';
   }
 
@@ -66,7 +84,10 @@ export async function runTick(deps: RunnerDeps, job: JobSpec, tick: Tick): Promi
   try {
     await finishRun(deps.sql, id, { finishedAt, outcome, error });
   } catch (finishError) {
-    log.warn({ event: 'job.record_failed', ...at, error: describeError(finishError) }, `${job.name}: the run's outcome could not be stored`);
+    log.warn(
+      { event: 'job.record_failed', ...at, error: describeError(finishError) },
+      `${job.name}: the run's outcome could not be stored`,
+    );
   }
   record(deps, job, outcome, startedAt, finishedAt);
   if (outcome === 'failed') {

@@ -34,27 +34,40 @@ async function run<T>(what: string, fn: () => Promise<T>): Promise<T> {
  * and null to the others. No lock is held while the job runs.
  */
 export async function claimRun(sql: Sql, claim: ClaimRequest): Promise<number | null> {
-  const rows = await run('claim', () => sql<{ id: number }[]>`
+  const rows = await run(
+    'claim',
+    () => sql<{ id: number }[]>`
     insert into pulsebot.job_runs (job, scheduled_for, started_at, instance_id, late)
     values (${claim.job}, ${claim.scheduledFor}, ${claim.startedAt}, ${claim.instanceId}, ${claim.late})
     on conflict (job, scheduled_for) do nothing
-    returning id`);
+    returning id`,
+  );
   return rows[0]?.id ?? null;
 }
 
-export async function finishRun(sql: Sql, id: number, result: { finishedAt: Date; outcome: RunOutcome; error: string | null }): Promise<void> {
-  await run('finish', () => sql`
+export async function finishRun(
+  sql: Sql,
+  id: number,
+  result: { finishedAt: Date; outcome: RunOutcome; error: string | null },
+): Promise<void> {
+  await run(
+    'finish',
+    () => sql`
     update pulsebot.job_runs
     set finished_at = ${result.finishedAt}, outcome = ${result.outcome}, error = ${result.outcome === 'failed' ? result.error : null}
-    where id = ${id}`);
+    where id = ${id}`,
+  );
 }
 
 /** The newest tick each job has a run for (claimed by any replica, finished or not). */
 export async function lastScheduledRuns(sql: Sql, jobs: readonly string[]): Promise<Map<string, Date>> {
   if (jobs.length === 0) return new Map();
-  const rows = await run('last runs', () => sql<{ job: string; last: Date | null }[]>`
+  const rows = await run(
+    'last runs',
+    () => sql<{ job: string; last: Date | null }[]>`
     select j.job, (select max(r.scheduled_for) from pulsebot.job_runs r where r.job = j.job) as last
-    from unnest(${jobs as string[]}::text[]) as j(job)`);
+    from unnest(${jobs as string[]}::text[]) as j(job)`,
+  );
   const last = new Map<string, Date>();
   for (const r of rows) if (r.last) last.set(r.job, r.last);
   return last;
@@ -62,10 +75,13 @@ export async function lastScheduledRuns(sql: Sql, jobs: readonly string[]): Prom
 
 /** Deletes runs that started before `before`, keeping each job's newest run (the catch-up memory). */
 export async function pruneJobRuns(sql: Sql, before: Date): Promise<number> {
-  const result = await run('prune', () => sql`
+  const result = await run(
+    'prune',
+    () => sql`
     delete from pulsebot.job_runs r
     where r.started_at < ${before}
-      and r.scheduled_for < (select max(n.scheduled_for) from pulsebot.job_runs n where n.job = r.job)`);
+      and r.scheduled_for < (select max(n.scheduled_for) from pulsebot.job_runs n where n.job = r.job)`,
+  );
   return result.count;
 }
 
@@ -83,14 +99,33 @@ export interface JobRunRow {
 
 /** Runs of one job, oldest first (tests, and a future `pulsebot status`). */
 export async function jobRunsOf(sql: Sql, job: string): Promise<JobRunRow[]> {
-  const rows = await run('list', () => sql<{
-    id: number; job: string; scheduled_for: Date; started_at: Date; finished_at: Date | null;
-    outcome: RunOutcome | null; late: boolean; error: string | null; instance_id: string;
-  }[]>`
+  const rows = await run(
+    'list',
+    () => sql<
+      {
+        id: number;
+        job: string;
+        scheduled_for: Date;
+        started_at: Date;
+        finished_at: Date | null;
+        outcome: RunOutcome | null;
+        late: boolean;
+        error: string | null;
+        instance_id: string;
+      }[]
+    >`
     select id, job, scheduled_for, started_at, finished_at, outcome, late, error, instance_id
-    from pulsebot.job_runs where job = ${job} order by scheduled_for`);
+    from pulsebot.job_runs where job = ${job} order by scheduled_for`,
+  );
   return rows.map((r) => ({
-    id: r.id, job: r.job, scheduledFor: r.scheduled_for, startedAt: r.started_at, finishedAt: r.finished_at,
-    outcome: r.outcome, late: r.late, error: r.error, instanceId: r.instance_id,
+    id: r.id,
+    job: r.job,
+    scheduledFor: r.scheduled_for,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    outcome: r.outcome,
+    late: r.late,
+    error: r.error,
+    instanceId: r.instance_id,
   }));
 }

@@ -97,30 +97,45 @@ export function jobsFromConfig(deps: JobDeps): JobSpec[] {
       quiet: false,
       run: async ({ now }) => pruneJob(deps.sql, now()),
     },
-    ...Object.entries(config.reports).map(([name, report]): JobSpec => ({
-      name: reportJobName(name),
-      schedule: report.schedule,
-      timezone: report.timezone,
-      catchUp: true,
-      quiet: false,
-      run: async ({ scheduledFor, late, log }) => {
-        // The period is the one that was last complete at the tick, not when the run happens
-        // to start: a catch-up after midnight still sends the day the missed tick would have.
-        const date = resolvePeriods({ kind: report.period, timeZone: report.timezone, now: scheduledFor }).current.firstDay;
-        // Loaded at the first report: the digest builder brings vega, sharp and mjml (over
-        // 100 MB resident), which an idle daemon between reports need not carry.
-        const { sendReport } = await import('../report/send-report.js');
-        const result = await sendReport(
-          { sql: deps.sql, config, transports: deps.transports, now: deps.now, log: deps.deliveryLog(log) },
-          { report: name, date, late },
-        );
-        return { period: result.model.snapshot.period.label, queued: result.queued.inserted, alreadyQueued: result.queued.existing, ...result.delivered };
-      },
-    })),
+    ...Object.entries(config.reports).map(
+      ([name, report]): JobSpec => ({
+        name: reportJobName(name),
+        schedule: report.schedule,
+        timezone: report.timezone,
+        catchUp: true,
+        quiet: false,
+        run: async ({ scheduledFor, late, log }) => {
+          // The period is the one that was last complete at the tick, not when the run happens
+          // to start: a catch-up after midnight still sends the day the missed tick would have.
+          const date = resolvePeriods({ kind: report.period, timeZone: report.timezone, now: scheduledFor }).current
+            .firstDay;
+          // Loaded at the first report: the digest builder brings vega, sharp and mjml (over
+          // 100 MB resident), which an idle daemon between reports need not carry.
+          const { sendReport } = await import('../report/send-report.js');
+          const result = await sendReport(
+            { sql: deps.sql, config, transports: deps.transports, now: deps.now, log: deps.deliveryLog(log) },
+            { report: name, date, late },
+          );
+          return {
+            period: result.model.snapshot.period.label,
+            queued: result.queued.inserted,
+            alreadyQueued: result.queued.existing,
+            ...result.delivered,
+          };
+        },
+      }),
+    ),
   ];
   if (deps.alerts) {
     const alerts = deps.alerts;
-    jobs.push({ name: 'alerts', schedule: alerts.schedule, timezone: alerts.timezone ?? 'UTC', catchUp: false, quiet: true, run: (ctx) => alerts.evaluate(ctx) });
+    jobs.push({
+      name: 'alerts',
+      schedule: alerts.schedule,
+      timezone: alerts.timezone ?? 'UTC',
+      catchUp: false,
+      quiet: true,
+      run: (ctx) => alerts.evaluate(ctx),
+    });
   }
   return jobs;
 }
@@ -146,7 +161,10 @@ async function refreshJob(deps: JobDeps, log: Logger): Promise<Record<string, un
   });
   const failed = results.filter((r) => r.outcome === 'failed');
   if (failed.length > 0) {
-    throw new PulsebotError('REFRESH_FAILED', `${failed.map((r) => `${r.view}: ${r.error ?? 'failed'}`).join('; ')} (recorded in pulsebot.refresh_log)`);
+    throw new PulsebotError(
+      'REFRESH_FAILED',
+      `${failed.map((r) => `${r.view}: ${r.error ?? 'failed'}`).join('; ')} (recorded in pulsebot.refresh_log)`,
+    );
   }
   return { folded: results.find((r) => r.view === 'rollups')?.rows ?? 0, views: results.length - 1 };
 }

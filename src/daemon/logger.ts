@@ -24,11 +24,30 @@ export function logLevelFromEnv(env: NodeJS.ProcessEnv): Level | 'silent' {
   const raw = env.PULSEBOT_LOG_LEVEL?.trim().toLowerCase();
   if (!raw) return 'info';
   if (raw === 'silent' || (LOG_LEVELS as readonly string[]).includes(raw)) return raw as Level | 'silent';
-  throw new PulsebotError('ENV_INVALID', `PULSEBOT_LOG_LEVEL must be one of ${[...LOG_LEVELS, 'silent'].join(', ')}, got ${JSON.stringify(env.PULSEBOT_LOG_LEVEL)}`);
+  throw new PulsebotError(
+    'ENV_INVALID',
+    `PULSEBOT_LOG_LEVEL must be one of ${[...LOG_LEVELS, 'silent'].join(', ')}, got ${JSON.stringify(env.PULSEBOT_LOG_LEVEL)}`,
+  );
 }
 
 /** Keys whose values are secrets wherever they appear (top level or one object down). */
-const SECRET_KEYS = ['token', 'password', 'passwd', 'secret', 'authorization', 'cookie', 'apiKey', 'api_key', 'smtpUrl', 'smtp_url', 'databaseUrl', 'database_url', 'SLACK_BOT_TOKEN', 'SMTP_URL', 'DATABASE_URL'];
+const SECRET_KEYS = [
+  'token',
+  'password',
+  'passwd',
+  'secret',
+  'authorization',
+  'cookie',
+  'apiKey',
+  'api_key',
+  'smtpUrl',
+  'smtp_url',
+  'databaseUrl',
+  'database_url',
+  'SLACK_BOT_TOKEN',
+  'SMTP_URL',
+  'DATABASE_URL',
+];
 const REDACT_PATHS = [...SECRET_KEYS, ...SECRET_KEYS.map((k) => `*.${k}`)];
 
 /**
@@ -53,7 +72,12 @@ function scrubValue(value: unknown, depth: number): unknown {
   if (depth <= 0 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) {
     const code = (value as { code?: unknown }).code;
-    return { name: value.name, message: scrubText(value.message), ...(code !== undefined ? { code } : {}), ...(value.stack ? { stack: scrubText(value.stack) } : {}) };
+    return {
+      name: value.name,
+      message: scrubText(value.message),
+      ...(code !== undefined ? { code } : {}),
+      ...(value.stack ? { stack: scrubText(value.stack) } : {}),
+    };
   }
   if (Array.isArray(value)) return value.map((v) => scrubValue(v, depth - 1));
   const out: Record<string, unknown> = {};
@@ -84,14 +108,20 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
     hooks: {
       // The message text may quote an error that quotes a URL: scrub it like the fields.
       logMethod(this: Logger, args: unknown[], method: (...a: unknown[]) => void) {
-        method.apply(this, args.map((a) => (typeof a === 'string' ? scrubText(a) : a)));
+        method.apply(
+          this,
+          args.map((a) => (typeof a === 'string' ? scrubText(a) : a)),
+        );
       },
     },
   };
   if (options.pretty) {
     // Loaded only for a terminal: a daemon under a supervisor never pays for it.
     const { default: pretty } = await import('pino-pretty');
-    return pino(common, pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,instance' }));
+    return pino(
+      common,
+      pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,instance' }),
+    );
   }
   return pino(common, options.destination);
 }

@@ -18,7 +18,8 @@ abstract class Metric<V> {
     readonly labelNames: readonly string[],
   ) {
     if (!METRIC_NAME.test(name)) throw new Error(`invalid metric name ${name}`);
-    for (const l of labelNames) if (!LABEL_NAME.test(l) || l === 'le') throw new Error(`invalid label name ${l} on ${name}`);
+    for (const l of labelNames)
+      if (!LABEL_NAME.test(l) || l === 'le') throw new Error(`invalid label name ${l} on ${name}`);
   }
 
   abstract readonly type: 'counter' | 'gauge' | 'histogram';
@@ -91,7 +92,12 @@ interface HistogramValue {
 
 export class Histogram extends Metric<HistogramValue> {
   readonly type = 'histogram';
-  constructor(name: string, help: string, labelNames: readonly string[], readonly buckets: readonly number[]) {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    readonly buckets: readonly number[],
+  ) {
     super(name, help, labelNames);
     if (buckets.some((b, i) => i > 0 && b <= buckets[i - 1]!)) throw new Error(`buckets of ${name} must increase`);
   }
@@ -164,7 +170,9 @@ export class MetricsRegistry {
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 function formatLabels(labels: Labels): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`);
+  const parts = Object.entries(labels).map(
+    ([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`,
+  );
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 

@@ -17,7 +17,12 @@ export interface StaleJob {
 }
 
 /** Jobs whose timer has not fired within 2× their interval since the last tick (or the start). */
-export function staleJobs(jobs: readonly JobSpec[], lastTickAt: (job: string) => Date | undefined, startedAt: Date, now: Date): StaleJob[] {
+export function staleJobs(
+  jobs: readonly JobSpec[],
+  lastTickAt: (job: string) => Date | undefined,
+  startedAt: Date,
+  now: Date,
+): StaleJob[] {
   const stale: StaleJob[] = [];
   for (const job of jobs) {
     const last = lastTickAt(job.name);
@@ -67,7 +72,9 @@ export function readiness(input: { database: DatabaseProbe; staleJobs: StaleJob[
   if (input.shuttingDown) reasons.push('shutting down');
   if (!input.database.ok) reasons.push(`database: ${input.database.reason}`);
   for (const s of input.staleJobs) {
-    reasons.push(`job ${s.job} has not ticked ${s.lastTickAt ? `since ${s.lastTickAt}` : 'since start'} (interval ${s.intervalSeconds} s)`);
+    reasons.push(
+      `job ${s.job} has not ticked ${s.lastTickAt ? `since ${s.lastTickAt}` : 'since start'} (interval ${s.intervalSeconds} s)`,
+    );
   }
   return { ready: reasons.length === 0, reasons, database: input.database, staleJobs: input.staleJobs };
 }

@@ -66,22 +66,36 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     runTick: (job, tick) => runTick({ sql, instanceId: options.instanceId, now, log, metrics }, job, tick),
   });
 
-  const http = await startHttpServer(options.port, {
-    alive: () => !shuttingDown,
-    ready: async () => readiness({
-      database: await probeDatabase(sql, READINESS_DB_TIMEOUT_MS),
-      staleJobs: staleJobs(jobs, scheduler.lastTickAt, startedAt, now()),
-      shuttingDown,
-    }),
-    metrics: () => metrics.registry.expose(),
-  }, (error) => log.warn({ event: 'http.error', error: describeError(error) }, `HTTP endpoint error: ${describeError(error)}`));
+  const http = await startHttpServer(
+    options.port,
+    {
+      alive: () => !shuttingDown,
+      ready: async () =>
+        readiness({
+          database: await probeDatabase(sql, READINESS_DB_TIMEOUT_MS),
+          staleJobs: staleJobs(jobs, scheduler.lastTickAt, startedAt, now()),
+          shuttingDown,
+        }),
+      metrics: () => metrics.registry.expose(),
+    },
+    (error) =>
+      log.warn({ event: 'http.error', error: describeError(error) }, `HTTP endpoint error: ${describeError(error)}`),
+  );
 
   scheduler.start();
-  log.info({
-    event: 'daemon.started',
-    port: http.port,
-    jobs: jobs.map((j) => ({ job: j.name, schedule: j.schedule, timezone: j.timezone, next: nextRuns(j.schedule, j.timezone, startedAt, 1)[0]?.toISOString() ?? null })),
-  }, `pulsebot daemon started: ${jobs.length} jobs; /healthz, /readyz, /metrics on port ${http.port}`);
+  log.info(
+    {
+      event: 'daemon.started',
+      port: http.port,
+      jobs: jobs.map((j) => ({
+        job: j.name,
+        schedule: j.schedule,
+        timezone: j.timezone,
+        next: nextRuns(j.schedule, j.timezone, startedAt, 1)[0]?.toISOString() ?? null,
+      })),
+    },
+    `pulsebot daemon started: ${jobs.length} jobs; /healthz, /readyz, /metrics on port ${http.port}`,
+  );
 
   const caughtUp = (async () => {
     const { decisions, runs } = await catchUp({
@@ -102,11 +116,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       shuttingDown = true;
       scheduler.stop();
       const inFlight = scheduler.inFlight();
-      if (inFlight > 0) log.info({ event: 'daemon.draining', inFlight, reason }, `waiting for ${inFlight} run(s) in flight (at most ${options.shutdownTimeoutMs} ms)`);
+      if (inFlight > 0)
+        log.info(
+          { event: 'daemon.draining', inFlight, reason },
+          `waiting for ${inFlight} run(s) in flight (at most ${options.shutdownTimeoutMs} ms)`,
+        );
       const drained = await scheduler.drain(options.shutdownTimeoutMs);
       await http.close();
       if (!drained) {
-        log.error({ event: 'daemon.abandoned', inFlight: scheduler.inFlight() }, `${scheduler.inFlight()} run(s) still going after ${options.shutdownTimeoutMs} ms; abandoned (a delivery left mid-send is resumed by the next daemon once its lease expires)`);
+        log.error(
+          { event: 'daemon.abandoned', inFlight: scheduler.inFlight() },
+          `${scheduler.inFlight()} run(s) still going after ${options.shutdownTimeoutMs} ms; abandoned (a delivery left mid-send is resumed by the next daemon once its lease expires)`,
+        );
         return 1;
       }
       log.info({ event: 'daemon.stopped', reason }, 'pulsebot daemon stopped');

@@ -38,7 +38,9 @@ export interface Scheduler {
  * croner fires at or just after the scheduled second; every replica maps that to the same instant.
  */
 export function scheduledTimeOf(cron: Cron, firedAt: Date): Date {
-  return cron.previousRuns(1, new Date(firedAt.getTime() + 1))[0] ?? new Date(Math.floor(firedAt.getTime() / 1000) * 1000);
+  return (
+    cron.previousRuns(1, new Date(firedAt.getTime() + 1))[0] ?? new Date(Math.floor(firedAt.getTime() / 1000) * 1000)
+  );
 }
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
@@ -52,7 +54,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const p = options.runTick(job, tick).then(
       () => undefined,
       (error: unknown) => {
-        scoped(log, { job: job.name }).error({ event: 'job.crashed', error: describeError(error) }, `${job.name}: unexpected error outside the job: ${describeError(error)}`);
+        scoped(log, { job: job.name }).error(
+          { event: 'job.crashed', error: describeError(error) },
+          `${job.name}: unexpected error outside the job: ${describeError(error)}`,
+        );
       },
     );
     running.add(p);
@@ -66,26 +71,33 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (stopped) throw new Error('scheduler: started after stop');
       for (const job of jobs) {
         const jobLog = scoped(log, { job: job.name });
-        const cron: Cron = new Cron(job.schedule, {
-          timezone: job.timezone,
-          protect: () => {
-            metrics.jobTicksSkipped.inc({ job: job.name, reason: 'overrun' });
-            jobLog.warn({ event: 'job.overrun' }, `${job.name}: tick skipped, the previous run is still going`);
+        const cron: Cron = new Cron(
+          job.schedule,
+          {
+            timezone: job.timezone,
+            protect: () => {
+              metrics.jobTicksSkipped.inc({ job: job.name, reason: 'overrun' });
+              jobLog.warn({ event: 'job.overrun' }, `${job.name}: tick skipped, the previous run is still going`);
+            },
+            // Only reached if the tick function itself breaks; must not throw (croner swallows it).
+            catch: (error: unknown) => {
+              try {
+                jobLog.error(
+                  { event: 'job.crashed', error: describeError(error) },
+                  `${job.name}: tick failed outside the job`,
+                );
+              } catch {
+                // The logger itself failed: there is nowhere left to report it, and croner would swallow a throw.
+              }
+            },
           },
-          // Only reached if the tick function itself breaks; must not throw (croner swallows it).
-          catch: (error: unknown) => {
-            try {
-              jobLog.error({ event: 'job.crashed', error: describeError(error) }, `${job.name}: tick failed outside the job`);
-            } catch {
-              // The logger itself failed: there is nowhere left to report it, and croner would swallow a throw.
-            }
+          async () => {
+            if (stopped) return;
+            const firedAt = new Date();
+            lastTicks.set(job.name, firedAt);
+            await track(job, { scheduledFor: scheduledTimeOf(cron, firedAt), late: false });
           },
-        }, async () => {
-          if (stopped) return;
-          const firedAt = new Date();
-          lastTicks.set(job.name, firedAt);
-          await track(job, { scheduledFor: scheduledTimeOf(cron, firedAt), late: false });
-        });
+        );
         crons.push(cron);
       }
     },
@@ -96,7 +108,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     run(job, tick) {
       // A catch-up decided just before a shutdown must not start once draining has begun.
       if (stopped) {
-        scoped(log, { job: job.name }).info({ event: 'job.not_started', scheduledFor: tick.scheduledFor.toISOString() }, `${job.name}: not started, shutting down`);
+        scoped(log, { job: job.name }).info(
+          { event: 'job.not_started', scheduledFor: tick.scheduledFor.toISOString() },
+          `${job.name}: not started, shutting down`,
+        );
         return Promise.resolve();
       }
       return track(job, tick);

@@ -40,14 +40,23 @@ export function handleSignals(options: SignalHandlingOptions): SignalHandling {
 
   const onSignal = (signal: ShutdownSignal) => {
     if (started) {
-      log.error({ event: 'daemon.forced_exit', signal }, `second ${signal}: exiting now without waiting for runs in flight`);
+      log.error(
+        { event: 'daemon.forced_exit', signal },
+        `second ${signal}: exiting now without waiting for runs in flight`,
+      );
       options.exit(1);
       return;
     }
     started = true;
-    log.info({ event: 'daemon.shutdown', signal }, `${signal}: shutting down (no new ticks; waiting for runs in flight)`);
+    log.info(
+      { event: 'daemon.shutdown', signal },
+      `${signal}: shutting down (no new ticks; waiting for runs in flight)`,
+    );
     const force = setTimeout(() => {
-      log.error({ event: 'daemon.forced_exit', signal, afterMs: options.forceExitAfterMs }, `still running ${options.forceExitAfterMs} ms after ${signal}: exiting with code 1`);
+      log.error(
+        { event: 'daemon.forced_exit', signal, afterMs: options.forceExitAfterMs },
+        `still running ${options.forceExitAfterMs} ms after ${signal}: exiting with code 1`,
+      );
       options.exit(1);
     }, options.forceExitAfterMs);
     force.unref();

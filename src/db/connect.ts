@@ -45,7 +45,10 @@ export async function openDatabase(target: DatabaseTarget, pool: PoolOptions = D
   return { sql, target, description, close: () => sql.end({ timeout: 5 }) };
 }
 
-export async function openEmbeddedDatabase(options: EmbeddedOptions, pool: PoolOptions = DEFAULT_POOL): Promise<Database> {
+export async function openEmbeddedDatabase(
+  options: EmbeddedOptions,
+  pool: PoolOptions = DEFAULT_POOL,
+): Promise<Database> {
   const { startEmbedded } = await import('./embedded.js');
   const server = await startEmbedded(options);
   const target: DatabaseTarget = { kind: 'embedded', dataDir: options.dataDir ?? '(memory)' };

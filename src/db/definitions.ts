@@ -19,7 +19,10 @@ export async function applyDefinitions(
   failure: (path: string, cause: unknown) => PulsebotError,
 ): Promise<Definition[]> {
   const recorded = new Map(
-    (await tx<{ path: string; checksum: string }[]>`select path, checksum from pulsebot.definitions`).map((r) => [r.path, r.checksum]),
+    (await tx<{ path: string; checksum: string }[]>`select path, checksum from pulsebot.definitions`).map((r) => [
+      r.path,
+      r.checksum,
+    ]),
   );
   const changed = definitions.filter((d) => recorded.get(d.path) !== d.checksum);
   if (changed.length === 0) return [];
@@ -50,7 +53,10 @@ export async function pendingDefinitions(sql: Sql, definitions: Definition[]): P
   const [exists] = await sql<{ present: boolean }[]>`select to_regclass('pulsebot.definitions') is not null as present`;
   if (!exists?.present) return definitions.map((d) => d.path);
   const recorded = new Map(
-    (await sql<{ path: string; checksum: string }[]>`select path, checksum from pulsebot.definitions`).map((r) => [r.path, r.checksum]),
+    (await sql<{ path: string; checksum: string }[]>`select path, checksum from pulsebot.definitions`).map((r) => [
+      r.path,
+      r.checksum,
+    ]),
   );
   return definitions.filter((d) => recorded.get(d.path) !== d.checksum).map((d) => d.path);
 }

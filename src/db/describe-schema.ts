@@ -82,7 +82,8 @@ async function tables(sql: Sql, schemas: string[]): Promise<string> {
     const options = first.reloptions?.length ? ` with (${[...first.reloptions].sort().join(', ')})` : '';
     const stmts = [`create ${persistence}table ${rel} (\n${lines.join(',\n')}\n)${options};`];
     for (const c of cols) {
-      if (c.storage !== c.default_storage) stmts.push(`alter table ${rel} alter column ${c.attname} set storage ${storageName(c.storage)};`);
+      if (c.storage !== c.default_storage)
+        stmts.push(`alter table ${rel} alter column ${c.attname} set storage ${storageName(c.storage)};`);
     }
     if (first.rls) stmts.push(`alter table ${rel} enable row level security;`);
     if (first.force_rls) stmts.push(`alter table ${rel} force row level security;`);
@@ -138,12 +139,25 @@ async function functions(sql: Sql, schemas: string[]): Promise<string> {
       and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
     order by n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)`;
   return rows
-    .map((r) => `${r.def.trimEnd()};${r.comment === null ? '' : `\ncomment on function ${r.sig} is ${literal(r.comment)};`}`)
+    .map(
+      (r) =>
+        `${r.def.trimEnd()};${r.comment === null ? '' : `\ncomment on function ${r.sig} is ${literal(r.comment)};`}`,
+    )
     .join('\n\n');
 }
 
 async function aggregates(sql: Sql, schemas: string[]): Promise<string> {
-  const rows = await sql<{ name: string; args: string; sfunc: string; stype: string; combine: string | null; initcond: string | null; parallel: string }[]>`
+  const rows = await sql<
+    {
+      name: string;
+      args: string;
+      sfunc: string;
+      stype: string;
+      combine: string | null;
+      initcond: string | null;
+      parallel: string;
+    }[]
+  >`
     select p.oid::regproc::text as name, pg_get_function_identity_arguments(p.oid) as args,
            a.aggtransfn::regproc::text as sfunc, format_type(a.aggtranstype, null) as stype,
            nullif(a.aggcombinefn, 0)::regproc::text as combine, a.agginitval as initcond, p.proparallel as parallel
@@ -155,7 +169,8 @@ async function aggregates(sql: Sql, schemas: string[]): Promise<string> {
       const opts = [`sfunc = ${r.sfunc}`, `stype = ${r.stype}`];
       if (r.combine) opts.push(`combinefunc = ${r.combine}`);
       // Long initial values (a 4,096-bit block of zeros) are summarised, not spelt out.
-      if (r.initcond !== null) opts.push(`initcond = ${r.initcond.length > 64 ? `<${r.initcond.length} characters>` : literal(r.initcond)}`);
+      if (r.initcond !== null)
+        opts.push(`initcond = ${r.initcond.length > 64 ? `<${r.initcond.length} characters>` : literal(r.initcond)}`);
       if (r.parallel !== 'u') opts.push(`parallel = ${r.parallel === 's' ? 'safe' : 'restricted'}`);
       return `create aggregate ${r.name}(${r.args}) (${opts.join(', ')});`;
     })
@@ -168,7 +183,9 @@ async function views(sql: Sql, schemas: string[]): Promise<string> {
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = any(${schemas}) and c.relkind in ('v', 'm')
     order by 1`;
-  return rows.map((r) => `create ${r.kind === 'm' ? 'materialized ' : ''}view ${r.rel} as\n${r.def.trimEnd()}`).join('\n\n');
+  return rows
+    .map((r) => `create ${r.kind === 'm' ? 'materialized ' : ''}view ${r.rel} as\n${r.def.trimEnd()}`)
+    .join('\n\n');
 }
 
 async function triggers(sql: Sql, schemas: string[]): Promise<string> {

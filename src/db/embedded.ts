@@ -51,10 +51,14 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedS
     await db?.close().catch(() => {});
     release();
     if (cause instanceof PulsebotError) throw cause;
-    throw new PulsebotError('DB_CONNECT', `cannot open the embedded database in ${options.dataDir ?? 'memory'}: ${String((cause as Error)?.message ?? cause)}`, {
-      cause,
-      hint: 'the directory may be damaged or written by another PGlite version; move it aside or set PULSEBOT_DATA_DIR',
-    });
+    throw new PulsebotError(
+      'DB_CONNECT',
+      `cannot open the embedded database in ${options.dataDir ?? 'memory'}: ${String((cause as Error)?.message ?? cause)}`,
+      {
+        cause,
+        hint: 'the directory may be damaged or written by another PGlite version; move it aside or set PULSEBOT_DATA_DIR',
+      },
+    );
   }
 }
 

@@ -10,11 +10,34 @@ import { type Migration, SQL_DIR } from './migration-files.js';
  * rebuilt. The names identify the chain: checksums were not stable across its development builds.
  */
 const LEGACY_CHAIN = [
-  'pulsebot_core', 'api_usage', 'user_subscriptions', 'dashboard_views', 'refresh_function', 'rollups', 'capture', 'fold',
-  'views_over_rollups', 'outbox', 'job_runs', 'pending_rollups', 'alerts', 'fold_into_pending', 'user_sets_by_day',
-  'user_bitmaps', 'capture_keys', 'dim_keys', 'user_bits_new_only', 'coarse_histograms', 'detached_change_log',
-  'provider_view_probes', 'refresh_steps', 'number_users_in_one_pass', 'lean_capture', 'coarse_from_pending',
-  'users_day_without_conversion', 'user_bits_hash_grouping',
+  'pulsebot_core',
+  'api_usage',
+  'user_subscriptions',
+  'dashboard_views',
+  'refresh_function',
+  'rollups',
+  'capture',
+  'fold',
+  'views_over_rollups',
+  'outbox',
+  'job_runs',
+  'pending_rollups',
+  'alerts',
+  'fold_into_pending',
+  'user_sets_by_day',
+  'user_bitmaps',
+  'capture_keys',
+  'dim_keys',
+  'user_bits_new_only',
+  'coarse_histograms',
+  'detached_change_log',
+  'provider_view_probes',
+  'refresh_steps',
+  'number_users_in_one_pass',
+  'lean_capture',
+  'coarse_from_pending',
+  'users_day_without_conversion',
+  'user_bits_hash_grouping',
 ] as const;
 
 export type LegacyChainState = 'none' | 'complete' | { appliedThrough: number };
@@ -27,12 +50,18 @@ export async function legacyChainState(sql: Sql): Promise<LegacyChainState> {
   return { appliedThrough: Math.max(...rows.map((r) => r.id)) };
 }
 
-export async function convertLegacyChain(tx: TransactionSql, state: Exclude<LegacyChainState, 'none'>, baseline: Migration): Promise<void> {
+export async function convertLegacyChain(
+  tx: TransactionSql,
+  state: Exclude<LegacyChainState, 'none'>,
+  baseline: Migration,
+): Promise<void> {
   if (state !== 'complete') {
     throw new PulsebotError(
       'SCHEMA_INCOMPATIBLE',
       `the database was migrated by an earlier development build of pulsebot only up to its migration ${state.appliedThrough} of ${LEGACY_CHAIN.length}`,
-      { hint: 'migrate it with pulsebot at commit c448a6b first (it applies the rest of that chain), then run this `pulsebot migrate`' },
+      {
+        hint: 'migrate it with pulsebot at commit c448a6b first (it applies the rest of that chain), then run this `pulsebot migrate`',
+      },
     );
   }
   await tx`delete from pulsebot.migrations`;

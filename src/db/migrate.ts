@@ -65,7 +65,9 @@ export async function migrate(sql: Sql, source: MigrationSource = loadSchemaSour
   for (const migration of migrations) {
     const done = await sql.begin(async (tx) => {
       await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`;
-      const rows = await tx<{ id: number; checksum: string }[]>`select id, checksum from pulsebot.migrations order by id`;
+      const rows = await tx<
+        { id: number; checksum: string }[]
+      >`select id, checksum from pulsebot.migrations order by id`;
       refuseNewerOrChanged(rows, migrations);
       if (rows.some((r) => r.id === migration.id)) return false;
       await tx`insert into pulsebot.migrations (id, name, checksum) values (${migration.id}, ${migration.name}, ${migration.checksum})`;
@@ -97,16 +99,24 @@ function failure(what: string, cause: unknown): PulsebotError {
 function refuseNewerOrChanged(ledger: { id: number; checksum: string }[], migrations: Migration[]): void {
   const newest = Math.max(0, ...ledger.map((r) => r.id));
   if (newest > migrations.length) {
-    throw new PulsebotError('DB_NEWER_THAN_CODE', `the database was migrated by a newer pulsebot (migration ${newest}; this version knows ${migrations.length})`, {
-      hint: 'upgrade pulsebot; running older code against a newer schema could damage it',
-    });
+    throw new PulsebotError(
+      'DB_NEWER_THAN_CODE',
+      `the database was migrated by a newer pulsebot (migration ${newest}; this version knows ${migrations.length})`,
+      {
+        hint: 'upgrade pulsebot; running older code against a newer schema could damage it',
+      },
+    );
   }
   for (const row of ledger) {
     const file = migrations[row.id - 1];
     if (file && file.checksum !== row.checksum) {
-      throw new PulsebotError('MIGRATION_INVALID', `sql/migrations/${file.file} has changed since it was applied to this database`, {
-        hint: 'an applied migration is immutable: restore the file and put the change in a new numbered migration',
-      });
+      throw new PulsebotError(
+        'MIGRATION_INVALID',
+        `sql/migrations/${file.file} has changed since it was applied to this database`,
+        {
+          hint: 'an applied migration is immutable: restore the file and put the change in a new numbered migration',
+        },
+      );
     }
   }
 }
@@ -124,10 +134,15 @@ export interface MigrationStatus {
   legacyChain: boolean;
 }
 
-export async function migrationStatus(sql: Sql, source: MigrationSource = loadSchemaSource()): Promise<MigrationStatus> {
+export async function migrationStatus(
+  sql: Sql,
+  source: MigrationSource = loadSchemaSource(),
+): Promise<MigrationStatus> {
   const { migrations, definitions } = source;
   const [exists] = await sql<{ present: boolean }[]>`select to_regclass('pulsebot.migrations') is not null as present`;
-  const ledger = exists?.present ? await sql<{ id: number; checksum: string }[]>`select id, checksum from pulsebot.migrations order by id` : [];
+  const ledger = exists?.present
+    ? await sql<{ id: number; checksum: string }[]>`select id, checksum from pulsebot.migrations order by id`
+    : [];
   const legacyChain = exists?.present ? (await legacyChainState(sql)) !== 'none' : false;
   if (legacyChain) {
     return {
@@ -146,7 +161,9 @@ export async function migrationStatus(sql: Sql, source: MigrationSource = loadSc
     applied: ledger.map((r) => r.id),
     pending: migrations.filter((m) => !ids.has(m.id)).map((m) => m.id),
     newer: ledger.map((r) => r.id).filter((id) => id > migrations.length),
-    changed: ledger.filter((r) => migrations[r.id - 1] && migrations[r.id - 1]!.checksum !== r.checksum).map((r) => migrations[r.id - 1]!.file),
+    changed: ledger
+      .filter((r) => migrations[r.id - 1] && migrations[r.id - 1]!.checksum !== r.checksum)
+      .map((r) => migrations[r.id - 1]!.file),
     pendingDefinitions: await pendingDefinitions(sql, definitions),
     legacyChain,
   };

@@ -37,7 +37,10 @@ const checksum = (text: string) => createHash('sha256').update(text).digest('hex
 function refuseTransactionControl(file: string, sql: string): void {
   // Each file runs inside the runner's transaction; its own BEGIN/COMMIT would end that early.
   if (TRANSACTION_CONTROL.test(sql)) {
-    throw new PulsebotError('MIGRATION_INVALID', `${file} contains transaction control (BEGIN/COMMIT); the runner wraps each file in a transaction`);
+    throw new PulsebotError(
+      'MIGRATION_INVALID',
+      `${file} contains transaction control (BEGIN/COMMIT); the runner wraps each file in a transaction`,
+    );
   }
 }
 
@@ -57,7 +60,10 @@ export function loadMigrations(sqlDir: string = SQL_DIR): Migration[] {
     });
   migrations.forEach((m, i) => {
     if (m.id !== i + 1) {
-      throw new PulsebotError('MIGRATION_INVALID', `migrations must be numbered 1, 2, 3… without gaps; found ${m.id} at position ${i + 1}`);
+      throw new PulsebotError(
+        'MIGRATION_INVALID',
+        `migrations must be numbered 1, 2, 3… without gaps; found ${m.id} at position ${i + 1}`,
+      );
     }
   });
   return migrations;
@@ -78,16 +84,27 @@ export function loadDefinitions(sqlDir: string = SQL_DIR): Definition[] {
   const seen = new Set<string>();
   const definitions = listed.map((path) => {
     const match = DEFINITION_PATH.exec(path);
-    if (!match) throw new PulsebotError('MIGRATION_INVALID', `sql/definitions.txt: "${path}" is not functions|views|triggers/<name>.sql`);
+    if (!match)
+      throw new PulsebotError(
+        'MIGRATION_INVALID',
+        `sql/definitions.txt: "${path}" is not functions|views|triggers/<name>.sql`,
+      );
     if (seen.has(path)) throw new PulsebotError('MIGRATION_INVALID', `sql/definitions.txt lists ${path} twice`);
     seen.add(path);
     const file = `${sqlDir}/${path}`;
-    if (!existsSync(file)) throw new PulsebotError('MIGRATION_INVALID', `sql/definitions.txt lists ${path}, which does not exist`);
+    if (!existsSync(file))
+      throw new PulsebotError('MIGRATION_INVALID', `sql/definitions.txt lists ${path}, which does not exist`);
     const sql = readFileSync(file, 'utf8');
     refuseTransactionControl(`sql/${path}`, sql);
     const folder = match[1]!;
     const kind: DefinitionKind =
-      folder === 'functions' ? 'function' : folder === 'triggers' ? 'trigger' : /create\s+materialized\s+view/i.test(sql) ? 'materialized view' : 'view';
+      folder === 'functions'
+        ? 'function'
+        : folder === 'triggers'
+          ? 'trigger'
+          : /create\s+materialized\s+view/i.test(sql)
+            ? 'materialized view'
+            : 'view';
     return { path, kind, name: match[2]!, sql, checksum: checksum(sql) };
   });
   for (const folder of ['functions', 'views', 'triggers']) {

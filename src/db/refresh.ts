@@ -42,7 +42,13 @@ export async function refreshViews(sql: Sql, options: RefreshOptions): Promise<V
   // blocks nobody. Best effort: a vacuum that fails (e.g. for lack of ownership) costs speed, never data.
   if (folded >= VACUUM_AFTER_ROWS) {
     await sql`vacuum pulsebot.usage_changes`.catch((cause: unknown) =>
-      upkeepFailed(options.log, 'vacuum', 'vacuum of pulsebot.usage_changes failed; later folds scan its dead rows until one succeeds', cause));
+      upkeepFailed(
+        options.log,
+        'vacuum',
+        'vacuum of pulsebot.usage_changes failed; later folds scan its dead rows until one succeeds',
+        cause,
+      ),
+    );
   }
   // The views are fresh and committed; merging pending deltas into the rollups can take its time.
   if (results.every((r) => r.outcome === 'ok')) await compactIfDue(sql, options);
@@ -121,7 +127,14 @@ async function runStep(sql: Sql, options: RefreshOptions, name: string, since: D
   return result;
 }
 
-type StepRow = { view_name: string; outcome: 'ok' | 'failed'; row_count: number | null; started_at: Date; finished_at: Date; error: string | null };
+type StepRow = {
+  view_name: string;
+  outcome: 'ok' | 'failed';
+  row_count: number | null;
+  started_at: Date;
+  finished_at: Date;
+  error: string | null;
+};
 
 const toViewRefresh = (r: StepRow): ViewRefresh => ({
   view: r.view_name,
@@ -141,7 +154,10 @@ const VACUUM_AFTER_ROWS = 10_000;
  * Best effort like the vacuum, and logged: a failed compaction leaves the deltas pending (readers
  * include them), and the fold compacts by itself at four times the size.
  */
-export async function compactIfDue(sql: Sql, options: Pick<RefreshOptions, 'statementTimeoutSeconds' | 'log'>): Promise<number> {
+export async function compactIfDue(
+  sql: Sql,
+  options: Pick<RefreshOptions, 'statementTimeoutSeconds' | 'log'>,
+): Promise<number> {
   const [state] = await sql<{ due: boolean }[]>`
     select pending_rows >= compact_after_rows as due from pulsebot.rollup_state`.catch((cause: unknown) => {
     upkeepFailed(options.log, 'compaction', 'compaction skipped: cannot read pulsebot.rollup_state', cause);
@@ -157,14 +173,21 @@ export async function compactIfDue(sql: Sql, options: Pick<RefreshOptions, 'stat
       return row?.merged ?? 0;
     })
     .catch((cause: unknown) => {
-      upkeepFailed(options.log, 'compaction', `${state.due ? 'compaction of the pending rollups' : 'merging the pending daily histograms'} failed; they stay pending and are still read`, cause);
+      upkeepFailed(
+        options.log,
+        'compaction',
+        `${state.due ? 'compaction of the pending rollups' : 'merging the pending daily histograms'} failed; they stay pending and are still read`,
+        cause,
+      );
       return 0;
     });
   if (merged > 0) {
     await (state.due
       ? sql`vacuum pulsebot.pending_15m, pulsebot.model_user_days_pending_batches, pulsebot.latency_daily_pending, pulsebot.latency_daily_total_pending`
       : sql`vacuum pulsebot.latency_daily_pending, pulsebot.latency_daily_total_pending`
-    ).catch((cause: unknown) => upkeepFailed(options.log, 'vacuum', 'vacuum of the pending tables after compaction failed', cause));
+    ).catch((cause: unknown) =>
+      upkeepFailed(options.log, 'vacuum', 'vacuum of the pending tables after compaction failed', cause),
+    );
   }
   return merged;
 }
@@ -172,7 +195,10 @@ export async function compactIfDue(sql: Sql, options: Pick<RefreshOptions, 'stat
 /** One warning per failed upkeep step, with the server's error code: the refresh itself succeeded. */
 function upkeepFailed(log: UpkeepLog | undefined, step: 'vacuum' | 'compaction', what: string, cause: unknown): void {
   const { code } = pgFields(cause);
-  (log ?? STDERR_LOG).warn({ event: `refresh.${step}_failed`, ...(code ? { code } : {}), error: messageOf(cause) }, `${what}: ${messageOf(cause)}${code ? ` (${code})` : ''}`);
+  (log ?? STDERR_LOG).warn(
+    { event: `refresh.${step}_failed`, ...(code ? { code } : {}), error: messageOf(cause) },
+    `${what}: ${messageOf(cause)}${code ? ` (${code})` : ''}`,
+  );
 }
 
 async function refreshInTransaction(sql: Sql, options: RefreshOptions): Promise<ViewRefresh[]> {

@@ -23,6 +23,9 @@ export function nextAttemptDelayMs(input: BackoffInput): number {
   const ceiling = Math.min(max, base * 2 ** (attempt - 1));
   const r = Math.min(Math.max(input.random(), 0), 1);
   const backoff = Math.round(base + r * (ceiling - base));
-  const retryAfter = input.retryAfterMs !== undefined && Number.isFinite(input.retryAfterMs) ? Math.max(0, Math.ceil(input.retryAfterMs)) : 0;
+  const retryAfter =
+    input.retryAfterMs !== undefined && Number.isFinite(input.retryAfterMs)
+      ? Math.max(0, Math.ceil(input.retryAfterMs))
+      : 0;
   return Math.max(backoff, retryAfter);
 }

@@ -3,10 +3,26 @@ import { PulsebotError, messageOf } from '../errors.js';
 import { nextAttemptDelayMs } from './backoff.js';
 import { failureNotices, fileFailureNotice, type FailureRoutes } from './failure-notice.js';
 import {
-  claimDue, enqueue, markDead, markFailureReported, markRetry, markSent, receiptOf, saveProgress, unreportedDead,
-  type ClaimedMessage, type DeadMessage,
+  claimDue,
+  enqueue,
+  markDead,
+  markFailureReported,
+  markRetry,
+  markSent,
+  receiptOf,
+  saveProgress,
+  unreportedDead,
+  type ClaimedMessage,
+  type DeadMessage,
 } from './outbox.js';
-import { DeliveryError, type DeliveryReceipt, type EmailPayload, type SendContext, type SlackPayload, type Transport } from './types.js';
+import {
+  DeliveryError,
+  type DeliveryReceipt,
+  type EmailPayload,
+  type SendContext,
+  type SlackPayload,
+  type Transport,
+} from './types.js';
 
 export interface DeliverConfig {
   maxAttempts: number;
@@ -70,12 +86,24 @@ export async function deliverDue(deps: DeliverDeps): Promise<DeliverResult> {
   const inFlight = new Set<number>();
   const worker = async () => {
     while (!stop) {
-      const [claimed] = await claimDue(deps.sql, { now: deps.now(), leaseMs: leaseMsOf(deps), limit: 1, exclude: inFlight });
+      const [claimed] = await claimDue(deps.sql, {
+        now: deps.now(),
+        leaseMs: leaseMsOf(deps),
+        limit: 1,
+        exclude: inFlight,
+      });
       if (!claimed) return;
       inFlight.add(claimed.id);
       if (claimed.resumed) {
         result.resumed++;
-        deps.log({ level: 'warn', event: 'outbox.resumed', key: claimed.key, channel: claimed.channel, attempts: claimed.attempts, progress: Object.keys(claimed.progress) });
+        deps.log({
+          level: 'warn',
+          event: 'outbox.resumed',
+          key: claimed.key,
+          channel: claimed.channel,
+          attempts: claimed.attempts,
+          progress: Object.keys(claimed.progress),
+        });
       }
       const outcome = await deliverOne(deps, claimed).finally(() => inFlight.delete(claimed.id));
       if (outcome !== 'lost') result[outcome]++;
@@ -85,7 +113,8 @@ export async function deliverDue(deps: DeliverDeps): Promise<DeliverResult> {
     worker().catch((error: unknown) => {
       stop = true;
       throw error;
-    }));
+    }),
+  );
   const settled = await Promise.allSettled(workers);
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failure) throw failure.reason;
@@ -113,16 +142,25 @@ async function deliverOne(deps: DeliverDeps, claimed: ClaimedMessage): Promise<O
 
   let receipt: DeliveryReceipt;
   try {
-    receipt = claimed.channel === 'slack'
-      ? await deps.transports.slack.send(claimed.payload, ctx)
-      : await deps.transports.email.send(claimed.payload, ctx);
+    receipt =
+      claimed.channel === 'slack'
+        ? await deps.transports.slack.send(claimed.payload, ctx)
+        : await deps.transports.email.send(claimed.payload, ctx);
   } catch (error) {
     return failed(deps, claimed, error);
   }
 
   const now = deps.now();
   if (!(await markSent(sql, claimed, { receipt, now }))) return lost(deps, claimed, 'sent');
-  deps.log({ level: 'info', event: 'outbox.sent', key: claimed.key, channel: claimed.channel, destination: claimed.destination, attempts: claimed.attempts, externalId: receipt.externalId });
+  deps.log({
+    level: 'info',
+    event: 'outbox.sent',
+    key: claimed.key,
+    channel: claimed.channel,
+    destination: claimed.destination,
+    attempts: claimed.attempts,
+    externalId: receipt.externalId,
+  });
   return 'sent';
 }
 
@@ -134,7 +172,13 @@ async function failed(deps: DeliverDeps, claimed: ClaimedMessage, error: unknown
   // Anything but a DeliveryError is a bug or an unexpected condition in a transport: retry it,
   // a permanent problem will exhaust the attempts and be reported.
   const retryable = error instanceof DeliveryError ? error.retryable : true;
-  const base = { key: claimed.key, channel: claimed.channel, destination: claimed.destination, attempts: claimed.attempts, error: reason };
+  const base = {
+    key: claimed.key,
+    channel: claimed.channel,
+    destination: claimed.destination,
+    attempts: claimed.attempts,
+    error: reason,
+  };
 
   if (retryable && claimed.attempts < config.maxAttempts) {
     const delayMs = nextAttemptDelayMs({
@@ -153,8 +197,14 @@ async function failed(deps: DeliverDeps, claimed: ClaimedMessage, error: unknown
   if (!(await markDead(sql, claimed, { error: reason, now }))) return lost(deps, claimed, 'dead');
   deps.log({ level: 'error', event: 'outbox.dead', ...base, retryable });
   await reportFailure(deps, {
-    id: claimed.id, key: claimed.key, channel: claimed.channel, destination: claimed.destination, kind: claimed.kind,
-    attempts: claimed.attempts, lastError: reason, deadAt: now,
+    id: claimed.id,
+    key: claimed.key,
+    channel: claimed.channel,
+    destination: claimed.destination,
+    kind: claimed.kind,
+    attempts: claimed.attempts,
+    lastError: reason,
+    deadAt: now,
     summary: claimed.channel === 'email' ? claimed.payload.subject : claimed.payload.text,
   });
   return 'dead';
@@ -177,7 +227,12 @@ async function reportFailure(deps: DeliverDeps, dead: DeadMessage): Promise<void
   const notices = dead.kind === 'failure_notice' ? [] : failureNotices(dead, deps.config.failureRoutes, { from });
   if (notices.length > 0) {
     await enqueue(deps.sql, notices, { kind: 'failure_notice', now });
-    deps.log({ level: 'warn', event: 'outbox.failure_notice', key: dead.key, via: notices.map((n) => `${n.channel}:${n.channel === 'slack' ? n.payload.channel : n.payload.to}`) });
+    deps.log({
+      level: 'warn',
+      event: 'outbox.failure_notice',
+      key: dead.key,
+      via: notices.map((n) => `${n.channel}:${n.channel === 'slack' ? n.payload.channel : n.payload.to}`),
+    });
   } else {
     const written = await writeFileNotice(deps, dead);
     if (!written) return; // logged; the next run's sweep tries again
@@ -187,8 +242,17 @@ async function reportFailure(deps: DeliverDeps, dead: DeadMessage): Promise<void
 
 async function writeFileNotice(deps: DeliverDeps, dead: DeadMessage): Promise<boolean> {
   const event = {
-    level: 'error', event: 'outbox.undelivered', key: dead.key, channel: dead.channel, destination: dead.destination,
-    attempts: dead.attempts, error: dead.lastError, reason: dead.kind === 'failure_notice' ? 'the failure notice itself failed' : `no failure route on ${dead.channel === 'slack' ? 'email' : 'slack'}`,
+    level: 'error',
+    event: 'outbox.undelivered',
+    key: dead.key,
+    channel: dead.channel,
+    destination: dead.destination,
+    attempts: dead.attempts,
+    error: dead.lastError,
+    reason:
+      dead.kind === 'failure_notice'
+        ? 'the failure notice itself failed'
+        : `no failure route on ${dead.channel === 'slack' ? 'email' : 'slack'}`,
   };
   if (!deps.files) {
     deps.log({ ...event, file: null });
@@ -197,7 +261,11 @@ async function writeFileNotice(deps: DeliverDeps, dead: DeadMessage): Promise<bo
   const notice = fileFailureNotice(dead, { from: deps.config.failureFrom ?? DEFAULT_FROM });
   try {
     const receipt = await deps.files.email.send(notice.payload, {
-      key: notice.key, progress: {}, resumed: false, checkpoint: async () => {}, receiptOf: async () => null,
+      key: notice.key,
+      progress: {},
+      resumed: false,
+      checkpoint: async () => {},
+      receiptOf: async () => null,
     });
     deps.log({ ...event, file: receipt.externalId });
     return true;

@@ -20,7 +20,9 @@ export interface SmtpTarget {
 }
 
 const invalid = (message: string) =>
-  new PulsebotError('ENV_INVALID', `SMTP_URL ${message}`, { hint: 'expected smtp://user:password@host:587 or smtps://user:password@host:465, with special characters in the password percent-encoded' });
+  new PulsebotError('ENV_INVALID', `SMTP_URL ${message}`, {
+    hint: 'expected smtp://user:password@host:587 or smtps://user:password@host:465, with special characters in the password percent-encoded',
+  });
 
 function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
@@ -63,7 +65,10 @@ export interface PoolLimits {
 }
 
 /** The nodemailer options for SMTP_URL: pure, so the TLS policy can be checked without a server. */
-export function transportOptions(url: string, pool: PoolLimits = { maxConnections: 3, maxMessages: 100 }): SMTPPoolOptions & { pool: true } {
+export function transportOptions(
+  url: string,
+  pool: PoolLimits = { maxConnections: 3, maxMessages: 100 },
+): SMTPPoolOptions & { pool: true } {
   const t = parseSmtpUrl(url);
   return {
     pool: true,
@@ -100,8 +105,27 @@ interface SmtpErrorFields {
   command?: string;
 }
 
-const RETRYABLE_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNREFUSED', 'ECONNRESET', 'EPROXY', 'EMAXLIMIT']);
-const PERMANENT_CODES = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2', 'ECONFIG', 'ETLS', 'EREQUIRETLS', 'EFILEACCESS', 'EURLACCESS', 'EMESSAGE']);
+const RETRYABLE_CODES = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPROXY',
+  'EMAXLIMIT',
+]);
+const PERMANENT_CODES = new Set([
+  'EAUTH',
+  'ENOAUTH',
+  'EOAUTH2',
+  'ECONFIG',
+  'ETLS',
+  'EREQUIRETLS',
+  'EFILEACCESS',
+  'EURLACCESS',
+  'EMESSAGE',
+]);
 
 /**
  * Whether trying the same message again later can succeed. nodemailer's `permanent` flag (5xx
@@ -137,8 +161,16 @@ function redact(text: string, secrets: readonly string[]): string {
 }
 
 /** The error as a DeliveryError; `what` says which step failed ("sending to a@b.c"). */
-export function deliveryErrorFrom(error: unknown, where: string, what: string, secrets: readonly string[] = []): DeliveryError {
-  const e = (typeof error === 'object' && error !== null ? error : {}) as SmtpErrorFields & { message?: unknown; stack?: unknown };
+export function deliveryErrorFrom(
+  error: unknown,
+  where: string,
+  what: string,
+  secrets: readonly string[] = [],
+): DeliveryError {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as SmtpErrorFields & {
+    message?: unknown;
+    stack?: unknown;
+  };
   // The cause is kept for DEBUG=1, but scrubbed too: a server may echo what it was sent.
   for (const k of ['message', 'response', 'stack'] as const) {
     if (typeof e[k] === 'string') (e as Record<string, unknown>)[k] = redact(e[k] as string, secrets);
@@ -146,12 +178,20 @@ export function deliveryErrorFrom(error: unknown, where: string, what: string, s
   const detail = redact(typeof e.message === 'string' ? e.message : String(error), secrets);
   const code = e.originalCode ?? e.code;
   const hint = (code && HINTS[code]) ?? (e.code ? HINTS[e.code] : undefined);
-  return new DeliveryError(`SMTP ${where}: ${what} failed${code ? ` (${code})` : ''}: ${detail}`, { retryable: isRetryableSmtpError(e), cause: error, hint });
+  return new DeliveryError(`SMTP ${where}: ${what} failed${code ? ` (${code})` : ''}: ${detail}`, {
+    retryable: isRetryableSmtpError(e),
+    cause: error,
+    hint,
+  });
 }
 
 export type EmailTransport = Transport<EmailPayload> & { verify(): Promise<void> };
 
-export function createEmailTransport(opts: { url: string; maxConnections: number; maxMessages: number }): EmailTransport {
+export function createEmailTransport(opts: {
+  url: string;
+  maxConnections: number;
+  maxMessages: number;
+}): EmailTransport {
   const options = transportOptions(opts.url, opts);
   const where = `${options.host}:${options.port}`;
   const secrets = [...secretForms(options.auth?.pass ?? ''), opts.url.trim()].filter(Boolean);
@@ -168,8 +208,12 @@ export function createEmailTransport(opts: { url: string; maxConnections: number
       } catch (error) {
         throw deliveryErrorFrom(error, where, `sending to ${payload.to}`, secrets);
       }
-      const addresses = (xs: ReadonlyArray<string | { address: string }>) => xs.map((x) => (typeof x === 'string' ? x : x.address));
-      return { externalId: payload.messageId, detail: { response: info.response, accepted: addresses(info.accepted), rejected: addresses(info.rejected) } };
+      const addresses = (xs: ReadonlyArray<string | { address: string }>) =>
+        xs.map((x) => (typeof x === 'string' ? x : x.address));
+      return {
+        externalId: payload.messageId,
+        detail: { response: info.response, accepted: addresses(info.accepted), rejected: addresses(info.rejected) },
+      };
     },
     async verify(): Promise<void> {
       try {

@@ -22,9 +22,17 @@ const MAX_SUMMARY_CHARS = 200;
 /** Notices for the routes of the other channel; empty when that channel has no route. */
 export function failureNotices(dead: DeadMessage, routes: FailureRoutes, opts: { from: string }): OutgoingMessage[] {
   if (dead.channel === 'slack') {
-    return routes.email.map((to) => ({ channel: 'email' as const, key: noticeKey(dead.key, 'email', to), payload: emailNotice(dead, to, opts.from) }));
+    return routes.email.map((to) => ({
+      channel: 'email' as const,
+      key: noticeKey(dead.key, 'email', to),
+      payload: emailNotice(dead, to, opts.from),
+    }));
   }
-  return routes.slack.map((channel) => ({ channel: 'slack' as const, key: noticeKey(dead.key, 'slack', channel), payload: slackNotice(dead, channel) }));
+  return routes.slack.map((channel) => ({
+    channel: 'slack' as const,
+    key: noticeKey(dead.key, 'slack', channel),
+    payload: slackNotice(dead, channel),
+  }));
 }
 
 /** The notice written to the file outbox when there is no route to send it through. */
@@ -39,9 +47,12 @@ function noticeKey(failedKey: string, channel: 'slack' | 'email', destination: s
 
 function what(dead: DeadMessage): string {
   switch (dead.kind) {
-    case 'report': return 'a report';
-    case 'alert': return 'an alert';
-    case 'failure_notice': return 'a failure notice';
+    case 'report':
+      return 'a report';
+    case 'alert':
+      return 'an alert';
+    case 'failure_notice':
+      return 'a failure notice';
   }
 }
 
@@ -65,7 +76,8 @@ function facts(dead: DeadMessage): Array<[string, string]> {
   ];
 }
 
-const ADVICE = 'Nothing will retry it. Fix the cause (pulsebot doctor lists undelivered messages), then send the report or alert again.';
+const ADVICE =
+  'Nothing will retry it. Fix the cause (pulsebot doctor lists undelivered messages), then send the report or alert again.';
 
 function title(dead: DeadMessage): string {
   return `pulsebot could not deliver ${what(dead)} (${where(dead)})`;

@@ -28,7 +28,12 @@ export function createFileTransport(dir: string, opts: { now?: () => Date } = {}
           channel: payload.channel,
           text: payload.text,
           blocks: payload.blocks,
-          files: payload.files.map((f, i) => ({ filename: f.filename, title: f.title, altText: f.altText, path: names[i] })),
+          files: payload.files.map((f, i) => ({
+            filename: f.filename,
+            title: f.title,
+            altText: f.altText,
+            path: names[i],
+          })),
           ...(payload.threadOfKey ? { threadOfKey: payload.threadOfKey } : {}),
           ...(payload.updateOfKey ? { updateOfKey: payload.updateOfKey } : {}),
         };
@@ -47,13 +52,18 @@ export function createFileTransport(dir: string, opts: { now?: () => Date } = {}
         const eml = await composeEml(payload, { date, baseBoundary: hashOf(ctx.key).slice(0, 16) });
         const names = fileNames(payload.attachments.map((a) => a.filename));
         const byCid = new Map<string, string>();
-        payload.attachments.forEach((a, i) => { if (a.cid) byCid.set(a.cid, names[i]!); });
+        payload.attachments.forEach((a, i) => {
+          if (a.cid) byCid.set(a.cid, names[i]!);
+        });
         // The preview opens in a browser: point cid: references at the files beside it.
         const html = payload.html.replace(/cid:([^"'\s)>]+)/g, (whole, cid: string) => {
           const file = byCid.get(cid);
           return file ? encodeURIComponent(file) : whole;
         });
-        const files: Array<[string, string | Buffer]> = [['message.eml', eml], ['message.html', html]];
+        const files: Array<[string, string | Buffer]> = [
+          ['message.eml', eml],
+          ['message.html', html],
+        ];
         for (const [i, a] of payload.attachments.entries()) files.push([names[i]!, a.content]);
         return writeMessageDir(dir, ctx.key, files);
       },
@@ -109,7 +119,11 @@ async function previousDate(emlPath: string): Promise<Date | null> {
 
 const RENAME_CONFLICT = new Set(['ENOTEMPTY', 'EEXIST']);
 
-async function writeMessageDir(dir: string, key: string, files: Array<[string, string | Buffer]>): Promise<DeliveryReceipt> {
+async function writeMessageDir(
+  dir: string,
+  key: string,
+  files: Array<[string, string | Buffer]>,
+): Promise<DeliveryReceipt> {
   const name = safeDirName(key);
   const target = join(dir, name);
   const tmp = join(dir, `.tmp-${randomBytes(6).toString('hex')}`);
@@ -122,7 +136,11 @@ async function writeMessageDir(dir: string, key: string, files: Array<[string, s
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
     const code = (cause as { code?: string }).code;
     // A full or read-only disk will not heal by itself within the retry window, but may be fixed by someone.
-    throw new DeliveryError(`cannot write ${target}: ${(cause as Error).message}`, { retryable: true, cause, hint: code === 'EACCES' ? 'check PULSEBOT_OUTBOX_DIR permissions' : undefined });
+    throw new DeliveryError(`cannot write ${target}: ${(cause as Error).message}`, {
+      retryable: true,
+      cause,
+      hint: code === 'EACCES' ? 'check PULSEBOT_OUTBOX_DIR permissions' : undefined,
+    });
   }
   return { externalId: target, detail: { files: files.map(([f]) => f) } };
 }

@@ -32,7 +32,11 @@ export function dehydrate(payload: unknown): { json: unknown; blobs: Map<string,
     if (Array.isArray(value)) return value.map(walk);
     if (typeof value === 'object' && value !== null) {
       if (value instanceof Date) return value.toISOString();
-      return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, walk(v)]));
+      return Object.fromEntries(
+        Object.entries(value)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, walk(v)]),
+      );
     }
     return value;
   };

@@ -79,13 +79,21 @@ function destinationOf(message: OutgoingMessage): string {
  * Queues messages; a key that is already queued (in any state) is left alone, so queuing the same
  * report period twice is harmless. Rows are inserted in the order given.
  */
-export async function enqueue(sql: Sql, messages: OutgoingMessage[], opts: { kind: OutboxKind; now: Date }): Promise<{ inserted: number; existing: number }> {
+export async function enqueue(
+  sql: Sql,
+  messages: OutgoingMessage[],
+  opts: { kind: OutboxKind; now: Date },
+): Promise<{ inserted: number; existing: number }> {
   if (messages.length === 0) return { inserted: 0, existing: 0 };
   return run('enqueue', () => sql.begin((tx) => enqueueIn(tx, messages, opts)));
 }
 
 /** enqueue inside a transaction the caller holds. */
-export async function enqueueIn(tx: TransactionSql, messages: OutgoingMessage[], opts: { kind: OutboxKind; now: Date }): Promise<{ inserted: number; existing: number }> {
+export async function enqueueIn(
+  tx: TransactionSql,
+  messages: OutgoingMessage[],
+  opts: { kind: OutboxKind; now: Date },
+): Promise<{ inserted: number; existing: number }> {
   const allBlobs = new Map<string, Buffer>();
   const refsByKey = new Map<string, string[]>();
   const rows = messages.map((m, ord) => {
@@ -144,11 +152,16 @@ interface ClaimRow {
  * message waits until that message is no longer pending or sending, so a resolved alert never
  * overtakes its firing message.
  */
-export async function claimDue(sql: Db, opts: { now: Date; leaseMs: number; limit: number; exclude?: Iterable<number> }): Promise<ClaimedMessage[]> {
+export async function claimDue(
+  sql: Db,
+  opts: { now: Date; leaseMs: number; limit: number; exclude?: Iterable<number> },
+): Promise<ClaimedMessage[]> {
   const leaseUntil = new Date(opts.now.getTime() + opts.leaseMs);
   // The caller's own sends in flight: a process must never take over a row it is still sending.
   const exclude = [...(opts.exclude ?? [])];
-  const rows = await run('claim', () => sql<ClaimRow[]>`
+  const rows = await run(
+    'claim',
+    () => sql<ClaimRow[]>`
     with due as (
       select o.id, o.state as prior_state
       from pulsebot.outbox o
@@ -168,7 +181,8 @@ export async function claimDue(sql: Db, opts: { now: Date; leaseMs: number; limi
     from due
     where o.id = due.id
     returning o.id, o.key, o.channel, o.kind, o.destination, o.payload, o.attempts, o.progress,
-              due.prior_state = 'sending' as resumed, o.lease_until`);
+              due.prior_state = 'sending' as resumed, o.lease_until`,
+  );
   if (rows.length === 0) return [];
 
   const refs = new Set<string>();
@@ -195,64 +209,110 @@ export async function claimDue(sql: Db, opts: { now: Date; leaseMs: number; limi
  * Persists a send's progress and extends the lease (a long multi-step send keeps its row).
  * false: the claim is no longer ours (the lease expired and another sender took the row).
  */
-export async function saveProgress(sql: Sql, claim: Claim, opts: { progress: Progress; now: Date; leaseMs: number }): Promise<boolean> {
+export async function saveProgress(
+  sql: Sql,
+  claim: Claim,
+  opts: { progress: Progress; now: Date; leaseMs: number },
+): Promise<boolean> {
   const leaseUntil = new Date(opts.now.getTime() + opts.leaseMs);
-  const rows = await run('save progress', () => sql`
+  const rows = await run(
+    'save progress',
+    () => sql`
     update pulsebot.outbox
     set progress = ${sql.json(opts.progress as JSONValue)}::jsonb, lease_until = greatest(lease_until, ${leaseUntil}), updated_at = ${opts.now}
     where id = ${claim.id} and state = 'sending' and attempts = ${claim.attempts}
-    returning id`);
+    returning id`,
+  );
   return rows.length === 1;
 }
 
-export async function markSent(sql: Sql, claim: Claim, opts: { receipt: DeliveryReceipt; now: Date }): Promise<boolean> {
-  const rows = await run('mark sent', () => sql`
+export async function markSent(
+  sql: Sql,
+  claim: Claim,
+  opts: { receipt: DeliveryReceipt; now: Date },
+): Promise<boolean> {
+  const rows = await run(
+    'mark sent',
+    () => sql`
     update pulsebot.outbox
     set state = 'sent', receipt = ${sql.json(opts.receipt as unknown as JSONValue)}::jsonb, sent_at = ${opts.now}, lease_until = null, updated_at = ${opts.now}
     where id = ${claim.id} and state = 'sending' and attempts = ${claim.attempts}
-    returning id`);
+    returning id`,
+  );
   return rows.length === 1;
 }
 
 /** Back to pending until `nextAttemptAt`; the progress stays, so the retry resumes where this attempt stopped. */
-export async function markRetry(sql: Sql, claim: Claim, opts: { error: string; nextAttemptAt: Date; now: Date }): Promise<boolean> {
-  const rows = await run('mark retry', () => sql`
+export async function markRetry(
+  sql: Sql,
+  claim: Claim,
+  opts: { error: string; nextAttemptAt: Date; now: Date },
+): Promise<boolean> {
+  const rows = await run(
+    'mark retry',
+    () => sql`
     update pulsebot.outbox
     set state = 'pending', next_attempt_at = ${opts.nextAttemptAt}, lease_until = null, last_error = ${opts.error}, updated_at = ${opts.now}
     where id = ${claim.id} and state = 'sending' and attempts = ${claim.attempts}
-    returning id`);
+    returning id`,
+  );
   return rows.length === 1;
 }
 
 export async function markDead(sql: Sql, claim: Claim, opts: { error: string; now: Date }): Promise<boolean> {
-  const rows = await run('mark dead', () => sql`
+  const rows = await run(
+    'mark dead',
+    () => sql`
     update pulsebot.outbox
     set state = 'dead', dead_at = ${opts.now}, lease_until = null, last_error = ${opts.error}, updated_at = ${opts.now}
     where id = ${claim.id} and state = 'sending' and attempts = ${claim.attempts}
-    returning id`);
+    returning id`,
+  );
   return rows.length === 1;
 }
 
 export async function markFailureReported(sql: Sql, id: number, now: Date): Promise<void> {
-  await run('mark failure reported', () => sql`
+  await run(
+    'mark failure reported',
+    () => sql`
     update pulsebot.outbox set failure_reported_at = ${now}, updated_at = ${now}
-    where id = ${id} and state = 'dead' and failure_reported_at is null`);
+    where id = ${id} and state = 'dead' and failure_reported_at is null`,
+  );
 }
 
 export async function unreportedDead(sql: Sql, limit = 100): Promise<DeadMessage[]> {
-  const rows = await run('list unreported dead', () => sql<{
-    id: number; key: string; channel: 'slack' | 'email'; destination: string; kind: OutboxKind;
-    attempts: number; last_error: string | null; dead_at: Date; summary: string | null;
-  }[]>`
+  const rows = await run(
+    'list unreported dead',
+    () => sql<
+      {
+        id: number;
+        key: string;
+        channel: 'slack' | 'email';
+        destination: string;
+        kind: OutboxKind;
+        attempts: number;
+        last_error: string | null;
+        dead_at: Date;
+        summary: string | null;
+      }[]
+    >`
     select id, key, channel, destination, kind, attempts, last_error, dead_at,
            coalesce(payload->>'subject', payload->>'text') as summary
     from pulsebot.outbox
     where state = 'dead' and failure_reported_at is null
     order by id
-    limit ${limit}`);
+    limit ${limit}`,
+  );
   return rows.map((r) => ({
-    id: r.id, key: r.key, channel: r.channel, destination: r.destination, kind: r.kind,
-    attempts: r.attempts, lastError: r.last_error, deadAt: r.dead_at, summary: r.summary ?? '',
+    id: r.id,
+    key: r.key,
+    channel: r.channel,
+    destination: r.destination,
+    kind: r.kind,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    deadAt: r.dead_at,
+    summary: r.summary ?? '',
   }));
 }
 
@@ -262,11 +322,23 @@ export async function unreportedDead(sql: Sql, limit = 100): Promise<DeadMessage
  */
 export async function listProblems(sql: Sql, opts: { now?: Date; limit?: number } = {}): Promise<OutboxProblem[]> {
   const now = opts.now ?? null;
-  const rows = await run('list problems', () => sql<{
-    key: string; channel: 'slack' | 'email'; destination: string; kind: OutboxKind; problem: OutboxProblem['problem'];
-    attempts: number; last_error: string | null; next_attempt_at: Date | null; dead_at: Date | null;
-    failure_reported_at: Date | null; updated_at: Date;
-  }[]>`
+  const rows = await run(
+    'list problems',
+    () => sql<
+      {
+        key: string;
+        channel: 'slack' | 'email';
+        destination: string;
+        kind: OutboxKind;
+        problem: OutboxProblem['problem'];
+        attempts: number;
+        last_error: string | null;
+        next_attempt_at: Date | null;
+        dead_at: Date | null;
+        failure_reported_at: Date | null;
+        updated_at: Date;
+      }[]
+    >`
     select key, channel, destination, kind,
            case when state = 'dead' then 'dead' when state = 'pending' then 'retrying' else 'stuck' end as problem,
            attempts, last_error, case when state = 'pending' then next_attempt_at end as next_attempt_at,
@@ -276,29 +348,47 @@ export async function listProblems(sql: Sql, opts: { now?: Date; limit?: number 
        or (state = 'pending' and attempts > 0)
        or (state = 'sending' and ${now}::timestamptz is not null and lease_until < ${now}::timestamptz)
     order by (state = 'dead') desc, updated_at desc
-    limit ${opts.limit ?? 100}`);
+    limit ${opts.limit ?? 100}`,
+  );
   return rows.map((r) => ({
-    key: r.key, channel: r.channel, destination: r.destination, kind: r.kind, problem: r.problem,
-    attempts: r.attempts, lastError: r.last_error, nextAttemptAt: r.next_attempt_at, deadAt: r.dead_at,
-    failureReportedAt: r.failure_reported_at, updatedAt: r.updated_at,
+    key: r.key,
+    channel: r.channel,
+    destination: r.destination,
+    kind: r.kind,
+    problem: r.problem,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    nextAttemptAt: r.next_attempt_at,
+    deadAt: r.dead_at,
+    failureReportedAt: r.failure_reported_at,
+    updatedAt: r.updated_at,
   }));
 }
 
 /** The receipt of a sent row (a thread to reply in, a message to update), or null. */
 export async function receiptOf(sql: Sql, key: string): Promise<DeliveryReceipt | null> {
-  const rows = await run('read receipt', () => sql<{ receipt: DeliveryReceipt }[]>`
-    select receipt from pulsebot.outbox where key = ${key} and state = 'sent'`);
+  const rows = await run(
+    'read receipt',
+    () => sql<{ receipt: DeliveryReceipt }[]>`
+    select receipt from pulsebot.outbox where key = ${key} and state = 'sent'`,
+  );
   return rows[0]?.receipt ?? null;
 }
 
 export async function stateOf(sql: Sql, key: string): Promise<OutboxState | null> {
-  const rows = await run('read state', () => sql<{ state: OutboxState }[]>`select state from pulsebot.outbox where key = ${key}`);
+  const rows = await run(
+    'read state',
+    () => sql<{ state: OutboxState }[]>`select state from pulsebot.outbox where key = ${key}`,
+  );
   return rows[0]?.state ?? null;
 }
 
 /** Deletes sent (and reported dead) rows older than `olderThan`, then blobs no row refers to. */
 export async function pruneOutbox(sql: Sql, olderThan: Date): Promise<{ rowsDeleted: number; blobsDeleted: number }> {
-  const [row] = await run('prune', () => sql<{ rows_deleted: number; blobs_deleted: number }[]>`
-    select rows_deleted, blobs_deleted from pulsebot.prune_outbox(${olderThan})`);
+  const [row] = await run(
+    'prune',
+    () => sql<{ rows_deleted: number; blobs_deleted: number }[]>`
+    select rows_deleted, blobs_deleted from pulsebot.prune_outbox(${olderThan})`,
+  );
   return { rowsDeleted: row?.rows_deleted ?? 0, blobsDeleted: row?.blobs_deleted ?? 0 };
 }

@@ -1,9 +1,23 @@
 import {
-  type ChatPostMessageArguments, ErrorCode, type Logger, LogLevel, type WebAPIHTTPError, type WebAPIPlatformError,
-  type WebAPIRateLimitedError, type WebAPIRequestError, WebClient,
+  type ChatPostMessageArguments,
+  ErrorCode,
+  type Logger,
+  LogLevel,
+  type WebAPIHTTPError,
+  type WebAPIPlatformError,
+  type WebAPIRateLimitedError,
+  type WebAPIRequestError,
+  WebClient,
 } from '@slack/web-api';
 import { messageOf } from '../errors.js';
-import { DeliveryError, type DeliveryReceipt, type Progress, type SendContext, type SlackPayload, type Transport } from './types.js';
+import {
+  DeliveryError,
+  type DeliveryReceipt,
+  type Progress,
+  type SendContext,
+  type SlackPayload,
+  type Transport,
+} from './types.js';
 
 /**
  * Delivers a SlackPayload in steps that each survive a crash: post the message (tagged with the
@@ -34,7 +48,12 @@ const CHANNEL_ID = /^[CGD][A-Z0-9]{6,}$/;
 type SlackBlocks = NonNullable<Extract<ChatPostMessageArguments, { blocks: unknown }>['blocks']>;
 
 /** What a send has recorded so far; unknown fields of the stored progress are kept as they are. */
-interface SlackProgress { channelId?: string; ts?: string; files: string[]; updated: boolean }
+interface SlackProgress {
+  channelId?: string;
+  ts?: string;
+  files: string[];
+  updated: boolean;
+}
 
 function readProgress(progress: Progress): SlackProgress {
   const files = Array.isArray(progress.files) ? progress.files.filter((f): f is string => typeof f === 'string') : [];
@@ -56,7 +75,13 @@ function parseExternalId(externalId: string): { channelId: string; ts: string } 
 // The WebClient's own logging would repeat what our errors already say; dropping it all also
 // guarantees that nothing it might print (request bodies, URLs) reaches the logs.
 const silentLogger: Logger = {
-  debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, setName() {}, getLevel: () => LogLevel.ERROR,
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  setLevel() {},
+  setName() {},
+  getLevel: () => LogLevel.ERROR,
 };
 
 export function createSlackTransport(opts: SlackTransportOptions): SlackTransport {
@@ -87,7 +112,12 @@ export function createSlackTransport(opts: SlackTransportOptions): SlackTranspor
     let cursor: string | undefined;
     do {
       const page = await call('conversations.list', channel, () =>
-        client.conversations.list({ types: 'public_channel,private_channel', limit: 200, ...(cursor ? { cursor } : {}) }));
+        client.conversations.list({
+          types: 'public_channel,private_channel',
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        }),
+      );
       for (const c of page.channels ?? []) if (c.id && c.name) channelIds.set(c.name, c.id);
       cursor = page.response_metadata?.next_cursor || undefined;
     } while (cursor && !channelIds.has(name));
@@ -102,21 +132,44 @@ export function createSlackTransport(opts: SlackTransportOptions): SlackTranspor
   /** The message an interrupted attempt posted under this key, by its metadata, if any. */
   async function findPosted(channelId: string, key: string, threadTs: string | undefined): Promise<string | undefined> {
     const messages = threadTs
-      ? (await call('conversations.replies', channelId, () =>
-        client.conversations.replies({ channel: channelId, ts: threadTs, limit: HISTORY_LIMIT, include_all_metadata: true }))).messages
-      : (await call('conversations.history', channelId, () => client.conversations.history({
-        channel: channelId, limit: HISTORY_LIMIT, include_all_metadata: true,
-        oldest: String(Math.floor(Date.now() / 1000) - HISTORY_WINDOW_SECONDS),
-      }))).messages;
-    const found = (messages ?? []).find((m) => m.metadata?.event_type === SLACK_EVENT_TYPE
-      && (m.metadata.event_payload as Record<string, unknown> | undefined)?.pulsebot_key === key);
+      ? (
+          await call('conversations.replies', channelId, () =>
+            client.conversations.replies({
+              channel: channelId,
+              ts: threadTs,
+              limit: HISTORY_LIMIT,
+              include_all_metadata: true,
+            }),
+          )
+        ).messages
+      : (
+          await call('conversations.history', channelId, () =>
+            client.conversations.history({
+              channel: channelId,
+              limit: HISTORY_LIMIT,
+              include_all_metadata: true,
+              oldest: String(Math.floor(Date.now() / 1000) - HISTORY_WINDOW_SECONDS),
+            }),
+          )
+        ).messages;
+    const found = (messages ?? []).find(
+      (m) =>
+        m.metadata?.event_type === SLACK_EVENT_TYPE &&
+        (m.metadata.event_payload as Record<string, unknown> | undefined)?.pulsebot_key === key,
+    );
     return found?.ts;
   }
 
   /** Names of the files already shared in the message's thread. */
   async function filesInThread(channelId: string, ts: string): Promise<Set<string>> {
-    const res = await call('conversations.replies', channelId, () => client.conversations.replies({ channel: channelId, ts, limit: HISTORY_LIMIT }));
-    return new Set((res.messages ?? []).flatMap((m) => (m.files ?? []).map((f) => f.name).filter((n): n is string => typeof n === 'string')));
+    const res = await call('conversations.replies', channelId, () =>
+      client.conversations.replies({ channel: channelId, ts, limit: HISTORY_LIMIT }),
+    );
+    return new Set(
+      (res.messages ?? []).flatMap((m) =>
+        (m.files ?? []).map((f) => f.name).filter((n): n is string => typeof n === 'string'),
+      ),
+    );
   }
 
   async function threadOf(key: string | undefined, ctx: SendContext) {
@@ -157,12 +210,23 @@ export function createSlackTransport(opts: SlackTransportOptions): SlackTranspor
     if (!original) return;
     try {
       // Text and blocks together: text alone would wipe the blocks.
-      await call('chat.update', original.channelId, () => client.chat.update({
-        channel: original.channelId, ts: original.ts, text: update.text, blocks: update.blocks as SlackBlocks, parse: 'none',
-      }));
+      await call('chat.update', original.channelId, () =>
+        client.chat.update({
+          channel: original.channelId,
+          ts: original.ts,
+          text: update.text,
+          blocks: update.blocks as SlackBlocks,
+          parse: 'none',
+        }),
+      );
     } catch (error) {
       // The original was deleted or can no longer be edited: the new message says it all.
-      if (error instanceof DeliveryError && error.cause instanceof Error && isPlatformCode(error.cause, ['message_not_found', 'cant_update_message', 'edit_window_closed'])) return;
+      if (
+        error instanceof DeliveryError &&
+        error.cause instanceof Error &&
+        isPlatformCode(error.cause, ['message_not_found', 'cant_update_message', 'edit_window_closed'])
+      )
+        return;
       throw error;
     }
   }
@@ -198,11 +262,20 @@ export function createSlackTransport(opts: SlackTransportOptions): SlackTranspor
           if (done.includes(file.filename)) continue;
           if (earlierAttempt) inThread ??= await filesInThread(channelId, ts);
           if (!inThread?.has(file.filename)) {
-            await call('files.uploadV2', channelId, () => client.filesUploadV2({
-              channel_id: channelId,
-              thread_ts: ts,
-              file_uploads: [{ file: file.content, filename: file.filename, title: file.title, ...(file.altText ? { alt_text: file.altText } : {}) }],
-            }));
+            await call('files.uploadV2', channelId, () =>
+              client.filesUploadV2({
+                channel_id: channelId,
+                thread_ts: ts,
+                file_uploads: [
+                  {
+                    file: file.content,
+                    filename: file.filename,
+                    title: file.title,
+                    ...(file.altText ? { alt_text: file.altText } : {}),
+                  },
+                ],
+              }),
+            );
           }
           done.push(file.filename);
           await record({ files: [...done] });
@@ -226,7 +299,13 @@ export function createSlackTransport(opts: SlackTransportOptions): SlackTranspor
 const AUTH_CODES = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired']);
 const SCOPE_CODES = new Set(['no_permission', 'missing_scope']);
 const CONTENT_CODES = new Set(['invalid_blocks', 'invalid_arguments', 'msg_too_long']);
-const TRANSIENT_CODES = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
+const TRANSIENT_CODES = new Set([
+  'ratelimited',
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+]);
 
 /** The scope a method needs, for hints when Slack does not say (missing_scope carries `needed`). */
 const SCOPE_OF: Record<string, string> = {
@@ -238,10 +317,17 @@ const SCOPE_OF: Record<string, string> = {
   'conversations.list': 'channels:read (groups:read for private channels)',
 };
 
-interface ErrorContext { method: string; channel: string | undefined; timeoutMs: number; token: string }
+interface ErrorContext {
+  method: string;
+  channel: string | undefined;
+  timeoutMs: number;
+  token: string;
+}
 
 function slackCodeOf(error: unknown): string | undefined {
-  return (error as { code?: unknown })?.code === ErrorCode.PlatformError ? String((error as WebAPIPlatformError).data.error) : undefined;
+  return (error as { code?: unknown })?.code === ErrorCode.PlatformError
+    ? String((error as WebAPIPlatformError).data.error)
+    : undefined;
 }
 
 function isPlatformCode(error: unknown, codes: string[]): boolean {
@@ -261,11 +347,16 @@ function toDeliveryError(error: unknown, ctx: ErrorContext): DeliveryError {
 
   if (code === ErrorCode.RateLimitedError) {
     const seconds = (error as WebAPIRateLimitedError).retryAfter;
-    return make(`Slack ${method} failed: rate limited (HTTP 429), retry after ${seconds} s`, { retryable: true, retryAfterMs: seconds * 1000 });
+    return make(`Slack ${method} failed: rate limited (HTTP 429), retry after ${seconds} s`, {
+      retryable: true,
+      retryAfterMs: seconds * 1000,
+    });
   }
   if (code === ErrorCode.HTTPError) {
     const status = (error as WebAPIHTTPError).statusCode;
-    return make(`Slack ${method} failed: HTTP ${status}`, { retryable: status >= 500 || status === 408 || status === 429 });
+    return make(`Slack ${method} failed: HTTP ${status}`, {
+      retryable: status >= 500 || status === 408 || status === 429,
+    });
   }
   if (code === ErrorCode.RequestError) {
     const original = (error as WebAPIRequestError).original as Error & { cause?: { code?: unknown } };
@@ -275,7 +366,9 @@ function toDeliveryError(error: unknown, ctx: ErrorContext): DeliveryError {
     const net = typeof original.cause?.code === 'string' ? original.cause.code : original.message;
     return make(`Slack ${method} failed: request error (${net})`, {
       retryable: true,
-      ...(net === 'ENOTFOUND' || net === 'ECONNREFUSED' ? { hint: 'check the network and SLACK_API_URL (unset means https://slack.com/api/)' } : {}),
+      ...(net === 'ENOTFOUND' || net === 'ECONNREFUSED'
+        ? { hint: 'check the network and SLACK_API_URL (unset means https://slack.com/api/)' }
+        : {}),
     });
   }
   const slackCode = slackCodeOf(error);
@@ -283,12 +376,20 @@ function toDeliveryError(error: unknown, ctx: ErrorContext): DeliveryError {
     return make(`Slack ${method} failed: ${messageOf(error)}`, { retryable: false });
   }
 
-  const data = (error as WebAPIPlatformError).data as { needed?: unknown; response_metadata?: { messages?: unknown; retryAfter?: unknown } };
-  const details = Array.isArray(data.response_metadata?.messages) ? data.response_metadata.messages.slice(0, 3).map(String) : [];
+  const data = (error as WebAPIPlatformError).data as {
+    needed?: unknown;
+    response_metadata?: { messages?: unknown; retryAfter?: unknown };
+  };
+  const details = Array.isArray(data.response_metadata?.messages)
+    ? data.response_metadata.messages.slice(0, 3).map(String)
+    : [];
   const message = `Slack ${method} failed: ${slackCode}${details.length ? ` (${details.join('; ')})` : ''}`;
   if (TRANSIENT_CODES.has(slackCode)) {
     const after = Number(data.response_metadata?.retryAfter);
-    return make(message, { retryable: true, ...(Number.isFinite(after) && after > 0 ? { retryAfterMs: after * 1000 } : {}) });
+    return make(message, {
+      retryable: true,
+      ...(Number.isFinite(after) && after > 0 ? { retryAfterMs: after * 1000 } : {}),
+    });
   }
   if (AUTH_CODES.has(slackCode)) {
     return make(message, {
@@ -297,8 +398,14 @@ function toDeliveryError(error: unknown, ctx: ErrorContext): DeliveryError {
     });
   }
   if (SCOPE_CODES.has(slackCode)) {
-    const needed = typeof data.needed === 'string' && data.needed !== '' ? data.needed : SCOPE_OF[method] ?? 'chat:write, files:write';
-    return make(message, { retryable: false, hint: `add the ${needed} scope to the Slack app ("OAuth & Permissions") and reinstall it` });
+    const needed =
+      typeof data.needed === 'string' && data.needed !== ''
+        ? data.needed
+        : (SCOPE_OF[method] ?? 'chat:write, files:write');
+    return make(message, {
+      retryable: false,
+      hint: `add the ${needed} scope to the Slack app ("OAuth & Permissions") and reinstall it`,
+    });
   }
   const hints: Record<string, string> = {
     channel_not_found: `check that ${where} exists; for a private channel invite the bot first: /invite @pulsebot`,
@@ -306,7 +413,10 @@ function toDeliveryError(error: unknown, ctx: ErrorContext): DeliveryError {
     is_archived: `${where} is archived: unarchive it or route the report to another channel`,
     restricted_action: `a workspace setting stops the bot posting in ${where}: ask an admin to allow it, or route the report elsewhere`,
   };
-  const hint = hints[slackCode]
-    ?? (CONTENT_CODES.has(slackCode) ? 'Slack rejected the message content (a pulsebot bug): preview it with `pulsebot digest --dry-run --out DIR` and report it' : undefined);
+  const hint =
+    hints[slackCode] ??
+    (CONTENT_CODES.has(slackCode)
+      ? 'Slack rejected the message content (a pulsebot bug): preview it with `pulsebot digest --dry-run --out DIR` and report it'
+      : undefined);
   return make(message, { retryable: false, ...(hint ? { hint } : {}) });
 }

@@ -30,10 +30,19 @@ export function transportsFromEnv(env: NodeJS.ProcessEnv, config: PulsebotConfig
   const token = env.SLACK_BOT_TOKEN?.trim();
   const smtpUrl = env.SMTP_URL?.trim();
   const slackApi = token
-    ? createSlackTransport({ token, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}), timeoutMs: config.slack.timeout_seconds * 1000, uploadCharts: config.slack.upload_charts })
+    ? createSlackTransport({
+        token,
+        ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}),
+        timeoutMs: config.slack.timeout_seconds * 1000,
+        uploadCharts: config.slack.upload_charts,
+      })
     : null;
   const smtp = smtpUrl
-    ? createEmailTransport({ url: smtpUrl, maxConnections: config.email.max_connections, maxMessages: config.email.max_messages })
+    ? createEmailTransport({
+        url: smtpUrl,
+        maxConnections: config.email.max_connections,
+        maxMessages: config.email.max_messages,
+      })
     : null;
   const slack = slackApi ?? files.slack;
   const email = smtp ?? files.email;
@@ -44,7 +53,9 @@ export function transportsFromEnv(env: NodeJS.ProcessEnv, config: PulsebotConfig
     ...(slackApi ? { slackCheck: () => slackApi.check() } : {}),
     ...(smtp ? { emailVerify: () => smtp.verify() } : {}),
     describe: {
-      slack: token ? `Slack Web API${env.SLACK_API_URL ? ` at ${new URL(env.SLACK_API_URL).host}` : ''}` : `files in ${dir} (SLACK_BOT_TOKEN is not set)`,
+      slack: token
+        ? `Slack Web API${env.SLACK_API_URL ? ` at ${new URL(env.SLACK_API_URL).host}` : ''}`
+        : `files in ${dir} (SLACK_BOT_TOKEN is not set)`,
       email: smtpUrl ? `SMTP ${smtpHost(smtpUrl)}` : `files in ${dir} (SMTP_URL is not set)`,
     },
     async close() {

@@ -358,9 +358,14 @@ export function* generateUsage(opts: DemoOptions, plan: DemoPlan): Generator<Dem
   const start = end - opts.days * DAY_MS;
   const rng = new Rng(`${opts.seed}|usage`);
   const pickUser = userPicker(opts, plan);
-  const normalMix = new WeightedSampler(CATALOG, CATALOG.map((m) => m.weight));
+  const normalMix = new WeightedSampler(
+    CATALOG,
+    CATALOG.map((m) => m.weight),
+  );
   const outages = plan.incidents.filter((i) => i.kind === 'provider_outage').map(toSpan);
-  const spikes = plan.incidents.filter((i) => i.kind === 'cost_spike').map((i) => ({ span: toSpan(i), ...spikeMix(toSpan(i)) }));
+  const spikes = plan.incidents
+    .filter((i) => i.kind === 'cost_spike')
+    .map((i) => ({ span: toSpan(i), ...spikeMix(toSpan(i)) }));
   const perHour = opts.rowsPerDay / WEEK_MEAN / 24;
 
   let day = Number.NaN;
@@ -373,7 +378,8 @@ export function* generateUsage(opts: DemoOptions, plan: DemoPlan): Generator<Dem
       day = d;
       const weekday = new Date(d).getUTCDay();
       // Its own stream per day, so the wobble does not depend on how many rows came before.
-      dayFactor = (weekday === 0 || weekday === 6 ? WEEKEND_FACTOR : 1) * new Rng(`${opts.seed}|day|${d}`).logNormal(1, 0.05);
+      dayFactor =
+        (weekday === 0 || weekday === 6 ? WEEKEND_FACTOR : 1) * new Rng(`${opts.seed}|day|${d}`).logNormal(1, 0.05);
     }
     const spike = spikes.find((s) => h0 >= s.span.start && h0 < s.span.end);
     const hour = (h0 - d) / HOUR_MS;

@@ -82,11 +82,17 @@ async function assertSchema(sql: Sql): Promise<void> {
                    and attname = 'is_synthetic' and not attisdropped) as has_flag,
            to_regclass('pulsebot.synthetic_users') is not null as has_ledger`;
   if (!row?.has_usage || !row.has_ledger) {
-    throw new PulsebotError('SCHEMA_INCOMPATIBLE', 'the pulsebot schema is not installed in this database', { hint: 'run `pulsebot migrate` first' });
+    throw new PulsebotError('SCHEMA_INCOMPATIBLE', 'the pulsebot schema is not installed in this database', {
+      hint: 'run `pulsebot migrate` first',
+    });
   }
   if (!row.has_flag) {
-    throw new PulsebotError('SCHEMA_INCOMPATIBLE', 'api_usage has no is_synthetic column, so demo rows could not be told apart from real ones', {
-      hint: 'ALTER TABLE public.api_usage ADD COLUMN is_synthetic boolean NOT NULL DEFAULT false;',
-    });
+    throw new PulsebotError(
+      'SCHEMA_INCOMPATIBLE',
+      'api_usage has no is_synthetic column, so demo rows could not be told apart from real ones',
+      {
+        hint: 'ALTER TABLE public.api_usage ADD COLUMN is_synthetic boolean NOT NULL DEFAULT false;',
+      },
+    );
   }
 }

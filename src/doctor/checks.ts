@@ -52,19 +52,44 @@ export async function runChecks(input: DoctorInput): Promise<CheckResult[]> {
 async function checkMigrations({ sql }: DoctorInput): Promise<CheckResult> {
   const s = await migrationStatus(sql);
   if (s.newer.length > 0) {
-    return { name: 'migrations', status: 'fail', detail: `database was migrated by a newer pulsebot (has ${Math.max(...s.newer)}, this version knows ${s.known})`, fix: 'upgrade pulsebot' };
+    return {
+      name: 'migrations',
+      status: 'fail',
+      detail: `database was migrated by a newer pulsebot (has ${Math.max(...s.newer)}, this version knows ${s.known})`,
+      fix: 'upgrade pulsebot',
+    };
   }
   if (s.legacyChain) {
-    return { name: 'migrations', status: 'fail', detail: 'schema of an earlier development build (the numbered chain before the baseline)', fix: 'run `pulsebot migrate` (it converts it in place)' };
+    return {
+      name: 'migrations',
+      status: 'fail',
+      detail: 'schema of an earlier development build (the numbered chain before the baseline)',
+      fix: 'run `pulsebot migrate` (it converts it in place)',
+    };
   }
   if (s.changed.length > 0) {
-    return { name: 'migrations', status: 'fail', detail: `applied migration file(s) changed since: ${s.changed.join(', ')}`, fix: 'restore the file(s); put changes in a new numbered migration' };
+    return {
+      name: 'migrations',
+      status: 'fail',
+      detail: `applied migration file(s) changed since: ${s.changed.join(', ')}`,
+      fix: 'restore the file(s); put changes in a new numbered migration',
+    };
   }
   if (s.pending.length > 0) {
-    return { name: 'migrations', status: 'fail', detail: `${s.pending.length} of ${s.known} not applied (${s.pending.join(', ')})`, fix: 'run `pulsebot migrate`' };
+    return {
+      name: 'migrations',
+      status: 'fail',
+      detail: `${s.pending.length} of ${s.known} not applied (${s.pending.join(', ')})`,
+      fix: 'run `pulsebot migrate`',
+    };
   }
   if (s.pendingDefinitions.length > 0) {
-    return { name: 'migrations', status: 'fail', detail: `${s.pendingDefinitions.length} definition(s) changed and not applied (${s.pendingDefinitions.join(', ')})`, fix: 'run `pulsebot migrate`' };
+    return {
+      name: 'migrations',
+      status: 'fail',
+      detail: `${s.pendingDefinitions.length} definition(s) changed and not applied (${s.pendingDefinitions.join(', ')})`,
+      fix: 'run `pulsebot migrate`',
+    };
   }
   return { name: 'migrations', status: 'ok', detail: `all ${s.known} applied, definitions current` };
 }
@@ -79,22 +104,36 @@ async function columnsOf(sql: Sql, table: string): Promise<Map<string, string> |
   return new Map(rows.map((r) => [r.name, r.type]));
 }
 
-async function checkTable({ sql }: DoctorInput, table: string, contract: readonly ColumnContract[]): Promise<CheckResult> {
+async function checkTable(
+  { sql }: DoctorInput,
+  table: string,
+  contract: readonly ColumnContract[],
+): Promise<CheckResult> {
   const columns = await columnsOf(sql, table);
   if (!columns) {
-    return { name: table, status: 'fail', detail: `table public.${table} does not exist`, fix: 'run `pulsebot migrate` (it creates the table)' };
+    return {
+      name: table,
+      status: 'fail',
+      detail: `table public.${table} does not exist`,
+      fix: 'run `pulsebot migrate` (it creates the table)',
+    };
   }
   const problems = columnProblems(contract, columns);
-  if (problems.length === 0) return { name: table, status: 'ok', detail: `all ${contract.length} columns present with usable types` };
+  if (problems.length === 0)
+    return { name: table, status: 'ok', detail: `all ${contract.length} columns present with usable types` };
   const missing = problems.filter((p) => p.found === null).map((p) => p.column);
   const wrong = problems.filter((p) => p.found !== null);
   const parts = [
     missing.length ? `missing ${missing.map((c) => `${c.name} (${c.type})`).join(', ')}` : '',
-    wrong.length ? `unusable type ${wrong.map((p) => `${p.column.name} is ${p.found}, expected ${p.column.type}`).join('; ')}` : '',
+    wrong.length
+      ? `unusable type ${wrong.map((p) => `${p.column.name} is ${p.found}, expected ${p.column.type}`).join('; ')}`
+      : '',
   ].filter(Boolean);
   const fixes = [
     missing.length ? addColumnsStatement(`public.${table}`, missing) : '',
-    wrong.length ? `convert ${wrong.map((p) => p.column.name).join(', ')} (ALTER TABLE … ALTER COLUMN … TYPE …) at a quiet moment` : '',
+    wrong.length
+      ? `convert ${wrong.map((p) => p.column.name).join(', ')} (ALTER TABLE … ALTER COLUMN … TYPE …) at a quiet moment`
+      : '',
   ].filter(Boolean);
   return { name: table, status: 'fail', detail: parts.join('; '), fix: fixes.join('\n') };
 }
@@ -127,12 +166,37 @@ async function checkViews({ sql }: DoctorInput): Promise<CheckResult[]> {
   return DASHBOARD_VIEWS.map((view): CheckResult => {
     const name = `view ${view}`;
     const r = found.get(view);
-    if (!r) return { name, status: 'fail', detail: 'missing: the dashboard reading it shows nothing', fix: 'run `pulsebot migrate`' };
-    if (r.kind !== 'm') return { name, status: 'fail', detail: 'exists but is not a materialized view', fix: 'run `pulsebot migrate` (it replaces it, keeping its grants)' };
+    if (!r)
+      return {
+        name,
+        status: 'fail',
+        detail: 'missing: the dashboard reading it shows nothing',
+        fix: 'run `pulsebot migrate`',
+      };
+    if (r.kind !== 'm')
+      return {
+        name,
+        status: 'fail',
+        detail: 'exists but is not a materialized view',
+        fix: 'run `pulsebot migrate` (it replaces it, keeping its grants)',
+      };
     const absent = VIEW_COLUMNS[view].filter((c) => !r.columns.includes(c));
-    if (absent.length) return { name, status: 'fail', detail: `lacks columns ${absent.join(', ')}`, fix: 'run `pulsebot migrate`' };
-    if (!r.has_unique) return { name, status: 'fail', detail: 'no unique index, so it cannot be refreshed CONCURRENTLY', fix: 'run `pulsebot migrate`' };
-    if (!r.populated) return { name, status: 'fail', detail: 'never populated: reading it raises an error', fix: 'run `pulsebot refresh`' };
+    if (absent.length)
+      return { name, status: 'fail', detail: `lacks columns ${absent.join(', ')}`, fix: 'run `pulsebot migrate`' };
+    if (!r.has_unique)
+      return {
+        name,
+        status: 'fail',
+        detail: 'no unique index, so it cannot be refreshed CONCURRENTLY',
+        fix: 'run `pulsebot migrate`',
+      };
+    if (!r.populated)
+      return {
+        name,
+        status: 'fail',
+        detail: 'never populated: reading it raises an error',
+        fix: 'run `pulsebot refresh`',
+      };
     return { name, status: 'ok', detail: 'present, populated, unique index for concurrent refresh' };
   });
 }
@@ -160,7 +224,8 @@ async function checkRefreshFunction({ sql }: DoctorInput): Promise<CheckResult> 
                                       join pg_roles ro on ro.oid = x.grantee
                                       where ro.rolname = r and x.privilege_type = 'EXECUTE'))) as open_to
       from pg_proc p where p.oid = to_regprocedure(${signature})`;
-    if (!fn && !prefix) return { name, status: 'fail', detail: 'missing: nothing can refresh the views', fix: 'run `pulsebot migrate`' };
+    if (!fn && !prefix)
+      return { name, status: 'fail', detail: 'missing: nothing can refresh the views', fix: 'run `pulsebot migrate`' };
     const found = fn
       ? [
           fn.definer ? '' : 'not SECURITY DEFINER',
@@ -171,14 +236,32 @@ async function checkRefreshFunction({ sql }: DoctorInput): Promise<CheckResult> 
     problems.push(...found.filter(Boolean).map((p) => prefix + p));
   }
   if (problems.length) {
-    return { name, status: 'fail', detail: problems.join('; '), fix: 'run `pulsebot migrate`, or REVOKE EXECUTE ON FUNCTION public.refresh_analytics_views() FROM PUBLIC (and refresh_analytics_step)' };
+    return {
+      name,
+      status: 'fail',
+      detail: problems.join('; '),
+      fix: 'run `pulsebot migrate`, or REVOKE EXECUTE ON FUNCTION public.refresh_analytics_views() FROM PUBLIC (and refresh_analytics_step)',
+    };
   }
-  return { name, status: 'ok', detail: 'refresh_analytics_views() and refresh_analytics_step(): SECURITY DEFINER, search_path pinned, no EXECUTE for PUBLIC' };
+  return {
+    name,
+    status: 'ok',
+    detail:
+      'refresh_analytics_views() and refresh_analytics_step(): SECURITY DEFINER, search_path pinned, no EXECUTE for PUBLIC',
+  };
 }
 
 async function checkLastRefresh({ sql, config, now }: DoctorInput): Promise<CheckResult[]> {
   const [exists] = await sql<{ present: boolean }[]>`select to_regclass('pulsebot.refresh_log') is not null as present`;
-  if (!exists?.present) return [{ name: 'last refresh', status: 'fail', detail: 'no refresh log (schema not installed)', fix: 'run `pulsebot migrate`' }];
+  if (!exists?.present)
+    return [
+      {
+        name: 'last refresh',
+        status: 'fail',
+        detail: 'no refresh log (schema not installed)',
+        fix: 'run `pulsebot migrate`',
+      },
+    ];
   const rows = await sql<{ view: string; last_ok: Date | null; last_failed: Date | null; last_error: string | null }[]>`
     select v as view,
            (select max(finished_at) from pulsebot.refresh_log l where l.view_name = v and l.outcome = 'ok') as last_ok,
@@ -190,18 +273,39 @@ async function checkLastRefresh({ sql, config, now }: DoctorInput): Promise<Chec
   return rows.map((r): CheckResult => {
     const name = `refresh ${r.view}`;
     if (r.last_failed && (!r.last_ok || r.last_failed > r.last_ok)) {
-      return { name, status: 'fail', detail: `last refresh failed ${formatAge(now.getTime() - r.last_failed.getTime())} ago: ${r.last_error ?? 'unknown error'}`, fix: 'fix the error above, then run `pulsebot refresh`' };
+      return {
+        name,
+        status: 'fail',
+        detail: `last refresh failed ${formatAge(now.getTime() - r.last_failed.getTime())} ago: ${r.last_error ?? 'unknown error'}`,
+        fix: 'fix the error above, then run `pulsebot refresh`',
+      };
     }
-    if (!r.last_ok) return { name, status: 'fail', detail: 'never refreshed by pulsebot', fix: 'run `pulsebot refresh` (and keep `pulsebot run` scheduling it)' };
+    if (!r.last_ok)
+      return {
+        name,
+        status: 'fail',
+        detail: 'never refreshed by pulsebot',
+        fix: 'run `pulsebot refresh` (and keep `pulsebot run` scheduling it)',
+      };
     const age = now.getTime() - r.last_ok.getTime();
     if (age > limitMs) {
-      return { name, status: 'fail', detail: `last successful refresh ${formatAge(age)} ago (limit ${config.freshness.max_refresh_age_minutes} min)`, fix: 'run `pulsebot refresh`; is `pulsebot run` (or pg_cron) running?' };
+      return {
+        name,
+        status: 'fail',
+        detail: `last successful refresh ${formatAge(age)} ago (limit ${config.freshness.max_refresh_age_minutes} min)`,
+        fix: 'run `pulsebot refresh`; is `pulsebot run` (or pg_cron) running?',
+      };
     }
     return { name, status: 'ok', detail: `last successful refresh ${formatAge(age)} ago` };
   });
 }
 
-const CAPTURE_TRIGGERS = ['pulsebot_capture_insert', 'pulsebot_capture_update', 'pulsebot_capture_delete', 'pulsebot_capture_truncate'];
+const CAPTURE_TRIGGERS = [
+  'pulsebot_capture_insert',
+  'pulsebot_capture_update',
+  'pulsebot_capture_delete',
+  'pulsebot_capture_truncate',
+];
 
 /** Without its triggers the rollups silently stop changing: the dashboard would freeze. */
 async function checkCapture({ sql }: DoctorInput): Promise<CheckResult> {
@@ -212,31 +316,65 @@ async function checkCapture({ sql }: DoctorInput): Promise<CheckResult> {
   const found = new Map(rows.map((r) => [r.name, r.enabled]));
   const missing = CAPTURE_TRIGGERS.filter((t) => !found.has(t));
   const disabled = CAPTURE_TRIGGERS.filter((t) => found.get(t) === 'D');
-  if (missing.length) return { name, status: 'fail', detail: `trigger${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing on api_usage: new rows will not reach the views`, fix: 'run `pulsebot migrate`' };
+  if (missing.length)
+    return {
+      name,
+      status: 'fail',
+      detail: `trigger${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing on api_usage: new rows will not reach the views`,
+      fix: 'run `pulsebot migrate`',
+    };
   if (disabled.length) {
-    return { name, status: 'fail', detail: `trigger${disabled.length > 1 ? 's' : ''} ${disabled.join(', ')} disabled: new rows will not reach the views`, fix: `ALTER TABLE public.api_usage ENABLE TRIGGER ${disabled[0]}; (each), then UPDATE pulsebot.rollup_state SET needs_rebuild = true; and \`pulsebot refresh\`` };
+    return {
+      name,
+      status: 'fail',
+      detail: `trigger${disabled.length > 1 ? 's' : ''} ${disabled.join(', ')} disabled: new rows will not reach the views`,
+      fix: `ALTER TABLE public.api_usage ENABLE TRIGGER ${disabled[0]}; (each), then UPDATE pulsebot.rollup_state SET needs_rebuild = true; and \`pulsebot refresh\``,
+    };
   }
   const [state] = await sql<{ needs_rebuild: boolean; waiting: number }[]>`
     select s.needs_rebuild,
            (select count(*) from (select 1 from pulsebot.usage_changes limit 1000001) c)::int
            + (select count(*) from (select 1 from pulsebot.usage_changes_taken limit 1000001) c)::int as waiting
     from pulsebot.rollup_state s`;
-  if (state?.needs_rebuild) return { name, status: 'fail', detail: 'the rollups must be rebuilt from api_usage', fix: 'run `pulsebot refresh`' };
+  if (state?.needs_rebuild)
+    return {
+      name,
+      status: 'fail',
+      detail: 'the rollups must be rebuilt from api_usage',
+      fix: 'run `pulsebot refresh`',
+    };
   const waiting = state?.waiting ?? 0;
-  return { name, status: 'ok', detail: `triggers on api_usage enabled; ${waiting > 1_000_000 ? 'over a million' : waiting} change${waiting === 1 ? '' : 's'} waiting for the next refresh` };
+  return {
+    name,
+    status: 'ok',
+    detail: `triggers on api_usage enabled; ${waiting > 1_000_000 ? 'over a million' : waiting} change${waiting === 1 ? '' : 's'} waiting for the next refresh`,
+  };
 }
 
 async function checkNewestRow({ sql, config, now }: DoctorInput): Promise<CheckResult> {
   const name = 'newest api_usage row';
   const [table] = await sql<{ present: boolean }[]>`select to_regclass('public.api_usage') is not null as present`;
-  if (!table?.present) return { name, status: 'fail', detail: 'table public.api_usage does not exist', fix: 'run `pulsebot migrate`' };
-  const [row] = await sql<{ newest: Date | null }[]>`select max(created_at) as newest from public.api_usage where created_at <= ${now}`;
+  if (!table?.present)
+    return { name, status: 'fail', detail: 'table public.api_usage does not exist', fix: 'run `pulsebot migrate`' };
+  const [row] = await sql<
+    { newest: Date | null }[]
+  >`select max(created_at) as newest from public.api_usage where created_at <= ${now}`;
   if (!row?.newest) {
-    return { name, status: 'fail', detail: 'api_usage is empty: the dashboard has nothing to show', fix: 'check that your application writes to public.api_usage (or try `pulsebot seed-demo`)' };
+    return {
+      name,
+      status: 'fail',
+      detail: 'api_usage is empty: the dashboard has nothing to show',
+      fix: 'check that your application writes to public.api_usage (or try `pulsebot seed-demo`)',
+    };
   }
   const age = now.getTime() - row.newest.getTime();
   if (age > config.freshness.max_data_age_minutes * 60_000) {
-    return { name, status: 'fail', detail: `newest row is ${formatAge(age)} old (limit ${config.freshness.max_data_age_minutes} min): data has stopped arriving`, fix: 'check the application that logs API calls into api_usage' };
+    return {
+      name,
+      status: 'fail',
+      detail: `newest row is ${formatAge(age)} old (limit ${config.freshness.max_data_age_minutes} min): data has stopped arriving`,
+      fix: 'check the application that logs API calls into api_usage',
+    };
   }
   return { name, status: 'ok', detail: `newest row ${formatAge(age)} old` };
 }

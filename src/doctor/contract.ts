@@ -17,7 +17,12 @@ const NUMBER_LIKE = ['numeric', 'double precision', 'real', 'integer', 'bigint',
 const TEXT_LIKE = ['text', 'character varying'];
 
 export const API_USAGE_COLUMNS: readonly ColumnContract[] = [
-  { name: 'created_at', type: 'timestamptz', accepts: ['timestamp with time zone'], addAs: 'timestamptz not null default now()' },
+  {
+    name: 'created_at',
+    type: 'timestamptz',
+    accepts: ['timestamp with time zone'],
+    addAs: 'timestamptz not null default now()',
+  },
   { name: 'user_id', type: 'uuid', accepts: ['uuid', ...TEXT_LIKE], addAs: 'uuid' },
   { name: 'provider', type: 'text', accepts: TEXT_LIKE, addAs: "text not null default 'unknown'" },
   { name: 'service_type', type: 'text', accepts: TEXT_LIKE, addAs: "text not null default 'unknown'" },
@@ -48,7 +53,10 @@ export interface ColumnProblem {
 }
 
 /** Compares actual columns (name → format_type) with a contract; pure. */
-export function columnProblems(contract: readonly ColumnContract[], actual: ReadonlyMap<string, string>): ColumnProblem[] {
+export function columnProblems(
+  contract: readonly ColumnContract[],
+  actual: ReadonlyMap<string, string>,
+): ColumnProblem[] {
   return contract.flatMap((column): ColumnProblem[] => {
     const found = actual.get(column.name) ?? null;
     if (found === null) return [{ column, found }];
@@ -66,7 +74,37 @@ export type DashboardView = (typeof DASHBOARD_VIEWS)[number];
 
 /** The columns each view must have, in order (DESIGN.md "Dashboard views"). */
 export const VIEW_COLUMNS: Record<DashboardView, readonly string[]> = {
-  mv_daily_metrics: ['date', 'active_users', 'total_requests', 'successful_requests', 'success_rate', 'total_cost_usd', 'avg_latency_ms', 'p95_latency_ms', 'total_tokens', 'total_images', 'total_video_seconds'],
-  mv_provider_performance: ['provider', 'service_type', 'total_requests', 'total_cost_usd', 'success_rate', 'avg_latency_ms', 'p95_latency_ms'],
-  mv_model_costs: ['provider', 'model', 'service_type', 'total_requests', 'total_cost_usd', 'total_tokens', 'total_images', 'total_video_seconds', 'unique_users'],
+  mv_daily_metrics: [
+    'date',
+    'active_users',
+    'total_requests',
+    'successful_requests',
+    'success_rate',
+    'total_cost_usd',
+    'avg_latency_ms',
+    'p95_latency_ms',
+    'total_tokens',
+    'total_images',
+    'total_video_seconds',
+  ],
+  mv_provider_performance: [
+    'provider',
+    'service_type',
+    'total_requests',
+    'total_cost_usd',
+    'success_rate',
+    'avg_latency_ms',
+    'p95_latency_ms',
+  ],
+  mv_model_costs: [
+    'provider',
+    'model',
+    'service_type',
+    'total_requests',
+    'total_cost_usd',
+    'total_tokens',
+    'total_images',
+    'total_video_seconds',
+    'unique_users',
+  ],
 };

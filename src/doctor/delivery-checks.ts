@@ -30,7 +30,12 @@ async function guarded(name: string, f: () => Promise<CheckResult>): Promise<Che
   try {
     return await f();
   } catch (error) {
-    return { name, status: 'fail', detail: `could not check: ${messageOf(error)}`, ...(error instanceof PulsebotError && error.hint ? { fix: error.hint } : {}) };
+    return {
+      name,
+      status: 'fail',
+      detail: `could not check: ${messageOf(error)}`,
+      ...(error instanceof PulsebotError && error.hint ? { fix: error.hint } : {}),
+    };
   }
 }
 
@@ -43,12 +48,18 @@ async function guardedMany(name: string, f: () => Promise<CheckResult[]>): Promi
 }
 
 const routesUse = (config: PulsebotConfig, channel: 'slack' | 'email') =>
-  Object.values(config.reports).some((r) => r.routes[channel].length > 0) || config.delivery.failure_routes[channel].length > 0;
+  Object.values(config.reports).some((r) => r.routes[channel].length > 0) ||
+  config.delivery.failure_routes[channel].length > 0;
 
 async function checkSlack({ config, env, transports }: DeliveryCheckInput): Promise<CheckResult> {
   if (!env.SLACK_BOT_TOKEN?.trim()) {
     return routesUse(config, 'slack')
-      ? { name: 'slack', status: 'warn', detail: `SLACK_BOT_TOKEN is not set: Slack messages are written as files (${transports.describe.slack})`, fix: 'set SLACK_BOT_TOKEN to a bot token (xoxb-…) with the chat:write, files:write and channels:read scopes' }
+      ? {
+          name: 'slack',
+          status: 'warn',
+          detail: `SLACK_BOT_TOKEN is not set: Slack messages are written as files (${transports.describe.slack})`,
+          fix: 'set SLACK_BOT_TOKEN to a bot token (xoxb-…) with the chat:write, files:write and channels:read scopes',
+        }
       : { name: 'slack', status: 'ok', detail: 'no report routes to Slack' };
   }
   if (!transports.slackCheck) return { name: 'slack', status: 'ok', detail: transports.describe.slack };
@@ -59,13 +70,25 @@ async function checkSlack({ config, env, transports }: DeliveryCheckInput): Prom
 async function checkSmtp({ config, env, transports }: DeliveryCheckInput): Promise<CheckResult> {
   if (!env.SMTP_URL?.trim()) {
     return routesUse(config, 'email')
-      ? { name: 'smtp', status: 'warn', detail: `SMTP_URL is not set: email is written as files (${transports.describe.email})`, fix: 'set SMTP_URL=smtp://user:password@host:587' }
+      ? {
+          name: 'smtp',
+          status: 'warn',
+          detail: `SMTP_URL is not set: email is written as files (${transports.describe.email})`,
+          fix: 'set SMTP_URL=smtp://user:password@host:587',
+        }
       : { name: 'smtp', status: 'ok', detail: 'no report routes to email' };
   }
   if (transports.emailVerify) await transports.emailVerify();
-  const placeholder = Object.entries(config.reports).flatMap(([name, r]) => r.routes.email.filter((a) => a.endsWith('@example.com')).map((a) => `${name}: ${a}`));
+  const placeholder = Object.entries(config.reports).flatMap(([name, r]) =>
+    r.routes.email.filter((a) => a.endsWith('@example.com')).map((a) => `${name}: ${a}`),
+  );
   if (placeholder.length > 0) {
-    return { name: 'smtp', status: 'warn', detail: `${transports.describe.email} answers, but some recipients are placeholders (${placeholder.join(', ')})`, fix: 'set reports.<name>.routes.email in the config file' };
+    return {
+      name: 'smtp',
+      status: 'warn',
+      detail: `${transports.describe.email} answers, but some recipients are placeholders (${placeholder.join(', ')})`,
+      fix: 'set reports.<name>.routes.email in the config file',
+    };
   }
   return { name: 'smtp', status: 'ok', detail: `${transports.describe.email} answers` };
 }
@@ -87,9 +110,20 @@ async function checkOutbox({ sql, now }: DeliveryCheckInput): Promise<CheckResul
     });
   }
   for (const r of retrying) {
-    const next = r.nextAttemptAt ? `next try ${r.nextAttemptAt.toISOString()}` : 'its sender stopped; the next delivery run resumes it';
-    out.push({ name: 'delivery retrying', status: 'warn', detail: `${r.key}: attempt ${r.attempts} failed (${r.lastError ?? 'unknown error'}); ${next}` });
+    const next = r.nextAttemptAt
+      ? `next try ${r.nextAttemptAt.toISOString()}`
+      : 'its sender stopped; the next delivery run resumes it';
+    out.push({
+      name: 'delivery retrying',
+      status: 'warn',
+      detail: `${r.key}: attempt ${r.attempts} failed (${r.lastError ?? 'unknown error'}); ${next}`,
+    });
   }
-  if (out.length === 0) out.push({ name: 'deliveries', status: 'ok', detail: `${sent} messages delivered in the last 7 days, none failing` });
+  if (out.length === 0)
+    out.push({
+      name: 'deliveries',
+      status: 'ok',
+      detail: `${sent} messages delivered in the last 7 days, none failing`,
+    });
   return out;
 }

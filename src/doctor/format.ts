@@ -22,8 +22,9 @@ export function formatChecks(results: readonly CheckResult[]): string {
   });
   const failed = results.filter((r) => r.status === 'fail').length;
   const warned = results.filter((r) => r.status === 'warn').length;
-  const summary = failed === 0
-    ? `all ${results.length} checks passed${warned ? ` (${warned} warning${warned > 1 ? 's' : ''})` : ''}`
-    : `${failed} of ${results.length} checks failed`;
+  const summary =
+    failed === 0
+      ? `all ${results.length} checks passed${warned ? ` (${warned} warning${warned > 1 ? 's' : ''})` : ''}`
+      : `${failed} of ${results.length} checks failed`;
   return [...lines, '', summary].join('\n');
 }

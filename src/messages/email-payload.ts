@@ -14,12 +14,17 @@ export interface EmailContent {
  * resent after a crash is recognisable as a duplicate by mail clients.
  */
 export function emailMessageId(p: { report: string; period: string; recipient: string }): string {
-  const hash = createHash('sha256').update(JSON.stringify([p.report, p.period, p.recipient.trim().toLowerCase()])).digest('hex');
+  const hash = createHash('sha256')
+    .update(JSON.stringify([p.report, p.period, p.recipient.trim().toLowerCase()]))
+    .digest('hex');
   return `<${hash}@pulsebot>`;
 }
 
 /** The message for one recipient: the content rendered once, the envelope per person. */
-export function emailFor(content: EmailContent, opts: { from: string; to: string; replyTo?: string; messageId: string }): EmailPayload {
+export function emailFor(
+  content: EmailContent,
+  opts: { from: string; to: string; replyTo?: string; messageId: string },
+): EmailPayload {
   return {
     from: opts.from,
     to: opts.to,

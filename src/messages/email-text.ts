@@ -82,7 +82,12 @@ function tableText(block: Extract<Block, { kind: 'table' }>): string[] {
   const gap = 2;
   const total = widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1);
   const line = (cells: string[]) =>
-    cells.map((c, i) => pad(c, i === cells.length - 1 && block.columns[i]?.align !== 'right' ? 0 : widths[i]!, block.columns[i]?.align)).join(' '.repeat(gap)).trimEnd();
+    cells
+      .map((c, i) =>
+        pad(c, i === cells.length - 1 && block.columns[i]?.align !== 'right' ? 0 : widths[i]!, block.columns[i]?.align),
+      )
+      .join(' '.repeat(gap))
+      .trimEnd();
   if (total <= WIDTH) {
     // A table without column labels (label → value pairs) needs no header rows.
     const header = head.some(Boolean) ? [line(head), widths.map((w) => '-'.repeat(w)).join(' '.repeat(gap))] : [];
@@ -92,7 +97,10 @@ function tableText(block: Extract<Block, { kind: 'table' }>): string[] {
   const lead = widths.slice(0, -1).reduce((a, b) => a + b + gap, 0);
   if (lead <= WIDTH - 24) {
     const lastWidth = WIDTH - lead;
-    const out = [line([...head.slice(0, -1), head.at(-1)!]), widths.map((w, i) => '-'.repeat(i === widths.length - 1 ? lastWidth : w)).join(' '.repeat(gap))];
+    const out = [
+      line([...head.slice(0, -1), head.at(-1)!]),
+      widths.map((w, i) => '-'.repeat(i === widths.length - 1 ? lastWidth : w)).join(' '.repeat(gap)),
+    ];
     for (const r of body) {
       const wrapped = wrapText(r.at(-1) ?? '', lastWidth);
       out.push(line([...r.slice(0, -1), wrapped[0] ?? '']));
@@ -110,13 +118,21 @@ function tableText(block: Extract<Block, { kind: 'table' }>): string[] {
 function blockText(block: Block): string[] {
   switch (block.kind) {
     case 'stats':
-      return block.items.flatMap((s) => wrapText(`${s.label}: ${s.value}${s.notes.length ? ` (${s.notes.map((n) => n.text).join(', ')})` : ''}`, WIDTH, '  ').map((l, i) => (i === 0 ? `*${l.slice(1)}` : l)));
+      return block.items.flatMap((s) =>
+        wrapText(
+          `${s.label}: ${s.value}${s.notes.length ? ` (${s.notes.map((n) => n.text).join(', ')})` : ''}`,
+          WIDTH,
+          '  ',
+        ).map((l, i) => (i === 0 ? `*${l.slice(1)}` : l)),
+      );
     case 'table':
       return tableText(block);
     case 'paragraph':
       return wrapText(spansText(block.spans));
     case 'list':
-      return block.items.flatMap((item) => wrapText(spansText(item), WIDTH, '    ').map((l, i) => (i === 0 ? `  - ${l.slice(4)}` : l)));
+      return block.items.flatMap((item) =>
+        wrapText(spansText(item), WIDTH, '    ').map((l, i) => (i === 0 ? `  - ${l.slice(4)}` : l)),
+      );
     case 'image':
       return wrapText(`[Chart: ${block.title}. ${block.alt}]`);
     case 'button':
@@ -141,5 +157,8 @@ export function documentText(doc: TextDocument): string {
   for (const b of doc.outro) out.push(...blockText(b), '');
   out.push('-- ');
   for (const f of doc.footer) out.push(...wrapText(f));
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }

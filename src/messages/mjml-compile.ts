@@ -15,7 +15,11 @@ const PLACEHOLDER = /\{\{\s*([a-z][a-z0-9_]*)\s*\}\}/g;
  * source and in its partials must have a slot, and every slot must be used: a section that
  * silently disappears, or a literal "{{kpis}}" in someone's inbox, is a bug.
  */
-export async function compileMjml(source: string, filePath: string, slots: Readonly<Record<string, string>>): Promise<string> {
+export async function compileMjml(
+  source: string,
+  filePath: string,
+  slots: Readonly<Record<string, string>>,
+): Promise<string> {
   const used = new Set<string>();
   const missing = new Set<string>();
   // One pass per file, and the replacement text is not scanned again: data that happens to
@@ -45,7 +49,11 @@ export async function compileMjml(source: string, filePath: string, slots: Reado
     html = result.html;
   } catch (cause) {
     const first = (cause as { errors?: Array<{ formattedMessage?: string }> }).errors?.[0]?.formattedMessage;
-    throw new PulsebotError('RENDER_FAILED', `email template ${displayName(filePath)} is not valid MJML${first ? `: ${first}` : ''}`, { cause });
+    throw new PulsebotError(
+      'RENDER_FAILED',
+      `email template ${displayName(filePath)} is not valid MJML${first ? `: ${first}` : ''}`,
+      { cause },
+    );
   }
 
   // Under validationLevel strict an include that fails to load is still no error: mjml only
@@ -53,14 +61,23 @@ export async function compileMjml(source: string, filePath: string, slots: Reado
   const include = /<!-- mj-include (fails to read file : (\S+)|denied)/.exec(html);
   if (include) {
     // mjml denies a path it cannot resolve, so a missing partial reads "denied" too.
-    throw new PulsebotError('RENDER_FAILED', `email template ${displayName(filePath)}: mj-include ${include[2] ? `of ${include[2]} cannot be read` : 'refused: the partial does not exist or lies outside the templates folder'}`);
+    throw new PulsebotError(
+      'RENDER_FAILED',
+      `email template ${displayName(filePath)}: mj-include ${include[2] ? `of ${include[2]} cannot be read` : 'refused: the partial does not exist or lies outside the templates folder'}`,
+    );
   }
   if (missing.size > 0) {
-    throw new PulsebotError('RENDER_FAILED', `email template ${displayName(filePath)} has placeholders without a value: ${[...missing].join(', ')}`);
+    throw new PulsebotError(
+      'RENDER_FAILED',
+      `email template ${displayName(filePath)} has placeholders without a value: ${[...missing].join(', ')}`,
+    );
   }
   const unused = Object.keys(slots).filter((k) => !used.has(k));
   if (unused.length > 0) {
-    throw new PulsebotError('RENDER_FAILED', `email template ${displayName(filePath)} has no placeholder for: ${unused.join(', ')}`);
+    throw new PulsebotError(
+      'RENDER_FAILED',
+      `email template ${displayName(filePath)} has no placeholder for: ${unused.join(', ')}`,
+    );
   }
   return html;
 }

@@ -38,7 +38,10 @@ export async function renderMjmlTemplate(name: TemplateName, slots: Record<strin
   try {
     source = await templateText(path);
   } catch (cause) {
-    throw new PulsebotError('RENDER_FAILED', `email template ${name}.mjml cannot be read`, { cause, hint: `expected it in ${TEMPLATES_DIR}` });
+    throw new PulsebotError('RENDER_FAILED', `email template ${name}.mjml cannot be read`, {
+      cause,
+      hint: `expected it in ${TEMPLATES_DIR}`,
+    });
   }
   return renderMjml(source, path, slots);
 }
@@ -56,18 +59,28 @@ export async function renderMjml(source: string, filePath: string, slots: Record
 // ignore or strip much of a <style> block, and raw HTML in mj-table is not styled by mjml.
 
 const TONE_COLOR: Record<Tone, string> = { good: '#1a7f37', bad: '#c62828', warning: '#9a6700', neutral: '#57606a' };
-const NOTICE_BACKGROUND: Record<Tone, string> = { good: '#e8f5ec', bad: '#fdecea', warning: '#fff4e0', neutral: '#f3f4f6' };
+const NOTICE_BACKGROUND: Record<Tone, string> = {
+  good: '#e8f5ec',
+  bad: '#fdecea',
+  warning: '#fff4e0',
+  neutral: '#f3f4f6',
+};
 /** Body 600 px minus 24 px padding each side. */
 export const CONTENT_WIDTH = 552;
 
 // mjml's columns set word-break:break-word, which on a phone splits "Requests" into "Reques|ts":
 // tables break at spaces (and at the <wbr> breakText adds) instead.
-const TH = 'padding:6px 6px 6px 0;border-bottom:2px solid #d0d7de;font-size:12px;font-weight:600;color:#57606a;word-break:normal;vertical-align:bottom;';
-const TD = 'padding:6px 6px 6px 0;border-bottom:1px solid #eaeef2;vertical-align:top;word-break:normal;overflow-wrap:break-word;';
+const TH =
+  'padding:6px 6px 6px 0;border-bottom:2px solid #d0d7de;font-size:12px;font-weight:600;color:#57606a;word-break:normal;vertical-align:bottom;';
+const TD =
+  'padding:6px 6px 6px 0;border-bottom:1px solid #eaeef2;vertical-align:top;word-break:normal;overflow-wrap:break-word;';
 
 /** Text with break opportunities after / - _ . so "runway/gen-3-alpha-turbo" can wrap on a phone. */
 function breakText(text: string): Markup {
-  return joinMarkup(text.split(/(?<=[/\-_.])/).map((piece) => markup`${piece}`), '<wbr />');
+  return joinMarkup(
+    text.split(/(?<=[/\-_.])/).map((piece) => markup`${piece}`),
+    '<wbr />',
+  );
 }
 
 function spanMjml(span: Span): Markup {
@@ -120,11 +133,13 @@ function columnMjml(blocks: readonly Block[]): Markup {
 
 /** Headline figures: one column each, side by side on a desktop, stacked on a phone. */
 function statsMjml(block: Extract<Block, { kind: 'stats' }>): Markup {
-  const columns = block.items.map((s) => markup`<mj-column>
+  const columns = block.items.map(
+    (s) => markup`<mj-column>
       <mj-text padding="10px 24px 0px 24px" font-size="12px" color="#57606a" font-weight="600">${s.label}</mj-text>
       <mj-text padding="2px 24px" font-size="26px" line-height="32px" font-weight="700"${s.tone ? markup` color="${TONE_COLOR[s.tone]}"` : null}>${s.value}</mj-text>
       <mj-text padding="0px 24px 10px 24px" font-size="12px" line-height="17px">${joinMarkup(s.notes.map(spanMjml), '<br />')}</mj-text>
-    </mj-column>`);
+    </mj-column>`,
+  );
   return markup`<mj-section>${columns}</mj-section>`;
 }
 

@@ -56,7 +56,8 @@ function textObjects(x: unknown, out: string[] = []): string[] {
     for (const item of x) textObjects(item, out);
   } else if (isObj(x)) {
     if ((x.type === 'plain_text' || x.type === 'mrkdwn') && typeof x.text === 'string') out.push(x.text);
-    for (const [key, value] of Object.entries(x)) if (key !== 'text' || typeof value !== 'string') textObjects(value, out);
+    for (const [key, value] of Object.entries(x))
+      if (key !== 'text' || typeof value !== 'string') textObjects(value, out);
   }
   return out;
 }
@@ -78,7 +79,8 @@ export function slackLimitViolations(blocks: unknown[], text: string): string[] 
   if (text.length > L.fallbackText) out.push(`fallback text: ${text.length} characters, max ${L.fallbackText}`);
   const total = totalBlockText(blocks);
   if (total > L.totalText) out.push(`all block text: ${total} characters, max ${L.totalText}`);
-  for (const text of textObjects(blocks)) if (text.length === 0) out.push('a text object is empty (Slack requires at least 1 character)');
+  for (const text of textObjects(blocks))
+    if (text.length === 0) out.push('a text object is empty (Slack requires at least 1 character)');
 
   blocks.forEach((block, i) => {
     const where = `block ${i + 1}${isObj(block) && typeof block.type === 'string' ? ` (${block.type})` : ''}`;
@@ -91,7 +93,8 @@ export function slackLimitViolations(blocks: unknown[], text: string): string[] 
     };
     switch (block.type) {
       case 'header': {
-        if (!isObj(block.text) || block.text.type !== 'plain_text') out.push(`${where}: header text must be plain_text`);
+        if (!isObj(block.text) || block.text.type !== 'plain_text')
+          out.push(`${where}: header text must be plain_text`);
         over('header text', textOf(block.text)?.length ?? 0, L.headerText);
         break;
       }
@@ -106,7 +109,8 @@ export function slackLimitViolations(blocks: unknown[], text: string): string[] 
       case 'context': {
         const elements = Array.isArray(block.elements) ? block.elements : [];
         if (elements.length === 0) out.push(`${where}: a context needs at least one element`);
-        if (elements.length > L.contextElements) out.push(`${where}: ${elements.length} elements, max ${L.contextElements}`);
+        if (elements.length > L.contextElements)
+          out.push(`${where}: ${elements.length} elements, max ${L.contextElements}`);
         for (const [j, e] of elements.entries()) over(`element ${j + 1}`, textOf(e)?.length ?? 0, L.contextText);
         break;
       }

@@ -38,7 +38,14 @@ export function anomalies(current: Kpis, history: readonly Kpis[]): { flags: Ano
     const stddev = Math.sqrt(past.reduce((a, b) => a + (b - mean) ** 2, 0) / (past.length - 1));
     const distance = Math.abs(value - mean);
     if (distance > SIGMAS * stddev && distance > floorFor(kpi, mean)) {
-      flags.push({ kpi, value, mean, stddev, deviations: stddev > 0 ? distance / stddev : distance / floorFor(kpi, mean), direction: value > mean ? 'high' : 'low' });
+      flags.push({
+        kpi,
+        value,
+        mean,
+        stddev,
+        deviations: stddev > 0 ? distance / stddev : distance / floorFor(kpi, mean),
+        direction: value > mean ? 'high' : 'low',
+      });
     }
   }
   return { flags, comparableWeeks: usable.length };

@@ -30,7 +30,12 @@ function rank(changes: Map<string, number>, total: number, limit: number): Contr
     .slice(0, limit);
 }
 
-function diff(cur: readonly ModelMeasures[], prev: readonly ModelMeasures[], key: (m: ModelMeasures) => string, value: (m: ModelMeasures) => number): Map<string, number> {
+function diff(
+  cur: readonly ModelMeasures[],
+  prev: readonly ModelMeasures[],
+  key: (m: ModelMeasures) => string,
+  value: (m: ModelMeasures) => number,
+): Map<string, number> {
   const out = new Map<string, number>();
   for (const m of cur) out.set(key(m), (out.get(key(m)) ?? 0) + value(m));
   for (const m of prev) out.set(key(m), (out.get(key(m)) ?? 0) - value(m));
@@ -45,8 +50,16 @@ export function attributeCost(cur: readonly ModelMeasures[], prev: readonly Mode
   const total = cur.reduce((n, m) => n + m.costUsd, 0) - prev.reduce((n, m) => n + m.costUsd, 0);
   return {
     totalChange: total,
-    byProvider: rank(diff(cur, prev, providerOf, (m) => m.costUsd), total, limit),
-    byModel: rank(diff(cur, prev, modelOf, (m) => m.costUsd), total, limit),
+    byProvider: rank(
+      diff(cur, prev, providerOf, (m) => m.costUsd),
+      total,
+      limit,
+    ),
+    byModel: rank(
+      diff(cur, prev, modelOf, (m) => m.costUsd),
+      total,
+      limit,
+    ),
   };
 }
 
@@ -57,8 +70,11 @@ export function attributeCost(cur: readonly ModelMeasures[], prev: readonly Mode
  * its traffic moved: the numbers name what failed.
  */
 export function attributeSuccessRate(
-  cur: readonly ModelMeasures[], prev: readonly ModelMeasures[],
-  curErrors: readonly ErrorCount[], prevErrors: readonly ErrorCount[], limit = 5,
+  cur: readonly ModelMeasures[],
+  prev: readonly ModelMeasures[],
+  curErrors: readonly ErrorCount[],
+  prevErrors: readonly ErrorCount[],
+  limit = 5,
 ): Attribution | null {
   const nNow = cur.reduce((n, m) => n + m.requests, 0);
   const nBefore = prev.reduce((n, m) => n + m.requests, 0);
@@ -70,7 +86,9 @@ export function attributeSuccessRate(
     for (const m of prev) out.set(key(m), (out.get(key(m)) ?? 0) + failurePp(m, nBefore));
     return out;
   };
-  const total = (100 * cur.reduce((n, m) => n + m.successes, 0)) / nNow - (100 * prev.reduce((n, m) => n + m.successes, 0)) / nBefore;
+  const total =
+    (100 * cur.reduce((n, m) => n + m.successes, 0)) / nNow -
+    (100 * prev.reduce((n, m) => n + m.successes, 0)) / nBefore;
   const codes = new Map<string, number>();
   for (const e of curErrors) codes.set(e.errorCode, (codes.get(e.errorCode) ?? 0) - (100 * e.failures) / nNow);
   for (const e of prevErrors) codes.set(e.errorCode, (codes.get(e.errorCode) ?? 0) + (100 * e.failures) / nBefore);

@@ -80,7 +80,12 @@ export function usersSection(activeUsers: number, period: { start: Date }, data:
  * the month the mean cost of that weekday over the last four weeks (weekends cost less than
  * Tuesdays). A weekday without history falls back to the mean day of those four weeks.
  */
-export function financeSection(period: Period, periodCostUsd: number, monthlyBudgetUsd: number | null, data: BusinessData): FinanceSection {
+export function financeSection(
+  period: Period,
+  periodCostUsd: number,
+  monthlyBudgetUsd: number | null,
+  data: BusinessData,
+): FinanceSection {
   const last = period.lastDay;
   const monthStart: LocalDate = { year: last.year, month: last.month, day: 1 };
   const cost = (d: LocalDate) => data.dailyCosts.get(formatLocalDate(d)) ?? 0;
@@ -115,11 +120,18 @@ export function financeSection(period: Period, periodCostUsd: number, monthlyBud
     grossMarginUsd: revenue - periodCostUsd,
     grossMarginRate: revenue > 0 ? (revenue - periodCostUsd) / revenue : null,
     monthToDate: { month: `${last.year}-${String(last.month).padStart(2, '0')}`, days: mtdDays, costUsd: monthToDate },
-    forecast: { monthEndCostUsd: monthEnd, remainingDays, method: 'month to date + mean cost of each remaining weekday over the last 4 weeks' },
-    budget: monthlyBudgetUsd === null ? null : {
-      monthlyUsd: monthlyBudgetUsd,
-      monthToDateShareUsd: (monthlyBudgetUsd * mtdDays) / monthDays,
-      forecastVsBudget: monthEnd / monthlyBudgetUsd,
+    forecast: {
+      monthEndCostUsd: monthEnd,
+      remainingDays,
+      method: 'month to date + mean cost of each remaining weekday over the last 4 weeks',
     },
+    budget:
+      monthlyBudgetUsd === null
+        ? null
+        : {
+            monthlyUsd: monthlyBudgetUsd,
+            monthToDateShareUsd: (monthlyBudgetUsd * mtdDays) / monthDays,
+            forecastVsBudget: monthEnd / monthlyBudgetUsd,
+          },
   };
 }

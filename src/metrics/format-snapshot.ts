@@ -6,7 +6,8 @@ import type { Snapshot } from './snapshot.js';
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
 const usd = (x: number) => `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
-const ms = (x: number | null) => (x === null ? '–' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`);
+const ms = (x: number | null) =>
+  x === null ? '–' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`;
 const d = (x: Delta | undefined) => (x ? formatDelta(x) : '');
 const pad = (s: string, w: number) => (s.length >= w ? s : s + ' '.repeat(w - s.length));
 const lpad = (s: string, w: number) => (s.length >= w ? s : ' '.repeat(w - s.length) + s);
@@ -29,7 +30,9 @@ export function formatSnapshot(s: Snapshot): string {
   out.push(`${s.report.name} report · ${s.period.label} (${s.report.timeZone}, ${s.period.hours} h) · health ${score}`);
   out.push('');
   const vsWeek = s.deltas.vsSameWeekdayLastWeek;
-  out.push(`${pad('', 15)}${lpad(s.period.label, 14)}  ${lpad(`vs ${s.previous.label}`, 18)}${vsWeek ? `  ${lpad(`vs ${s.sameWeekdayLastWeek!.label}`, 18)}` : ''}`);
+  out.push(
+    `${pad('', 15)}${lpad(s.period.label, 14)}  ${lpad(`vs ${s.previous.label}`, 18)}${vsWeek ? `  ${lpad(`vs ${s.sameWeekdayLastWeek!.label}`, 18)}` : ''}`,
+  );
   for (const [label, value, key] of ROWS) {
     const a = key ? d(s.deltas.vsPrevious[key]) : '';
     const b = key && vsWeek ? d(vsWeek[key]) : '';
@@ -37,46 +40,78 @@ export function formatSnapshot(s: Snapshot): string {
   }
   const cost = s.attribution.cost;
   if (cost.byModel.length && s.deltas.vsPrevious.costUsd.kind === 'relative') {
-    out.push(`cost ${d(s.deltas.vsPrevious.costUsd)}: ${cost.byModel.slice(0, 3).map((c) => `${c.key} ${c.change >= 0 ? '+' : '−'}${usd(Math.abs(c.change))}${c.shareOfChange !== null ? ` (${Math.round(c.shareOfChange * 100)}%)` : ''}`).join(', ')}`);
+    out.push(
+      `cost ${d(s.deltas.vsPrevious.costUsd)}: ${cost.byModel
+        .slice(0, 3)
+        .map(
+          (c) =>
+            `${c.key} ${c.change >= 0 ? '+' : '−'}${usd(Math.abs(c.change))}${c.shareOfChange !== null ? ` (${Math.round(c.shareOfChange * 100)}%)` : ''}`,
+        )
+        .join(', ')}`,
+    );
   }
   const rate = s.attribution.successRate;
   if (rate && Math.abs(rate.totalChange) >= 0.05 && rate.byErrorCode?.length) {
-    out.push(`success rate ${d(s.deltas.vsPrevious.successRate)}: ${[...rate.byProvider.slice(0, 2), ...rate.byErrorCode.slice(0, 2)].map((c) => `${c.key} ${c.change >= 0 ? '+' : '−'}${Math.abs(c.change).toFixed(2)} pp`).join(', ')}`);
+    out.push(
+      `success rate ${d(s.deltas.vsPrevious.successRate)}: ${[...rate.byProvider.slice(0, 2), ...rate.byErrorCode.slice(0, 2)].map((c) => `${c.key} ${c.change >= 0 ? '+' : '−'}${Math.abs(c.change).toFixed(2)} pp`).join(', ')}`,
+    );
   }
   for (const f of s.anomalies.flags) {
-    out.push(`anomaly: ${f.kpi} ${f.direction === 'high' ? 'above' : 'below'} the same weekday's usual (${f.deviations.toFixed(1)} σ from a mean of ${f.kpi === 'successRate' ? pct(f.mean) : f.kpi === 'costUsd' ? usd(f.mean) : n(f.mean)})`);
+    out.push(
+      `anomaly: ${f.kpi} ${f.direction === 'high' ? 'above' : 'below'} the same weekday's usual (${f.deviations.toFixed(1)} σ from a mean of ${f.kpi === 'successRate' ? pct(f.mean) : f.kpi === 'costUsd' ? usd(f.mean) : n(f.mean)})`,
+    );
   }
   out.push('');
   out.push(`health ${score}`);
   for (const c of s.health.components) {
-    const points = c.score === null ? 'left out' : `${Math.round(c.score)} × ${c.weight} → ${c.contribution.toFixed(1)}`;
+    const points =
+      c.score === null ? 'left out' : `${Math.round(c.score)} × ${c.weight} → ${c.contribution.toFixed(1)}`;
     out.push(`  ${pad(c.key, 13)} ${pad(points, 20)} ${c.note} (target: ${c.target})`);
   }
   out.push('');
   out.push('operations (provider / service)      requests        cost   success      p95   vs previous');
   for (const o of s.operations) {
-    out.push(`  ${pad(`${o.provider} / ${o.serviceType}`, 32)} ${lpad(n(o.requests), 10)} ${lpad(usd(o.costUsd), 11)} ${lpad(pct(o.successRate), 9)} ${lpad(ms(o.p95LatencyMs), 8)}   cost ${d(o.deltas.costUsd)}, success ${d(o.deltas.successRate)}`);
+    out.push(
+      `  ${pad(`${o.provider} / ${o.serviceType}`, 32)} ${lpad(n(o.requests), 10)} ${lpad(usd(o.costUsd), 11)} ${lpad(pct(o.successRate), 9)} ${lpad(ms(o.p95LatencyMs), 8)}   cost ${d(o.deltas.costUsd)}, success ${d(o.deltas.successRate)}`,
+    );
   }
   out.push('');
   out.push('models by cost                          requests        cost   $/request   users');
-  const models = s.models.other ? [...s.models.top, { ...s.models.other, model: `other (${s.models.other.models} models)`, provider: '', serviceType: '' }] : s.models.top;
+  const models = s.models.other
+    ? [
+        ...s.models.top,
+        { ...s.models.other, model: `other (${s.models.other.models} models)`, provider: '', serviceType: '' },
+      ]
+    : s.models.top;
   for (const m of models) {
     const name = m.provider ? `${m.provider}/${m.model}` : m.model;
-    out.push(`  ${pad(name.length > 34 ? `${name.slice(0, 33)}…` : name, 34)} ${lpad(n(m.requests), 10)} ${lpad(usd(m.costUsd), 11)} ${lpad(m.costPerRequest === null ? '–' : `$${m.costPerRequest.toFixed(4)}`, 11)} ${lpad(m.provider ? n(m.uniqueUsers) : '', 7)}`);
+    out.push(
+      `  ${pad(name.length > 34 ? `${name.slice(0, 33)}…` : name, 34)} ${lpad(n(m.requests), 10)} ${lpad(usd(m.costUsd), 11)} ${lpad(m.costPerRequest === null ? '–' : `$${m.costPerRequest.toFixed(4)}`, 11)} ${lpad(m.provider ? n(m.uniqueUsers) : '', 7)}`,
+    );
   }
   const u = s.users;
   out.push('');
-  out.push(`users: ${n(u.active)} active (${n(u.new)} new, ${n(u.returning)} returning); top by cost: ${u.topUsers.map((t) => `${t.user} ${usd(t.costUsd)}`).join(', ') || '–'}`);
-  out.push(`  by plan: ${u.byPlan.map((p) => `${p.plan} ${usd(p.costUsd)} / ${n(p.requests)} calls`).join(', ') || '–'}`);
+  out.push(
+    `users: ${n(u.active)} active (${n(u.new)} new, ${n(u.returning)} returning); top by cost: ${u.topUsers.map((t) => `${t.user} ${usd(t.costUsd)}`).join(', ') || '–'}`,
+  );
+  out.push(
+    `  by plan: ${u.byPlan.map((p) => `${p.plan} ${usd(p.costUsd)} / ${n(p.requests)} calls`).join(', ') || '–'}`,
+  );
   const f = s.finance;
-  out.push(`finance: MRR ${usd(f.mrrUsd)} (${n(f.activeSubscriptions)} subscriptions); period revenue ${usd(f.periodRevenueUsd)}, cost ${usd(f.periodCostUsd)}, margin ${pct(f.grossMarginRate)}`);
-  out.push(`  ${f.monthToDate.month} to date ${usd(f.monthToDate.costUsd)}; month-end forecast ${usd(f.forecast.monthEndCostUsd)}${f.budget ? ` vs budget ${usd(f.budget.monthlyUsd)} (${pct(f.budget.forecastVsBudget)})` : ''}`);
+  out.push(
+    `finance: MRR ${usd(f.mrrUsd)} (${n(f.activeSubscriptions)} subscriptions); period revenue ${usd(f.periodRevenueUsd)}, cost ${usd(f.periodCostUsd)}, margin ${pct(f.grossMarginRate)}`,
+  );
+  out.push(
+    `  ${f.monthToDate.month} to date ${usd(f.monthToDate.costUsd)}; month-end forecast ${usd(f.forecast.monthEndCostUsd)}${f.budget ? ` vs budget ${usd(f.budget.monthlyUsd)} (${pct(f.budget.forecastVsBudget)})` : ''}`,
+  );
   if (s.topErrors.length) {
     out.push('');
     out.push(`top errors: ${s.topErrors.map((e) => `${e.errorCode} ${n(e.failures)} (${pct(e.share)})`).join(', ')}`);
   }
   const t = s.technical;
-  out.push(`latency: p50 ${ms(t.p50LatencyMs)}, p95 ${ms(t.p95LatencyMs)}, p99 ${ms(t.p99LatencyMs)}; error rate ${pct(t.errorRate)}`);
+  out.push(
+    `latency: p50 ${ms(t.p50LatencyMs)}, p95 ${ms(t.p95LatencyMs)}, p99 ${ms(t.p99LatencyMs)}; error rate ${pct(t.errorRate)}`,
+  );
   const q = s.dataQuality;
   const problems = [
     q.negativeCostRows ? `${n(q.negativeCostRows)} rows with negative cost` : '',
@@ -85,6 +120,8 @@ export function formatSnapshot(s: Snapshot): string {
     q.unknownServiceTypeRows ? `${n(q.unknownServiceTypeRows)} rows with an unknown service type` : '',
     q.unknownProviderRows ? `${n(q.unknownProviderRows)} rows without a provider` : '',
   ].filter(Boolean);
-  out.push(`data quality: ${problems.length ? problems.join('; ') : 'no bad rows'}; newest row ${q.newestRowAgeMinutes === null ? 'none' : `${Math.round(q.newestRowAgeMinutes)} min old`}, last refresh ${q.lastRefreshAgeMinutes === null ? 'never' : `${Math.round(q.lastRefreshAgeMinutes)} min ago`}`);
+  out.push(
+    `data quality: ${problems.length ? problems.join('; ') : 'no bad rows'}; newest row ${q.newestRowAgeMinutes === null ? 'none' : `${Math.round(q.newestRowAgeMinutes)} min old`}, last refresh ${q.lastRefreshAgeMinutes === null ? 'never' : `${Math.round(q.lastRefreshAgeMinutes)} min ago`}`,
+  );
   return out.join('\n');
 }

@@ -85,7 +85,8 @@ function successComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponen
 function latencyComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponent, 'contribution'> {
   const rated = i.p95ByService.filter((s) => s.p95Ms !== null && s.requests > 0);
   const base = { key: 'latency' as const, weight: c.weights.latency };
-  if (rated.length === 0) return { ...base, value: null, target: 'p95 per service type', score: null, note: 'no latency data' };
+  if (rated.length === 0)
+    return { ...base, value: null, target: 'p95 per service type', score: null, note: 'no latency data' };
   const total = rated.reduce((n, s) => n + s.requests, 0);
   const parts = rated.map((s) => {
     const target = c.latency_p95_ms[s.serviceType] ?? c.latency_p95_ms.default;
@@ -107,7 +108,12 @@ function costComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponent, 
   const base = { key: 'cost' as const, value: i.costUsd, weight: c.weights.cost };
   if (i.budgetUsd !== null && i.budgetUsd > 0) {
     const ratio = i.costUsd / i.budgetUsd;
-    return { ...base, target: `budget ${usd(i.budgetUsd)}`, score: descending(ratio, 1, c.cost.over_budget_zero), note: `${(ratio * 100).toFixed(0)}% of budget` };
+    return {
+      ...base,
+      target: `budget ${usd(i.budgetUsd)}`,
+      score: descending(ratio, 1, c.cost.over_budget_zero),
+      note: `${(ratio * 100).toFixed(0)}% of budget`,
+    };
   }
   if (i.baselineUsd !== null && i.baselineUsd > 0) {
     const ratio = i.costUsd / i.baselineUsd;
@@ -122,9 +128,18 @@ function costComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponent, 
 }
 
 function freshnessComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponent, 'contribution'> {
-  const base = { key: 'freshness' as const, weight: c.weights.freshness, target: `data ≤ ${i.maxDataAgeMinutes} min, refresh ≤ ${i.maxRefreshAgeMinutes} min` };
+  const base = {
+    key: 'freshness' as const,
+    weight: c.weights.freshness,
+    target: `data ≤ ${i.maxDataAgeMinutes} min, refresh ≤ ${i.maxRefreshAgeMinutes} min`,
+  };
   if (i.dataAgeMinutes === null || i.refreshAgeMinutes === null) {
-    return { ...base, value: null, score: 0, note: i.dataAgeMinutes === null ? 'no data has arrived' : 'never refreshed' };
+    return {
+      ...base,
+      value: null,
+      score: 0,
+      note: i.dataAgeMinutes === null ? 'no data has arrived' : 'never refreshed',
+    };
   }
   const ratio = Math.max(i.dataAgeMinutes / i.maxDataAgeMinutes, i.refreshAgeMinutes / i.maxRefreshAgeMinutes);
   return {

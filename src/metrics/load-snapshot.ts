@@ -2,27 +2,49 @@ import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql } from '../db/connect.js';
 import { PulsebotError, messageOf } from '../errors.js';
 import { resolvePeriods, type Period, type ReportPeriods } from './period.js';
-import { distinctUsers, distinctUsersByModel, errorsByCode, freshness, latencyHistograms, measuresByModel, rollupDays } from './queries.js';
+import {
+  distinctUsers,
+  distinctUsersByModel,
+  errorsByCode,
+  freshness,
+  latencyHistograms,
+  measuresByModel,
+  rollupDays,
+} from './queries.js';
 import { buildSnapshot, type PeriodData, type Snapshot } from './snapshot.js';
 import type { BusinessData } from './business.js';
 import { dailyCosts, monthlyRecurringRevenue, userActivity } from './queries-business.js';
 import { addDays, compareLocalDates, formatLocalDate, startOfLocalDay, type LocalDate } from './zoned-time.js';
 
 /** The IO edge of the snapshot: fold the latest changes, run the query modules, build. */
-export async function loadSnapshot(sql: Sql, config: PulsebotConfig, opts: { report: string; date?: LocalDate; now: Date }): Promise<Snapshot> {
+export async function loadSnapshot(
+  sql: Sql,
+  config: PulsebotConfig,
+  opts: { report: string; date?: LocalDate; now: Date },
+): Promise<Snapshot> {
   const report = config.reports[opts.report];
   if (!report) {
-    throw new PulsebotError('USAGE', `no report named "${opts.report}"`, { hint: `configured reports: ${Object.keys(config.reports).join(', ')}` });
+    throw new PulsebotError('USAGE', `no report named "${opts.report}"`, {
+      hint: `configured reports: ${Object.keys(config.reports).join(', ')}`,
+    });
   }
   let periods: ReportPeriods;
   try {
-    periods = resolvePeriods({ kind: report.period, timeZone: report.timezone, now: opts.now, ...(opts.date ? { date: opts.date } : {}) });
+    periods = resolvePeriods({
+      kind: report.period,
+      timeZone: report.timezone,
+      now: opts.now,
+      ...(opts.date ? { date: opts.date } : {}),
+    });
   } catch (cause) {
     throw new PulsebotError('USAGE', messageOf(cause), { cause });
   }
   // Late rows that arrived since the last refresh belong in the numbers too.
   await sql`select pulsebot.fold_changes()`.catch((cause: unknown) => {
-    throw new PulsebotError('SCHEMA_INCOMPATIBLE', `cannot read the rollups: ${messageOf(cause)}`, { cause, hint: 'run `pulsebot migrate`' });
+    throw new PulsebotError('SCHEMA_INCOMPATIBLE', `cannot read the rollups: ${messageOf(cause)}`, {
+      cause,
+      hint: 'run `pulsebot migrate`',
+    });
   });
   const load = (p: Period) => loadPeriod(sql, p, 'totals');
   const [current, previous, lastWeek, ...baseline] = await sequential([
@@ -39,7 +61,10 @@ export async function loadSnapshot(sql: Sql, config: PulsebotConfig, opts: { rep
     sameWeekdayLastWeek: lastWeek ?? null,
     baseline: baseline.map((d) => d!),
     freshness: await freshness(sql, opts.now),
-    limits: { maxDataAgeMinutes: config.freshness.max_data_age_minutes, maxRefreshAgeMinutes: config.freshness.max_refresh_age_minutes },
+    limits: {
+      maxDataAgeMinutes: config.freshness.max_data_age_minutes,
+      maxRefreshAgeMinutes: config.freshness.max_refresh_age_minutes,
+    },
     health: config.health,
     monthlyBudgetUsd: config.budget.monthly_usd,
     business: await loadBusiness(sql, periods.current),
@@ -50,7 +75,12 @@ export async function loadSnapshot(sql: Sql, config: PulsebotConfig, opts: { rep
 /** The report period in full; the periods it is compared with only need their totals. */
 async function loadPeriod(sql: Sql, period: Period, detail: 'full' | 'totals'): Promise<PeriodData> {
   const range = { start: period.start, end: period.end };
-  const days = await rollupDays(sql, period.timeZone, formatLocalDate(period.firstDay), formatLocalDate(period.lastDay));
+  const days = await rollupDays(
+    sql,
+    period.timeZone,
+    formatLocalDate(period.firstDay),
+    formatLocalDate(period.lastDay),
+  );
   return {
     byModel: await measuresByModel(sql, range, days),
     histograms: await latencyHistograms(sql, range, days),
@@ -70,7 +100,11 @@ async function loadBusiness(sql: Sql, period: Period): Promise<BusinessData> {
   return {
     users: await userActivity(sql, range),
     mrr: await monthlyRecurringRevenue(sql, period.end),
-    dailyCosts: await dailyCosts(sql, { start: startOfLocalDay(from, period.timeZone), end: period.end }, period.timeZone),
+    dailyCosts: await dailyCosts(
+      sql,
+      { start: startOfLocalDay(from, period.timeZone), end: period.end },
+      period.timeZone,
+    ),
   };
 }
 

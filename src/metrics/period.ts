@@ -62,7 +62,8 @@ const BASELINE_WEEKS = 4;
  */
 export function resolvePeriods(opts: ResolvePeriodsOptions): ReportPeriods {
   const { kind, timeZone, now, date } = opts;
-  if (!KINDS.includes(kind)) throw new RangeError(`unknown period kind "${String(kind)}" (expected day, week or month)`);
+  if (!KINDS.includes(kind))
+    throw new RangeError(`unknown period kind "${String(kind)}" (expected day, week or month)`);
   const today = localDateOf(now, timeZone); // also rejects an invalid `now` or time zone
 
   let current: Period;

@@ -14,7 +14,12 @@ export interface DailyServiceLatency {
   p95LatencyMs: number | null;
 }
 
-export async function dailyLatencyByService(sql: Sql, range: { start: Date; end: Date }, timeZone: string, days: DayRange): Promise<DailyServiceLatency[]> {
+export async function dailyLatencyByService(
+  sql: Sql,
+  range: { start: Date; end: Date },
+  timeZone: string,
+  days: DayRange,
+): Promise<DailyServiceLatency[]> {
   const rows = days
     ? await sql<{ date: string; service_type: string; bin: number; n: number }[]>`
         select l.day::text as date, ps.service_type, l.bin, sum(l.n)::bigint as n
@@ -36,5 +41,9 @@ export async function dailyLatencyByService(sql: Sql, range: { start: Date; end:
     entry.h.counts.push(r.n);
     byKey.set(key, entry);
   }
-  return [...byKey.values()].map((e) => ({ date: e.date, serviceType: e.serviceType, p95LatencyMs: quantile(e.h, 0.95) }));
+  return [...byKey.values()].map((e) => ({
+    date: e.date,
+    serviceType: e.serviceType,
+    p95LatencyMs: quantile(e.h, 0.95),
+  }));
 }

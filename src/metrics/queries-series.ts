@@ -17,7 +17,11 @@ export interface DailyPoint {
   p95LatencyMs: number | null;
 }
 
-export async function dailySeries(sql: Sql, range: { start: Date; end: Date }, timeZone: string): Promise<DailyPoint[]> {
+export async function dailySeries(
+  sql: Sql,
+  range: { start: Date; end: Date },
+  timeZone: string,
+): Promise<DailyPoint[]> {
   const totals = await dailyTotals(sql, range, timeZone, null);
   const bins = await sql<{ date: string; provider: string; service_type: string; bin: number; n: number }[]>`
     select (l.bucket at time zone ${timeZone})::date::text as date, m.provider, m.service_type, l.bin, sum(l.n)::bigint as n
@@ -45,7 +49,12 @@ export async function dailySeries(sql: Sql, range: { start: Date; end: Date }, t
  * own zone read the daily rollups — one row per day × model instead of 96 — which is what keeps a
  * 30-day chart cheap on a large installation.
  */
-export async function dailyTotals(sql: Sql, range: { start: Date; end: Date }, timeZone: string, days: DayRange): Promise<DailyPoint[]> {
+export async function dailyTotals(
+  sql: Sql,
+  range: { start: Date; end: Date },
+  timeZone: string,
+  days: DayRange,
+): Promise<DailyPoint[]> {
   const rows = days
     ? await sql<Omit<DailyPoint, 'p95LatencyMs'>[]>`
         select u.day::text as date, m.provider, m.service_type as "serviceType",

@@ -75,7 +75,11 @@ export interface Histogram {
  * Latency histograms of the range keyed "*" (everything), "service:<type>" and
  * "ps:<provider>/<type>", in one pass over the 15-minute histograms.
  */
-export async function latencyHistograms(sql: Sql, range: TimeRange, days: DayRange = null): Promise<Map<string, Histogram>> {
+export async function latencyHistograms(
+  sql: Sql,
+  range: TimeRange,
+  days: DayRange = null,
+): Promise<Map<string, Histogram>> {
   const rows = days
     ? await sql<{ key: string; bin: number; n: number }[]>`
         select case when grouping(ps.service_type) = 1 then '*'
@@ -149,8 +153,9 @@ export async function distinctUsers(sql: Sql, range: TimeRange, days: DayRange):
  */
 export async function distinctUsersByModel(sql: Sql, range: TimeRange, days: DayRange): Promise<Map<string, number>> {
   const short = range.end.getTime() - range.start.getTime() <= 25 * 3_600_000;
-  const rows = days?.usersKept && !short
-    ? await sql<{ key: string; n: number }[]>`
+  const rows =
+    days?.usersKept && !short
+      ? await sql<{ key: string; n: number }[]>`
         with pending as (
           -- A key's count is its row's n plus its deltas not yet compacted (a few batches' worth).
           select day, user_id, dim_id, sum(dn) as dn from pulsebot.model_user_days_pending
@@ -168,7 +173,7 @@ export async function distinctUsersByModel(sql: Sql, range: TimeRange, days: Day
         select m.provider || '/' || m.service_type || '/' || m.model as key, count(distinct x.user_id)::bigint as n
         from present x join pulsebot.usage_dims m on m.id = x.dim_id
         group by 1`
-    : await sql<{ key: string; n: number }[]>`
+      : await sql<{ key: string; n: number }[]>`
         select coalesce(provider, 'unknown') || '/' || coalesce(service_type, 'unknown') || '/' || coalesce(model, 'unknown') as key,
                count(distinct user_id)::bigint as n
         from public.api_usage
@@ -177,7 +182,8 @@ export async function distinctUsersByModel(sql: Sql, range: TimeRange, days: Day
   return new Map(rows.map((r) => [r.key, r.n]));
 }
 
-export const modelKey = (m: { provider: string; serviceType: string; model: string }) => `${m.provider}/${m.serviceType}/${m.model}`;
+export const modelKey = (m: { provider: string; serviceType: string; model: string }) =>
+  `${m.provider}/${m.serviceType}/${m.model}`;
 
 export interface Freshness {
   newestRowAt: Date | null;

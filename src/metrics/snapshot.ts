@@ -77,8 +77,22 @@ export interface Snapshot {
   models: { top: ModelRow[]; other: (ModelRow & { models: number }) | null };
   users: UsersSection;
   finance: FinanceSection;
-  technical: { errorRate: number | null; p50LatencyMs: number | null; p95LatencyMs: number | null; p99LatencyMs: number | null; histogram: Histogram };
-  dataQuality: { negativeCostRows: number; nullLatencyRows: number; futureRows: number; unknownServiceTypeRows: number; unknownProviderRows: number; newestRowAgeMinutes: number | null; lastRefreshAgeMinutes: number | null };
+  technical: {
+    errorRate: number | null;
+    p50LatencyMs: number | null;
+    p95LatencyMs: number | null;
+    p99LatencyMs: number | null;
+    histogram: Histogram;
+  };
+  dataQuality: {
+    negativeCostRows: number;
+    nullLatencyRows: number;
+    futureRows: number;
+    unknownServiceTypeRows: number;
+    unknownProviderRows: number;
+    newestRowAgeMinutes: number | null;
+    lastRefreshAgeMinutes: number | null;
+  };
 }
 
 interface PeriodInfo {
@@ -89,7 +103,12 @@ interface PeriodInfo {
 }
 
 const KNOWN_SERVICE_TYPES = new Set(['content', 'images', 'video']);
-const info = (p: Period): PeriodInfo => ({ label: p.label, start: p.start.toISOString(), end: p.end.toISOString(), hours: p.hours });
+const info = (p: Period): PeriodInfo => ({
+  label: p.label,
+  start: p.start.toISOString(),
+  end: p.end.toISOString(),
+  hours: p.hours,
+});
 const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((n, x) => n + f(x), 0);
 const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
 
@@ -128,10 +147,29 @@ function kpiDeltas(cur: Kpis, prev: Kpis): KpiDeltas {
 
 function operations(cur: PeriodData, prev: PeriodData): OperationsRow[] {
   const group = (d: PeriodData) => {
-    const out = new Map<string, { provider: string; serviceType: string; requests: number; successes: number; costUsd: number; latencySum: number; latencyCount: number }>();
+    const out = new Map<
+      string,
+      {
+        provider: string;
+        serviceType: string;
+        requests: number;
+        successes: number;
+        costUsd: number;
+        latencySum: number;
+        latencyCount: number;
+      }
+    >();
     for (const m of d.byModel) {
       const key = `${m.provider}/${m.serviceType}`;
-      const g = out.get(key) ?? { provider: m.provider, serviceType: m.serviceType, requests: 0, successes: 0, costUsd: 0, latencySum: 0, latencyCount: 0 };
+      const g = out.get(key) ?? {
+        provider: m.provider,
+        serviceType: m.serviceType,
+        requests: 0,
+        successes: 0,
+        costUsd: 0,
+        latencySum: 0,
+        latencyCount: 0,
+      };
       g.requests += m.requests;
       g.successes += m.successes;
       g.costUsd += m.costUsd;
@@ -164,23 +202,28 @@ function operations(cur: PeriodData, prev: PeriodData): OperationsRow[] {
         },
       };
     })
-    .sort((a, b) => b.costUsd - a.costUsd || a.provider.localeCompare(b.provider) || a.serviceType.localeCompare(b.serviceType));
+    .sort(
+      (a, b) =>
+        b.costUsd - a.costUsd || a.provider.localeCompare(b.provider) || a.serviceType.localeCompare(b.serviceType),
+    );
 }
 
 function models(data: PeriodData, top: number): Snapshot['models'] {
   const rows = data.byModel
-    .map((m): ModelRow => ({
-      provider: m.provider,
-      serviceType: m.serviceType,
-      model: m.model,
-      requests: m.requests,
-      costUsd: m.costUsd,
-      costPerRequest: ratio(m.costUsd, m.requests),
-      tokens: m.inputTokens + m.outputTokens,
-      images: m.images,
-      videoSeconds: m.videoSeconds,
-      uniqueUsers: data.users.byModel.get(modelKey(m)) ?? 0,
-    }))
+    .map(
+      (m): ModelRow => ({
+        provider: m.provider,
+        serviceType: m.serviceType,
+        model: m.model,
+        requests: m.requests,
+        costUsd: m.costUsd,
+        costPerRequest: ratio(m.costUsd, m.requests),
+        tokens: m.inputTokens + m.outputTokens,
+        images: m.images,
+        videoSeconds: m.videoSeconds,
+        uniqueUsers: data.users.byModel.get(modelKey(m)) ?? 0,
+      }),
+    )
     .sort((a, b) => b.costUsd - a.costUsd || b.requests - a.requests || modelKey(a).localeCompare(modelKey(b)));
   const rest = rows.slice(top);
   if (rest.length === 0) return { top: rows, other: null };
@@ -189,8 +232,15 @@ function models(data: PeriodData, top: number): Snapshot['models'] {
   return {
     top: rows.slice(0, top),
     other: {
-      provider: 'other', serviceType: 'other', model: 'other', models: rest.length, requests, costUsd,
-      costPerRequest: ratio(costUsd, requests), tokens: sum(rest, (r) => r.tokens), images: sum(rest, (r) => r.images),
+      provider: 'other',
+      serviceType: 'other',
+      model: 'other',
+      models: rest.length,
+      requests,
+      costUsd,
+      costPerRequest: ratio(costUsd, requests),
+      tokens: sum(rest, (r) => r.tokens),
+      images: sum(rest, (r) => r.images),
       videoSeconds: sum(rest, (r) => r.videoSeconds),
       // Distinct users cannot be added across models; the per-model counts are shown above.
       uniqueUsers: Math.max(0, ...rest.map((r) => r.uniqueUsers)),
@@ -198,7 +248,8 @@ function models(data: PeriodData, top: number): Snapshot['models'] {
   };
 }
 
-const minutesSince = (at: Date | null, now: Date) => (at === null ? null : Math.max(0, (now.getTime() - at.getTime()) / 60_000));
+const minutesSince = (at: Date | null, now: Date) =>
+  at === null ? null : Math.max(0, (now.getTime() - at.getTime()) / 60_000);
 
 export function buildSnapshot(input: SnapshotInput): Snapshot {
   const { periods, current, previous, now } = input;
@@ -208,28 +259,39 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
   const baselineKpis = input.baseline.map(kpisOf);
   const withTraffic = baselineKpis.filter((k) => k.requests > 0).map((k) => k.costUsd);
   // Too little history (fewer than 2 of the 4 weeks with traffic) gives no baseline at all.
-  const baselineUsd = periods.current.kind === 'day'
-    ? (withTraffic.length >= 2 ? sum(withTraffic, (c) => c) / withTraffic.length : null)
-    : (prev.requests > 0 ? prev.costUsd : null);
+  const baselineUsd =
+    periods.current.kind === 'day'
+      ? withTraffic.length >= 2
+        ? sum(withTraffic, (c) => c) / withTraffic.length
+        : null
+      : prev.requests > 0
+        ? prev.costUsd
+        : null;
   const periodBudgetUsd = periodBudget(periods.current, input.monthlyBudgetUsd);
   const dataAge = minutesSince(input.freshness.newestRowAt, now);
   const refreshAge = minutesSince(input.freshness.lastRefreshAt, now);
   const services = [...new Set(current.byModel.map((m) => m.serviceType))].sort();
-  const health = healthScore({
-    successRate: cur.successRate,
-    p95ByService: services.map((s) => ({
-      serviceType: s,
-      p95Ms: quantile(current.histograms.get(`service:${s}`) ?? { bins: [], counts: [] }, 0.95),
-      requests: sum(current.byModel.filter((m) => m.serviceType === s), (m) => m.requests),
-    })),
-    costUsd: cur.costUsd,
-    budgetUsd: periodBudgetUsd,
-    baselineUsd,
-    dataAgeMinutes: dataAge,
-    refreshAgeMinutes: refreshAge,
-    maxDataAgeMinutes: input.limits.maxDataAgeMinutes,
-    maxRefreshAgeMinutes: input.limits.maxRefreshAgeMinutes,
-  }, input.health);
+  const health = healthScore(
+    {
+      successRate: cur.successRate,
+      p95ByService: services.map((s) => ({
+        serviceType: s,
+        p95Ms: quantile(current.histograms.get(`service:${s}`) ?? { bins: [], counts: [] }, 0.95),
+        requests: sum(
+          current.byModel.filter((m) => m.serviceType === s),
+          (m) => m.requests,
+        ),
+      })),
+      costUsd: cur.costUsd,
+      budgetUsd: periodBudgetUsd,
+      baselineUsd,
+      dataAgeMinutes: dataAge,
+      refreshAgeMinutes: refreshAge,
+      maxDataAgeMinutes: input.limits.maxDataAgeMinutes,
+      maxRefreshAgeMinutes: input.limits.maxRefreshAgeMinutes,
+    },
+    input.health,
+  );
   const failures = sum(current.errors, (e) => e.failures);
   const byCode = new Map<string, number>();
   for (const e of current.errors) byCode.set(e.errorCode, (byCode.get(e.errorCode) ?? 0) + e.failures);
@@ -268,8 +330,14 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
       negativeCostRows: sum(current.byModel, (m) => m.negativeCostRows),
       nullLatencyRows: sum(current.byModel, (m) => m.requests - m.latencyCount),
       futureRows: input.freshness.futureRows,
-      unknownServiceTypeRows: sum(current.byModel.filter((m) => !KNOWN_SERVICE_TYPES.has(m.serviceType)), (m) => m.requests),
-      unknownProviderRows: sum(current.byModel.filter((m) => m.provider === 'unknown'), (m) => m.requests),
+      unknownServiceTypeRows: sum(
+        current.byModel.filter((m) => !KNOWN_SERVICE_TYPES.has(m.serviceType)),
+        (m) => m.requests,
+      ),
+      unknownProviderRows: sum(
+        current.byModel.filter((m) => m.provider === 'unknown'),
+        (m) => m.requests,
+      ),
       newestRowAgeMinutes: dataAge,
       lastRefreshAgeMinutes: refreshAge,
     },

@@ -21,8 +21,18 @@ const MS_PER_DAY = 86_400_000;
 const MAX_OFFSET_MS = 15 * MS_PER_HOUR;
 
 const MONTH_NAMES = [
-  'January', 'February', 'March', 'April', 'May', 'June',
-  'July', 'August', 'September', 'October', 'November', 'December',
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
 ] as const;
 
 // Building a DateTimeFormat costs far more than using one, and a report asks for many offsets
@@ -69,8 +79,14 @@ function wallClockAt(ms: number, timeZone: string): WallClock {
     if (part.type !== 'literal') fields[part.type] = Number(part.value);
   }
   const { year, month, day, hour, minute, second } = fields;
-  if (year === undefined || month === undefined || day === undefined
-    || hour === undefined || minute === undefined || second === undefined) {
+  if (
+    year === undefined ||
+    month === undefined ||
+    day === undefined ||
+    hour === undefined ||
+    minute === undefined ||
+    second === undefined
+  ) {
     throw new Error(`Intl.DateTimeFormat returned an incomplete date for ${timeZone}`);
   }
   return { year, month, day, hour, minute, second };
@@ -83,8 +99,7 @@ export function offsetAt(instant: Date, timeZone: string): number {
 
 function offsetAtMs(ms: number, timeZone: string): number {
   const wall = wallClockAt(ms, timeZone);
-  const wallAsUtc = dayNumber(wall) * MS_PER_DAY
-    + ((wall.hour * 60 + wall.minute) * 60 + wall.second) * MS_PER_SECOND;
+  const wallAsUtc = dayNumber(wall) * MS_PER_DAY + ((wall.hour * 60 + wall.minute) * 60 + wall.second) * MS_PER_SECOND;
   // The formatter drops milliseconds, so compare with the instant truncated to its second.
   return wallAsUtc - Math.floor(ms / MS_PER_SECOND) * MS_PER_SECOND;
 }
@@ -151,8 +166,9 @@ function fromDayNumber(n: number): LocalDate {
   const z = n + 719_468;
   const era = Math.floor(z / 146_097);
   const dayOfEra = z - era * 146_097;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524)
-    - Math.floor(dayOfEra / 146_096)) / 365);
+  const yearOfEra = Math.floor(
+    (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365,
+  );
   const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
   const mp = Math.floor((5 * dayOfYear + 2) / 153);
   const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1;
@@ -177,7 +193,7 @@ export function daysBetween(from: LocalDate, to: LocalDate): number {
 export function weekdayOf(date: LocalDate): IsoWeekday {
   assertLocalDate(date);
   // 1970-01-01 was a Thursday (ISO 4).
-  return ((((dayNumber(date) + 3) % 7) + 7) % 7 + 1) as IsoWeekday;
+  return (((((dayNumber(date) + 3) % 7) + 7) % 7) + 1) as IsoWeekday;
 }
 
 export function daysInMonth(year: number, month: number): number {

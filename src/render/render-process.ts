@@ -99,7 +99,10 @@ export function createRenderProcess(options: RenderProcessOptions): RenderProces
     });
     proc.on('error', (error) => {
       if (child === proc) child = null;
-      failAll(proc, new PulsebotError('RENDER_FAILED', `the render process failed: ${error.message}`, { cause: error }));
+      failAll(
+        proc,
+        new PulsebotError('RENDER_FAILED', `the render process failed: ${error.message}`, { cause: error }),
+      );
     });
     proc.on('exit', (code, signal) => {
       const expected = letGo.has(proc);
@@ -107,7 +110,13 @@ export function createRenderProcess(options: RenderProcessOptions): RenderProces
       if (child === proc) child = null;
       if (!expected || busy(proc)) {
         const tail = stderr.trim().split('\n').slice(-3).join(' | ');
-        failAll(proc, new PulsebotError('RENDER_FAILED', `the render process exited (${signal ?? `code ${code}`}) during a job${tail ? `: ${tail}` : ''}`));
+        failAll(
+          proc,
+          new PulsebotError(
+            'RENDER_FAILED',
+            `the render process exited (${signal ?? `code ${code}`}) during a job${tail ? `: ${tail}` : ''}`,
+          ),
+        );
       }
     });
     emit({ event: 'render.started', pid: proc.pid ?? 0 });
@@ -131,7 +140,8 @@ export function createRenderProcess(options: RenderProcessOptions): RenderProces
   };
 
   const run = (job: RenderJob): Promise<Extract<RenderReply, { ok: true }>> => {
-    if (closed) return Promise.reject(new PulsebotError('RENDER_FAILED', 'the render process is closed (shutting down)'));
+    if (closed)
+      return Promise.reject(new PulsebotError('RENDER_FAILED', 'the render process is closed (shutting down)'));
     if (idleTimer) {
       clearTimeout(idleTimer);
       idleTimer = null;
@@ -142,7 +152,12 @@ export function createRenderProcess(options: RenderProcessOptions): RenderProces
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         pending.delete(id);
-        reject(new PulsebotError('RENDER_FAILED', `a ${job.kind === 'chart' ? 'chart' : 'email'} render took longer than ${options.jobTimeoutMs} ms; the render process was stopped`));
+        reject(
+          new PulsebotError(
+            'RENDER_FAILED',
+            `a ${job.kind === 'chart' ? 'chart' : 'email'} render took longer than ${options.jobTimeoutMs} ms; the render process was stopped`,
+          ),
+        );
         // Other jobs in flight on it fail with the exit; the next job starts a fresh process.
         stopChild(proc, true);
       }, options.jobTimeoutMs);
@@ -153,7 +168,11 @@ export function createRenderProcess(options: RenderProcessOptions): RenderProces
         if (!p) return;
         pending.delete(id);
         clearTimeout(p.timer);
-        p.reject(new PulsebotError('RENDER_FAILED', `could not hand a job to the render process: ${error.message}`, { cause: error }));
+        p.reject(
+          new PulsebotError('RENDER_FAILED', `could not hand a job to the render process: ${error.message}`, {
+            cause: error,
+          }),
+        );
       });
     });
   };

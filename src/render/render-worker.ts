@@ -11,7 +11,8 @@ if (!process.send) {
   process.exit(2);
 }
 
-const reply = (message: RenderReplyBody) => process.send!({ ...message, rss: process.memoryUsage.rss() } as RenderReply);
+const reply = (message: RenderReplyBody) =>
+  process.send!({ ...message, rss: process.memoryUsage.rss() } as RenderReply);
 
 async function handle(request: RenderRequest): Promise<void> {
   try {

@@ -7,7 +7,14 @@ import { loadSnapshot } from '../metrics/load-snapshot.js';
 import { rollupDays } from '../metrics/queries.js';
 import { dailyLatencyByService } from '../metrics/queries-latency-series.js';
 import { dailyTotals } from '../metrics/queries-series.js';
-import { addDays, compareLocalDates, formatLocalDate, localDateOf, startOfLocalDay, type LocalDate } from '../metrics/zoned-time.js';
+import {
+  addDays,
+  compareLocalDates,
+  formatLocalDate,
+  localDateOf,
+  startOfLocalDay,
+  type LocalDate,
+} from '../metrics/zoned-time.js';
 import type { DigestChart, DigestModel } from './digest-model.js';
 import { planChart } from './digest-charts.js';
 
@@ -28,8 +35,16 @@ const isBuiltin = (id: string): id is BuiltinChart => (BUILTIN_CHARTS as readonl
  * configured chart rendered to PNG. A chart or panel that fails is named in `failedCharts` and
  * the digest goes out without it.
  */
-export async function buildDigestModel(sql: Sql, config: PulsebotConfig, opts: BuildDigestOptions): Promise<DigestModel> {
-  const snapshot = await loadSnapshot(sql, config, { report: opts.report, ...(opts.date ? { date: opts.date } : {}), now: opts.now });
+export async function buildDigestModel(
+  sql: Sql,
+  config: PulsebotConfig,
+  opts: BuildDigestOptions,
+): Promise<DigestModel> {
+  const snapshot = await loadSnapshot(sql, config, {
+    report: opts.report,
+    ...(opts.date ? { date: opts.date } : {}),
+    now: opts.now,
+  });
   const report = config.reports[opts.report]!;
   const tz = report.timezone;
   const periodStart = new Date(snapshot.period.start);
@@ -42,9 +57,12 @@ export async function buildDigestModel(sql: Sql, config: PulsebotConfig, opts: B
   const range = { start: startOfLocalDay(firstDay, tz), end: periodEnd };
 
   const builtins = report.charts.filter(isBuiltin);
-  const needsSeries = builtins.some((c) => c === 'daily_cost_by_provider' || c === 'requests_and_success_rate' || c === 'month_to_date_vs_budget');
+  const needsSeries = builtins.some(
+    (c) => c === 'daily_cost_by_provider' || c === 'requests_and_success_rate' || c === 'month_to_date_vs_budget',
+  );
   const needsLatency = builtins.includes('p95_by_service_type');
-  const days = needsSeries || needsLatency ? await rollupDays(sql, tz, formatLocalDate(firstDay), formatLocalDate(lastDay)) : null;
+  const days =
+    needsSeries || needsLatency ? await rollupDays(sql, tz, formatLocalDate(firstDay), formatLocalDate(lastDay)) : null;
   const series = needsSeries ? await dailyTotals(sql, range, tz, days) : [];
   const latency = needsLatency ? await dailyLatencyByService(sql, range, tz, days) : [];
 
@@ -52,7 +70,11 @@ export async function buildDigestModel(sql: Sql, config: PulsebotConfig, opts: B
   const failedCharts: DigestModel['failedCharts'] = [];
   const panelNames = report.charts.filter((c) => !isBuiltin(c));
   const panels = panelNames.length
-    ? await renderPanels(sql, Object.fromEntries(panelNames.map((n) => [n, config.panels[n]!])), { start: periodStart, end: periodEnd, timeZone: tz })
+    ? await renderPanels(sql, Object.fromEntries(panelNames.map((n) => [n, config.panels[n]!])), {
+        start: periodStart,
+        end: periodEnd,
+        timeZone: tz,
+      })
     : [];
   for (const id of report.charts) {
     if (isBuiltin(id)) {
@@ -68,7 +90,14 @@ export async function buildDigestModel(sql: Sql, config: PulsebotConfig, opts: B
     const panel = panels.find((p) => p.name === id);
     if (panel?.ok) {
       const title = typeof config.panels[id]?.spec.title === 'string' ? (config.panels[id]!.spec.title as string) : id;
-      charts.push({ id, title, alt: `${title} (custom panel, ${panel.rows} rows).`, png: panel.png, width: panel.width, height: panel.height });
+      charts.push({
+        id,
+        title,
+        alt: `${title} (custom panel, ${panel.rows} rows).`,
+        png: panel.png,
+        width: panel.width,
+        height: panel.height,
+      });
     } else if (panel) {
       failedCharts.push({ id, error: panel.error });
     }

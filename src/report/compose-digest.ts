@@ -33,11 +33,18 @@ export function reportKey(name: string, periodLabel: string, channel: 'slack' | 
   return `report:${name}:${periodLabel}:${channel}:${channel === 'email' ? destination.toLowerCase() : destination}`;
 }
 
-export async function composeDigest(model: DigestModel, opts: { name: string; report: ReportConfig; email: PulsebotConfig['email'] }): Promise<ComposedDigest> {
+export async function composeDigest(
+  model: DigestModel,
+  opts: { name: string; report: ReportConfig; email: PulsebotConfig['email'] },
+): Promise<ComposedDigest> {
   const title = reportTitle(opts.name, opts.report);
   const period = model.snapshot.period.label;
   const slack = opts.report.routes.slack.map((channel) => buildSlackDigest(model, { channel, reportTitle: title }));
-  const messages: OutgoingMessage[] = slack.map((payload) => ({ channel: 'slack', key: reportKey(opts.name, period, 'slack', payload.channel), payload }));
+  const messages: OutgoingMessage[] = slack.map((payload) => ({
+    channel: 'slack',
+    key: reportKey(opts.name, period, 'slack', payload.channel),
+    payload,
+  }));
   let email: ComposedDigest['email'] = null;
   const recipients = [...new Set(opts.report.routes.email.map((r) => r.toLowerCase()))];
   if (recipients.length > 0) {

@@ -1,7 +1,12 @@
 import type { TopLevelSpec } from 'vega-lite';
 import {
-  dailyCostByProvider, healthComponents, monthToDateVsBudget, p95ByServiceType, providerComparison,
-  requestsAndSuccessRate, topModelsByCost,
+  dailyCostByProvider,
+  healthComponents,
+  monthToDateVsBudget,
+  p95ByServiceType,
+  providerComparison,
+  requestsAndSuccessRate,
+  topModelsByCost,
 } from '../charts/catalog.js';
 import type { DailyCost, DailyLatency, DailySeries } from '../charts/series.js';
 import type { BuiltinChart } from '../config/schema.js';
@@ -35,7 +40,13 @@ const sumBy = <T>(xs: readonly T[], key: (x: T) => string, value: (x: T) => numb
 const largest = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1])[0];
 
 function dailyCostsOfMonth(series: DailySeries, month: string): DailyCost {
-  return [...sumBy(series.filter((r) => r.date.startsWith(month)), (r) => r.date, (r) => r.costUsd).entries()]
+  return [
+    ...sumBy(
+      series.filter((r) => r.date.startsWith(month)),
+      (r) => r.date,
+      (r) => r.costUsd,
+    ).entries(),
+  ]
     .map(([date, costUsd]) => ({ date, costUsd }))
     .sort((a, b) => a.date.localeCompare(b.date));
 }
@@ -43,7 +54,13 @@ function dailyCostsOfMonth(series: DailySeries, month: string): DailyCost {
 function costAlt(d: ChartData): string {
   const days = new Set(d.series.map((r) => r.date)).size;
   const total = d.series.reduce((n, r) => n + r.costUsd, 0);
-  const top = largest(sumBy(d.series, (r) => r.provider, (r) => r.costUsd));
+  const top = largest(
+    sumBy(
+      d.series,
+      (r) => r.provider,
+      (r) => r.costUsd,
+    ),
+  );
   if (!top) return 'No cost was recorded in the last 30 days.';
   return `Cost per day by provider over ${days} days: ${formatUsd(total)} in total, most of it ${top[0]} (${formatUsd(top[1])}).`;
 }
@@ -51,9 +68,20 @@ function costAlt(d: ChartData): string {
 function requestsAlt(d: ChartData): string {
   const requests = d.series.reduce((n, r) => n + r.requests, 0);
   const successes = d.series.reduce((n, r) => n + r.successes, 0);
-  const byDay = sumBy(d.series, (r) => r.date, (r) => r.requests);
-  const ok = sumBy(d.series, (r) => r.date, (r) => r.successes);
-  const worst = [...byDay.entries()].filter(([, n]) => n > 0).map(([day, n]) => [day, (ok.get(day) ?? 0) / n] as const).sort((a, b) => a[1] - b[1])[0];
+  const byDay = sumBy(
+    d.series,
+    (r) => r.date,
+    (r) => r.requests,
+  );
+  const ok = sumBy(
+    d.series,
+    (r) => r.date,
+    (r) => r.successes,
+  );
+  const worst = [...byDay.entries()]
+    .filter(([, n]) => n > 0)
+    .map(([day, n]) => [day, (ok.get(day) ?? 0) / n] as const)
+    .sort((a, b) => a[1] - b[1])[0];
   if (requests === 0) return 'No requests in the last 30 days.';
   return `Requests per day with the success rate: ${requests.toLocaleString('en-US')} requests, ${formatRate(successes / requests)} successful${worst ? `; the lowest day was ${worst[0]} at ${formatRate(worst[1])}` : ''}.`;
 }
@@ -67,12 +95,18 @@ function latencyAlt(d: ChartData): string {
 
 function modelsAlt(s: Snapshot): string {
   const top = s.models.top.slice(0, 3).map((m) => `${m.provider}/${m.model} ${formatUsd(m.costUsd)}`);
-  return top.length ? `Top models by cost on ${s.period.label}: ${top.join(', ')}.` : `No model was used on ${s.period.label}.`;
+  return top.length
+    ? `Top models by cost on ${s.period.label}: ${top.join(', ')}.`
+    : `No model was used on ${s.period.label}.`;
 }
 
 function providersAlt(s: Snapshot): string {
-  const rows = s.operations.slice(0, 4).map((o) => `${o.provider} ${o.serviceType} ${formatRate(o.successRate)} at p95 ${formatMs(o.p95LatencyMs)}`);
-  return rows.length ? `Success rate and p95 latency by provider on ${s.period.label}: ${rows.join('; ')}.` : `No provider traffic on ${s.period.label}.`;
+  const rows = s.operations
+    .slice(0, 4)
+    .map((o) => `${o.provider} ${o.serviceType} ${formatRate(o.successRate)} at p95 ${formatMs(o.p95LatencyMs)}`);
+  return rows.length
+    ? `Success rate and p95 latency by provider on ${s.period.label}: ${rows.join('; ')}.`
+    : `No provider traffic on ${s.period.label}.`;
 }
 
 function budgetAlt(s: Snapshot): string {
@@ -82,7 +116,9 @@ function budgetAlt(s: Snapshot): string {
 }
 
 function healthAlt(s: Snapshot): string {
-  const parts = s.health.components.map((c) => `${c.key.replace('_', ' ')} ${c.score === null ? 'no data' : Math.round(c.score)}`);
+  const parts = s.health.components.map(
+    (c) => `${c.key.replace('_', ' ')} ${c.score === null ? 'no data' : Math.round(c.score)}`,
+  );
   return `Health ${s.health.score === null ? 'not scored' : `${Math.round(s.health.score)} of 100`} on ${s.period.label}: ${parts.join(', ')}.`;
 }
 
@@ -100,7 +136,12 @@ export function planChart(id: BuiltinChart, d: ChartData): ChartPlan {
     case 'provider_comparison':
       return { id, title: 'Providers compared', alt: providersAlt(s), spec: providerComparison(s) };
     case 'month_to_date_vs_budget':
-      return { id, title: 'Month to date vs budget', alt: budgetAlt(s), spec: monthToDateVsBudget(s, dailyCostsOfMonth(d.series, s.finance.monthToDate.month)) };
+      return {
+        id,
+        title: 'Month to date vs budget',
+        alt: budgetAlt(s),
+        spec: monthToDateVsBudget(s, dailyCostsOfMonth(d.series, s.finance.monthToDate.month)),
+      };
     case 'health_components':
       return { id, title: 'Health components', alt: healthAlt(s), spec: healthComponents(s) };
   }

@@ -18,20 +18,30 @@ export interface PreviewFiles {
 
 export function previewPage(model: DigestModel, files: PreviewFiles): string {
   const s = model.snapshot;
-  const slack = files.slack.map((m) => `
+  const slack = files.slack
+    .map(
+      (m) => `
       <h3>Slack · ${esc(m.channel)}</h3>
       <div class="sk">${blocksToHtml(m.blocks)}
         ${files.charts.length ? `<div class="sk-thread">Thread: ${files.charts.length} chart${files.charts.length === 1 ? '' : 's'} uploaded as files</div>` : ''}
       </div>
-      <details><summary>Block Kit JSON (${esc(m.json)})</summary><p>Paste into Slack's Block Kit Builder to see the real rendering.</p></details>`).join('\n');
+      <details><summary>Block Kit JSON (${esc(m.json)})</summary><p>Paste into Slack's Block Kit Builder to see the real rendering.</p></details>`,
+    )
+    .join('\n');
   const email = files.emailHtml
     ? `<h3>Email · ${esc(files.emailSubject ?? '')}</h3>
       <iframe src="${esc(files.emailHtml)}" title="email preview"></iframe>
       ${files.emailText ? `<p><a href="${esc(files.emailText)}">plain-text part</a></p>` : ''}`
     : '<h3>Email</h3><p>No email recipients are configured for this report.</p>';
-  const charts = files.charts.map((c) => `<figure><img src="${esc(c.file)}" alt="${esc(c.alt)}"><figcaption>${esc(c.title)}: ${esc(c.alt)}</figcaption></figure>`).join('\n');
+  const charts = files.charts
+    .map(
+      (c) =>
+        `<figure><img src="${esc(c.file)}" alt="${esc(c.alt)}"><figcaption>${esc(c.title)}: ${esc(c.alt)}</figcaption></figure>`,
+    )
+    .join('\n');
   const failed = model.failedCharts.length
-    ? `<p class="warn">${model.failedCharts.map((f) => `Chart ${esc(f.id)} failed: ${esc(f.error)}`).join('<br>')}</p>` : '';
+    ? `<p class="warn">${model.failedCharts.map((f) => `Chart ${esc(f.id)} failed: ${esc(f.error)}`).join('<br>')}</p>`
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(files.title)} · ${esc(s.period.label)} · pulsebot preview</title>

@@ -33,14 +33,45 @@ export interface SendReportResult {
   delivered: { sent: number; retried: number; dead: number; resumed: number };
 }
 
-export async function sendReport(deps: SendReportDeps, opts: { report: string; date?: LocalDate; late?: boolean; resendDead?: boolean }): Promise<SendReportResult> {
+export async function sendReport(
+  deps: SendReportDeps,
+  opts: { report: string; date?: LocalDate; late?: boolean; resendDead?: boolean },
+): Promise<SendReportResult> {
   const now = deps.now();
-  const model = await buildDigestModel(deps.sql, deps.config, { report: opts.report, ...(opts.date ? { date: opts.date } : {}), now, late: opts.late ?? false });
-  const composed = await composeDigest(model, { name: opts.report, report: deps.config.reports[opts.report]!, email: deps.config.email });
-  for (const f of model.failedCharts) deps.log({ level: 'warn', message: `chart ${f.id} left out of ${opts.report}: ${f.error}`, report: opts.report, chart: f.id });
+  const model = await buildDigestModel(deps.sql, deps.config, {
+    report: opts.report,
+    ...(opts.date ? { date: opts.date } : {}),
+    now,
+    late: opts.late ?? false,
+  });
+  const composed = await composeDigest(model, {
+    name: opts.report,
+    report: deps.config.reports[opts.report]!,
+    email: deps.config.email,
+  });
+  for (const f of model.failedCharts)
+    deps.log({
+      level: 'warn',
+      message: `chart ${f.id} left out of ${opts.report}: ${f.error}`,
+      report: opts.report,
+      chart: f.id,
+    });
   const inserted = await enqueue(deps.sql, composed.messages, { kind: 'report', now });
-  const requeued = opts.resendDead ? await requeueDead(deps.sql, composed.messages.map((m) => m.key), now) : 0;
+  const requeued = opts.resendDead
+    ? await requeueDead(
+        deps.sql,
+        composed.messages.map((m) => m.key),
+        now,
+      )
+    : 0;
   const queued = { ...inserted, requeued };
-  const delivered = await deliverDue({ sql: deps.sql, transports: deps.transports, files: deps.transports.files, now: deps.now, config: deliverConfigOf(deps.config), log: deps.log });
+  const delivered = await deliverDue({
+    sql: deps.sql,
+    transports: deps.transports,
+    files: deps.transports.files,
+    now: deps.now,
+    config: deliverConfigOf(deps.config),
+    log: deps.log,
+  });
   return { model, composed, queued, delivered };
 }

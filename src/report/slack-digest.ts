@@ -8,8 +8,16 @@ import type { Snapshot } from '../metrics/snapshot.js';
 import { addDays, compareLocalDates, localDateOf, weekdayOf, type LocalDate } from '../metrics/zoned-time.js';
 import type { DigestModel } from './digest-model.js';
 import {
-  dataQualityBlocks, failedChartBlocks, financeBlocks, healthBlocks, kpiBlocks, modelsBlocks, moversBlocks,
-  operationsBlocks, usersBlocks, type SectionContext,
+  dataQualityBlocks,
+  failedChartBlocks,
+  financeBlocks,
+  healthBlocks,
+  kpiBlocks,
+  modelsBlocks,
+  moversBlocks,
+  operationsBlocks,
+  usersBlocks,
+  type SectionContext,
 } from './slack-sections.js';
 import { formatDeltaArrow } from './trend.js';
 
@@ -26,7 +34,20 @@ import { formatDeltaArrow } from './trend.js';
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const WEEKDAYS_LONG = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const MONTHS_LONG = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS_LONG = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 type PeriodInfo = Snapshot['period'];
 
@@ -47,9 +68,12 @@ function periodTitle(s: Snapshot): string {
     case 'day':
       return `${weekdayDay(first)} ${first.year}`;
     case 'week': {
-      const range = first.year !== last.year
-        ? `${dayMonth(first)} ${first.year} – ${dayMonth(last)} ${last.year}`
-        : first.month !== last.month ? `${dayMonth(first)} – ${dayMonth(last)} ${last.year}` : `${first.day}–${last.day} ${MONTHS[last.month - 1]} ${last.year}`;
+      const range =
+        first.year !== last.year
+          ? `${dayMonth(first)} ${first.year} – ${dayMonth(last)} ${last.year}`
+          : first.month !== last.month
+            ? `${dayMonth(first)} – ${dayMonth(last)} ${last.year}`
+            : `${first.day}–${last.day} ${MONTHS[last.month - 1]} ${last.year}`;
       return `Week ${isoWeekOf(first).week}, ${range}`;
     }
     case 'month':
@@ -82,7 +106,15 @@ function formatInstant(iso: string, timeZone: string): string {
   if (!Number.isFinite(at.getTime())) return 'unknown';
   let f = formatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
     formatters.set(timeZone, f);
   }
   const part = (type: string) => f.formatToParts(at).find((p) => p.type === type)?.value ?? '';
@@ -98,7 +130,16 @@ interface Shape {
 }
 
 /** Most to least complete; the last holds only header, key numbers and footer. */
-const DROP_ORDER: ReadonlyArray<DigestSection | 'failed_charts'> = ['users', 'finance', 'models', 'operations', 'data_quality', 'movers', 'health', 'failed_charts'];
+const DROP_ORDER: ReadonlyArray<DigestSection | 'failed_charts'> = [
+  'users',
+  'finance',
+  'models',
+  'operations',
+  'data_quality',
+  'movers',
+  'health',
+  'failed_charts',
+];
 const SHAPES: Shape[] = [
   { modelRows: 15, operationsRows: 20, dropped: [] },
   { modelRows: 3, operationsRows: 20, dropped: [] },
@@ -107,8 +148,15 @@ const SHAPES: Shape[] = [
 ];
 
 const SECTION_NAMES: Record<DigestSection | 'failed_charts', string> = {
-  kpis: 'key numbers', health: 'health', movers: 'what moved', operations: 'operations', models: 'models',
-  users: 'users', finance: 'finance', data_quality: 'data quality', failed_charts: 'failed charts',
+  kpis: 'key numbers',
+  health: 'health',
+  movers: 'what moved',
+  operations: 'operations',
+  models: 'models',
+  users: 'users',
+  finance: 'finance',
+  data_quality: 'data quality',
+  failed_charts: 'failed charts',
 };
 
 /** "Shortened to fit Slack: models beyond 3, users" — only what this digest actually lost. */
@@ -116,8 +164,10 @@ function shorteningNote(model: DigestModel, shape: Shape, full: Shape): string |
   const s = model.snapshot;
   const cut: string[] = [];
   const shown = (x: DigestSection) => model.sections.includes(x) && !shape.dropped.includes(x);
-  if (shown('models') && shape.modelRows < full.modelRows && s.models.top.length > shape.modelRows) cut.push(`models beyond ${shape.modelRows}`);
-  if (shown('operations') && shape.operationsRows < full.operationsRows && s.operations.length > shape.operationsRows) cut.push(`operations beyond ${shape.operationsRows}`);
+  if (shown('models') && shape.modelRows < full.modelRows && s.models.top.length > shape.modelRows)
+    cut.push(`models beyond ${shape.modelRows}`);
+  if (shown('operations') && shape.operationsRows < full.operationsRows && s.operations.length > shape.operationsRows)
+    cut.push(`operations beyond ${shape.operationsRows}`);
   for (const d of shape.dropped) {
     if (d === 'failed_charts' ? model.failedCharts.length > 0 : model.sections.includes(d)) cut.push(SECTION_NAMES[d]);
   }
@@ -144,7 +194,10 @@ function footerBlock(model: DigestModel): Block {
   ];
   if (model.charts.length) {
     const n = model.charts.length;
-    const titles = model.charts.slice(0, 5).map((c) => fitEscaped(c.title, 60)).join(', ');
+    const titles = model.charts
+      .slice(0, 5)
+      .map((c) => fitEscaped(c.title, 60))
+      .join(', ');
     texts.push(`📊 ${n} ${n === 1 ? 'chart' : 'charts'} in the thread: ${titles}${n > 5 ? `, and ${n - 5} more` : ''}`);
   }
   return contextBlock(texts);
@@ -152,20 +205,31 @@ function footerBlock(model: DigestModel): Block {
 
 function sectionOf(section: DigestSection, ctx: SectionContext): Block[] {
   switch (section) {
-    case 'kpis': return kpiBlocks(ctx);
-    case 'health': return healthBlocks(ctx);
-    case 'movers': return moversBlocks(ctx);
-    case 'operations': return operationsBlocks(ctx);
-    case 'models': return modelsBlocks(ctx);
-    case 'users': return usersBlocks(ctx);
-    case 'finance': return financeBlocks(ctx);
-    case 'data_quality': return dataQualityBlocks(ctx);
+    case 'kpis':
+      return kpiBlocks(ctx);
+    case 'health':
+      return healthBlocks(ctx);
+    case 'movers':
+      return moversBlocks(ctx);
+    case 'operations':
+      return operationsBlocks(ctx);
+    case 'models':
+      return modelsBlocks(ctx);
+    case 'users':
+      return usersBlocks(ctx);
+    case 'finance':
+      return financeBlocks(ctx);
+    case 'data_quality':
+      return dataQualityBlocks(ctx);
   }
 }
 
 function blocksFor(model: DigestModel, title: string, ctx: SectionContext, shape: Shape, note: string | null): Block[] {
   const blocks: Block[] = [headerBlock(model, title)];
-  if (model.late) blocks.push(contextBlock(['⏰ Sent late: this digest missed its scheduled time. The figures cover the complete period.']));
+  if (model.late)
+    blocks.push(
+      contextBlock(['⏰ Sent late: this digest missed its scheduled time. The figures cover the complete period.']),
+    );
   const groups = model.sections.filter((x) => !shape.dropped.includes(x)).map((x) => sectionOf(x, ctx));
   if (!shape.dropped.includes('failed_charts')) groups.push(failedChartBlocks(model.failedCharts, ctx));
   for (const group of groups.filter((g) => g.length > 0)) {
@@ -176,7 +240,9 @@ function blocksFor(model: DigestModel, title: string, ctx: SectionContext, shape
   if (model.dashboardUrl && model.dashboardUrl.length <= SLACK_LIMITS.buttonUrl) {
     blocks.push({
       type: 'actions',
-      elements: [{ type: 'button', text: plainText('Open dashboard'), url: model.dashboardUrl, action_id: 'open_dashboard' }],
+      elements: [
+        { type: 'button', text: plainText('Open dashboard'), url: model.dashboardUrl, action_id: 'open_dashboard' },
+      ],
     });
   }
   blocks.push(footerBlock(model));

@@ -33,22 +33,26 @@ function textHtml(t: Text | undefined): string {
 }
 
 export function blocksToHtml(blocks: unknown[]): string {
-  return (blocks as Block[]).map((b) => {
-    switch (b.type) {
-      case 'header':
-        return `<div class="sk-header">${textHtml(b.text)}</div>`;
-      case 'section': {
-        const fields = b.fields?.length ? `<div class="sk-fields">${b.fields.map((f) => `<div>${textHtml(f)}</div>`).join('')}</div>` : '';
-        return `<div class="sk-section">${textHtml(b.text)}${fields}</div>`;
+  return (blocks as Block[])
+    .map((b) => {
+      switch (b.type) {
+        case 'header':
+          return `<div class="sk-header">${textHtml(b.text)}</div>`;
+        case 'section': {
+          const fields = b.fields?.length
+            ? `<div class="sk-fields">${b.fields.map((f) => `<div>${textHtml(f)}</div>`).join('')}</div>`
+            : '';
+          return `<div class="sk-section">${textHtml(b.text)}${fields}</div>`;
+        }
+        case 'context':
+          return `<div class="sk-context">${(b.elements ?? []).map((e) => textHtml(e)).join(' ')}</div>`;
+        case 'divider':
+          return '<hr class="sk-divider">';
+        case 'actions':
+          return `<div class="sk-actions">${(b.elements ?? []).map((e) => `<a class="sk-button" href="${escapeHtml(e.url ?? '#')}">${textHtml((e as { text?: Text }).text)}</a>`).join('')}</div>`;
+        default:
+          return `<div class="sk-unknown">[${escapeHtml(String(b.type))} block]</div>`;
       }
-      case 'context':
-        return `<div class="sk-context">${(b.elements ?? []).map((e) => textHtml(e)).join(' ')}</div>`;
-      case 'divider':
-        return '<hr class="sk-divider">';
-      case 'actions':
-        return `<div class="sk-actions">${(b.elements ?? []).map((e) => `<a class="sk-button" href="${escapeHtml(e.url ?? '#')}">${textHtml((e as { text?: Text }).text)}</a>`).join('')}</div>`;
-      default:
-        return `<div class="sk-unknown">[${escapeHtml(String(b.type))} block]</div>`;
-    }
-  }).join('\n');
+    })
+    .join('\n');
 }

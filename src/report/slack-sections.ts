@@ -69,11 +69,16 @@ function formatAge(minutes: number): string {
 
 // ── KPIs ────────────────────────────────────────────────────────────────────────────────────
 
-const latencyText = (x: number | null, k: Kpis) => (x !== null ? formatMs(x) : k.requests === 0 ? 'no traffic' : 'no data');
+const latencyText = (x: number | null, k: Kpis) =>
+  x !== null ? formatMs(x) : k.requests === 0 ? 'no traffic' : 'no data';
 
 const KPI_ROWS: Array<{ key: keyof KpiDeltas; title: string; value: (k: Kpis) => string }> = [
   { key: 'requests', title: 'Requests', value: (k) => (k.requests === 0 ? '0 · no traffic' : formatCount(k.requests)) },
-  { key: 'successRate', title: 'Success rate', value: (k) => (k.successRate === null ? 'no traffic' : formatRate(k.successRate)) },
+  {
+    key: 'successRate',
+    title: 'Success rate',
+    value: (k) => (k.successRate === null ? 'no traffic' : formatRate(k.successRate)),
+  },
   { key: 'costUsd', title: 'Cost', value: (k) => formatUsd(k.costUsd) },
   { key: 'activeUsers', title: 'Active users', value: (k) => formatCount(k.activeUsers) },
   { key: 'p95LatencyMs', title: 'p95 latency', value: (k) => latencyText(k.p95LatencyMs, k) },
@@ -94,7 +99,11 @@ function kpiChange(delta: Delta, key: keyof KpiDeltas, before: Kpis, when: strin
 export function kpiBlocks(ctx: SectionContext): Block[] {
   const s = ctx.snapshot;
   const fields = KPI_ROWS.map((row) => {
-    const lines = [`*${row.title}*`, row.value(s.kpis.current), kpiChange(s.deltas.vsPrevious[row.key], row.key, s.kpis.previous, ctx.previousLabel)];
+    const lines = [
+      `*${row.title}*`,
+      row.value(s.kpis.current),
+      kpiChange(s.deltas.vsPrevious[row.key], row.key, s.kpis.previous, ctx.previousLabel),
+    ];
     const week = s.deltas.vsSameWeekdayLastWeek;
     if (week && s.kpis.sameWeekdayLastWeek && ctx.lastWeekLabel) {
       lines.push(kpiChange(week[row.key], row.key, s.kpis.sameWeekdayLastWeek, ctx.lastWeekLabel));
@@ -106,7 +115,12 @@ export function kpiBlocks(ctx: SectionContext): Block[] {
 
 // ── Health ──────────────────────────────────────────────────────────────────────────────────
 
-const HEALTH_TITLES: Record<HealthKey, string> = { success_rate: 'Success rate', latency: 'Latency', cost: 'Cost', freshness: 'Freshness' };
+const HEALTH_TITLES: Record<HealthKey, string> = {
+  success_rate: 'Success rate',
+  latency: 'Latency',
+  cost: 'Cost',
+  freshness: 'Freshness',
+};
 const points = (x: number) => String(Number(x.toFixed(1)));
 
 function healthDetail(c: HealthComponent): string {
@@ -136,7 +150,9 @@ export function healthBlocks(ctx: SectionContext): Block[] {
       continue;
     }
     const max = totalWeight > 0 ? (c.weight * 100) / totalWeight : 0;
-    lines.push(`• ${title} ${Math.round(c.score)}/100 → ${points(c.contribution)} of ${points(max)} pts · ${healthDetail(c)}`);
+    lines.push(
+      `• ${title} ${Math.round(c.score)}/100 → ${points(c.contribution)} of ${points(max)} pts · ${healthDetail(c)}`,
+    );
   }
   return sectionBlocks(lines);
 }
@@ -144,20 +160,37 @@ export function healthBlocks(ctx: SectionContext): Block[] {
 // ── What moved ──────────────────────────────────────────────────────────────────────────────
 
 const ANOMALY_TITLES: Record<AnomalyKpi, string> = {
-  requests: 'Requests', costUsd: 'Cost', activeUsers: 'Active users', successRate: 'Success rate', avgLatencyMs: 'Avg latency', p95LatencyMs: 'p95 latency',
+  requests: 'Requests',
+  costUsd: 'Cost',
+  activeUsers: 'Active users',
+  successRate: 'Success rate',
+  avgLatencyMs: 'Avg latency',
+  p95LatencyMs: 'p95 latency',
 };
 const anomalyValue = (kpi: AnomalyKpi, x: number) =>
-  kpi === 'costUsd' ? formatUsd(x) : kpi === 'successRate' ? formatRate(x) : kpi.endsWith('LatencyMs') ? formatMs(x) : formatCount(x);
+  kpi === 'costUsd'
+    ? formatUsd(x)
+    : kpi === 'successRate'
+      ? formatRate(x)
+      : kpi.endsWith('LatencyMs')
+        ? formatMs(x)
+        : formatCount(x);
 
 /** "luma/ray-2 −$11.34 (73% of the change)", "ideogram +$3.59 (the other way)". */
 function contributions(list: Contribution[], amount: (x: number) => string, withShare: boolean): string {
-  return list.slice(0, 3).map((c, i) => {
-    let share = '';
-    if (withShare && c.shareOfChange !== null) {
-      share = c.shareOfChange < 0 ? ' (the other way)' : ` (${Math.round(c.shareOfChange * 100)}%${i === 0 ? ' of the change' : ''})`;
-    }
-    return `${name(c.key)} ${amount(c.change)}${share}`;
-  }).join(' · ');
+  return list
+    .slice(0, 3)
+    .map((c, i) => {
+      let share = '';
+      if (withShare && c.shareOfChange !== null) {
+        share =
+          c.shareOfChange < 0
+            ? ' (the other way)'
+            : ` (${Math.round(c.shareOfChange * 100)}%${i === 0 ? ' of the change' : ''})`;
+      }
+      return `${name(c.key)} ${amount(c.change)}${share}`;
+    })
+    .join(' · ');
 }
 
 export function moversBlocks(ctx: SectionContext): Block[] {
@@ -166,32 +199,48 @@ export function moversBlocks(ctx: SectionContext): Block[] {
   const cost = s.attribution.cost;
   const costDelta = s.deltas.vsPrevious.costUsd;
   const pct = costDelta.kind === 'relative' || costDelta.kind === 'no-traffic' ? ` (${formatDelta(costDelta)})` : '';
-  lines.push(cost.totalChange === 0 ? '*Cost* unchanged' : `*Cost* ${arrowOf(cost.totalChange)}${formatSignedUsd(cost.totalChange)}${pct}`);
+  lines.push(
+    cost.totalChange === 0
+      ? '*Cost* unchanged'
+      : `*Cost* ${arrowOf(cost.totalChange)}${formatSignedUsd(cost.totalChange)}${pct}`,
+  );
   if (cost.byModel.length) lines.push(`• by model: ${contributions(cost.byModel, formatSignedUsd, true)}`);
   if (cost.byProvider.length) lines.push(`• by provider: ${contributions(cost.byProvider, formatSignedUsd, true)}`);
 
   const rate = s.attribution.successRate;
   if (rate) {
     lines.push(`*Success rate* ${arrowOf(rate.totalChange)}${formatSignedPp(rate.totalChange)}`);
-    if (rate.byErrorCode?.length) lines.push(`• by error code: ${contributions(rate.byErrorCode, formatSignedPp, false)}`);
+    if (rate.byErrorCode?.length)
+      lines.push(`• by error code: ${contributions(rate.byErrorCode, formatSignedPp, false)}`);
     if (rate.byProvider.length) lines.push(`• by provider: ${contributions(rate.byProvider, formatSignedPp, false)}`);
   }
   if (s.topErrors.length) {
-    const shown = s.topErrors.slice(0, 5).map((e, i) => `${name(e.errorCode)} ${formatCount(e.failures)} (${formatRate(e.share, 0)}${i === 0 ? ' of failures' : ''})`);
-    lines.push(`*Top errors*: ${shown.join(' · ')}${s.topErrors.length > 5 ? ` · ${more(s.topErrors.length - 5, 'codes', ctx)}` : ''}`);
+    const shown = s.topErrors
+      .slice(0, 5)
+      .map(
+        (e, i) =>
+          `${name(e.errorCode)} ${formatCount(e.failures)} (${formatRate(e.share, 0)}${i === 0 ? ' of failures' : ''})`,
+      );
+    lines.push(
+      `*Top errors*: ${shown.join(' · ')}${s.topErrors.length > 5 ? ` · ${more(s.topErrors.length - 5, 'codes', ctx)}` : ''}`,
+    );
   }
 
   const a = s.anomalies;
   if (ctx.weekdayPlural) {
     const baseline = `the last ${a.comparableWeeks} ${ctx.weekdayPlural}`;
     if (a.comparableWeeks < MIN_HISTORY) {
-      lines.push(`*Anomalies*: not checked, ${a.comparableWeeks} comparable ${ctx.weekdayPlural} with traffic (${MIN_HISTORY} needed)`);
+      lines.push(
+        `*Anomalies*: not checked, ${a.comparableWeeks} comparable ${ctx.weekdayPlural} with traffic (${MIN_HISTORY} needed)`,
+      );
     } else if (a.flags.length === 0) {
       lines.push(`*Anomalies*: none against ${baseline}`);
     }
     // One flag per KPI at most; the cap only guards against a malformed snapshot.
     for (const f of a.flags.slice(0, 6)) {
-      lines.push(`⚠️ ${ANOMALY_TITLES[f.kpi] ?? label(f.kpi)} ${f.deviations.toFixed(1)}σ ${f.direction === 'high' ? 'above' : 'below'} ${baseline} (${anomalyValue(f.kpi, f.value)} vs a mean of ${anomalyValue(f.kpi, f.mean)})`);
+      lines.push(
+        `⚠️ ${ANOMALY_TITLES[f.kpi] ?? label(f.kpi)} ${f.deviations.toFixed(1)}σ ${f.direction === 'high' ? 'above' : 'below'} ${baseline} (${anomalyValue(f.kpi, f.value)} vs a mean of ${anomalyValue(f.kpi, f.mean)})`,
+      );
     }
   }
   return sectionBlocks(lines);
@@ -206,9 +255,13 @@ export function operationsBlocks(ctx: SectionContext): Block[] {
   const lines = [`*Operations* by provider and service type · changes vs ${ctx.previousLabel}`];
   if (rows.length === 0) lines.push('No traffic in this period.');
   for (const o of rows.slice(0, ctx.operationsRows)) {
-    const success = o.successRate === null ? 'success n/a' : `success ${formatRate(o.successRate)} (${change(o.deltas.successRate)})`;
-    const p95 = o.p95LatencyMs === null ? 'p95 no data' : `p95 ${formatMs(o.p95LatencyMs)} (${change(o.deltas.p95LatencyMs)})`;
-    lines.push(`• *${name(o.provider)} · ${label(o.serviceType)}*: ${plural(o.requests, 'request', 'requests')} (${change(o.deltas.requests)}) · ${success} · ${p95} · ${formatUsd(o.costUsd)} (${change(o.deltas.costUsd)})`);
+    const success =
+      o.successRate === null ? 'success n/a' : `success ${formatRate(o.successRate)} (${change(o.deltas.successRate)})`;
+    const p95 =
+      o.p95LatencyMs === null ? 'p95 no data' : `p95 ${formatMs(o.p95LatencyMs)} (${change(o.deltas.p95LatencyMs)})`;
+    lines.push(
+      `• *${name(o.provider)} · ${label(o.serviceType)}*: ${plural(o.requests, 'request', 'requests')} (${change(o.deltas.requests)}) · ${success} · ${p95} · ${formatUsd(o.costUsd)} (${change(o.deltas.costUsd)})`,
+    );
   }
   if (rows.length > ctx.operationsRows) lines.push(more(rows.length - ctx.operationsRows, 'rows', ctx));
   return sectionBlocks(lines);
@@ -221,7 +274,9 @@ export function modelsBlocks(ctx: SectionContext): Block[] {
   const lines = ['*Top models by cost*'];
   if (top.length === 0) lines.push('No model was used in this period.');
   for (const m of top.slice(0, ctx.modelRows)) {
-    lines.push(`• *${name(`${m.provider}/${m.model}`)}* (${label(m.serviceType)}): ${formatUsd(m.costUsd)} · ${plural(m.requests, 'request', 'requests')} · ${perRequest(m.costPerRequest)} · ${plural(m.uniqueUsers, 'user', 'users')}`);
+    lines.push(
+      `• *${name(`${m.provider}/${m.model}`)}* (${label(m.serviceType)}): ${formatUsd(m.costUsd)} · ${plural(m.requests, 'request', 'requests')} · ${perRequest(m.costPerRequest)} · ${plural(m.uniqueUsers, 'user', 'users')}`,
+    );
   }
   // Rows cut here join "other", so the line still accounts for every model's cost.
   const hidden = top.slice(ctx.modelRows);
@@ -230,7 +285,11 @@ export function modelsBlocks(ctx: SectionContext): Block[] {
     const cost = hidden.reduce((n, m) => n + m.costUsd, other?.costUsd ?? 0);
     const requests = hidden.reduce((n, m) => n + m.requests, other?.requests ?? 0);
     const rest = `${formatUsd(cost)} · ${plural(requests, 'request', 'requests')} · ${perRequest(requests > 0 ? cost / requests : null)}`;
-    lines.push(hidden.length > 0 ? `${more(count, `models: ${rest}`, ctx)}` : `• other ${formatCount(count)} ${count === 1 ? 'model' : 'models'}: ${rest}`);
+    lines.push(
+      hidden.length > 0
+        ? `${more(count, `models: ${rest}`, ctx)}`
+        : `• other ${formatCount(count)} ${count === 1 ? 'model' : 'models'}: ${rest}`,
+    );
   }
   return sectionBlocks(lines);
 }
@@ -239,9 +298,16 @@ export function modelsBlocks(ctx: SectionContext): Block[] {
 
 export function usersBlocks(ctx: SectionContext): Block[] {
   const u = ctx.snapshot.users;
-  const lines = [`*Users* ${formatCount(u.active)} active · ${formatCount(u.new)} new · ${formatCount(u.returning)} returning`];
+  const lines = [
+    `*Users* ${formatCount(u.active)} active · ${formatCount(u.new)} new · ${formatCount(u.returning)} returning`,
+  ];
   if (u.topUsers.length) {
-    lines.push(`Top users by cost: ${u.topUsers.slice(0, 5).map((t) => `${label(t.user)} ${formatUsd(t.costUsd)} (${plural(t.requests, 'request', 'requests')})`).join(' · ')}`);
+    lines.push(
+      `Top users by cost: ${u.topUsers
+        .slice(0, 5)
+        .map((t) => `${label(t.user)} ${formatUsd(t.costUsd)} (${plural(t.requests, 'request', 'requests')})`)
+        .join(' · ')}`,
+    );
   }
   if (u.byPlan.length) lines.push('Spend per plan:');
   for (const p of u.byPlan.slice(0, 8)) {
@@ -252,7 +318,20 @@ export function usersBlocks(ctx: SectionContext): Block[] {
   return sectionBlocks(lines);
 }
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 export function financeBlocks(ctx: SectionContext): Block[] {
   const f = ctx.snapshot.finance;
@@ -272,14 +351,14 @@ export function financeBlocks(ctx: SectionContext): Block[] {
 
 // ── Data quality and failed charts ──────────────────────────────────────────────────────────
 
-
 export function dataQualityBlocks(ctx: SectionContext): Block[] {
   const q = ctx.snapshot.dataQuality;
   const problems: string[] = [];
   if (q.negativeCostRows) problems.push(`${plural(q.negativeCostRows, 'row', 'rows')} with negative cost`);
   if (q.nullLatencyRows) problems.push(`${plural(q.nullLatencyRows, 'row', 'rows')} without latency`);
   if (q.futureRows) problems.push(`${plural(q.futureRows, 'row', 'rows')} dated in the future`);
-  if (q.unknownServiceTypeRows) problems.push(`${plural(q.unknownServiceTypeRows, 'row', 'rows')} with an unknown service type`);
+  if (q.unknownServiceTypeRows)
+    problems.push(`${plural(q.unknownServiceTypeRows, 'row', 'rows')} with an unknown service type`);
   if (q.unknownProviderRows) problems.push(`${plural(q.unknownProviderRows, 'row', 'rows')} with an unknown provider`);
   const ages = [
     q.newestRowAgeMinutes === null ? 'no data has arrived' : `newest row ${formatAge(q.newestRowAgeMinutes)} old`,
@@ -288,14 +367,17 @@ export function dataQualityBlocks(ctx: SectionContext): Block[] {
   // The health score's freshness component knows the configured limits; under 100 means past them.
   const freshness = ctx.snapshot.health.components.find((c) => c.key === 'freshness');
   const stale = q.newestRowAgeMinutes === null || q.lastRefreshAgeMinutes === null || (freshness?.score ?? 100) < 100;
-  if (stale) problems.push(`stale data: ${ages}${freshness ? ` (limits: ${fitEscaped(freshness.target, NOTE_MAX)})` : ''}`);
+  if (stale)
+    problems.push(`stale data: ${ages}${freshness ? ` (limits: ${fitEscaped(freshness.target, NOTE_MAX)})` : ''}`);
   if (problems.length === 0) return sectionBlocks([`✓ *Data quality*: no issues · ${ages}`]);
   return sectionBlocks(['*Data quality*', ...problems.map((p) => `⚠️ ${p.charAt(0).toUpperCase()}${p.slice(1)}`)]);
 }
 
 export function failedChartBlocks(failed: ReadonlyArray<{ id: string; error: string }>, ctx: SectionContext): Block[] {
   if (failed.length === 0) return [];
-  const lines = failed.slice(0, 5).map((f) => `⚠️ Chart ${name(f.id)} could not be drawn: ${fitEscaped(f.error, ERROR_MAX)}`);
+  const lines = failed
+    .slice(0, 5)
+    .map((f) => `⚠️ Chart ${name(f.id)} could not be drawn: ${fitEscaped(f.error, ERROR_MAX)}`);
   if (failed.length > 5) lines.push(more(failed.length - 5, 'charts failed', ctx));
   return sectionBlocks(lines);
 }

@@ -35,19 +35,40 @@ export async function writePreview(dir: string, model: DigestModel, composed: Co
     files.push(name);
   };
   for (const c of model.charts) put(`charts/${safeName(c.id)}.png`, c.png);
-  const snapshotJson = JSON.stringify(model.snapshot, (_k, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v), 2);
+  const snapshotJson = JSON.stringify(
+    model.snapshot,
+    (_k, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v),
+    2,
+  );
   put('snapshot.json', snapshotJson);
 
-  const firstEmail = composed.messages.find((m): m is Extract<OutgoingMessage, { channel: 'email' }> => m.channel === 'email');
+  const firstEmail = composed.messages.find(
+    (m): m is Extract<OutgoingMessage, { channel: 'email' }> => m.channel === 'email',
+  );
   if (composed.email && firstEmail) {
-    const browserHtml = composed.email.html.replace(/cid:([A-Za-z0-9._-]+)@pulsebot/g, (_m, id: string) => `charts/${safeName(id)}.png`);
+    const browserHtml = composed.email.html.replace(
+      /cid:([A-Za-z0-9._-]+)@pulsebot/g,
+      (_m, id: string) => `charts/${safeName(id)}.png`,
+    );
     put('email.html', browserHtml);
     put('email.txt', composed.email.text);
     put('email.eml', await composeEml(firstEmail.payload, { date: new Date() }));
   }
   const slack = composed.slack.map((p: SlackPayload) => {
     const name = `slack-${safeName(p.channel.replace(/^#/, ''))}.json`;
-    put(name, JSON.stringify({ channel: p.channel, text: p.text, blocks: p.blocks, files: p.files.map((f) => ({ filename: f.filename, title: f.title, alt: f.altText })) }, null, 2));
+    put(
+      name,
+      JSON.stringify(
+        {
+          channel: p.channel,
+          text: p.text,
+          blocks: p.blocks,
+          files: p.files.map((f) => ({ filename: f.filename, title: f.title, alt: f.altText })),
+        },
+        null,
+        2,
+      ),
+    );
     return { channel: p.channel, blocks: p.blocks, text: p.text, json: name };
   });
   const index = previewPage(model, {

@@ -28,7 +28,11 @@ describe.each(TARGETS)('pulsebot alerts (subprocess, %s, default rules)', (targe
     await env.cleanup();
     rmSync(cwd, { recursive: true, force: true });
   });
-  const cli = (args: string[]) => runCli(['alerts', ...args], { env: { ...env.env, PULSEBOT_OUTBOX_DIR: outbox, SLACK_BOT_TOKEN: '', SMTP_URL: '' }, cwd });
+  const cli = (args: string[]) =>
+    runCli(['alerts', ...args], {
+      env: { ...env.env, PULSEBOT_OUTBOX_DIR: outbox, SLACK_BOT_TOKEN: '', SMTP_URL: '' },
+      cwd,
+    });
 
   it('--dry-run prints every alert and what would be notified, and stores nothing', async () => {
     const r = await cli(['--dry-run']);

@@ -16,16 +16,39 @@ import { TARGETS, freshDatabase } from '../support/databases.js';
 
 const TOKEN = 'xoxb-alerts-test-0000';
 const CHANNELS = { '#ai-oncall': 'C0AIONCALL', '#ai-alerts': 'C0AIALERTS' };
-const DEFAULT_RULES = ['success_rate', 'provider_success_rate', 'cost_vs_baseline', 'p95_latency', 'no_new_rows', 'refresh_stale', 'delivery_failures'];
+const DEFAULT_RULES = [
+  'success_rate',
+  'provider_success_rate',
+  'cost_vs_baseline',
+  'p95_latency',
+  'no_new_rows',
+  'refresh_stale',
+  'delivery_failures',
+];
 
 /** The default rules with only `keep` enabled (the others switched off, so each test sees one rule), plus overrides. */
-function configWith(keep: string[], overrides: Record<string, Record<string, unknown>> = {}, extra: Record<string, unknown> = {}): PulsebotConfig {
+function configWith(
+  keep: string[],
+  overrides: Record<string, Record<string, unknown>> = {},
+  extra: Record<string, unknown> = {},
+): PulsebotConfig {
   const rules: Record<string, unknown> = {};
   for (const name of DEFAULT_RULES) rules[name] = keep.includes(name) ? (overrides[name] ?? {}) : { enabled: false };
-  return parseConfig({ dashboard: { url: 'https://dash.example.com/ai' }, alerts: { timezone: 'UTC', rules, ...extra } }, '(test)', {});
+  return parseConfig(
+    { dashboard: { url: 'https://dash.example.com/ai' }, alerts: { timezone: 'UTC', rules, ...extra } },
+    '(test)',
+    {},
+  );
 }
 
-interface Row { at: Date; provider?: string; model?: string; success?: boolean; cost?: number; error_code?: string | null }
+interface Row {
+  at: Date;
+  provider?: string;
+  model?: string;
+  success?: boolean;
+  cost?: number;
+  error_code?: string | null;
+}
 
 const T = new Date('2026-11-24T09:00:00Z');
 const plus = (minutes: number, from = T) => new Date(from.getTime() + minutes * 60_000);
@@ -65,10 +88,18 @@ describe.each(TARGETS)('evaluateAlerts on %s', (target) => {
 
   const insert = async (rows: Row[]) => {
     if (rows.length === 0) return;
-    await db.sql`insert into public.api_usage ${db.sql(rows.map((r) => ({
-      created_at: r.at, provider: r.provider ?? 'openai', service_type: 'content', model: r.model ?? 'gpt-4o-mini',
-      cost_usd: r.cost ?? 0.01, latency_ms: 900, success: r.success ?? true, error_code: r.error_code ?? null,
-    })) as never[])}`;
+    await db.sql`insert into public.api_usage ${db.sql(
+      rows.map((r) => ({
+        created_at: r.at,
+        provider: r.provider ?? 'openai',
+        service_type: 'content',
+        model: r.model ?? 'gpt-4o-mini',
+        cost_usd: r.cost ?? 0.01,
+        latency_ms: 900,
+        success: r.success ?? true,
+        error_code: r.error_code ?? null,
+      })) as never[],
+    )}`;
   };
 
   const pass = (config: PulsebotConfig, now: Date, opts: { dryRun?: boolean } = {}) => {
@@ -94,14 +125,22 @@ describe.each(TARGETS)('evaluateAlerts on %s', (target) => {
     const config = configWith(['success_rate']);
     await insert(calls(40, 4, T, 15));
     const quiet = await pass(config, T);
-    expect(quiet.alerts.map((a) => [a.scope, a.evaluation, a.status, a.requests])).toEqual([['all', 'low_volume', 'ok', 40]]);
+    expect(quiet.alerts.map((a) => [a.scope, a.evaluation, a.status, a.requests])).toEqual([
+      ['all', 'low_volume', 'ok', 40],
+    ]);
     expect(quiet.notifications).toBe(0);
     expect(slack.messages).toEqual([]);
 
     await insert(calls(20, 2, T, 15));
     const fired = await pass(config, T);
     expect(fired.firing).toEqual(['success_rate all']);
-    expect(fired.alerts[0]).toMatchObject({ value: 54 / 60, valueText: '90.0%', thresholdText: '95.0%', requests: 60, notified: 'firing' });
+    expect(fired.alerts[0]).toMatchObject({
+      value: 54 / 60,
+      valueText: '90.0%',
+      thresholdText: '95.0%',
+      requests: 60,
+      notified: 'firing',
+    });
     expect(topLevel().map((m) => m.channel)).toEqual(['C0AIONCALL']);
     const [message] = topLevel();
     expect(message!.text).toContain('Success rate 90.0% below 95.0%');
@@ -132,29 +171,48 @@ describe.each(TARGETS)('evaluateAlerts on %s', (target) => {
     ];
     await insert([...batch(T), ...batch(plus(5))]);
     const first = await pass(config, T);
-    expect(first.alerts.map((a) => [a.scope, a.status])).toEqual([['provider=anthropic', 'pending'], ['provider=flux', 'ok'], ['provider=openai', 'ok']]);
+    expect(first.alerts.map((a) => [a.scope, a.status])).toEqual([
+      ['provider=anthropic', 'pending'],
+      ['provider=flux', 'ok'],
+      ['provider=openai', 'ok'],
+    ]);
     expect(slack.messages).toEqual([]);
     const second = await pass(config, plus(5));
     expect(second.firing).toEqual(['provider_success_rate provider=anthropic']);
-    expect(second.alerts.find((a) => a.scope === 'provider=anthropic')).toMatchObject({ value: 30 / 50, requests: 50, notified: 'firing' });
+    expect(second.alerts.find((a) => a.scope === 'provider=anthropic')).toMatchObject({
+      value: 30 / 50,
+      requests: 50,
+      notified: 'firing',
+    });
     expect(topLevel()).toHaveLength(1);
     expect(topLevel()[0]!.channel).toBe('C0AIALERTS');
     expect(topLevel()[0]!.text).toContain('provider anthropic');
   });
 
-  it('fires when today\'s cost runs above 150% of the same weekday last week', async () => {
+  it("fires when today's cost runs above 150% of the same weekday last week", async () => {
     const config = configWith(['cost_vs_baseline'], {
       // Small numbers: no floor and no pending period, so the comparison itself is what is tested.
-      cost_vs_baseline: { condition: { type: 'change', vs: 'same_weekday', op: '>', ratio: 1.5 }, min_requests: 0, pending_minutes: 0 },
+      cost_vs_baseline: {
+        condition: { type: 'change', vs: 'same_weekday', op: '>', ratio: 1.5 },
+        min_requests: 0,
+        pending_minutes: 0,
+      },
     });
     // Tue 24 Nov 00:00 → 09:00: $4 + $6 = $10. Tue 17 Nov 00:00 → 09:00: $2 + $4 = $6 ($50 after 09:00 does not count).
     await insert([
-      { at: new Date('2026-11-24T01:00:00Z'), cost: 4 }, { at: new Date('2026-11-24T08:30:00Z'), cost: 6 },
-      { at: new Date('2026-11-17T02:00:00Z'), cost: 2 }, { at: new Date('2026-11-17T08:59:00Z'), cost: 4 },
+      { at: new Date('2026-11-24T01:00:00Z'), cost: 4 },
+      { at: new Date('2026-11-24T08:30:00Z'), cost: 6 },
+      { at: new Date('2026-11-17T02:00:00Z'), cost: 2 },
+      { at: new Date('2026-11-17T08:59:00Z'), cost: 4 },
       { at: new Date('2026-11-17T09:30:00Z'), cost: 50 },
     ]);
     const fired = await pass(config, T); // 10 / 6 = 1.67 > 1.5
-    expect(fired.alerts[0]).toMatchObject({ value: 10, evaluation: 'breach', status: 'firing', thresholdText: '$9.00' });
+    expect(fired.alerts[0]).toMatchObject({
+      value: 10,
+      evaluation: 'breach',
+      status: 'firing',
+      thresholdText: '$9.00',
+    });
     expect(topLevel()[0]!.text).toContain('Cost $10.00, 1.67× the same weekday last week');
   });
 
@@ -183,11 +241,15 @@ describe.each(TARGETS)('evaluateAlerts on %s', (target) => {
     expect(replies).toHaveLength(1);
     expect(replies[0]!.text).toContain('Resolved after 20 min');
     expect(original.edited).toBe(true);
-    expect(original.text).toMatch(/^✅ RESOLVED after 20 min: Success rate over the last 15 min below 95\.0% — all traffic/);
+    expect(original.text).toMatch(
+      /^✅ RESOLVED after 20 min: Success rate over the last 15 min below 95\.0% — all traffic/,
+    );
     expect(JSON.stringify(original.blocks)).toContain('RESOLVED');
     everyMessageFits();
 
-    const mails = await Promise.all(readdirSync(outDir).map(async (d) => simpleParser(readFileSync(join(outDir, d, 'message.eml')))));
+    const mails = await Promise.all(
+      readdirSync(outDir).map(async (d) => simpleParser(readFileSync(join(outDir, d, 'message.eml')))),
+    );
     const firingMail = mails.find((m) => m.subject?.startsWith('[CRITICAL]'))!;
     const resolvedMail = mails.find((m) => m.subject?.startsWith('[RESOLVED]'))!;
     expect(mails).toHaveLength(2);
@@ -195,10 +257,13 @@ describe.each(TARGETS)('evaluateAlerts on %s', (target) => {
 
     const log = await db.sql<{ from_status: string; to_status: string; notification: string | null }[]>`
       select from_status, to_status, notification from pulsebot.alert_events order by id`;
-    expect(log.map((e) => [e.from_status, e.to_status, e.notification])).toEqual([['ok', 'firing', 'firing'], ['firing', 'resolved', 'resolved']]);
+    expect(log.map((e) => [e.from_status, e.to_status, e.notification])).toEqual([
+      ['ok', 'firing', 'firing'],
+      ['firing', 'resolved', 'resolved'],
+    ]);
   });
 
-  it('a repeat after repeat_minutes is a reply in the firing message\'s thread', async () => {
+  it("a repeat after repeat_minutes is a reply in the firing message's thread", async () => {
     const config = configWith(['success_rate']); // repeat_minutes: 60 by default
     await insert([...calls(60, 6, T, 15), ...calls(60, 6, plus(59), 15), ...calls(60, 6, plus(60), 15)]);
     await pass(config, T);
@@ -215,10 +280,18 @@ describe.each(TARGETS)('evaluateAlerts on %s', (target) => {
 
   it('a silence holds the notification back; once it ends the still-firing alert is notified', async () => {
     const config = configWith(['success_rate']);
-    await addSilence(db.sql, { rule: 'success_rate', scope: null, startsAt: plus(-5), endsAt: plus(3), comment: 'deploy', createdBy: 'test' }, T);
+    await addSilence(
+      db.sql,
+      { rule: 'success_rate', scope: null, startsAt: plus(-5), endsAt: plus(3), comment: 'deploy', createdBy: 'test' },
+      T,
+    );
     await insert(calls(60, 6, T, 15));
     const silenced = await pass(config, T);
-    expect(silenced.alerts[0]).toMatchObject({ status: 'firing', notified: null, suppressedBy: expect.stringMatching(/^silence \d+$/) });
+    expect(silenced.alerts[0]).toMatchObject({
+      status: 'firing',
+      notified: null,
+      suppressedBy: expect.stringMatching(/^silence \d+$/),
+    });
     expect(slack.messages).toEqual([]);
     const [event] = await db.sql<{ suppressed_by: string | null }[]>`select suppressed_by from pulsebot.alert_events`;
     expect(event?.suppressed_by).toMatch(/^silence \d+$/);
@@ -229,9 +302,15 @@ describe.each(TARGETS)('evaluateAlerts on %s', (target) => {
   });
 
   it('a maintenance window from the config holds notifications back like a silence', async () => {
-    const config = configWith(['success_rate'], {}, {
-      maintenance_windows: [{ name: 'db upgrade', start: plus(-10).toISOString(), end: plus(10).toISOString(), rules: ['success_rate'] }],
-    });
+    const config = configWith(
+      ['success_rate'],
+      {},
+      {
+        maintenance_windows: [
+          { name: 'db upgrade', start: plus(-10).toISOString(), end: plus(10).toISOString(), rules: ['success_rate'] },
+        ],
+      },
+    );
     await insert(calls(60, 6, T, 15));
     const held = await pass(config, T);
     expect(held.alerts[0]).toMatchObject({ status: 'firing', notified: null, suppressedBy: 'maintenance db upgrade' });
@@ -278,9 +357,13 @@ describe.each(TARGETS)('evaluateAlerts on %s', (target) => {
     const config = configWith(['success_rate']);
     await insert(calls(60, 6, T, 15));
     let release!: () => void;
-    const held = new Promise<void>((resolve) => { release = resolve; });
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     let locked!: (ok: boolean) => void;
-    const lockTaken = new Promise<boolean>((resolve) => { locked = resolve; });
+    const lockTaken = new Promise<boolean>((resolve) => {
+      locked = resolve;
+    });
     const holder = db.sql.begin(async (tx) => {
       locked(await tryPassLock(tx));
       await held;

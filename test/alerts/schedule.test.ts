@@ -46,8 +46,12 @@ describe('nextRuns: 09:00 local, exactly once a day across daylight-saving switc
   });
 
   it('counts from strictly after `from`', () => {
-    expect(iso(nextRuns('0 9 * * *', 'Europe/Berlin', at('2026-03-28T08:00:00Z'), 1))).toEqual(['2026-03-29T07:00:00.000Z']);
-    expect(iso(nextRuns('0 9 * * *', 'Europe/Berlin', at('2026-03-28T07:59:59Z'), 1))).toEqual(['2026-03-28T08:00:00.000Z']);
+    expect(iso(nextRuns('0 9 * * *', 'Europe/Berlin', at('2026-03-28T08:00:00Z'), 1))).toEqual([
+      '2026-03-29T07:00:00.000Z',
+    ]);
+    expect(iso(nextRuns('0 9 * * *', 'Europe/Berlin', at('2026-03-28T07:59:59Z'), 1))).toEqual([
+      '2026-03-28T08:00:00.000Z',
+    ]);
     expect(nextRuns('0 9 * * *', 'UTC', at('2026-03-28T07:59:59Z'), 0)).toEqual([]);
   });
 
@@ -70,24 +74,34 @@ describe('nextRuns: 09:00 local, exactly once a day across daylight-saving switc
 });
 
 describe('missedRun: catch-up after downtime', () => {
-  const daily = (lastRunAt: Date | null, now: Date, graceMs = 6 * HOUR) => missedRun('0 9 * * *', 'Europe/Berlin', lastRunAt, now, graceMs);
+  const daily = (lastRunAt: Date | null, now: Date, graceMs = 6 * HOUR) =>
+    missedRun('0 9 * * *', 'Europe/Berlin', lastRunAt, now, graceMs);
 
   it('within the grace: the most recent miss is due once, late; older misses are skipped', () => {
     // Last sent 27 Mar 09:00 Berlin; down until 29 Mar 12:30 Berlin (10:30Z), 3.5 h after that day's run.
     expect(daily(at('2026-03-27T08:00:00Z'), at('2026-03-29T10:30:00Z'))).toEqual({
-      kind: 'due', due: at('2026-03-29T07:00:00Z'), late: true, skipped: [at('2026-03-28T08:00:00Z')], truncated: false,
+      kind: 'due',
+      due: at('2026-03-29T07:00:00Z'),
+      late: true,
+      skipped: [at('2026-03-28T08:00:00Z')],
+      truncated: false,
     });
   });
 
   it('beyond the grace: everything missed is skipped, nothing is sent', () => {
     // 7 h after 29 Mar 09:00 Berlin (07:00Z), with a 6 h grace.
     expect(daily(at('2026-03-27T08:00:00Z'), at('2026-03-29T14:00:00Z'))).toEqual({
-      kind: 'skipped', skipped: [at('2026-03-29T07:00:00Z'), at('2026-03-28T08:00:00Z')], truncated: false,
+      kind: 'skipped',
+      skipped: [at('2026-03-29T07:00:00Z'), at('2026-03-28T08:00:00Z')],
+      truncated: false,
     });
   });
 
   it('the grace boundary is inclusive', () => {
-    expect(daily(at('2026-03-28T08:00:00Z'), at('2026-03-29T13:00:00Z'))).toMatchObject({ kind: 'due', due: at('2026-03-29T07:00:00Z') });
+    expect(daily(at('2026-03-28T08:00:00Z'), at('2026-03-29T13:00:00Z'))).toMatchObject({
+      kind: 'due',
+      due: at('2026-03-29T07:00:00Z'),
+    });
     expect(daily(at('2026-03-28T08:00:00Z'), at('2026-03-29T13:00:00.001Z'))).toMatchObject({ kind: 'skipped' });
   });
 
@@ -99,21 +113,32 @@ describe('missedRun: catch-up after downtime', () => {
 
   it('a run exactly at now is due and not late', () => {
     expect(daily(at('2026-03-28T08:00:00Z'), at('2026-03-29T07:00:00Z'))).toEqual({
-      kind: 'due', due: at('2026-03-29T07:00:00Z'), late: false, skipped: [], truncated: false,
+      kind: 'due',
+      due: at('2026-03-29T07:00:00Z'),
+      late: false,
+      skipped: [],
+      truncated: false,
     });
   });
 
   it('lists a bounded number of misses and says when it left some out', () => {
-    const r = missedRun('* * * * *', 'UTC', at('2026-03-08T00:00:00Z'), at('2026-03-08T07:00:30Z'), 0, { maxListed: 3 });
+    const r = missedRun('* * * * *', 'UTC', at('2026-03-08T00:00:00Z'), at('2026-03-08T07:00:30Z'), 0, {
+      maxListed: 3,
+    });
     expect(r).toEqual({
       kind: 'skipped',
       skipped: [at('2026-03-08T07:00:00Z'), at('2026-03-08T06:59:00Z'), at('2026-03-08T06:58:00Z')],
       truncated: true,
     });
-    const due = missedRun('* * * * *', 'UTC', at('2026-03-08T06:56:00Z'), at('2026-03-08T07:00:30Z'), 60_000, { maxListed: 3 });
+    const due = missedRun('* * * * *', 'UTC', at('2026-03-08T06:56:00Z'), at('2026-03-08T07:00:30Z'), 60_000, {
+      maxListed: 3,
+    });
     expect(due).toEqual({
-      kind: 'due', due: at('2026-03-08T07:00:00Z'), late: true,
-      skipped: [at('2026-03-08T06:59:00Z'), at('2026-03-08T06:58:00Z'), at('2026-03-08T06:57:00Z')], truncated: false,
+      kind: 'due',
+      due: at('2026-03-08T07:00:00Z'),
+      late: true,
+      skipped: [at('2026-03-08T06:59:00Z'), at('2026-03-08T06:58:00Z'), at('2026-03-08T06:57:00Z')],
+      truncated: false,
     });
   });
 });

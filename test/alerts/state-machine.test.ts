@@ -26,7 +26,10 @@ function drive(rule: NamedAlertRule, ticks: Tick[], start: AlertState | null = n
 
 const statuses = (results: ReturnType<typeof drive>) => results.map((r) => r.state.status);
 const told = (results: ReturnType<typeof drive>) =>
-  results.map((r) => r.notify).filter((n): n is AlertNotification => n !== null).map((n) => `${n.kind}@${n.at.toISOString()}`);
+  results
+    .map((r) => r.notify)
+    .filter((n): n is AlertNotification => n !== null)
+    .map((n) => `${n.kind}@${n.at.toISOString()}`);
 
 describe('pending period', () => {
   const rule = successRule({ pending_minutes: 5 });
@@ -100,7 +103,11 @@ describe('flapping around the threshold', () => {
       { t: '2026-03-08T07:01:00Z', obs: 0.951 },
       { t: '2026-03-08T07:02:00Z', obs: 0.948 },
     ]);
-    expect(told(r)).toEqual(['firing@2026-03-08T07:00:00.000Z', 'resolved@2026-03-08T07:01:00.000Z', 'firing@2026-03-08T07:02:00.000Z']);
+    expect(told(r)).toEqual([
+      'firing@2026-03-08T07:00:00.000Z',
+      'resolved@2026-03-08T07:01:00.000Z',
+      'firing@2026-03-08T07:02:00.000Z',
+    ]);
     // Each episode has its own id, so its notifications have their own outbox keys.
     expect(r[0]!.notify!.episodeId).not.toBe(r[2]!.notify!.episodeId);
   });
@@ -281,10 +288,16 @@ describe('guards', () => {
     const rule = successRule();
     const first = drive(rule, [{ t: '2026-03-08T07:00:00Z', obs: 0.9 }])[0]!.state;
     const now = at('2026-03-08T07:01:00Z');
-    expect(() => step(first, evaluateScope(rule, 'provider=openai', null, now), rule, now, false)).toThrow(/stepped with an evaluation/);
-    expect(() => step(first, evaluateScope(rule, 'all', null, now), { ...rule, name: 'other' }, now, false)).toThrow(/stepped with rule other/);
+    expect(() => step(first, evaluateScope(rule, 'provider=openai', null, now), rule, now, false)).toThrow(
+      /stepped with an evaluation/,
+    );
+    expect(() => step(first, evaluateScope(rule, 'all', null, now), { ...rule, name: 'other' }, now, false)).toThrow(
+      /stepped with rule other/,
+    );
     const earlier = at('2026-03-08T06:00:00Z');
-    expect(() => step(first, evaluateScope(rule, 'all', null, earlier), rule, earlier, false)).toThrow(/time went backwards/);
+    expect(() => step(first, evaluateScope(rule, 'all', null, earlier), rule, earlier, false)).toThrow(
+      /time went backwards/,
+    );
   });
 
   it('returns new state objects and leaves the given one alone', () => {

@@ -2,13 +2,32 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { TopLevelSpec } from 'vega-lite';
 import {
-  alertSparkline, dailyCostByProvider, healthComponents, healthTrend, MAX_BARS, monthToDateVsBudget, msTicks, p95ByServiceType,
-  providerComparison, requestsAndSuccessRate, topModelsByCost, truncate,
+  alertSparkline,
+  dailyCostByProvider,
+  healthComponents,
+  healthTrend,
+  MAX_BARS,
+  monthToDateVsBudget,
+  msTicks,
+  p95ByServiceType,
+  providerComparison,
+  requestsAndSuccessRate,
+  topModelsByCost,
+  truncate,
 } from '../../src/charts/catalog.js';
 import { renderChart } from '../../src/charts/render.js';
 import type { DailySeries } from '../../src/charts/series.js';
 import { providerColour, providerScale } from '../../src/charts/theme.js';
-import { dailyCosts, latency, model, operation, PROVIDER_COMPARISON, series, snapshot, type ChartSnapshot } from './fixtures.js';
+import {
+  dailyCosts,
+  latency,
+  model,
+  operation,
+  PROVIDER_COMPARISON,
+  series,
+  snapshot,
+  type ChartSnapshot,
+} from './fixtures.js';
 
 const LONG = `${'very-long-model-name-'.repeat(25)}end`;
 const values = (spec: TopLevelSpec): Array<Record<string, unknown>> => {
@@ -29,11 +48,21 @@ function snap(over: Partial<ChartSnapshot> = {}): ChartSnapshot {
   return { ...snapshot(), ...over };
 }
 
-const row = (over: Partial<DailySeries[number]> = {}): DailySeries[number] => ({ date: '2026-11-23', provider: 'openai', serviceType: 'content', requests: 100, successes: 98, costUsd: 12.5, p95LatencyMs: 5000, ...over });
+const row = (over: Partial<DailySeries[number]> = {}): DailySeries[number] => ({
+  date: '2026-11-23',
+  provider: 'openai',
+  serviceType: 'content',
+  requests: 100,
+  successes: 98,
+  costUsd: 12.5,
+  p95LatencyMs: 5000,
+  ...over,
+});
 
 /** Every series chart over the same edge-case input. */
 const seriesCharts = (s: DailySeries) => [
-  dailyCostByProvider(s), requestsAndSuccessRate(s),
+  dailyCostByProvider(s),
+  requestsAndSuccessRate(s),
   p95ByServiceType(s.map((r) => ({ date: r.date, serviceType: r.serviceType, p95LatencyMs: r.p95LatencyMs }))),
   healthTrend(s.map((r) => ({ date: r.date, score: r.successes }))),
 ];
@@ -57,14 +86,18 @@ describe('series charts survive', () => {
 
   it('NaN, null, Infinity and bad dates are dropped, not drawn', async () => {
     const s = [
-      row(), row({ date: '2026-11-22', costUsd: Number.NaN, requests: Number.NaN, p95LatencyMs: null }),
+      row(),
+      row({ date: '2026-11-22', costUsd: Number.NaN, requests: Number.NaN, p95LatencyMs: null }),
       row({ date: '2026-11-21', costUsd: Infinity, successes: null as unknown as number, p95LatencyMs: Number.NaN }),
-      row({ date: 'not a date' }), row({ date: null as unknown as string }),
+      row({ date: 'not a date' }),
+      row({ date: null as unknown as string }),
     ];
     expect(values(dailyCostByProvider(s))).toHaveLength(1);
     expect(values(requestsAndSuccessRate(s)).map((v) => v.date)).toEqual(['2026-11-23', '2026-11-21']);
     for (const spec of seriesCharts(s)) await renders(spec);
-    const allBad = [row({ costUsd: Number.NaN, requests: Number.NaN, p95LatencyMs: Number.NaN, successes: Number.NaN })];
+    const allBad = [
+      row({ costUsd: Number.NaN, requests: Number.NaN, p95LatencyMs: Number.NaN, successes: Number.NaN }),
+    ];
     for (const spec of seriesCharts(allBad)) {
       expect(isNoData(spec)).toBe(true);
       await renders(spec);
@@ -73,8 +106,11 @@ describe('series charts survive', () => {
 
   it('negative values, zero requests, very long and odd provider names', async () => {
     const s = [
-      row({ costUsd: -40 }), row({ provider: LONG, costUsd: 10 }), row({ provider: 'Open\u0000AI\n<b>&', costUsd: 3 }),
-      row({ date: '2026-11-22', requests: 0, successes: 0, p95LatencyMs: -5 }), row({ date: '2026-11-20', provider: '', costUsd: 1 }),
+      row({ costUsd: -40 }),
+      row({ provider: LONG, costUsd: 10 }),
+      row({ provider: 'Open\u0000AI\n<b>&', costUsd: 3 }),
+      row({ date: '2026-11-22', requests: 0, successes: 0, p95LatencyMs: -5 }),
+      row({ date: '2026-11-20', provider: '', costUsd: 1 }),
     ];
     for (const spec of seriesCharts(s)) await renders(spec);
     expect(values(requestsAndSuccessRate(s)).find((v) => v.date === '2026-11-22')?.successRate).toBeNull();
@@ -89,8 +125,12 @@ describe('series charts survive', () => {
 
 describe('top models by cost', () => {
   it('caps 5,000 models at MAX_BARS bars plus "other"', async () => {
-    const top = Array.from({ length: 5000 }, (_, i) => model(['openai', 'flux', 'acme'][i % 3]!, 'content', `model-${i}`, 5000 - i));
-    const spec = topModelsByCost(snap({ models: { top, other: { ...model('other', 'other', 'other', 7, 10), models: 3 } } }));
+    const top = Array.from({ length: 5000 }, (_, i) =>
+      model(['openai', 'flux', 'acme'][i % 3]!, 'content', `model-${i}`, 5000 - i),
+    );
+    const spec = topModelsByCost(
+      snap({ models: { top, other: { ...model('other', 'other', 'other', 7, 10), models: 3 } } }),
+    );
     const v = values(spec);
     expect(v).toHaveLength(MAX_BARS + 1);
     expect(v.at(-1)?.label).toBe(`other (${(5000 - MAX_BARS + 3).toLocaleString('en-US')} models)`);
@@ -98,7 +138,18 @@ describe('top models by cost', () => {
   });
 
   it('truncates long names with an ellipsis and keeps duplicate labels apart', async () => {
-    const spec = topModelsByCost(snap({ models: { top: [model('openai', 'content', LONG, 5), model('openai', 'content', LONG, 4), model('openai', 'images', 'x', -3)], other: null } }));
+    const spec = topModelsByCost(
+      snap({
+        models: {
+          top: [
+            model('openai', 'content', LONG, 5),
+            model('openai', 'content', LONG, 4),
+            model('openai', 'images', 'x', -3),
+          ],
+          other: null,
+        },
+      }),
+    );
     const labels = values(spec).map((v) => String(v.label));
     expect(labels[0]).toMatch(/…/);
     expect(labels[0]!.length).toBeLessThan(60);
@@ -118,14 +169,22 @@ describe('top models by cost', () => {
 
 describe('provider comparison', () => {
   it('nulls, NaN, zero traffic, one row, long names, many rows', async () => {
-    const ops = [operation('openai', 'content', 10, null, null), operation(LONG, LONG, 5, Number.NaN, Number.NaN), operation('flux', 'images', 0, 1, 10)];
+    const ops = [
+      operation('openai', 'content', 10, null, null),
+      operation(LONG, LONG, 5, Number.NaN, Number.NaN),
+      operation('flux', 'images', 0, 1, 10),
+    ];
     const spec = providerComparison(snap({ operations: ops }));
     expect(values(spec).map((v) => v.rateText)).toEqual(['n/a', 'n/a']);
     // A concat has no `fit`: the fixed axis extent and roomy domains keep its size data-independent.
     const size = { width: PROVIDER_COMPARISON.width, height: PROVIDER_COMPARISON.height };
     expect(await renders(spec)).toEqual(size);
-    expect(await renders(providerComparison(snap({ operations: [operation('luma', 'video', 1, 1, 120000)] })))).toEqual(size);
-    const many = providerComparison(snap({ operations: Array.from({ length: 300 }, (_, i) => operation(`p${i}`, 'content', 10, 0.9, 1000 * i)) }));
+    expect(await renders(providerComparison(snap({ operations: [operation('luma', 'video', 1, 1, 120000)] })))).toEqual(
+      size,
+    );
+    const many = providerComparison(
+      snap({ operations: Array.from({ length: 300 }, (_, i) => operation(`p${i}`, 'content', 10, 0.9, 1000 * i)) }),
+    );
     expect(values(many)).toHaveLength(MAX_BARS);
     expect(await renders(many)).toEqual(size);
     const none = providerComparison(snap({ operations: [] }));
@@ -138,11 +197,35 @@ describe('month to date vs budget', () => {
   it('with and without daily costs, without a budget, negative and NaN, first day, empty month', async () => {
     const s = snap();
     await renders(monthToDateVsBudget(s));
-    await renders(monthToDateVsBudget(s, [...dailyCosts(), { date: '2026-10-31', costUsd: 1e9 }, { date: '2026-11-05', costUsd: Number.NaN }]));
+    await renders(
+      monthToDateVsBudget(s, [
+        ...dailyCosts(),
+        { date: '2026-10-31', costUsd: 1e9 },
+        { date: '2026-11-05', costUsd: Number.NaN },
+      ]),
+    );
     expect(values(monthToDateVsBudget(s, dailyCosts())).filter((v) => v.series === 'Actual')).toHaveLength(24);
     await renders(monthToDateVsBudget(snap({ finance: { ...s.finance, budget: null } })));
-    await renders(monthToDateVsBudget(snap({ finance: { ...s.finance, monthToDate: { month: '2026-11', days: 1, costUsd: -20 }, forecast: { ...s.finance.forecast, monthEndCostUsd: Number.NaN } } })));
-    const empty = monthToDateVsBudget(snap({ finance: { ...s.finance, monthToDate: { month: '2026-11', days: 0, costUsd: Number.NaN }, forecast: { ...s.finance.forecast, remainingDays: 0 } } }));
+    await renders(
+      monthToDateVsBudget(
+        snap({
+          finance: {
+            ...s.finance,
+            monthToDate: { month: '2026-11', days: 1, costUsd: -20 },
+            forecast: { ...s.finance.forecast, monthEndCostUsd: Number.NaN },
+          },
+        }),
+      ),
+    );
+    const empty = monthToDateVsBudget(
+      snap({
+        finance: {
+          ...s.finance,
+          monthToDate: { month: '2026-11', days: 0, costUsd: Number.NaN },
+          forecast: { ...s.finance.forecast, remainingDays: 0 },
+        },
+      }),
+    );
     expect(isNoData(empty)).toBe(true);
     expect(await renders(empty)).toEqual({ width: 1440, height: 600 });
   });
@@ -151,7 +234,18 @@ describe('month to date vs budget', () => {
 describe('health components', () => {
   it('null scores and no components', async () => {
     const s = snap();
-    const spec = healthComponents(snap({ health: { score: null, components: s.health.components.map((c) => ({ ...c, score: c.key === 'cost' ? null : Number.NaN, note: 'no budget and no baseline' })) } }));
+    const spec = healthComponents(
+      snap({
+        health: {
+          score: null,
+          components: s.health.components.map((c) => ({
+            ...c,
+            score: c.key === 'cost' ? null : Number.NaN,
+            note: 'no budget and no baseline',
+          })),
+        },
+      }),
+    );
     expect(values(spec).every((v) => v.score === null)).toBe(true);
     expect(await renders(spec)).toEqual({ width: 1440, height: 480 });
     const none = healthComponents(snap({ health: { score: null, components: [] } }));
@@ -163,12 +257,30 @@ describe('health components', () => {
 describe('alert sparkline', () => {
   it('is 600×160 at 2× for no, one, NaN and negative points', async () => {
     const at = (m: number) => new Date(Date.UTC(2026, 10, 23, 10, m)).toISOString();
-    for (const points of [[], [{ at: at(0), value: 5 }], [{ at: at(0), value: Number.NaN }, { at: 'bad', value: 1 }], [{ at: at(0), value: -5 }, { at: at(30), value: null }, { at: at(10), value: 3 }]]) {
+    for (const points of [
+      [],
+      [{ at: at(0), value: 5 }],
+      [
+        { at: at(0), value: Number.NaN },
+        { at: 'bad', value: 1 },
+      ],
+      [
+        { at: at(0), value: -5 },
+        { at: at(30), value: null },
+        { at: at(10), value: 3 },
+      ],
+    ]) {
       for (const unit of ['ms', 'usd', 'ratio', 'count'] as const) {
-        expect(await renders(alertSparkline(points, unit === 'ratio' ? 0.95 : 4, unit, LONG))).toEqual({ width: 600, height: 160 });
+        expect(await renders(alertSparkline(points, unit === 'ratio' ? 0.95 : 4, unit, LONG))).toEqual({
+          width: 600,
+          height: 160,
+        });
       }
     }
-    expect(await renders(alertSparkline([{ at: at(0), value: 1 }], Number.NaN, 'count'))).toEqual({ width: 600, height: 160 });
+    expect(await renders(alertSparkline([{ at: at(0), value: 1 }], Number.NaN, 'count'))).toEqual({
+      width: 600,
+      height: 160,
+    });
   });
 });
 
@@ -176,7 +288,10 @@ describe('theme and helpers', () => {
   it('gives each provider a fixed colour, unknown ones grey', () => {
     expect(providerColour('OpenAI')).toBe(providerColour('openai'));
     expect(providerColour('acme')).toBe(providerColour('unknown'));
-    expect(providerScale(['runway', 'acme', 'openai'])).toEqual({ domain: ['openai', 'runway', 'acme'], range: [providerColour('openai'), providerColour('runway'), providerColour('acme')] });
+    expect(providerScale(['runway', 'acme', 'openai'])).toEqual({
+      domain: ['openai', 'runway', 'acme'],
+      range: [providerColour('openai'), providerColour('runway'), providerColour('acme')],
+    });
     const a = values(dailyCostByProvider(series()));
     const b = values(dailyCostByProvider(series().filter((r) => r.provider !== 'openai')));
     expect(JSON.stringify(dailyCostByProvider(series()))).toContain(providerColour('flux'));

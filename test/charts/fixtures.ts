@@ -1,7 +1,14 @@
 import type { TopLevelSpec } from 'vega-lite';
 import {
-  alertSparkline, dailyCostByProvider, healthComponents, healthTrend, monthToDateVsBudget, p95ByServiceType, providerComparison,
-  requestsAndSuccessRate, topModelsByCost,
+  alertSparkline,
+  dailyCostByProvider,
+  healthComponents,
+  healthTrend,
+  monthToDateVsBudget,
+  p95ByServiceType,
+  providerComparison,
+  requestsAndSuccessRate,
+  topModelsByCost,
 } from '../../src/charts/catalog.js';
 import type { DailyCost, DailyLatency, DailySeries, HealthTrend, SparkPoint } from '../../src/charts/series.js';
 import type { ModelRow, OperationsRow, Snapshot } from '../../src/metrics/snapshot.js';
@@ -12,14 +19,18 @@ export type ChartSnapshot = Pick<Snapshot, 'models' | 'operations' | 'finance' |
 
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 const END = Date.UTC(2026, 10, 23);
 const day = (i: number) => new Date(END - (29 - i) * 86_400_000).toISOString().slice(0, 10);
 const PAIRS: Array<[string, string, number, number]> = [
-  ['openai', 'content', 9000, 0.4], ['anthropic', 'content', 6000, 0.5], ['flux', 'images', 2500, 2.1],
-  ['ideogram', 'images', 900, 1.6], ['luma', 'video', 120, 28], ['runway', 'video', 80, 35],
+  ['openai', 'content', 9000, 0.4],
+  ['anthropic', 'content', 6000, 0.5],
+  ['flux', 'images', 2500, 2.1],
+  ['ideogram', 'images', 900, 1.6],
+  ['luma', 'video', 120, 28],
+  ['runway', 'video', 80, 35],
 ];
 
 export function series(): DailySeries {
@@ -30,7 +41,15 @@ export function series(): DailySeries {
     for (const [provider, serviceType, base, unit] of PAIRS) {
       const requests = Math.round(base * weekend * (0.8 + 0.4 * r()));
       const successes = Math.round(requests * (0.965 + 0.03 * r()));
-      out.push({ date: day(i), provider, serviceType, requests, successes, costUsd: +(requests * unit * 0.01 * (0.9 + 0.2 * r())).toFixed(2), p95LatencyMs: Math.round(4000 + unit * 5000 * r()) });
+      out.push({
+        date: day(i),
+        provider,
+        serviceType,
+        requests,
+        successes,
+        costUsd: +(requests * unit * 0.01 * (0.9 + 0.2 * r())).toFixed(2),
+        p95LatencyMs: Math.round(4000 + unit * 5000 * r()),
+      });
     }
   }
   return out;
@@ -39,12 +58,21 @@ export function series(): DailySeries {
 export function latency(): DailyLatency {
   const r = rng(11);
   const base: Record<string, number> = { content: 6500, images: 14000, video: 190000 };
-  return Array.from({ length: 30 }, (_, i) => Object.entries(base).map(([serviceType, ms]) => ({ date: day(i), serviceType, p95LatencyMs: Math.round(ms * (0.8 + 0.4 * r())) }))).flat();
+  return Array.from({ length: 30 }, (_, i) =>
+    Object.entries(base).map(([serviceType, ms]) => ({
+      date: day(i),
+      serviceType,
+      p95LatencyMs: Math.round(ms * (0.8 + 0.4 * r())),
+    })),
+  ).flat();
 }
 
 export function dailyCosts(): DailyCost {
   const r = rng(3);
-  return Array.from({ length: 23 }, (_, i) => ({ date: `2026-11-${String(i + 1).padStart(2, '0')}`, costUsd: +(120 + 60 * r()).toFixed(2) }));
+  return Array.from({ length: 23 }, (_, i) => ({
+    date: `2026-11-${String(i + 1).padStart(2, '0')}`,
+    costUsd: +(120 + 60 * r()).toFixed(2),
+  }));
 }
 
 function healthTrendData(): HealthTrend {
@@ -54,16 +82,46 @@ function healthTrendData(): HealthTrend {
 
 function sparkPoints(): SparkPoint[] {
   const r = rng(9);
-  return Array.from({ length: 36 }, (_, i) => ({ at: new Date(END + 8 * 3_600_000 + i * 600_000).toISOString(), value: Math.round(9000 + 4000 * r() + (i > 28 ? 9000 : 0)) }));
+  return Array.from({ length: 36 }, (_, i) => ({
+    at: new Date(END + 8 * 3_600_000 + i * 600_000).toISOString(),
+    value: Math.round(9000 + 4000 * r() + (i > 28 ? 9000 : 0)),
+  }));
 }
 
 export function model(provider: string, serviceType: string, name: string, costUsd: number, requests = 1000): ModelRow {
-  return { provider, serviceType, model: name, requests, costUsd, costPerRequest: costUsd / requests, tokens: 0, images: 0, videoSeconds: 0, uniqueUsers: 10 };
+  return {
+    provider,
+    serviceType,
+    model: name,
+    requests,
+    costUsd,
+    costPerRequest: costUsd / requests,
+    tokens: 0,
+    images: 0,
+    videoSeconds: 0,
+    uniqueUsers: 10,
+  };
 }
 
 const delta = { kind: 'relative', value: null } as unknown as OperationsRow['deltas']['requests'];
-export function operation(provider: string, serviceType: string, requests: number, successRate: number | null, p95LatencyMs: number | null, costUsd = 10): OperationsRow {
-  return { provider, serviceType, requests, costUsd, successRate, avgLatencyMs: p95LatencyMs, p95LatencyMs, deltas: { requests: delta, costUsd: delta, successRate: delta, p95LatencyMs: delta } };
+export function operation(
+  provider: string,
+  serviceType: string,
+  requests: number,
+  successRate: number | null,
+  p95LatencyMs: number | null,
+  costUsd = 10,
+): OperationsRow {
+  return {
+    provider,
+    serviceType,
+    requests,
+    costUsd,
+    successRate,
+    avgLatencyMs: p95LatencyMs,
+    p95LatencyMs,
+    deltas: { requests: delta, costUsd: delta, successRate: delta, p95LatencyMs: delta },
+  };
 }
 
 export function snapshot(): ChartSnapshot {
@@ -71,19 +129,32 @@ export function snapshot(): ChartSnapshot {
     period: { label: '2026-11-23', start: '2026-11-23T00:00:00.000Z', end: '2026-11-24T00:00:00.000Z', hours: 24 },
     models: {
       top: [
-        model('openai', 'content', 'gpt-4o', 412.5), model('anthropic', 'content', 'claude-sonnet-4-5-20250929', 388.1),
-        model('flux', 'images', 'flux-1.1-pro-ultra', 201.9), model('luma', 'video', 'ray-2', 188.0), model('runway', 'video', 'gen-4-turbo', 150.2),
+        model('openai', 'content', 'gpt-4o', 412.5),
+        model('anthropic', 'content', 'claude-sonnet-4-5-20250929', 388.1),
+        model('flux', 'images', 'flux-1.1-pro-ultra', 201.9),
+        model('luma', 'video', 'ray-2', 188.0),
+        model('runway', 'video', 'gen-4-turbo', 150.2),
         model('ideogram', 'images', 'ideogram-v3-quality-with-a-very-long-model-name-that-goes-on-and-on', 98.4),
-        model('openai', 'content', 'gpt-4o-mini', 61.3), model('anthropic', 'content', 'claude-haiku-4-5', 40.7),
+        model('openai', 'content', 'gpt-4o-mini', 61.3),
+        model('anthropic', 'content', 'claude-haiku-4-5', 40.7),
       ],
       other: { ...model('other', 'other', 'other', 55.5, 3000), models: 14 },
     },
     operations: [
-      operation('openai', 'content', 9000, 0.991, 6400), operation('anthropic', 'content', 6000, 0.987, 7800), operation('flux', 'images', 2500, 0.972, 13500),
-      operation('ideogram', 'images', 900, 0.95, 16800), operation('luma', 'video', 120, 0.91, 185000), operation('runway', 'video', 80, 0.96, 212000),
+      operation('openai', 'content', 9000, 0.991, 6400),
+      operation('anthropic', 'content', 6000, 0.987, 7800),
+      operation('flux', 'images', 2500, 0.972, 13500),
+      operation('ideogram', 'images', 900, 0.95, 16800),
+      operation('luma', 'video', 120, 0.91, 185000),
+      operation('runway', 'video', 80, 0.96, 212000),
     ],
     finance: {
-      mrrUsd: 12000, activeSubscriptions: 300, periodRevenueUsd: 400, periodCostUsd: 150, grossMarginUsd: 250, grossMarginRate: 0.62,
+      mrrUsd: 12000,
+      activeSubscriptions: 300,
+      periodRevenueUsd: 400,
+      periodCostUsd: 150,
+      grossMarginUsd: 250,
+      grossMarginRate: 0.62,
       monthToDate: { month: '2026-11', days: 23, costUsd: dailyCosts().reduce((n, d) => n + d.costUsd, 0) },
       forecast: { monthEndCostUsd: 4650, remainingDays: 7, method: 'fixture' },
       budget: { monthlyUsd: 5000, monthToDateShareUsd: 3833.33, forecastVsBudget: 0.93 },
@@ -91,8 +162,24 @@ export function snapshot(): ChartSnapshot {
     health: {
       score: 86.4,
       components: [
-        { key: 'success_rate', value: 0.984, target: 'SLO 99.0%', score: 93.3, weight: 40, contribution: 37.3, note: '' },
-        { key: 'latency', value: 7800, target: 'p95 ≤ target per service', score: 71.5, weight: 25, contribution: 17.9, note: '' },
+        {
+          key: 'success_rate',
+          value: 0.984,
+          target: 'SLO 99.0%',
+          score: 93.3,
+          weight: 40,
+          contribution: 37.3,
+          note: '',
+        },
+        {
+          key: 'latency',
+          value: 7800,
+          target: 'p95 ≤ target per service',
+          score: 71.5,
+          weight: 25,
+          contribution: 17.9,
+          note: '',
+        },
         { key: 'cost', value: 150, target: 'budget $166.67', score: 100, weight: 20, contribution: 20, note: '' },
         { key: 'freshness', value: 95, target: 'data ≤ 60 min', score: 45, weight: 15, contribution: 6.8, note: '' },
       ],
@@ -101,9 +188,20 @@ export function snapshot(): ChartSnapshot {
 }
 
 /** The charts kept as golden PNGs (test/charts/golden/<name>.png). */
-export const GOLDEN = ['daily-cost-by-provider', 'top-models-by-cost', 'provider-comparison', 'alert-sparkline', 'no-data'];
+export const GOLDEN = [
+  'daily-cost-by-provider',
+  'top-models-by-cost',
+  'provider-comparison',
+  'alert-sparkline',
+  'no-data',
+];
 
-export interface ChartCase { name: string; spec: TopLevelSpec; width: number; height: number }
+export interface ChartCase {
+  name: string;
+  spec: TopLevelSpec;
+  width: number;
+  height: number;
+}
 
 /** Every catalog chart over the fixtures, with its expected size at 2×. */
 export function catalogCases(): ChartCase[] {
@@ -113,11 +211,21 @@ export function catalogCases(): ChartCase[] {
     { name: 'requests-and-success-rate', spec: requestsAndSuccessRate(series()), width: 1440, height: 600 },
     { name: 'p95-by-service-type', spec: p95ByServiceType(latency()), width: 1440, height: 600 },
     { name: 'top-models-by-cost', spec: topModelsByCost(s), width: 1440, height: 840 },
-    { name: 'provider-comparison', spec: providerComparison(s), width: PROVIDER_COMPARISON.width, height: PROVIDER_COMPARISON.height },
+    {
+      name: 'provider-comparison',
+      spec: providerComparison(s),
+      width: PROVIDER_COMPARISON.width,
+      height: PROVIDER_COMPARISON.height,
+    },
     { name: 'month-to-date-vs-budget', spec: monthToDateVsBudget(s, dailyCosts()), width: 1440, height: 600 },
     { name: 'health-components', spec: healthComponents(s), width: 1440, height: 480 },
     { name: 'health-trend', spec: healthTrend(healthTrendData()), width: 1440, height: 600 },
-    { name: 'alert-sparkline', spec: alertSparkline(sparkPoints(), 18000, 'ms', 'p95 latency, content'), width: 600, height: 160 },
+    {
+      name: 'alert-sparkline',
+      spec: alertSparkline(sparkPoints(), 18000, 'ms', 'p95 latency, content'),
+      width: 600,
+      height: 160,
+    },
     { name: 'no-data', spec: dailyCostByProvider([]), width: 1440, height: 600 },
   ];
 }

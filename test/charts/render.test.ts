@@ -50,21 +50,36 @@ describe('golden PNGs (npm run charts:golden regenerates them)', () => {
 });
 
 describe('locked loader', () => {
-  const withUrl = (url: string): TopLevelSpec => ({ data: { url }, mark: 'bar', encoding: { x: { field: 'a', type: 'nominal' } } });
-
-  it.each(['file:///etc/passwd', 'https://example.com/x.json', '/etc/passwd', 'data.csv'])('refuses data from %s', async (url) => {
-    await expect(renderChart(withUrl(url))).rejects.toThrow(/charts may not load files or URLs/);
-    await expect(renderChart(withUrl(url))).rejects.toBeInstanceOf(ChartLoadError);
+  const withUrl = (url: string): TopLevelSpec => ({
+    data: { url },
+    mark: 'bar',
+    encoding: { x: { field: 'a', type: 'nominal' } },
   });
 
+  it.each(['file:///etc/passwd', 'https://example.com/x.json', '/etc/passwd', 'data.csv'])(
+    'refuses data from %s',
+    async (url) => {
+      await expect(renderChart(withUrl(url))).rejects.toThrow(/charts may not load files or URLs/);
+      await expect(renderChart(withUrl(url))).rejects.toBeInstanceOf(ChartLoadError);
+    },
+  );
+
   it('refuses an image mark with a URL', async () => {
-    const spec: TopLevelSpec = { width: 50, height: 50, data: { values: [{ u: 'file:///etc/passwd' }] }, mark: 'image', encoding: { url: { field: 'u', type: 'nominal' }, x: { value: 10 }, y: { value: 10 } } };
+    const spec: TopLevelSpec = {
+      width: 50,
+      height: 50,
+      data: { values: [{ u: 'file:///etc/passwd' }] },
+      mark: 'image',
+      encoding: { url: { field: 'u', type: 'nominal' }, x: { value: 10 }, y: { value: 10 } },
+    };
     await expect(renderChart(spec)).rejects.toThrow(/charts may not load files or URLs/);
   });
 
   it('every loader entry point throws', async () => {
     await expect(lockedLoader.load('file:///etc/passwd')).rejects.toThrow(/charts may not load files or URLs/);
-    await expect(lockedLoader.sanitize('https://example.com/x.json', { context: 'dataflow', response: 'json' })).rejects.toThrow(ChartLoadError);
+    await expect(
+      lockedLoader.sanitize('https://example.com/x.json', { context: 'dataflow', response: 'json' }),
+    ).rejects.toThrow(ChartLoadError);
     await expect(lockedLoader.http('https://example.com/x.json', {})).rejects.toThrow(ChartLoadError);
     await expect(lockedLoader.file('/etc/passwd')).rejects.toThrow(ChartLoadError);
   });
@@ -76,8 +91,20 @@ describe('bundled font', () => {
     const out = join(scratch, 'child.png');
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!/^(FONTCONFIG_|XDG_|HOME$|TMPDIR$)/.test(k)) env[k] = v;
-    Object.assign(env, { HOME: empty, XDG_CONFIG_HOME: empty, XDG_CACHE_HOME: empty, XDG_DATA_HOME: empty, XDG_DATA_DIRS: empty, XDG_CONFIG_DIRS: empty, TMPDIR: empty });
-    const child = spawnSync(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), join(here, 'render-child.ts'), 'top-models-by-cost', out], { env, encoding: 'utf8', timeout: 60_000 });
+    Object.assign(env, {
+      HOME: empty,
+      XDG_CONFIG_HOME: empty,
+      XDG_CACHE_HOME: empty,
+      XDG_DATA_HOME: empty,
+      XDG_DATA_DIRS: empty,
+      XDG_CONFIG_DIRS: empty,
+      TMPDIR: empty,
+    });
+    const child = spawnSync(
+      process.execPath,
+      [join('node_modules', 'tsx', 'dist', 'cli.mjs'), join(here, 'render-child.ts'), 'top-models-by-cost', out],
+      { env, encoding: 'utf8', timeout: 60_000 },
+    );
     expect(child.stderr).toBe('');
     expect(child.status).toBe(0);
     // The child wrote its own fonts.conf (under the empty TMPDIR) and used only that.
@@ -89,7 +116,14 @@ describe('bundled font', () => {
   });
 
   it('draws glyphs, not empty boxes: "AAAA" and "OOOO" render differently', async () => {
-    const spec = (text: string): TopLevelSpec => ({ config: { font: 'Inter' }, width: 200, height: 60, data: { values: [{}] }, mark: { type: 'text', fontSize: 30 }, encoding: { text: { value: text } } });
+    const spec = (text: string): TopLevelSpec => ({
+      config: { font: 'Inter' },
+      width: 200,
+      height: 60,
+      data: { values: [{}] },
+      mark: { type: 'text', fontSize: 30 },
+      encoding: { text: { value: text } },
+    });
     const d = await diffPngs((await renderChart(spec('AAAA'))).png, (await renderChart(spec('OOOO'))).png);
     expect(d.differing).toBeGreaterThan(100);
   });

@@ -31,7 +31,14 @@ describe('a delivery that cannot succeed is reported through another channel and
     writeFileSync(join(cwd, 'pulsebot.yaml'), CONFIG);
     slack = await startFakeSlack();
     smtp = await startSmtpSink();
-    live = { ...env.env, PULSEBOT_CONFIG: join(cwd, 'pulsebot.yaml'), PULSEBOT_OUTBOX_DIR: join(cwd, 'outbox'), SLACK_BOT_TOKEN: slack.token, SLACK_API_URL: slack.url, SMTP_URL: smtp.url };
+    live = {
+      ...env.env,
+      PULSEBOT_CONFIG: join(cwd, 'pulsebot.yaml'),
+      PULSEBOT_OUTBOX_DIR: join(cwd, 'outbox'),
+      SLACK_BOT_TOKEN: slack.token,
+      SLACK_API_URL: slack.url,
+      SMTP_URL: smtp.url,
+    };
     expect((await runCli(['seed-demo', '--days', '3', '--rows-per-day', '200'], { env: live, cwd })).code).toBe(0);
   });
   afterAll(async () => {

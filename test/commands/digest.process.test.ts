@@ -68,10 +68,23 @@ describe.each(TARGETS)('pulsebot digest (subprocess) on %s', (target) => {
     const r = await runCli(['digest', '--out', out], { env: base, cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(join(out, 'index.html'));
-    for (const f of ['index.html', 'email.html', 'email.eml', 'email.txt', 'slack-ai-usage.json', 'snapshot.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of ['index.html', 'email.html', 'email.eml', 'email.txt', 'slack-ai-usage.json', 'snapshot.json'])
+      expect(existsSync(join(out, f)), f).toBe(true);
     const charts = readdirSync(join(out, 'charts')).sort();
-    expect(charts).toEqual(['daily_cost_by_provider.png', 'health_components.png', 'p95_by_service_type.png', 'provider_comparison.png', 'requests_and_success_rate.png', 'top_models_by_cost.png']);
-    for (const c of charts) expect(readFileSync(join(out, 'charts', c)).subarray(1, 4).toString()).toBe('PNG');
+    expect(charts).toEqual([
+      'daily_cost_by_provider.png',
+      'health_components.png',
+      'p95_by_service_type.png',
+      'provider_comparison.png',
+      'requests_and_success_rate.png',
+      'top_models_by_cost.png',
+    ]);
+    for (const c of charts)
+      expect(
+        readFileSync(join(out, 'charts', c))
+          .subarray(1, 4)
+          .toString(),
+      ).toBe('PNG');
     // The browser copy points at the chart files, the .eml keeps cid: references with their parts.
     const html = readFileSync(join(out, 'email.html'), 'utf8');
     expect(html).not.toContain('cid:');
@@ -105,13 +118,23 @@ describe.each(TARGETS)('pulsebot digest (subprocess) on %s', (target) => {
     expect(slack.messages.filter((m) => !m.thread_ts)).toHaveLength(1);
     const post = slack.messages[0]!;
     expect(post.channel).toBe(FAKE_SLACK_CHANNELS['#ai-usage']);
-    expect(post.metadata?.event_payload).toEqual({ pulsebot_key: expect.stringMatching(/^report:daily:\d{4}-\d{2}-\d{2}:slack:#ai-usage$/) });
+    expect(post.metadata?.event_payload).toEqual({
+      pulsebot_key: expect.stringMatching(/^report:daily:\d{4}-\d{2}-\d{2}:slack:#ai-usage$/),
+    });
     expect(slack.files.filter((f) => f.thread_ts === post.ts)).toHaveLength(6);
-    expect(smtp.messages.flatMap((m) => m.envelope.rcptTo).sort()).toEqual(['ana@acme.test', 'ben@acme.test', 'cy@acme.test']);
+    expect(smtp.messages.flatMap((m) => m.envelope.rcptTo).sort()).toEqual([
+      'ana@acme.test',
+      'ben@acme.test',
+      'cy@acme.test',
+    ]);
     for (const m of smtp.messages) {
       const cids = [...String(m.parsed.html).matchAll(/cid:([^"']+)/g)].map((x) => x[1]);
       expect(cids).toHaveLength(6);
-      for (const cid of cids) expect(m.parsed.attachments.filter((a) => a.cid === cid), cid).toHaveLength(1);
+      for (const cid of cids)
+        expect(
+          m.parsed.attachments.filter((a) => a.cid === cid),
+          cid,
+        ).toHaveLength(1);
       expect(m.parsed.text).toMatch(/Cost/);
     }
 

@@ -40,6 +40,9 @@ describe('pulsebot snapshot (subprocess, embedded database)', () => {
     const future = await runCli(['snapshot', '--date', '2999-01-01'], { env: env.env, cwd });
     expect([future.code, future.stderr]).toEqual([2, expect.stringMatching(/2999-01-01/)]);
     const unknown = await runCli(['snapshot', '--report', 'hourly'], { env: env.env, cwd });
-    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringMatching(/no report named "hourly".*\n.*daily, weekly/)]);
+    expect([unknown.code, unknown.stderr]).toEqual([
+      2,
+      expect.stringMatching(/no report named "hourly".*\n.*daily, weekly/),
+    ]);
   });
 });

@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { databaseTargetFromEnv, describeTarget, outboxDirFromEnv, parseDatabaseUrl, portFromEnv } from '../../src/config/env.js';
+import {
+  databaseTargetFromEnv,
+  describeTarget,
+  outboxDirFromEnv,
+  parseDatabaseUrl,
+  portFromEnv,
+} from '../../src/config/env.js';
 import { PulsebotError } from '../../src/errors.js';
 
 const PASSWORD = 's3cr3t-pw';
@@ -33,7 +39,9 @@ function everythingShown(error: unknown): string {
 
 describe('DATABASE_URL', () => {
   it('extracts host, port, database and user', () => {
-    const target = databaseTargetFromEnv({ DATABASE_URL: `postgres://analyst:${PASSWORD}@db.internal.example:6543/analytics` });
+    const target = databaseTargetFromEnv({
+      DATABASE_URL: `postgres://analyst:${PASSWORD}@db.internal.example:6543/analytics`,
+    });
     expect(target).toEqual({
       kind: 'postgres',
       url: `postgres://analyst:${PASSWORD}@db.internal.example:6543/analytics`,
@@ -50,12 +58,24 @@ describe('DATABASE_URL', () => {
   });
 
   it('defaults the database to the user name, and the user to postgres (as libpq does)', () => {
-    expect(parseDatabaseUrl('postgres://reporter@db.example', 'DATABASE_URL')).toMatchObject({ user: 'reporter', database: 'reporter' });
-    expect(parseDatabaseUrl('postgres://db.example', 'DATABASE_URL')).toMatchObject({ user: 'postgres', database: 'postgres', port: 5432 });
+    expect(parseDatabaseUrl('postgres://reporter@db.example', 'DATABASE_URL')).toMatchObject({
+      user: 'reporter',
+      database: 'reporter',
+    });
+    expect(parseDatabaseUrl('postgres://db.example', 'DATABASE_URL')).toMatchObject({
+      user: 'postgres',
+      database: 'postgres',
+      port: 5432,
+    });
   });
 
   it('ignores surrounding whitespace', () => {
-    expect(databaseTargetFromEnv({ DATABASE_URL: `  postgres://u:${PASSWORD}@h:5433/d \n` })).toMatchObject({ host: 'h', port: 5433, database: 'd', user: 'u' });
+    expect(databaseTargetFromEnv({ DATABASE_URL: `  postgres://u:${PASSWORD}@h:5433/d \n` })).toMatchObject({
+      host: 'h',
+      port: 5433,
+      database: 'd',
+      user: 'u',
+    });
   });
 
   it('the description for logs names host, port, database and user but not the password', () => {
@@ -74,29 +94,31 @@ describe('DATABASE_URL', () => {
     expect(everythingShown(e)).not.toContain(PASSWORD);
   });
 
-  it.each([
-    `mysql://analyst:${PASSWORD}@db.example/analytics`,
-    `https://analyst:${PASSWORD}@db.example/analytics`,
-  ])('a wrong scheme (%s) is ENV_INVALID and the message does not contain the password', (url) => {
-    const e = errorOf(() => databaseTargetFromEnv({ DATABASE_URL: url }));
-    expect(e.code).toBe('ENV_INVALID');
-    expect(e.message).toMatch(/^DATABASE_URL must start with postgres:\/\/ or postgresql:\/\//);
-    expect(everythingShown(e)).not.toContain(PASSWORD);
-  });
-
-  // With one slash or none after the scheme, WHATWG URL parsing sees no authority, so
-  // "u:password@host/db" would become the database name and be printed in messages.
-  it.each([`postgres:/analyst:${PASSWORD}@db.example/analytics`, `postgresql:analyst:${PASSWORD}@db.example/analytics`])(
-    'a URL missing the // after the scheme (%s) is ENV_INVALID without the password',
+  it.each([`mysql://analyst:${PASSWORD}@db.example/analytics`, `https://analyst:${PASSWORD}@db.example/analytics`])(
+    'a wrong scheme (%s) is ENV_INVALID and the message does not contain the password',
     (url) => {
       const e = errorOf(() => databaseTargetFromEnv({ DATABASE_URL: url }));
       expect(e.code).toBe('ENV_INVALID');
+      expect(e.message).toMatch(/^DATABASE_URL must start with postgres:\/\/ or postgresql:\/\//);
       expect(everythingShown(e)).not.toContain(PASSWORD);
     },
   );
 
+  // With one slash or none after the scheme, WHATWG URL parsing sees no authority, so
+  // "u:password@host/db" would become the database name and be printed in messages.
+  it.each([
+    `postgres:/analyst:${PASSWORD}@db.example/analytics`,
+    `postgresql:analyst:${PASSWORD}@db.example/analytics`,
+  ])('a URL missing the // after the scheme (%s) is ENV_INVALID without the password', (url) => {
+    const e = errorOf(() => databaseTargetFromEnv({ DATABASE_URL: url }));
+    expect(e.code).toBe('ENV_INVALID');
+    expect(everythingShown(e)).not.toContain(PASSWORD);
+  });
+
   it('names the variable it was given', () => {
-    expect(errorOf(() => parseDatabaseUrl('mysql://h/d', 'TEST_DATABASE_URL')).message).toMatch(/^TEST_DATABASE_URL must start with/);
+    expect(errorOf(() => parseDatabaseUrl('mysql://h/d', 'TEST_DATABASE_URL')).message).toMatch(
+      /^TEST_DATABASE_URL must start with/,
+    );
   });
 
   it.each([
@@ -108,13 +130,24 @@ describe('DATABASE_URL', () => {
   });
 
   it('PULSEBOT_DATA_DIR moves the embedded database (relative paths resolved)', () => {
-    expect(databaseTargetFromEnv({ PULSEBOT_DATA_DIR: '/var/lib/pulsebot' })).toEqual({ kind: 'embedded', dataDir: '/var/lib/pulsebot' });
-    expect(databaseTargetFromEnv({ DATABASE_URL: '', PULSEBOT_DATA_DIR: 'state/db' })).toEqual({ kind: 'embedded', dataDir: join(process.cwd(), 'state', 'db') });
-    expect(databaseTargetFromEnv({ PULSEBOT_DATA_DIR: '' })).toEqual({ kind: 'embedded', dataDir: join(process.cwd(), 'data') });
+    expect(databaseTargetFromEnv({ PULSEBOT_DATA_DIR: '/var/lib/pulsebot' })).toEqual({
+      kind: 'embedded',
+      dataDir: '/var/lib/pulsebot',
+    });
+    expect(databaseTargetFromEnv({ DATABASE_URL: '', PULSEBOT_DATA_DIR: 'state/db' })).toEqual({
+      kind: 'embedded',
+      dataDir: join(process.cwd(), 'state', 'db'),
+    });
+    expect(databaseTargetFromEnv({ PULSEBOT_DATA_DIR: '' })).toEqual({
+      kind: 'embedded',
+      dataDir: join(process.cwd(), 'data'),
+    });
   });
 
   it('DATABASE_URL wins over PULSEBOT_DATA_DIR', () => {
-    expect(databaseTargetFromEnv({ DATABASE_URL: 'postgres://h/d', PULSEBOT_DATA_DIR: '/var/lib/pulsebot' }).kind).toBe('postgres');
+    expect(databaseTargetFromEnv({ DATABASE_URL: 'postgres://h/d', PULSEBOT_DATA_DIR: '/var/lib/pulsebot' }).kind).toBe(
+      'postgres',
+    );
   });
 });
 

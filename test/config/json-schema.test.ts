@@ -14,7 +14,10 @@ describe('config/pulsebot.schema.json', () => {
     expect(schema.additionalProperties).toBe(false);
     for (const [name, section] of Object.entries(schema.properties!)) {
       // A map of named entries (reports) allows any name, but each entry is strict.
-      const strict = typeof section.additionalProperties === 'object' ? section.additionalProperties.additionalProperties : section.additionalProperties;
+      const strict =
+        typeof section.additionalProperties === 'object'
+          ? section.additionalProperties.additionalProperties
+          : section.additionalProperties;
       expect(strict, name).toBe(false);
     }
   });

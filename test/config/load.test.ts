@@ -27,51 +27,154 @@ const DEFAULTS: PulsebotConfig = {
   panels: {},
   reports: {
     daily: {
-      period: 'day', timezone: 'UTC', top_models: 8, schedule: '0 9 * * *',
+      period: 'day',
+      timezone: 'UTC',
+      top_models: 8,
+      schedule: '0 9 * * *',
       sections: ['kpis', 'health', 'movers', 'operations', 'models', 'data_quality'],
-      charts: ['daily_cost_by_provider', 'requests_and_success_rate', 'p95_by_service_type', 'top_models_by_cost', 'provider_comparison', 'health_components'],
+      charts: [
+        'daily_cost_by_provider',
+        'requests_and_success_rate',
+        'p95_by_service_type',
+        'top_models_by_cost',
+        'provider_comparison',
+        'health_components',
+      ],
       routes: { slack: ['#ai-usage'], email: ['ai-team@example.com'] },
     },
     weekly: {
-      period: 'week', timezone: 'UTC', top_models: 8, schedule: '0 9 * * 1',
+      period: 'week',
+      timezone: 'UTC',
+      top_models: 8,
+      schedule: '0 9 * * 1',
       sections: ['kpis', 'health', 'movers', 'models', 'users', 'finance', 'data_quality'],
-      charts: ['daily_cost_by_provider', 'requests_and_success_rate', 'top_models_by_cost', 'month_to_date_vs_budget', 'health_components'],
+      charts: [
+        'daily_cost_by_provider',
+        'requests_and_success_rate',
+        'top_models_by_cost',
+        'month_to_date_vs_budget',
+        'health_components',
+      ],
       routes: { slack: [], email: ['stakeholders@example.com'] },
     },
   },
   email: { from: 'pulsebot <pulsebot@example.com>', reply_to: null, max_connections: 3, max_messages: 100 },
   slack: { upload_charts: true, timeout_seconds: 20 },
-  delivery: { max_attempts: 6, backoff_base_seconds: 30, backoff_max_seconds: 3600, failure_routes: { slack: [], email: [] } },
+  delivery: {
+    max_attempts: 6,
+    backoff_base_seconds: 30,
+    backoff_max_seconds: 3600,
+    failure_routes: { slack: [], email: [] },
+  },
   alerts: {
-    evaluate_schedule: '*/15 * * * * *', timezone: 'UTC', maintenance_windows: [],
+    evaluate_schedule: '*/15 * * * * *',
+    timezone: 'UTC',
+    maintenance_windows: [],
     rules: {
       success_rate: {
-        metric: 'success_rate', scope: 'all', window_minutes: 15, min_requests: 50, pending_minutes: 0, recovery: 0.97, repeat_minutes: 60, no_data: 'keep', severity: 'critical', runbook_url: null, enabled: true,
-        condition: { type: 'threshold', op: '<', value: 0.95 }, routes: { slack: ['#ai-oncall'], email: ['oncall@example.com'] },
+        metric: 'success_rate',
+        scope: 'all',
+        window_minutes: 15,
+        min_requests: 50,
+        pending_minutes: 0,
+        recovery: 0.97,
+        repeat_minutes: 60,
+        no_data: 'keep',
+        severity: 'critical',
+        runbook_url: null,
+        enabled: true,
+        condition: { type: 'threshold', op: '<', value: 0.95 },
+        routes: { slack: ['#ai-oncall'], email: ['oncall@example.com'] },
       },
       provider_success_rate: {
-        metric: 'success_rate', scope: 'provider', window_minutes: 10, min_requests: 20, pending_minutes: 5, recovery: 0.9, repeat_minutes: 120, no_data: 'keep', severity: 'warning', runbook_url: null, enabled: true,
-        condition: { type: 'threshold', op: '<', value: 0.8 }, routes: { slack: ['#ai-alerts'], email: [] },
+        metric: 'success_rate',
+        scope: 'provider',
+        window_minutes: 10,
+        min_requests: 20,
+        pending_minutes: 5,
+        recovery: 0.9,
+        repeat_minutes: 120,
+        no_data: 'keep',
+        severity: 'warning',
+        runbook_url: null,
+        enabled: true,
+        condition: { type: 'threshold', op: '<', value: 0.8 },
+        routes: { slack: ['#ai-alerts'], email: [] },
       },
       cost_vs_baseline: {
-        metric: 'cost_usd', scope: 'all', window_minutes: 'today', min_requests: 200, pending_minutes: 30, recovery: 1.3, repeat_minutes: null, no_data: 'keep', severity: 'warning', runbook_url: null, enabled: true,
-        condition: { type: 'change', vs: 'baseline_4w', op: '>', ratio: 1.5 }, routes: { slack: ['#ai-alerts'], email: [] },
+        metric: 'cost_usd',
+        scope: 'all',
+        window_minutes: 'today',
+        min_requests: 200,
+        pending_minutes: 30,
+        recovery: 1.3,
+        repeat_minutes: null,
+        no_data: 'keep',
+        severity: 'warning',
+        runbook_url: null,
+        enabled: true,
+        condition: { type: 'change', vs: 'baseline_4w', op: '>', ratio: 1.5 },
+        routes: { slack: ['#ai-alerts'], email: [] },
       },
       p95_latency: {
-        metric: 'p95_latency_ms', scope: 'service_type', window_minutes: 60, min_requests: 50, pending_minutes: 10, recovery: 1.5, repeat_minutes: 240, no_data: 'keep', severity: 'warning', runbook_url: null, enabled: true,
-        condition: { type: 'change', vs: 'baseline_4w', op: '>', ratio: 2 }, routes: { slack: ['#ai-alerts'], email: [] },
+        metric: 'p95_latency_ms',
+        scope: 'service_type',
+        window_minutes: 60,
+        min_requests: 50,
+        pending_minutes: 10,
+        recovery: 1.5,
+        repeat_minutes: 240,
+        no_data: 'keep',
+        severity: 'warning',
+        runbook_url: null,
+        enabled: true,
+        condition: { type: 'change', vs: 'baseline_4w', op: '>', ratio: 2 },
+        routes: { slack: ['#ai-alerts'], email: [] },
       },
       no_new_rows: {
-        metric: 'minutes_since_newest_row', scope: 'all', window_minutes: null, min_requests: 0, pending_minutes: 0, recovery: null, repeat_minutes: 240, no_data: 'alert', severity: 'warning', runbook_url: null, enabled: true,
-        condition: { type: 'threshold', op: '>', value: 30 }, routes: { slack: ['#ai-alerts'], email: [] },
+        metric: 'minutes_since_newest_row',
+        scope: 'all',
+        window_minutes: null,
+        min_requests: 0,
+        pending_minutes: 0,
+        recovery: null,
+        repeat_minutes: 240,
+        no_data: 'alert',
+        severity: 'warning',
+        runbook_url: null,
+        enabled: true,
+        condition: { type: 'threshold', op: '>', value: 30 },
+        routes: { slack: ['#ai-alerts'], email: [] },
       },
       refresh_stale: {
-        metric: 'refresh_age_minutes', scope: 'all', window_minutes: null, min_requests: 0, pending_minutes: 5, recovery: null, repeat_minutes: 240, no_data: 'alert', severity: 'warning', runbook_url: null, enabled: true,
-        condition: { type: 'threshold', op: '>', value: 10 }, routes: { slack: ['#ai-alerts'], email: [] },
+        metric: 'refresh_age_minutes',
+        scope: 'all',
+        window_minutes: null,
+        min_requests: 0,
+        pending_minutes: 5,
+        recovery: null,
+        repeat_minutes: 240,
+        no_data: 'alert',
+        severity: 'warning',
+        runbook_url: null,
+        enabled: true,
+        condition: { type: 'threshold', op: '>', value: 10 },
+        routes: { slack: ['#ai-alerts'], email: [] },
       },
       delivery_failures: {
-        metric: 'delivery_failures', scope: 'all', window_minutes: 60, min_requests: 0, pending_minutes: 10, recovery: null, repeat_minutes: 240, no_data: 'ok', severity: 'warning', runbook_url: null, enabled: true,
-        condition: { type: 'threshold', op: '>', value: 0 }, routes: { slack: ['#ai-alerts'], email: ['ai-team@example.com'] },
+        metric: 'delivery_failures',
+        scope: 'all',
+        window_minutes: 60,
+        min_requests: 0,
+        pending_minutes: 10,
+        recovery: null,
+        repeat_minutes: 240,
+        no_data: 'ok',
+        severity: 'warning',
+        runbook_url: null,
+        enabled: true,
+        condition: { type: 'threshold', op: '>', value: 0 },
+        routes: { slack: ['#ai-alerts'], email: ['ai-team@example.com'] },
       },
     },
   },
@@ -137,7 +240,18 @@ describe('config/pulsebot.example.yaml', () => {
 
   it('explains location, substitution, strictness and secrets in the top comment', () => {
     const header = text.slice(0, text.indexOf('\ndashboard:'));
-    for (const needle of ['PULSEBOT_CONFIG', 'config/pulsebot.yaml', 'defaults', '${NAME}', '${NAME:-fallback}', '$${', 'unknown key', 'DATABASE_URL', 'SLACK_BOT_TOKEN', 'SMTP_URL']) {
+    for (const needle of [
+      'PULSEBOT_CONFIG',
+      'config/pulsebot.yaml',
+      'defaults',
+      '${NAME}',
+      '${NAME:-fallback}',
+      '$${',
+      'unknown key',
+      'DATABASE_URL',
+      'SLACK_BOT_TOKEN',
+      'SMTP_URL',
+    ]) {
       expect(header, needle).toContain(needle);
     }
   });
@@ -160,7 +274,9 @@ describe('parseConfigText', () => {
   describe('unknown keys', () => {
     it('at the top level names the key', () => {
       const e = invalid('refersh:\n  schedule: "*/5 * * * *"\n');
-      expect(e.message).toBe('pulsebot.yaml: refersh: unknown key (check the spelling against config/pulsebot.example.yaml)');
+      expect(e.message).toBe(
+        'pulsebot.yaml: refersh: unknown key (check the spelling against config/pulsebot.example.yaml)',
+      );
     });
 
     it('nested names the full dotted key', () => {
@@ -182,7 +298,9 @@ describe('parseConfigText', () => {
       ['dashboard:\n  api_key: s3cr3t\n', 'dashboard.api_key'],
     ])('%j is rejected with a hint to use the environment', (text, key) => {
       const e = invalid(text);
-      expect(e.message).toBe(`pulsebot.yaml: ${key}: secrets are not read from the config file; set them in the environment (DATABASE_URL, SLACK_BOT_TOKEN, SMTP_URL)`);
+      expect(e.message).toBe(
+        `pulsebot.yaml: ${key}: secrets are not read from the config file; set them in the environment (DATABASE_URL, SLACK_BOT_TOKEN, SMTP_URL)`,
+      );
       // The value itself is never echoed.
       expect(`${e.message}\n${e.hint ?? ''}`).not.toContain('s3cr3t');
     });
@@ -208,7 +326,9 @@ describe('parseConfigText', () => {
     it('a dashboard url must be http(s)', () => {
       const e = invalid('dashboard:\n  url: ftp://dash.example.com\n');
       expect(e.message).toContain('dashboard.url: expected an http(s) URL');
-      expect(parseText('dashboard:\n  url: https://dash.example.com/d/1\n').dashboard.url).toBe('https://dash.example.com/d/1');
+      expect(parseText('dashboard:\n  url: https://dash.example.com/d/1\n').dashboard.url).toBe(
+        'https://dash.example.com/d/1',
+      );
     });
 
     it.each([
@@ -242,26 +362,36 @@ describe('parseConfigText', () => {
     });
 
     it('substitutes inside a longer string', () => {
-      const config = parseText('dashboard:\n  url: https://${PB_HOST}/d/${PB_ID}\n', { PB_HOST: 'grafana.example.com', PB_ID: '42' });
+      const config = parseText('dashboard:\n  url: https://${PB_HOST}/d/${PB_ID}\n', {
+        PB_HOST: 'grafana.example.com',
+        PB_ID: '42',
+      });
       expect(config.dashboard.url).toBe('https://grafana.example.com/d/42');
     });
 
     it('a missing variable without fallback names the key and the variable', () => {
       const e = invalid('freshness:\n  max_data_age_minutes: ${PB_MISSING_AGE}\n');
-      expect(e.message).toBe('pulsebot.yaml: freshness.max_data_age_minutes: environment variable PB_MISSING_AGE is not set');
+      expect(e.message).toBe(
+        'pulsebot.yaml: freshness.max_data_age_minutes: environment variable PB_MISSING_AGE is not set',
+      );
       expect(e.hint).toContain('${PB_MISSING_AGE:-default}');
     });
 
     it('an empty variable counts as unset', () => {
       const e = invalid('dashboard:\n  timezone: ${PB_TZ}\n', { PB_TZ: '' });
       expect(e.message).toContain('dashboard.timezone: environment variable PB_TZ is not set');
-      expect(parseText('dashboard:\n  timezone: ${PB_TZ:-Europe/Paris}\n', { PB_TZ: '' }).dashboard.timezone).toBe('Europe/Paris');
+      expect(parseText('dashboard:\n  timezone: ${PB_TZ:-Europe/Paris}\n', { PB_TZ: '' }).dashboard.timezone).toBe(
+        'Europe/Paris',
+      );
     });
 
     it('the fallback is used when the variable is unset, and ignored when it is set', () => {
       const text = 'refresh:\n  schedule: ${PB_SCHEDULE:-*/10 * * * *}\n  statement_timeout_seconds: ${PB_RT:-900}\n';
       expect(parseText(text).refresh).toEqual({ schedule: '*/10 * * * *', statement_timeout_seconds: 900 });
-      expect(parseText(text, { PB_SCHEDULE: '0 * * * *', PB_RT: '120' }).refresh).toEqual({ schedule: '0 * * * *', statement_timeout_seconds: 120 });
+      expect(parseText(text, { PB_SCHEDULE: '0 * * * *', PB_RT: '120' }).refresh).toEqual({
+        schedule: '0 * * * *',
+        statement_timeout_seconds: 120,
+      });
     });
 
     it('$${ stays a literal ${, even when a variable of that name exists', () => {
@@ -291,7 +421,9 @@ describe('parseConfigText', () => {
     });
 
     it('the top level must be a mapping', () => {
-      expect(invalid('- dashboard\n- refresh\n').message).toBe('pulsebot.yaml: expected a mapping of keys at the top level');
+      expect(invalid('- dashboard\n- refresh\n').message).toBe(
+        'pulsebot.yaml: expected a mapping of keys at the top level',
+      );
       expect(invalid('just some words\n').message).toBe('pulsebot.yaml: expected a mapping of keys at the top level');
     });
   });
@@ -299,7 +431,9 @@ describe('parseConfigText', () => {
 
 describe('substituteEnv', () => {
   it('walks nested objects and arrays and leaves non-strings alone', () => {
-    const out = substituteEnv({ a: '${X}', b: ['${Y:-y}', 3, true, null], c: { d: 'pre-${X}-post' } }, [], FILE, { X: 'x' });
+    const out = substituteEnv({ a: '${X}', b: ['${Y:-y}', 3, true, null], c: { d: 'pre-${X}-post' } }, [], FILE, {
+      X: 'x',
+    });
     expect(out).toEqual({ a: 'x', b: ['y', 3, true, null], c: { d: 'pre-x-post' } });
   });
 
@@ -382,7 +516,9 @@ describe('loadConfig', () => {
     expect(loaded.source).toBe(withPool9);
     expect(loaded.config.database.pool_max).toBe(9);
     // PULSEBOT_CONFIG is not even looked at, so a missing file there does not matter.
-    expect(loadConfig({ path: withPool9, env: { PULSEBOT_CONFIG: join(dir, 'nope.yaml') } }).config.database.pool_max).toBe(9);
+    expect(
+      loadConfig({ path: withPool9, env: { PULSEBOT_CONFIG: join(dir, 'nope.yaml') } }).config.database.pool_max,
+    ).toBe(9);
   });
 
   it('substitutes from the env it is given and names the file in errors', () => {

@@ -23,7 +23,11 @@ const berlin = (isoLocal: string) => new Date(`${isoLocal}+01:00`);
 
 function reportJob(name: string, ran: Array<{ job: string; at: string; late: boolean }>): JobSpec {
   return {
-    name, schedule: '0 9 * * *', timezone: 'Europe/Berlin', catchUp: true, quiet: false,
+    name,
+    schedule: '0 9 * * *',
+    timezone: 'Europe/Berlin',
+    catchUp: true,
+    quiet: false,
     run: async ({ scheduledFor, late }) => {
       ran.push({ job: name, at: scheduledFor.toISOString(), late });
     },
@@ -41,13 +45,23 @@ describe.each(TARGETS)('catch-up on %s', (target) => {
 
   async function logger() {
     const lines: string[] = [];
-    const log = await createLogger({ level: 'debug', pretty: false, destination: lineDestination((l) => lines.push(l)) });
+    const log = await createLogger({
+      level: 'debug',
+      pretty: false,
+      destination: lineDestination((l) => lines.push(l)),
+    });
     return { log, records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
   }
 
   /** The report's last run: yesterday's 09:00 tick. */
   async function ranYesterday(job: string): Promise<void> {
-    const id = await claimRun(db.sql, { job, scheduledFor: berlin('2026-11-01T09:00:00'), startedAt: berlin('2026-11-01T09:00:01'), instanceId: 'earlier:1:000', late: false });
+    const id = await claimRun(db.sql, {
+      job,
+      scheduledFor: berlin('2026-11-01T09:00:00'),
+      startedAt: berlin('2026-11-01T09:00:01'),
+      instanceId: 'earlier:1:000',
+      late: false,
+    });
     await finishRun(db.sql, id!, { finishedAt: berlin('2026-11-01T09:00:09'), outcome: 'ok', error: null });
   }
 
@@ -83,7 +97,11 @@ describe.each(TARGETS)('catch-up on %s', (target) => {
       ['2026-11-01T08:00:00.000Z', false, 'ok'],
       ['2026-11-02T08:00:00.000Z', true, 'ok'],
     ]);
-    expect(records().find((r) => r.event === 'catch_up.run')).toMatchObject({ level: 'info', job: 'report:a', scheduledFor: '2026-11-02T08:00:00.000Z' });
+    expect(records().find((r) => r.event === 'catch_up.run')).toMatchObject({
+      level: 'info',
+      job: 'report:a',
+      scheduledFor: '2026-11-02T08:00:00.000Z',
+    });
   });
 
   it('6 h grace: started at 15:00 the 09:00 report still goes (late); at 15:01 and 16:00 it is skipped with a warning', async () => {
@@ -108,7 +126,9 @@ describe.each(TARGETS)('catch-up on %s', (target) => {
     ]);
     expect(String(warnings[0]!.msg)).toMatch(/older than the 360-minute grace, not sent/);
     // Skipped ticks are not recorded as runs: the memory still says yesterday.
-    expect((await jobRunsOf(db.sql, 'report:over')).map((r) => r.scheduledFor.toISOString())).toEqual(['2026-11-01T08:00:00.000Z']);
+    expect((await jobRunsOf(db.sql, 'report:over')).map((r) => r.scheduledFor.toISOString())).toEqual([
+      '2026-11-01T08:00:00.000Z',
+    ]);
   });
 
   it('a restart just after the tick runs it, not marked late; nothing missed before today’s tick; a first start sends nothing; three days down sends one', async () => {
@@ -117,7 +137,13 @@ describe.each(TARGETS)('catch-up on %s', (target) => {
     const fresh = reportJob('report:fresh', ran);
     const away = reportJob('report:away', ran);
     await ranYesterday(early.name);
-    const id = await claimRun(db.sql, { job: away.name, scheduledFor: berlin('2026-10-29T09:00:00'), startedAt: berlin('2026-10-29T09:00:01'), instanceId: 'x:1:0', late: false });
+    const id = await claimRun(db.sql, {
+      job: away.name,
+      scheduledFor: berlin('2026-10-29T09:00:00'),
+      startedAt: berlin('2026-10-29T09:00:01'),
+      instanceId: 'x:1:0',
+      late: false,
+    });
     await finishRun(db.sql, id!, { finishedAt: berlin('2026-10-29T09:00:05'), outcome: 'ok', error: null });
     const { log, records } = await logger();
 
@@ -128,27 +154,61 @@ describe.each(TARGETS)('catch-up on %s', (target) => {
     ran.length = 0;
 
     const decisions = await startAt(berlin('2026-11-02T08:30:00'), [early, fresh], log);
-    expect(decisions.map((d) => [d.job, d.action])).toEqual([['report:early', 'none'], ['report:fresh', 'no_history']]);
+    expect(decisions.map((d) => [d.job, d.action])).toEqual([
+      ['report:early', 'none'],
+      ['report:fresh', 'no_history'],
+    ]);
     const [awayDecision] = await startAt(berlin('2026-11-02T09:45:00'), [away], log);
     expect(awayDecision).toMatchObject({ action: 'run' });
-    expect(awayDecision!.skipped.map((d) => d.toISOString())).toEqual(['2026-11-01T08:00:00.000Z', '2026-10-31T08:00:00.000Z', '2026-10-30T08:00:00.000Z']);
+    expect(awayDecision!.skipped.map((d) => d.toISOString())).toEqual([
+      '2026-11-01T08:00:00.000Z',
+      '2026-10-31T08:00:00.000Z',
+      '2026-10-30T08:00:00.000Z',
+    ]);
     expect(ran).toEqual([{ job: 'report:away', at: '2026-11-02T08:00:00.000Z', late: true }]);
-    expect(records().find((r) => r.event === 'catch_up.skipped' && r.job === 'report:away')).toMatchObject({ level: 'warn' });
+    expect(records().find((r) => r.event === 'catch_up.skipped' && r.job === 'report:away')).toMatchObject({
+      level: 'warn',
+    });
   });
 
   it('the report job sends the period of the missed tick, marked late, even when the catch-up runs after midnight', async () => {
     const outbox = mkdtempSync(join(tmpdir(), 'pulsebot-catchup-'));
     try {
-      const config = parseConfig({
-        reports: { nightly: { period: 'day', timezone: 'Europe/Berlin', schedule: '0 23 * * *', sections: ['kpis'], charts: [], routes: { slack: ['#ai-usage'], email: [] } } },
-      }, 'test.yaml', {});
+      const config = parseConfig(
+        {
+          reports: {
+            nightly: {
+              period: 'day',
+              timezone: 'Europe/Berlin',
+              schedule: '0 23 * * *',
+              sections: ['kpis'],
+              charts: [],
+              routes: { slack: ['#ai-usage'], email: [] },
+            },
+          },
+        },
+        'test.yaml',
+        {},
+      );
       const now = berlin('2026-11-03T00:30:00');
       const transports = transportsFromEnv({ PULSEBOT_OUTBOX_DIR: outbox }, config);
       const { log } = await logger();
-      const jobs = jobsFromConfig({ sql: db.sql, config, transports, now: () => now, deliveryLog: (l) => (event) => l.info(event, String(event.event)) });
+      const jobs = jobsFromConfig({
+        sql: db.sql,
+        config,
+        transports,
+        now: () => now,
+        deliveryLog: (l) => (event) => l.info(event, String(event.event)),
+      });
       const job = jobs.find((j) => j.name === 'report:nightly')!;
       expect(job).toMatchObject({ catchUp: true, schedule: '0 23 * * *', timezone: 'Europe/Berlin' });
-      const id = await claimRun(db.sql, { job: job.name, scheduledFor: berlin('2026-11-01T23:00:00'), startedAt: berlin('2026-11-01T23:00:01'), instanceId: 'x:1:0', late: false });
+      const id = await claimRun(db.sql, {
+        job: job.name,
+        scheduledFor: berlin('2026-11-01T23:00:00'),
+        startedAt: berlin('2026-11-01T23:00:01'),
+        instanceId: 'x:1:0',
+        late: false,
+      });
       await finishRun(db.sql, id!, { finishedAt: berlin('2026-11-01T23:00:05'), outcome: 'ok', error: null });
 
       // Missed: the 23:00 tick of 11-02, which reports 11-01 (the last complete day at 23:00).

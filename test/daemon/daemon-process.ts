@@ -23,7 +23,16 @@ export function spawnDaemon(env: Record<string, string>, opts: { compiled?: bool
   const args = opts.compiled ? [`${ROOT}bin/pulsebot.js`, 'run'] : [processEntry('src/cli.ts'), 'run'];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: '', PULSEBOT_CONFIG: '', DEBUG: '', PULSEBOT_PORT: '0', SLACK_BOT_TOKEN: '', SMTP_URL: '', ...env },
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      PULSEBOT_CONFIG: '',
+      DEBUG: '',
+      PULSEBOT_PORT: '0',
+      SLACK_BOT_TOKEN: '',
+      SMTP_URL: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const records: LogRecord[] = [];
@@ -45,10 +54,12 @@ export function spawnDaemon(env: Record<string, string>, opts: { compiled?: bool
     for (const w of waiters) w();
   });
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-    for (const w of waiters) w();
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      for (const w of waiters) w();
+      resolve(code);
+    }),
+  );
 
   const waitFor = (what: string, match: (r: LogRecord) => boolean, timeoutMs = 60_000) =>
     new Promise<LogRecord>((resolve, reject) => {
@@ -59,12 +70,20 @@ export function spawnDaemon(env: Record<string, string>, opts: { compiled?: bool
           resolve(found);
         } else if (child.exitCode !== null || child.signalCode !== null) {
           done();
-          reject(new Error(`daemon exited (${child.exitCode ?? child.signalCode}) before ${what}; stderr: ${stderr.slice(-2000)}`));
+          reject(
+            new Error(
+              `daemon exited (${child.exitCode ?? child.signalCode}) before ${what}; stderr: ${stderr.slice(-2000)}`,
+            ),
+          );
         }
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`timed out waiting for ${what}; stderr: ${stderr.slice(-2000)}; last log: ${JSON.stringify(records.slice(-3))}`));
+        reject(
+          new Error(
+            `timed out waiting for ${what}; stderr: ${stderr.slice(-2000)}; last log: ${JSON.stringify(records.slice(-3))}`,
+          ),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);

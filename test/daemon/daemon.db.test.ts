@@ -25,11 +25,31 @@ interface Started {
 
 async function start(db: Database, jobs: JobSpec[], shutdownTimeoutMs = 20_000): Promise<Started> {
   const lines: string[] = [];
-  const log = await createLogger({ level: 'debug', pretty: false, destination: lineDestination((l) => lines.push(l)), base: { instance: 'test:1:abc' } });
+  const log = await createLogger({
+    level: 'debug',
+    pretty: false,
+    destination: lineDestination((l) => lines.push(l)),
+    base: { instance: 'test:1:abc' },
+  });
   const now = () => new Date();
   const metrics = createDaemonMetrics({ startedAt: now(), now, memory: () => process.memoryUsage() });
-  const daemon = await startDaemon({ sql: db.sql, jobs, port: 0, instanceId: 'test:1:abc', log, metrics, now, catchUpGraceMs: 6 * 3_600_000, shutdownTimeoutMs });
-  return { daemon, metrics, records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>), url: (p) => `http://127.0.0.1:${daemon.port}${p}` };
+  const daemon = await startDaemon({
+    sql: db.sql,
+    jobs,
+    port: 0,
+    instanceId: 'test:1:abc',
+    log,
+    metrics,
+    now,
+    catchUpGraceMs: 6 * 3_600_000,
+    shutdownTimeoutMs,
+  });
+  return {
+    daemon,
+    metrics,
+    records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+    url: (p) => `http://127.0.0.1:${daemon.port}${p}`,
+  };
 }
 
 async function get(url: string): Promise<{ status: number; body: string; type: string | null }> {
@@ -38,7 +58,11 @@ async function get(url: string): Promise<{ status: number; body: string; type: s
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -84,30 +108,54 @@ describe.each(TARGETS)('daemon on %s', (target) => {
       expect((await get(s.url('/nope'))).status).toBe(404);
 
       await until('two failed boom runs and three ok fine runs', () =>
-        s.metrics.jobRuns.get({ job: 'boom', outcome: 'failed' }) >= 2 && s.metrics.jobRuns.get({ job: 'fine', outcome: 'ok' }) >= 3 ? true : undefined);
+        s.metrics.jobRuns.get({ job: 'boom', outcome: 'failed' }) >= 2 &&
+        s.metrics.jobRuns.get({ job: 'fine', outcome: 'ok' }) >= 3
+          ? true
+          : undefined,
+      );
 
       const ready = await get(s.url('/readyz'));
       expect(ready.status).toBe(200);
-      expect(JSON.parse(ready.body)).toMatchObject({ status: 'ready', reasons: [], database: { ok: true }, staleJobs: [] });
+      expect(JSON.parse(ready.body)).toMatchObject({
+        status: 'ready',
+        reasons: [],
+        database: { ok: true },
+        staleJobs: [],
+      });
 
       const metrics = await get(s.url('/metrics'));
       expect(metrics.type).toBe('text/plain; version=0.0.4; charset=utf-8');
       const families = parsePrometheusText(metrics.body);
-      expect(sampleValue(families, 'pulsebot_job_runs_total', { job: 'fine', outcome: 'ok' })).toBeGreaterThanOrEqual(3);
-      expect(sampleValue(families, 'pulsebot_job_runs_total', { job: 'boom', outcome: 'failed' })).toBeGreaterThanOrEqual(2);
+      expect(sampleValue(families, 'pulsebot_job_runs_total', { job: 'fine', outcome: 'ok' })).toBeGreaterThanOrEqual(
+        3,
+      );
+      expect(
+        sampleValue(families, 'pulsebot_job_runs_total', { job: 'boom', outcome: 'failed' }),
+      ).toBeGreaterThanOrEqual(2);
       expect(sampleValue(families, 'pulsebot_job_runs_total', { job: 'boom', outcome: 'ok' })).toBeUndefined();
       expect(sampleValue(families, 'pulsebot_job_duration_seconds_count', { job: 'fine' })).toBeGreaterThanOrEqual(3);
-      expect(sampleValue(families, 'pulsebot_job_last_success_timestamp_seconds', { job: 'fine' })).toBeGreaterThan(Date.now() / 1000 - 60);
+      expect(sampleValue(families, 'pulsebot_job_last_success_timestamp_seconds', { job: 'fine' })).toBeGreaterThan(
+        Date.now() / 1000 - 60,
+      );
       expect(sampleValue(families, 'pulsebot_job_last_success_timestamp_seconds', { job: 'boom' })).toBeUndefined();
       expect(sampleValue(families, 'process_resident_memory_bytes')).toBeGreaterThan(10_000_000);
       expect(sampleValue(families, 'pulsebot_uptime_seconds')).toBeGreaterThan(0);
-      for (const name of ['pulsebot_deliveries_total', 'pulsebot_alert_state', 'pulsebot_job_ticks_skipped_total']) expect(families.get(name)).toBeDefined();
+      for (const name of ['pulsebot_deliveries_total', 'pulsebot_alert_state', 'pulsebot_job_ticks_skipped_total'])
+        expect(families.get(name)).toBeDefined();
 
       // The failures are in the ledger and the log, each with the job's scope.
       const boomRuns = await jobRunsOf(db.sql, 'boom');
       expect(boomRuns.length).toBeGreaterThanOrEqual(2);
-      expect(boomRuns.filter((r) => r.outcome !== null).every((r) => r.outcome === 'failed' && r.error === 'kaboom' && r.instanceId === 'test:1:abc')).toBe(true);
-      expect(s.records().filter((r) => r.event === 'job.failed' && r.job === 'boom')[0]).toMatchObject({ level: 'error', error: 'kaboom', instance: 'test:1:abc' });
+      expect(
+        boomRuns
+          .filter((r) => r.outcome !== null)
+          .every((r) => r.outcome === 'failed' && r.error === 'kaboom' && r.instanceId === 'test:1:abc'),
+      ).toBe(true);
+      expect(s.records().filter((r) => r.event === 'job.failed' && r.job === 'boom')[0]).toMatchObject({
+        level: 'error',
+        error: 'kaboom',
+        instance: 'test:1:abc',
+      });
       // One scheduled second, one run: consecutive ticks of "fine" have distinct, whole-second times.
       const fineTimes = (await jobRunsOf(db.sql, 'fine')).map((r) => r.scheduledFor.getTime());
       expect(new Set(fineTimes).size).toBe(fineTimes.length);
@@ -125,21 +173,30 @@ describe.each(TARGETS)('daemon on %s', (target) => {
       expect(body.reasons[0]).toMatch(/^job stuck has not ticked since \S+ \(interval 1 s\)$/);
       expect(s.metrics.jobTicksSkipped.get({ job: 'stuck', reason: 'overrun' })).toBeGreaterThan(0);
       const fineBefore = s.metrics.jobRuns.get({ job: 'fine', outcome: 'ok' });
-      await until('fine to keep running', () => (s.metrics.jobRuns.get({ job: 'fine', outcome: 'ok' }) > fineBefore ? true : undefined));
+      await until('fine to keep running', () =>
+        s.metrics.jobRuns.get({ job: 'fine', outcome: 'ok' }) > fineBefore ? true : undefined,
+      );
 
       // Shutdown: no new ticks, /healthz says so, and it waits for the hung run until released.
       const stopping = s.daemon.shutdown('test');
       expect(JSON.parse((await get(s.url('/healthz'))).body)).toEqual({ status: 'shutting down' });
       const runsAtStop = stuckRuns;
-      const fineAtStop = s.metrics.jobRuns.get({ job: 'fine', outcome: 'ok' }) + s.metrics.jobRuns.get({ job: 'fine', outcome: 'failed' });
+      const fineAtStop =
+        s.metrics.jobRuns.get({ job: 'fine', outcome: 'ok' }) +
+        s.metrics.jobRuns.get({ job: 'fine', outcome: 'failed' });
       await new Promise((r) => setTimeout(r, 1_500));
       expect(s.daemon.scheduler.inFlight()).toBe(1);
       release();
       await expect(stopping).resolves.toBe(0);
       expect(stuckRuns).toBe(runsAtStop);
-      expect(s.metrics.jobRuns.get({ job: 'fine', outcome: 'ok' }) + s.metrics.jobRuns.get({ job: 'fine', outcome: 'failed' })).toBeLessThanOrEqual(fineAtStop + 1);
+      expect(
+        s.metrics.jobRuns.get({ job: 'fine', outcome: 'ok' }) +
+          s.metrics.jobRuns.get({ job: 'fine', outcome: 'failed' }),
+      ).toBeLessThanOrEqual(fineAtStop + 1);
       await expect(fetch(s.url('/healthz'))).rejects.toThrow();
-      expect(s.records().map((r) => r.event)).toEqual(expect.arrayContaining(['daemon.started', 'daemon.draining', 'daemon.stopped']));
+      expect(s.records().map((r) => r.event)).toEqual(
+        expect.arrayContaining(['daemon.started', 'daemon.draining', 'daemon.stopped']),
+      );
     } finally {
       release();
       await s.daemon.shutdown('cleanup');
@@ -175,15 +232,27 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('readiness when the database goe
     const proxy = await startTcpProxy({ host: db.target.host, port: db.target.port });
     const url = new URL(db.target.url);
     url.host = `127.0.0.1:${proxy.port}`;
-    const viaProxy = await openDatabase(parseDatabaseUrl(url.toString(), 'TEST_DATABASE_URL'), { poolMax: 2, connectTimeoutSeconds: 2, statementTimeoutSeconds: 10 });
-    const s = await start(viaProxy, [{ name: 'daily', schedule: '0 9 * * *', timezone: 'UTC', catchUp: false, quiet: false, run: async () => {} }], 2_000);
+    const viaProxy = await openDatabase(parseDatabaseUrl(url.toString(), 'TEST_DATABASE_URL'), {
+      poolMax: 2,
+      connectTimeoutSeconds: 2,
+      statementTimeoutSeconds: 10,
+    });
+    const s = await start(
+      viaProxy,
+      [{ name: 'daily', schedule: '0 9 * * *', timezone: 'UTC', catchUp: false, quiet: false, run: async () => {} }],
+      2_000,
+    );
     try {
       expect((await get(s.url('/readyz'))).status).toBe(200);
 
       proxy.blackhole();
       const hung = await get(s.url('/readyz'));
       expect(hung.status).toBe(503);
-      expect(JSON.parse(hung.body)).toMatchObject({ status: 'not ready', reasons: ['database: no answer to select 1 within 2000 ms'], database: { ok: false } });
+      expect(JSON.parse(hung.body)).toMatchObject({
+        status: 'not ready',
+        reasons: ['database: no answer to select 1 within 2000 ms'],
+        database: { ok: false },
+      });
       expect((await get(s.url('/healthz'))).status).toBe(200);
 
       await proxy.down();

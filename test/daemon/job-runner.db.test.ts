@@ -23,8 +23,17 @@ describe.each(TARGETS)('job runner on %s', (target) => {
 
   async function deps(instanceId: string, clock: { t: number }) {
     const lines: string[] = [];
-    const log = await createLogger({ level: 'debug', pretty: false, destination: lineDestination((l) => lines.push(l)), base: { instance: instanceId } });
-    const metrics = createDaemonMetrics({ startedAt: new Date(clock.t), now: () => new Date(clock.t), memory: () => process.memoryUsage() });
+    const log = await createLogger({
+      level: 'debug',
+      pretty: false,
+      destination: lineDestination((l) => lines.push(l)),
+      base: { instance: instanceId },
+    });
+    const metrics = createDaemonMetrics({
+      startedAt: new Date(clock.t),
+      now: () => new Date(clock.t),
+      memory: () => process.memoryUsage(),
+    });
     const d: RunnerDeps = { sql: db.sql, instanceId, log, metrics, now: () => new Date(clock.t) };
     return { d, metrics, records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
   }
@@ -53,22 +62,41 @@ describe.each(TARGETS)('job runner on %s', (target) => {
     expect(row!.finishedAt!.toISOString()).toBe('2026-11-02T10:00:00.370Z');
 
     expect(a.metrics.jobRuns.get({ job: 'count', outcome: 'ok' })).toBe(1);
-    expect(a.metrics.jobLastSuccess.lines()).toEqual(['pulsebot_job_last_success_timestamp_seconds{job="count"} 1793613600.37']);
+    expect(a.metrics.jobLastSuccess.lines()).toEqual([
+      'pulsebot_job_last_success_timestamp_seconds{job="count"} 1793613600.37',
+    ]);
     expect(b.metrics.jobTicksSkipped.get({ job: 'count', reason: 'claimed_elsewhere' })).toBe(1);
     const finished = a.records().find((r) => r.event === 'job.finished');
-    expect(finished).toMatchObject({ level: 'info', job: 'count', instance: 'host-a:1:aaa', durationMs: 250, scheduledFor: '2026-11-02T10:00:00.000Z' });
-    expect(b.records().find((r) => r.event === 'job.claimed_elsewhere')).toMatchObject({ level: 'debug', job: 'count' });
+    expect(finished).toMatchObject({
+      level: 'info',
+      job: 'count',
+      instance: 'host-a:1:aaa',
+      durationMs: 250,
+      scheduledFor: '2026-11-02T10:00:00.000Z',
+    });
+    expect(b.records().find((r) => r.event === 'job.claimed_elsewhere')).toMatchObject({
+      level: 'debug',
+      job: 'count',
+    });
   });
 
   it('a job that throws: recorded failed with its error and cause, logged at error, counted; no secret in either', async () => {
     const clock = { t: Date.parse('2026-11-02T10:05:00Z') };
     const { d, metrics, records } = await deps('host-a:1:aaa', clock);
     const failing = job('explode', async () => {
-      throw new PulsebotError('DELIVERY_FAILED', 'smtp refused', { cause: new Error('connect to smtp://u:hunter2@mail:587 refused') });
+      throw new PulsebotError('DELIVERY_FAILED', 'smtp refused', {
+        cause: new Error('connect to smtp://u:hunter2@mail:587 refused'),
+      });
     });
     expect(await runTick(d, failing, { scheduledFor: new Date('2026-11-02T10:05:00Z'), late: false })).toBe('failed');
     // The next tick of the same job runs normally.
-    expect(await runTick(d, job('explode', async () => {}), { scheduledFor: new Date('2026-11-02T10:06:00Z'), late: false })).toBe('ok');
+    expect(
+      await runTick(
+        d,
+        job('explode', async () => {}),
+        { scheduledFor: new Date('2026-11-02T10:06:00Z'), late: false },
+      ),
+    ).toBe('ok');
 
     const rows = await jobRunsOf(db.sql, 'explode');
     expect(rows.map((r) => r.outcome)).toEqual(['failed', 'ok']);
@@ -84,10 +112,24 @@ describe.each(TARGETS)('job runner on %s', (target) => {
   it('quiet jobs log success at debug; late ticks are stored and logged as late', async () => {
     const clock = { t: Date.parse('2026-11-02T10:30:00Z') };
     const { d, records } = await deps('host-a:1:aaa', clock);
-    await runTick(d, job('deliver', async () => ({ sent: 0 }), true), { scheduledFor: new Date('2026-11-02T10:30:00Z'), late: false });
-    await runTick(d, job('report:daily', async () => {}), { scheduledFor: new Date('2026-11-02T09:00:00Z'), late: true });
-    expect(records().find((r) => r.event === 'job.finished' && r.job === 'deliver')).toMatchObject({ level: 'debug', sent: 0 });
-    expect(records().find((r) => r.event === 'job.finished' && r.job === 'report:daily')).toMatchObject({ level: 'info', late: true });
+    await runTick(
+      d,
+      job('deliver', async () => ({ sent: 0 }), true),
+      { scheduledFor: new Date('2026-11-02T10:30:00Z'), late: false },
+    );
+    await runTick(
+      d,
+      job('report:daily', async () => {}),
+      { scheduledFor: new Date('2026-11-02T09:00:00Z'), late: true },
+    );
+    expect(records().find((r) => r.event === 'job.finished' && r.job === 'deliver')).toMatchObject({
+      level: 'debug',
+      sent: 0,
+    });
+    expect(records().find((r) => r.event === 'job.finished' && r.job === 'report:daily')).toMatchObject({
+      level: 'info',
+      late: true,
+    });
     const [late] = await jobRunsOf(db.sql, 'report:daily');
     expect(late).toMatchObject({ late: true, outcome: 'ok' });
   });
@@ -105,7 +147,9 @@ describe.each(TARGETS)('job runner on %s', (target) => {
     expect(last.has('never')).toBe(false);
     // Everything is older than the cutoff, but the newest run stays: it is the catch-up memory.
     await pruneJobRuns(db.sql, new Date('2026-11-01T00:00:00Z'));
-    expect((await jobRunsOf(db.sql, 'old')).map((r) => r.scheduledFor.toISOString())).toEqual(['2026-10-03T09:00:00.000Z']);
+    expect((await jobRunsOf(db.sql, 'old')).map((r) => r.scheduledFor.toISOString())).toEqual([
+      '2026-10-03T09:00:00.000Z',
+    ]);
   });
 
   it('a claim that cannot reach the table fails the tick (never runs it unclaimed)', async () => {
@@ -114,11 +158,23 @@ describe.each(TARGETS)('job runner on %s', (target) => {
     await db.sql`alter table pulsebot.job_runs rename to job_runs_away`;
     let ran = false;
     try {
-      expect(await runTick(d, job('refresh', async () => { ran = true; }), { scheduledFor: new Date('2026-11-02T11:00:00Z'), late: false })).toBe('failed');
+      expect(
+        await runTick(
+          d,
+          job('refresh', async () => {
+            ran = true;
+          }),
+          { scheduledFor: new Date('2026-11-02T11:00:00Z'), late: false },
+        ),
+      ).toBe('failed');
     } finally {
       await db.sql`alter table pulsebot.job_runs_away rename to job_runs`;
     }
     expect(ran).toBe(false);
-    expect(records().find((r) => r.event === 'job.failed')).toMatchObject({ level: 'error', job: 'refresh', stage: 'claim' });
+    expect(records().find((r) => r.event === 'job.failed')).toMatchObject({
+      level: 'error',
+      job: 'refresh',
+      stage: 'claim',
+    });
   });
 });

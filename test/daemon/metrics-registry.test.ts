@@ -43,18 +43,27 @@ describe('metrics registry', () => {
   it('daemon metrics: process figures at scrape time, delivery events counted, alert states replaced', () => {
     const startedAt = new Date('2026-11-02T10:00:00Z');
     let now = new Date('2026-11-02T10:01:30Z');
-    const m = createDaemonMetrics({ startedAt, now: () => now, memory: () => ({ rss: 50_000_000, heapUsed: 20_000_000, heapTotal: 0, external: 0, arrayBuffers: 0 }) });
+    const m = createDaemonMetrics({
+      startedAt,
+      now: () => now,
+      memory: () => ({ rss: 50_000_000, heapUsed: 20_000_000, heapTotal: 0, external: 0, arrayBuffers: 0 }),
+    });
     countDelivery(m, { level: 'info', event: 'outbox.sent', channel: 'slack' });
     countDelivery(m, { level: 'warn', event: 'outbox.retry', channel: 'email' });
     countDelivery(m, { level: 'info', event: 'outbox.failure_notice' });
-    m.setAlertStates([{ rule: 'success_rate', scope: 'all', state: 'firing' }, { rule: 'provider_success_rate', scope: 'provider=openai', state: 'pending' }]);
+    m.setAlertStates([
+      { rule: 'success_rate', scope: 'all', state: 'firing' },
+      { rule: 'provider_success_rate', scope: 'provider=openai', state: 'pending' },
+    ]);
     m.setAlertStates([{ rule: 'success_rate', scope: 'all', state: 'ok' }]);
 
     const f = parsePrometheusText(m.registry.expose());
     expect(sampleValue(f, 'pulsebot_deliveries_total', { channel: 'slack', outcome: 'sent' })).toBe(1);
     expect(sampleValue(f, 'pulsebot_deliveries_total', { channel: 'email', outcome: 'retry' })).toBe(1);
     expect(f.get('pulsebot_deliveries_total')?.samples).toHaveLength(2);
-    expect(f.get('pulsebot_alert_state')?.samples).toEqual([{ name: 'pulsebot_alert_state', labels: { rule: 'success_rate', scope: 'all', state: 'ok' }, value: 1 }]);
+    expect(f.get('pulsebot_alert_state')?.samples).toEqual([
+      { name: 'pulsebot_alert_state', labels: { rule: 'success_rate', scope: 'all', state: 'ok' }, value: 1 },
+    ]);
     expect(sampleValue(f, 'process_resident_memory_bytes')).toBe(50_000_000);
     expect(sampleValue(f, 'pulsebot_uptime_seconds')).toBe(90);
     now = new Date('2026-11-02T10:02:00Z');

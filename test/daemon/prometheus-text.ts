@@ -25,32 +25,38 @@ export function parsePrometheusText(text: string): Map<string, Family> {
   if (!text.endsWith('\n')) throw new Error('exposition must end with a newline');
   const families = new Map<string, Family>();
   let current: Family | undefined;
-  text.split('\n').slice(0, -1).forEach((line, i) => {
-    const where = `line ${i + 1} (${JSON.stringify(line)})`;
-    if (line.startsWith('# HELP ')) {
-      const m = new RegExp(`^# HELP (${NAME}) (.*)$`).exec(line);
-      if (!m) throw new Error(`bad HELP at ${where}`);
-      if (families.has(m[1]!)) throw new Error(`family ${m[1]} announced twice at ${where}`);
-      current = { name: m[1]!, help: m[2]!, type: 'untyped', samples: [] };
-      families.set(current.name, current);
-      return;
-    }
-    if (line.startsWith('# TYPE ')) {
-      const m = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`).exec(line);
-      if (!m || !current || m[1] !== current.name) throw new Error(`bad TYPE at ${where}`);
-      current.type = m[2] as Family['type'];
-      return;
-    }
-    if (line.startsWith('#') || line === '') throw new Error(`unexpected comment or blank at ${where}`);
-    const m = SAMPLE.exec(line);
-    if (!m) throw new Error(`bad sample at ${where}`);
-    const name = m[1]!;
-    if (!current) throw new Error(`sample before any family at ${where}`);
-    const suffixOk = current.type === 'histogram' ? [`${current.name}_bucket`, `${current.name}_sum`, `${current.name}_count`].includes(name) : name === current.name;
-    if (!suffixOk) throw new Error(`sample ${name} does not belong to ${current.name} at ${where}`);
-    const value = parseValue(m[3]!, where);
-    current.samples.push({ name, labels: parseLabels(m[2] ?? '', where), value });
-  });
+  text
+    .split('\n')
+    .slice(0, -1)
+    .forEach((line, i) => {
+      const where = `line ${i + 1} (${JSON.stringify(line)})`;
+      if (line.startsWith('# HELP ')) {
+        const m = new RegExp(`^# HELP (${NAME}) (.*)$`).exec(line);
+        if (!m) throw new Error(`bad HELP at ${where}`);
+        if (families.has(m[1]!)) throw new Error(`family ${m[1]} announced twice at ${where}`);
+        current = { name: m[1]!, help: m[2]!, type: 'untyped', samples: [] };
+        families.set(current.name, current);
+        return;
+      }
+      if (line.startsWith('# TYPE ')) {
+        const m = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|untyped)$`).exec(line);
+        if (!m || !current || m[1] !== current.name) throw new Error(`bad TYPE at ${where}`);
+        current.type = m[2] as Family['type'];
+        return;
+      }
+      if (line.startsWith('#') || line === '') throw new Error(`unexpected comment or blank at ${where}`);
+      const m = SAMPLE.exec(line);
+      if (!m) throw new Error(`bad sample at ${where}`);
+      const name = m[1]!;
+      if (!current) throw new Error(`sample before any family at ${where}`);
+      const suffixOk =
+        current.type === 'histogram'
+          ? [`${current.name}_bucket`, `${current.name}_sum`, `${current.name}_count`].includes(name)
+          : name === current.name;
+      if (!suffixOk) throw new Error(`sample ${name} does not belong to ${current.name} at ${where}`);
+      const value = parseValue(m[3]!, where);
+      current.samples.push({ name, labels: parseLabels(m[2] ?? '', where), value });
+    });
   for (const f of families.values()) if (f.type === 'histogram') checkHistogram(f);
   return families;
 }
@@ -60,7 +66,8 @@ function parseValue(raw: string, where: string): number {
   if (raw === '-Inf') return -Infinity;
   if (raw === 'NaN') return NaN;
   const n = Number(raw);
-  if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw) || Number.isNaN(n)) throw new Error(`bad value ${raw} at ${where}`);
+  if (!/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw) || Number.isNaN(n))
+    throw new Error(`bad value ${raw} at ${where}`);
   return n;
 }
 
@@ -97,12 +104,17 @@ function checkHistogram(f: Family): void {
       const prev = g.buckets[i - 1];
       if (prev && (b.le <= prev.le || b.value < prev.value)) throw new Error(`${f.name}${key}: buckets not cumulative`);
     });
-    if (g.count !== last.value || g.sum === undefined) throw new Error(`${f.name}${key}: _count/_sum missing or not equal to +Inf`);
+    if (g.count !== last.value || g.sum === undefined)
+      throw new Error(`${f.name}${key}: _count/_sum missing or not equal to +Inf`);
   }
 }
 
 /** The value of one sample, by metric name and a subset of its labels. */
-export function sampleValue(families: Map<string, Family>, name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(
+  families: Map<string, Family>,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const family = families.get(name.replace(/_(bucket|sum|count)$/, '')) ?? families.get(name);
   const s = family?.samples.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v));
   return s?.value;

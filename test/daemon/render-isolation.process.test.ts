@@ -38,20 +38,23 @@ describe.skipIf(!linux)('pulsebot run renders in a child process', () => {
   beforeAll(async () => {
     env = await freshEnvironment('pglite');
     dir = mkdtempSync(join(tmpdir(), 'pulsebot-render-'));
-    writeFileSync(join(dir, 'pulsebot.yaml'), [
-      'alerts:',
-      '  evaluate_schedule: "0 0 1 1 *"',
-      'reports:',
-      '  daily:',
-      '    period: day',
-      '    schedule: "*/2 * * * * *"',
-      '    sections: [kpis]',
-      '    charts: [daily_cost_by_provider]',
-      '    routes:',
-      '      slack: []',
-      '      email: ["ops@example.com"]',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'pulsebot.yaml'),
+      [
+        'alerts:',
+        '  evaluate_schedule: "0 0 1 1 *"',
+        'reports:',
+        '  daily:',
+        '    period: day',
+        '    schedule: "*/2 * * * * *"',
+        '    sections: [kpis]',
+        '    charts: [daily_cost_by_provider]',
+        '    routes:',
+        '      slack: []',
+        '      email: ["ops@example.com"]',
+        '',
+      ].join('\n'),
+    );
   });
 
   afterAll(async () => {
@@ -63,7 +66,12 @@ describe.skipIf(!linux)('pulsebot run renders in a child process', () => {
 
   it('delivers a report with its chart while the daemon itself never loads libvips', async () => {
     const outbox = join(dir, 'outbox');
-    daemon = spawnDaemon({ ...env.env, PULSEBOT_CONFIG: join(dir, 'pulsebot.yaml'), PULSEBOT_OUTBOX_DIR: outbox, PULSEBOT_LOG_LEVEL: 'debug' });
+    daemon = spawnDaemon({
+      ...env.env,
+      PULSEBOT_CONFIG: join(dir, 'pulsebot.yaml'),
+      PULSEBOT_OUTBOX_DIR: outbox,
+      PULSEBOT_LOG_LEVEL: 'debug',
+    });
     const port = await daemon.port();
     const pid = daemon.child.pid!;
 
@@ -81,7 +89,9 @@ describe.skipIf(!linux)('pulsebot run renders in a child process', () => {
 
     expect(renderMaps).toMatch(/libvips/);
     expect(mapsOf(pid)).not.toMatch(/libvips/);
-    const emails = readdirSync(outbox, { recursive: true }).map(String).filter((f) => f.endsWith('.eml'));
+    const emails = readdirSync(outbox, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.eml'));
     expect(emails.length).toBeGreaterThan(0);
     const eml = readFileSync(join(outbox, emails[0]!), 'utf8');
     expect(eml).toMatch(/Content-Type: text\/html/i);
@@ -94,6 +104,8 @@ describe.skipIf(!linux)('pulsebot run renders in a child process', () => {
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited, daemon.stderr()).toBe(0);
     // Shutdown takes the render process along.
-    expect(existsSync(`/proc/${renderPid}`) && !readFileSync(`/proc/${renderPid}/stat`, 'utf8').includes(') Z')).toBe(false);
+    expect(existsSync(`/proc/${renderPid}`) && !readFileSync(`/proc/${renderPid}/stat`, 'utf8').includes(') Z')).toBe(
+      false,
+    );
   }, 180_000);
 });

@@ -20,7 +20,11 @@ function job(name: string, schedule: string, timezone = 'UTC'): JobSpec {
 async function fixture() {
   const lines: string[] = [];
   const log = await createLogger({ level: 'debug', pretty: false, destination: lineDestination((l) => lines.push(l)) });
-  const metrics = createDaemonMetrics({ startedAt: new Date(), now: () => new Date(), memory: () => process.memoryUsage() });
+  const metrics = createDaemonMetrics({
+    startedAt: new Date(),
+    now: () => new Date(),
+    memory: () => process.memoryUsage(),
+  });
   const records = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   return { log, metrics, records };
 }
@@ -36,13 +40,23 @@ afterEach(() => {
 describe('scheduledTimeOf', () => {
   it('maps a firing at or just after a tick to that tick, in the job’s time zone', () => {
     const everyFive = new Cron('*/5 * * * * *', { paused: true, timezone: 'UTC' });
-    expect(scheduledTimeOf(everyFive, new Date('2026-11-02T10:00:05.000Z')).toISOString()).toBe('2026-11-02T10:00:05.000Z');
-    expect(scheduledTimeOf(everyFive, new Date('2026-11-02T10:00:05.730Z')).toISOString()).toBe('2026-11-02T10:00:05.000Z');
-    expect(scheduledTimeOf(everyFive, new Date('2026-11-02T10:00:09.999Z')).toISOString()).toBe('2026-11-02T10:00:05.000Z');
+    expect(scheduledTimeOf(everyFive, new Date('2026-11-02T10:00:05.000Z')).toISOString()).toBe(
+      '2026-11-02T10:00:05.000Z',
+    );
+    expect(scheduledTimeOf(everyFive, new Date('2026-11-02T10:00:05.730Z')).toISOString()).toBe(
+      '2026-11-02T10:00:05.000Z',
+    );
+    expect(scheduledTimeOf(everyFive, new Date('2026-11-02T10:00:09.999Z')).toISOString()).toBe(
+      '2026-11-02T10:00:05.000Z',
+    );
     const berlin9 = new Cron('0 9 * * *', { paused: true, timezone: 'Europe/Berlin' });
     // 2026-03-29 is the spring-forward day in Berlin: 09:00 local is 07:00 UTC (08:00 the day before).
-    expect(scheduledTimeOf(berlin9, new Date('2026-03-29T07:00:00.040Z')).toISOString()).toBe('2026-03-29T07:00:00.000Z');
-    expect(scheduledTimeOf(berlin9, new Date('2026-03-28T08:00:00.040Z')).toISOString()).toBe('2026-03-28T08:00:00.000Z');
+    expect(scheduledTimeOf(berlin9, new Date('2026-03-29T07:00:00.040Z')).toISOString()).toBe(
+      '2026-03-29T07:00:00.000Z',
+    );
+    expect(scheduledTimeOf(berlin9, new Date('2026-03-28T08:00:00.040Z')).toISOString()).toBe(
+      '2026-03-28T08:00:00.000Z',
+    );
   });
 
   it('agrees with croner’s own firing times across DST changes (a gap, a repeated hour), so replicas claim the same tick', () => {
@@ -58,7 +72,10 @@ describe('scheduledTimeOf', () => {
       for (const run of cron.nextRuns(4, new Date(from))) {
         // croner fires at or after the scheduled second; a few ms late is the usual case.
         for (const lateMs of [0, 7, 950]) {
-          expect(scheduledTimeOf(cron, new Date(run.getTime() + lateMs)).toISOString(), `${pattern} ${timezone} ${run.toISOString()} +${lateMs}`).toBe(run.toISOString());
+          expect(
+            scheduledTimeOf(cron, new Date(run.getTime() + lateMs)).toISOString(),
+            `${pattern} ${timezone} ${run.toISOString()} +${lateMs}`,
+          ).toBe(run.toISOString());
         }
       }
     }
@@ -84,7 +101,20 @@ describe('scheduler', () => {
 
     const fast = ticks.filter((t) => t.job === 'fast').map((t) => t.at.slice(11, 19));
     const slow = ticks.filter((t) => t.job === 'slow').map((t) => t.at.slice(11, 19));
-    expect(fast).toEqual(['09:59:59', '10:00:00', '10:00:01', '10:00:02', '10:00:03', '10:00:04', '10:00:05', '10:00:06', '10:00:07', '10:00:08', '10:00:09', '10:00:10']);
+    expect(fast).toEqual([
+      '09:59:59',
+      '10:00:00',
+      '10:00:01',
+      '10:00:02',
+      '10:00:03',
+      '10:00:04',
+      '10:00:05',
+      '10:00:06',
+      '10:00:07',
+      '10:00:08',
+      '10:00:09',
+      '10:00:10',
+    ]);
     expect(slow).toEqual(['10:00:00', '10:00:05', '10:00:10']);
     expect(ticks.every((t) => !t.late)).toBe(true);
     expect(s.lastTickAt('fast')?.toISOString()).toBe('2026-11-02T10:00:10.000Z');
@@ -155,7 +185,12 @@ describe('scheduler', () => {
     expect(s.inFlight()).toBe(0);
 
     // After stop(), drain is the only way out: run() no longer starts anything.
-    const s2 = createScheduler({ jobs: s.jobs, log, metrics, runTick: (_j, t) => new Promise<void>((r) => setTimeout(r, t.late ? 3_000 : 30_000)) });
+    const s2 = createScheduler({
+      jobs: s.jobs,
+      log,
+      metrics,
+      runTick: (_j, t) => new Promise<void>((r) => setTimeout(r, t.late ? 3_000 : 30_000)),
+    });
     s2.start();
     void s2.run(s.jobs[0]!, { scheduledFor: new Date('2026-11-02T09:00:00Z'), late: false });
     s2.stop();

@@ -16,7 +16,10 @@ async function fixture(shutdown: (reason: string) => Promise<0 | 1>) {
   const signals = new EventEmitter();
   const exits: number[] = [];
   const handling = handleSignals({
-    signals: { on: (s: ShutdownSignal, f: () => void) => signals.on(s, f), off: (s: ShutdownSignal, f: () => void) => signals.off(s, f) },
+    signals: {
+      on: (s: ShutdownSignal, f: () => void) => signals.on(s, f),
+      off: (s: ShutdownSignal, f: () => void) => signals.off(s, f),
+    },
     log,
     shutdown,
     exit: (code) => exits.push(code),

@@ -22,8 +22,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       s.on('close', () => sockets.delete(s));
       s.on('error', () => {});
     }
-    client.on('data', (d: Buffer) => { if (forwarding) upstream.write(d); });
-    upstream.on('data', (d: Buffer) => { if (forwarding) client.write(d); });
+    client.on('data', (d: Buffer) => {
+      if (forwarding) upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => {
+      if (forwarding) client.write(d);
+    });
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });

@@ -44,19 +44,22 @@ describe.each(TARGETS)('migrations on %s', (target) => {
   });
 
   // One PGlite session serialises everything, so the race is only real on PostgreSQL.
-  it.runIf(target === 'postgres')('two migrators at once apply each migration and definition exactly once', async () => {
-    const db = await freshDatabase(target, { migrated: false });
-    try {
-      // Separate transactions on separate pooled connections: a real race.
-      const [a, b] = await Promise.all([migrate(db.sql), migrate(db.sql)]);
-      expect(a.applied.length + b.applied.length).toBe(known);
-      expect(a.definitions.length + b.definitions.length).toBe(loadDefinitions().length);
-      const rows = await db.sql<{ id: number }[]>`select id from pulsebot.migrations order by id`;
-      expect(rows.map((r) => r.id)).toEqual(Array.from({ length: known }, (_, i) => i + 1));
-    } finally {
-      await db.close();
-    }
-  });
+  it.runIf(target === 'postgres')(
+    'two migrators at once apply each migration and definition exactly once',
+    async () => {
+      const db = await freshDatabase(target, { migrated: false });
+      try {
+        // Separate transactions on separate pooled connections: a real race.
+        const [a, b] = await Promise.all([migrate(db.sql), migrate(db.sql)]);
+        expect(a.applied.length + b.applied.length).toBe(known);
+        expect(a.definitions.length + b.definitions.length).toBe(loadDefinitions().length);
+        const rows = await db.sql<{ id: number }[]>`select id from pulsebot.migrations order by id`;
+        expect(rows.map((r) => r.id)).toEqual(Array.from({ length: known }, (_, i) => i + 1));
+      } finally {
+        await db.close();
+      }
+    },
+  );
 
   describe('adopting an existing api_usage', () => {
     let db: Database;
@@ -83,11 +86,28 @@ describe.each(TARGETS)('migrations on %s', (target) => {
       const cols = await db.sql<{ name: string }[]>`
         select attname as name from pg_attribute where attrelid = 'public.api_usage'::regclass and attnum > 0 and not attisdropped order by attnum`;
       expect(cols.map((c) => c.name)).toEqual([
-        'id', 'request_id', 'provider', 'model', 'service_type', 'user_id', 'created_at',
-        'input_tokens', 'output_tokens', 'images', 'video_seconds', 'cost_usd', 'latency_ms', 'success',
+        'id',
+        'request_id',
+        'provider',
+        'model',
+        'service_type',
+        'user_id',
+        'created_at',
+        'input_tokens',
+        'output_tokens',
+        'images',
+        'video_seconds',
+        'cost_usd',
+        'latency_ms',
+        'success',
       ]);
-      const rows = await db.sql<{ request_id: string; cost_usd: number }[]>`select request_id, cost_usd from public.api_usage order by request_id`;
-      expect(rows).toEqual([{ request_id: 'r1', cost_usd: 0.0075 }, { request_id: 'r2', cost_usd: 0.006 }]);
+      const rows = await db.sql<
+        { request_id: string; cost_usd: number }[]
+      >`select request_id, cost_usd from public.api_usage order by request_id`;
+      expect(rows).toEqual([
+        { request_id: 'r1', cost_usd: 0.0075 },
+        { request_id: 'r2', cost_usd: 0.006 },
+      ]);
     });
 
     it('builds the dashboard views over it', async () => {
@@ -103,7 +123,10 @@ describe.each(TARGETS)('migrations on %s', (target) => {
     const db = await freshDatabase(target, { migrated: false });
     try {
       await db.sql`create table public.api_usage (id bigint, created_at timestamptz, provider text, model text, service_type text, success boolean)`;
-      const error = await migrate(db.sql).then(() => null, (e: unknown) => e);
+      const error = await migrate(db.sql).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(PulsebotError);
       expect((error as PulsebotError).code).toBe('MIGRATION_FAILED');
       expect((error as PulsebotError).message).toMatch(/cost_usd/);
@@ -193,7 +216,9 @@ describe('migration files', () => {
   }
 
   it('must be numbered without gaps', () => {
-    expect(() => loadMigrations(dirWith({ '000001_a.sql': 'select 1;', '000003_c.sql': 'select 1;' }))).toThrow(/without gaps/);
+    expect(() => loadMigrations(dirWith({ '000001_a.sql': 'select 1;', '000003_c.sql': 'select 1;' }))).toThrow(
+      /without gaps/,
+    );
   });
 
   it('must be named NNNNNN_name.sql', () => {
@@ -201,6 +226,8 @@ describe('migration files', () => {
   });
 
   it('must not contain their own transaction control', () => {
-    expect(() => loadMigrations(dirWith({ '000001_a.sql': 'begin;\ncreate table t (x int);\ncommit;' }))).toThrow(/transaction control/);
+    expect(() => loadMigrations(dirWith({ '000001_a.sql': 'begin;\ncreate table t (x int);\ncommit;' }))).toThrow(
+      /transaction control/,
+    );
   });
 });

@@ -22,7 +22,11 @@ function recordingLog(): UpkeepLog & { warnings: Warning[] } {
 }
 
 /** A pool whose every query runs as `role` (one connection, so the session's role holds). */
-async function poolAs(db: Database, target: TargetName, role: string): Promise<{ sql: Sql; close: () => Promise<void> }> {
+async function poolAs(
+  db: Database,
+  target: TargetName,
+  role: string,
+): Promise<{ sql: Sql; close: () => Promise<void> }> {
   if (target === 'pglite') {
     // The embedded database is one session behind a one-connection pool already.
     await db.sql.unsafe(`set role ${role}`);
@@ -81,8 +85,14 @@ describe.each(TARGETS)('upkeep failures after a refresh on %s', (target) => {
     }
     expect(log.warnings).toEqual([
       {
-        fields: { event: 'refresh.compaction_failed', code: '42501', error: expect.stringContaining('permission denied') },
-        message: expect.stringMatching(/^compaction skipped: cannot read pulsebot\.rollup_state: permission denied .* \(42501\)$/),
+        fields: {
+          event: 'refresh.compaction_failed',
+          code: '42501',
+          error: expect.stringContaining('permission denied'),
+        },
+        message: expect.stringMatching(
+          /^compaction skipped: cannot read pulsebot\.rollup_state: permission denied .* \(42501\)$/,
+        ),
       },
     ]);
   });
@@ -96,7 +106,13 @@ describe.each(TARGETS)('upkeep failures after a refresh on %s', (target) => {
       await as.close();
     }
     expect(log.warnings).toHaveLength(1);
-    expect(log.warnings[0]!.fields).toEqual({ event: 'refresh.compaction_failed', code: '42501', error: expect.stringContaining('permission denied') });
-    expect(log.warnings[0]!.message).toMatch(/^merging the pending daily histograms failed; they stay pending and are still read: permission denied/);
+    expect(log.warnings[0]!.fields).toEqual({
+      event: 'refresh.compaction_failed',
+      code: '42501',
+      error: expect.stringContaining('permission denied'),
+    });
+    expect(log.warnings[0]!.message).toMatch(
+      /^merging the pending daily histograms failed; they stay pending and are still read: permission denied/,
+    );
   });
 });

@@ -57,7 +57,8 @@ describe.each(TARGETS)('upgrading a database migrated by the numbered chain (%s)
     await upgraded.sql.unsafe(USAGE_ROWS);
     // Built by the chain's own functions, before the upgrade.
     await refreshViews(upgraded.sql, { dashboardTimezone: 'UTC', statementTimeoutSeconds: 60 });
-    before = await upgraded.sql`select date::text as date, total_requests, total_cost_usd, p95_latency_ms from public.mv_daily_metrics order by 1`;
+    before =
+      await upgraded.sql`select date::text as date, total_requests, total_cost_usd, p95_latency_ms from public.mv_daily_metrics order by 1`;
     const r = await migrate(upgraded.sql);
     report.converted = r.convertedLegacyChain;
     report.definitions = r.definitions.length;
@@ -70,10 +71,16 @@ describe.each(TARGETS)('upgrading a database migrated by the numbered chain (%s)
 
   it('is recognised, converted to the baseline, and every definition applied', async () => {
     expect(report).toEqual({ converted: true, definitions: loadDefinitions().length });
-    const ledger = await upgraded.sql<{ id: number; name: string }[]>`select id, name from pulsebot.migrations order by id`;
+    const ledger = await upgraded.sql<
+      { id: number; name: string }[]
+    >`select id, name from pulsebot.migrations order by id`;
     expect(ledger).toEqual([{ id: 1, name: 'baseline' }]);
     const status = await migrationStatus(upgraded.sql);
-    expect({ pending: status.pending, definitions: status.pendingDefinitions, legacy: status.legacyChain }).toEqual({ pending: [], definitions: [], legacy: false });
+    expect({ pending: status.pending, definitions: status.pendingDefinitions, legacy: status.legacyChain }).toEqual({
+      pending: [],
+      definitions: [],
+      legacy: false,
+    });
   });
 
   it('ends with exactly the schema of a fresh install: tables, columns, indexes, functions, views, triggers, grants', async () => {
@@ -85,7 +92,8 @@ describe.each(TARGETS)('upgrading a database migrated by the numbered chain (%s)
                                values (now() - interval '400 days', 'openai', 'content', 'gpt-4o', 1, 100, true)`);
     const results = await refreshViews(upgraded.sql, { dashboardTimezone: 'UTC', statementTimeoutSeconds: 60 });
     expect(results.filter((r) => r.outcome !== 'ok')).toEqual([]);
-    const after = await upgraded.sql`select date::text as date, total_requests, total_cost_usd, p95_latency_ms from public.mv_daily_metrics order by 1`;
+    const after =
+      await upgraded.sql`select date::text as date, total_requests, total_cost_usd, p95_latency_ms from public.mv_daily_metrics order by 1`;
     expect(after).toEqual(before);
     expect(before.reduce((n, r) => n + r.total_requests, 0)).toBe(400);
   });
@@ -102,7 +110,10 @@ describe.each(TARGETS)('numbered migrations and definitions (%s)', (target) => {
     const partial = await freshDatabase(target, { migrated: false });
     try {
       await migrateWithLegacyChain(partial.sql, 20);
-      await expect(migrate(partial.sql)).rejects.toMatchObject({ code: 'SCHEMA_INCOMPATIBLE', message: expect.stringMatching(/up to its migration 20 of 28/) });
+      await expect(migrate(partial.sql)).rejects.toMatchObject({
+        code: 'SCHEMA_INCOMPATIBLE',
+        message: expect.stringMatching(/up to its migration 20 of 28/),
+      });
       const rows = await partial.sql<{ id: number }[]>`select id from pulsebot.migrations order by id`;
       expect(rows).toHaveLength(20);
     } finally {
@@ -113,7 +124,10 @@ describe.each(TARGETS)('numbered migrations and definitions (%s)', (target) => {
   it('refuses to run when an applied migration file has changed, naming the file', async () => {
     await migrate(db.sql);
     const dir = copyOfSqlDir();
-    writeFileSync(join(dir, 'migrations', '000001_baseline.sql'), `${readFileSync(join(dir, 'migrations', '000001_baseline.sql'), 'utf8')}\n-- edited\n`);
+    writeFileSync(
+      join(dir, 'migrations', '000001_baseline.sql'),
+      `${readFileSync(join(dir, 'migrations', '000001_baseline.sql'), 'utf8')}\n-- edited\n`,
+    );
     await expect(migrate(db.sql, loadSchemaSource(dir))).rejects.toMatchObject({
       code: 'MIGRATION_INVALID',
       message: expect.stringContaining('sql/migrations/000001_baseline.sql has changed'),
@@ -128,19 +142,34 @@ describe.each(TARGETS)('numbered migrations and definitions (%s)', (target) => {
     try {
       const dir = copyOfSqlDir();
       const view = join(dir, 'views', 'mv_model_costs.sql');
-      writeFileSync(view, readFileSync(view, 'utf8').replace('coalesce(u.unique_users, 0)::bigint as unique_users', 'coalesce(u.unique_users, 0)::bigint as unique_users, 1 as probe'));
+      writeFileSync(
+        view,
+        readFileSync(view, 'utf8').replace(
+          'coalesce(u.unique_users, 0)::bigint as unique_users',
+          'coalesce(u.unique_users, 0)::bigint as unique_users, 1 as probe',
+        ),
+      );
       const fn = join(dir, 'functions', 'latency_coarse.sql');
       writeFileSync(fn, `-- a comment changes the checksum\n${readFileSync(fn, 'utf8')}`);
       const source = loadSchemaSource(dir);
-      expect((await migrationStatus(db.sql, source)).pendingDefinitions).toEqual(['functions/latency_coarse.sql', 'views/mv_model_costs.sql']);
+      expect((await migrationStatus(db.sql, source)).pendingDefinitions).toEqual([
+        'functions/latency_coarse.sql',
+        'views/mv_model_costs.sql',
+      ]);
       const report = await migrate(db.sql, source);
-      expect(report.definitions.map((d) => d.path)).toEqual(['functions/latency_coarse.sql', 'views/mv_model_costs.sql']);
+      expect(report.definitions.map((d) => d.path)).toEqual([
+        'functions/latency_coarse.sql',
+        'views/mv_model_costs.sql',
+      ]);
       const [row] = await db.sql<{ probe: boolean; readable: boolean }[]>`
         select exists (select 1 from pg_attribute where attrelid = 'public.mv_model_costs'::regclass and attname = 'probe') as probe,
                has_table_privilege(${role}, 'public.mv_model_costs', 'select') as readable`;
       expect(row).toEqual({ probe: true, readable: true });
       // And back: the repository's definition replaces the changed one.
-      expect((await migrate(db.sql)).definitions.map((d) => d.path)).toEqual(['functions/latency_coarse.sql', 'views/mv_model_costs.sql']);
+      expect((await migrate(db.sql)).definitions.map((d) => d.path)).toEqual([
+        'functions/latency_coarse.sql',
+        'views/mv_model_costs.sql',
+      ]);
     } finally {
       await db.sql.unsafe(`drop owned by ${role}; drop role if exists ${role}`);
     }
@@ -154,11 +183,17 @@ describe('sql/definitions.txt', () => {
     expect(() => loadDefinitions(unlisted)).toThrow(/functions\/forgotten.sql is not listed/);
 
     const missing = copyOfSqlDir();
-    writeFileSync(join(missing, 'definitions.txt'), `${readFileSync(join(missing, 'definitions.txt'), 'utf8')}functions/nowhere.sql\n`);
+    writeFileSync(
+      join(missing, 'definitions.txt'),
+      `${readFileSync(join(missing, 'definitions.txt'), 'utf8')}functions/nowhere.sql\n`,
+    );
     expect(() => loadDefinitions(missing)).toThrow(/nowhere.sql, which does not exist/);
 
     const twice = copyOfSqlDir();
-    writeFileSync(join(twice, 'definitions.txt'), `${readFileSync(join(twice, 'definitions.txt'), 'utf8')}functions/fold_changes.sql\n`);
+    writeFileSync(
+      join(twice, 'definitions.txt'),
+      `${readFileSync(join(twice, 'definitions.txt'), 'utf8')}functions/fold_changes.sql\n`,
+    );
     expect(() => loadDefinitions(twice)).toThrow(/lists functions\/fold_changes.sql twice/);
   });
 });

@@ -19,12 +19,14 @@ describe('nextAttemptDelayMs', () => {
   it('is capped at maxMs, even for absurd attempt numbers', () => {
     expect(nextAttemptDelayMs({ ...base, attempt: 8, random: fixed(1) })).toBe(3_600_000);
     expect(nextAttemptDelayMs({ ...base, attempt: 5000, random: fixed(1) })).toBe(3_600_000);
-    expect(nextAttemptDelayMs({ ...base, attempt: 5000, random: fixed(0.5) })).toBe(Math.round(30_000 + 0.5 * (3_600_000 - 30_000)));
+    expect(nextAttemptDelayMs({ ...base, attempt: 5000, random: fixed(0.5) })).toBe(
+      Math.round(30_000 + 0.5 * (3_600_000 - 30_000)),
+    );
   });
 
   it('spreads uniformly between base and ceiling (jitter bounds)', () => {
     let seed = 7;
-    const lcg = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const lcg = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const samples = Array.from({ length: 2000 }, () => nextAttemptDelayMs({ ...base, attempt: 4, random: lcg }));
     expect(Math.min(...samples)).toBeGreaterThanOrEqual(30_000);
     expect(Math.max(...samples)).toBeLessThanOrEqual(240_000);

@@ -20,8 +20,17 @@ const env = (name: string): string => {
 
 const leaseMs = Number(env('CRASH_LEASE_MS'));
 const prefix = env('CRASH_PREFIX');
-const db = await openDatabase(parseDatabaseUrl(env('DATABASE_URL'), 'DATABASE_URL'), { poolMax: 4, connectTimeoutSeconds: 10, statementTimeoutSeconds: 30 });
-const slack = createSlackTransport({ token: env('SLACK_BOT_TOKEN'), apiUrl: env('SLACK_API_URL'), timeoutMs: 10_000, uploadCharts: true });
+const db = await openDatabase(parseDatabaseUrl(env('DATABASE_URL'), 'DATABASE_URL'), {
+  poolMax: 4,
+  connectTimeoutSeconds: 10,
+  statementTimeoutSeconds: 30,
+});
+const slack = createSlackTransport({
+  token: env('SLACK_BOT_TOKEN'),
+  apiUrl: env('SLACK_API_URL'),
+  timeoutMs: 10_000,
+  uploadCharts: true,
+});
 const email = createEmailTransport({ url: env('SMTP_URL'), maxConnections: 2, maxMessages: 100 });
 const totals = { sent: 0, retried: 0, dead: 0, resumed: 0 };
 

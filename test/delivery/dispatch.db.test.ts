@@ -7,7 +7,13 @@ import { deliverDue, type DeliverConfig, type DeliverDeps } from '../../src/deli
 import { createFileTransport } from '../../src/delivery/file-transport.js';
 import { claimDue, enqueue, markDead, stateOf } from '../../src/delivery/outbox.js';
 import {
-  DeliveryError, type DeliveryReceipt, type EmailPayload, type OutgoingMessage, type SendContext, type SlackPayload, type Transport,
+  DeliveryError,
+  type DeliveryReceipt,
+  type EmailPayload,
+  type OutgoingMessage,
+  type SendContext,
+  type SlackPayload,
+  type Transport,
 } from '../../src/delivery/types.js';
 import { TARGETS, freshDatabase } from '../support/databases.js';
 
@@ -50,14 +56,26 @@ function fake<P>(name: 'slack' | 'email'): Fake<P> {
 }
 
 function slack(key: string, extra: Partial<SlackPayload> = {}): OutgoingMessage {
-  return { channel: 'slack', key, payload: { channel: '#ai-usage', text: `text of ${key}`, blocks: [], files: [], ...extra } };
+  return {
+    channel: 'slack',
+    key,
+    payload: { channel: '#ai-usage', text: `text of ${key}`, blocks: [], files: [], ...extra },
+  };
 }
 
 function email(key: string, to = 'ana@example.com'): OutgoingMessage {
   return {
     channel: 'email',
     key,
-    payload: { from: 'pulsebot <p@example.com>', to, subject: `Subject of ${key}`, html: '<p>hi</p>', text: 'hi', messageId: `<${key}@pulsebot>`, attachments: [] },
+    payload: {
+      from: 'pulsebot <p@example.com>',
+      to,
+      subject: `Subject of ${key}`,
+      html: '<p>hi</p>',
+      text: 'hi',
+      messageId: `<${key}@pulsebot>`,
+      attachments: [],
+    },
   };
 }
 
@@ -109,7 +127,9 @@ describe.each(TARGETS)('deliverDue on %s', (target) => {
     expect(slackFake.sent.map((s) => s.ctx.key)).toEqual(['d1:slack']);
     expect(emailFake.sent.map((s) => s.payload.to)).toEqual(['ana@example.com']);
     expect(emailFake.sent[0]!.ctx).toMatchObject({ resumed: false, progress: {} });
-    const rows = await db.sql<{ key: string; state: string; receipt: unknown; sent_at: Date }[]>`select key, state, receipt, sent_at from pulsebot.outbox order by id`;
+    const rows = await db.sql<
+      { key: string; state: string; receipt: unknown; sent_at: Date }[]
+    >`select key, state, receipt, sent_at from pulsebot.outbox order by id`;
     expect(rows).toEqual([
       { key: 'd1:slack', state: 'sent', receipt: { externalId: 'slack:1' }, sent_at: T0 },
       { key: 'd1:email', state: 'sent', receipt: { externalId: 'email:1' }, sent_at: T0 },
@@ -122,10 +142,16 @@ describe.each(TARGETS)('deliverDue on %s', (target) => {
     await enqueue(db.sql, [slack('d2:slack')], { kind: 'report', now: T0 });
     slackFake.failures.push(new DeliveryError('rate limited', { retryable: true, retryAfterMs: 120_000 }));
     expect(await deliverDue(deps())).toEqual({ sent: 0, retried: 1, dead: 0, resumed: 0 });
-    const [row] = await db.sql<{ state: string; next_attempt_at: Date; last_error: string }[]>`select state, next_attempt_at, last_error from pulsebot.outbox`;
+    const [row] = await db.sql<
+      { state: string; next_attempt_at: Date; last_error: string }[]
+    >`select state, next_attempt_at, last_error from pulsebot.outbox`;
     // The backoff alone (random 0) would be 30 s; the server asked for 120 s.
     expect(row).toEqual({ state: 'pending', next_attempt_at: at(120), last_error: 'rate limited' });
-    expect(events.find((e) => e.event === 'outbox.retry')).toMatchObject({ level: 'warn', key: 'd2:slack', delayMs: 120_000 });
+    expect(events.find((e) => e.event === 'outbox.retry')).toMatchObject({
+      level: 'warn',
+      key: 'd2:slack',
+      delayMs: 120_000,
+    });
 
     clock = at(119);
     expect(await deliverDue(deps())).toEqual({ sent: 0, retried: 0, dead: 0, resumed: 0 });
@@ -172,8 +198,12 @@ describe.each(TARGETS)('deliverDue on %s', (target) => {
     expect(notice.text).toContain('text of d4:slack');
     expect(notice.html).toContain('Slack is down (503)');
     expect(emailFake.sent[0]!.ctx.key).toBe('failure:d4:slack:email:ops@example.com');
-    expect(events.filter((e) => e.event === 'outbox.dead')).toEqual([expect.objectContaining({ level: 'error', key: 'd4:slack', attempts: 3 })]);
-    const [row] = await db.sql<{ failure_reported_at: Date | null }[]>`select failure_reported_at from pulsebot.outbox where key = 'd4:slack'`;
+    expect(events.filter((e) => e.event === 'outbox.dead')).toEqual([
+      expect.objectContaining({ level: 'error', key: 'd4:slack', attempts: 3 }),
+    ]);
+    const [row] = await db.sql<
+      { failure_reported_at: Date | null }[]
+    >`select failure_reported_at from pulsebot.outbox where key = 'd4:slack'`;
     expect(row!.failure_reported_at).not.toBeNull();
   });
 
@@ -193,7 +223,9 @@ describe.each(TARGETS)('deliverDue on %s', (target) => {
       await deliverDue(deps());
     }
     expect(slackFake.sent).toHaveLength(1);
-    const rows = await db.sql<{ key: string; kind: string; state: string }[]>`select key, kind, state from pulsebot.outbox order by id`;
+    const rows = await db.sql<
+      { key: string; kind: string; state: string }[]
+    >`select key, kind, state from pulsebot.outbox order by id`;
     expect(rows).toEqual([
       { key: 'd5:email', kind: 'report', state: 'dead' },
       { key: 'failure:d5:email:slack:#oncall', kind: 'failure_notice', state: 'sent' },
@@ -205,10 +237,20 @@ describe.each(TARGETS)('deliverDue on %s', (target) => {
     await enqueue(db.sql, [slack('d6:slack')], { kind: 'report', now: T0 });
     slackFake.failures.push(new DeliveryError('channel_not_found', { retryable: false }));
     const config = { ...CONFIG, failureRoutes: { slack: ['#oncall'], email: [] } };
-    expect(await deliverDue(deps({ config, files: { email: files.email } }))).toEqual({ sent: 0, retried: 0, dead: 1, resumed: 0 });
+    expect(await deliverDue(deps({ config, files: { email: files.email } }))).toEqual({
+      sent: 0,
+      retried: 0,
+      dead: 1,
+      resumed: 0,
+    });
     expect(emailFake.attempts + slackFake.sent.length).toBe(0);
     const logged = events.find((e) => e.event === 'outbox.undelivered');
-    expect(logged).toMatchObject({ level: 'error', key: 'd6:slack', error: 'channel_not_found', reason: 'no failure route on email' });
+    expect(logged).toMatchObject({
+      level: 'error',
+      key: 'd6:slack',
+      error: 'channel_not_found',
+      reason: 'no failure route on email',
+    });
     const path = String(logged!.file);
     expect(readdirSync(outDir)).toContain(path.slice(outDir.length + 1));
     expect(readFileSync(join(path, 'message.eml'), 'utf8')).toContain('channel_not_found');
@@ -222,7 +264,11 @@ describe.each(TARGETS)('deliverDue on %s', (target) => {
     await enqueue(db.sql, [email('d7:email')], { kind: 'report', now: T0 });
     emailFake.failures.push(new DeliveryError('550 rejected', { retryable: false }));
     await deliverDue(deps({ config: { ...CONFIG, failureRoutes: { slack: [], email: ['ops@example.com'] } } }));
-    expect(events.find((e) => e.event === 'outbox.undelivered')).toMatchObject({ level: 'error', key: 'd7:email', file: null });
+    expect(events.find((e) => e.event === 'outbox.undelivered')).toMatchObject({
+      level: 'error',
+      key: 'd7:email',
+      file: null,
+    });
   });
 
   it('a failure notice that fails is written to the file outbox, not bounced back as another notice', async () => {
@@ -230,10 +276,22 @@ describe.each(TARGETS)('deliverDue on %s', (target) => {
     await enqueue(db.sql, [email('d8:email')], { kind: 'report', now: T0 });
     emailFake.always = new DeliveryError('550 rejected', { retryable: false });
     slackFake.always = new DeliveryError('invalid_auth', { retryable: false });
-    expect(await deliverDue(deps({ files: { email: files.email } }))).toEqual({ sent: 0, retried: 0, dead: 2, resumed: 0 });
+    expect(await deliverDue(deps({ files: { email: files.email } }))).toEqual({
+      sent: 0,
+      retried: 0,
+      dead: 2,
+      resumed: 0,
+    });
     const rows = await db.sql<{ key: string; state: string }[]>`select key, state from pulsebot.outbox order by id`;
-    expect(rows).toEqual([{ key: 'd8:email', state: 'dead' }, { key: 'failure:d8:email:slack:#oncall', state: 'dead' }]);
-    expect(events.find((e) => e.event === 'outbox.undelivered')).toMatchObject({ level: 'error', key: 'failure:d8:email:slack:#oncall', reason: 'the failure notice itself failed' });
+    expect(rows).toEqual([
+      { key: 'd8:email', state: 'dead' },
+      { key: 'failure:d8:email:slack:#oncall', state: 'dead' },
+    ]);
+    expect(events.find((e) => e.event === 'outbox.undelivered')).toMatchObject({
+      level: 'error',
+      key: 'failure:d8:email:slack:#oncall',
+      reason: 'the failure notice itself failed',
+    });
   });
 
   it('reports a dead row that a crash left unreported', async () => {
@@ -246,11 +304,11 @@ describe.each(TARGETS)('deliverDue on %s', (target) => {
   });
 
   it('sends a thread reply only after the message it replies to, even with several workers', async () => {
-    await enqueue(db.sql, [
-      slack('d10:resolved', { threadOfKey: 'd10:firing' }),
-      slack('d10:firing'),
-      slack('d10:other'),
-    ], { kind: 'alert', now: T0 });
+    await enqueue(
+      db.sql,
+      [slack('d10:resolved', { threadOfKey: 'd10:firing' }), slack('d10:firing'), slack('d10:other')],
+      { kind: 'alert', now: T0 },
+    );
     let parentReceipt: DeliveryReceipt | null = null;
     slackFake.during = async (p, ctx) => {
       if (p.threadOfKey) parentReceipt = await ctx.receiptOf(p.threadOfKey);
@@ -270,7 +328,12 @@ describe.each(TARGETS)('deliverDue on %s', (target) => {
         await new Promise((r) => setTimeout(r, 100)); // …while the other worker looks for work
       }
     };
-    expect(await deliverDue(deps({ leaseMs: 60_000, concurrency: 2 }))).toEqual({ sent: 2, retried: 0, dead: 0, resumed: 0 });
+    expect(await deliverDue(deps({ leaseMs: 60_000, concurrency: 2 }))).toEqual({
+      sent: 2,
+      retried: 0,
+      dead: 0,
+      resumed: 0,
+    });
     expect(slackFake.attempts).toBe(2);
   });
 
@@ -283,6 +346,10 @@ describe.each(TARGETS)('deliverDue on %s', (target) => {
     clock = at(61);
     expect(await deliverDue(deps({ leaseMs: 60_000 }))).toEqual({ sent: 1, retried: 0, dead: 0, resumed: 1 });
     expect(slackFake.sent[0]!.ctx).toMatchObject({ resumed: true, progress: { ts: '1.5' } });
-    expect(events.find((e) => e.event === 'outbox.resumed')).toMatchObject({ level: 'warn', key: 'd11:slack', attempts: 2 });
+    expect(events.find((e) => e.event === 'outbox.resumed')).toMatchObject({
+      level: 'warn',
+      key: 'd11:slack',
+      attempts: 2,
+    });
   });
 });

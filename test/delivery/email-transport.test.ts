@@ -2,7 +2,13 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
-import { createEmailTransport, deliveryErrorFrom, isRetryableSmtpError, parseSmtpUrl, transportOptions } from '../../src/delivery/email-transport.js';
+import {
+  createEmailTransport,
+  deliveryErrorFrom,
+  isRetryableSmtpError,
+  parseSmtpUrl,
+  transportOptions,
+} from '../../src/delivery/email-transport.js';
 import { DeliveryError, type EmailPayload, type SendContext } from '../../src/delivery/types.js';
 import { PulsebotError } from '../../src/errors.js';
 import { emailFor, emailMessageId } from '../../src/messages/email-payload.js';
@@ -10,7 +16,13 @@ import { buildEmailDigest } from '../../src/report/email-digest.js';
 import { startSmtpSink, type SmtpSink } from '../fakes/smtp-sink.js';
 import { digestModelFixture } from '../fixtures/digest-model.js';
 
-const ctx: SendContext = { key: 'k', progress: {}, checkpoint: async () => {}, resumed: false, receiptOf: async () => null };
+const ctx: SendContext = {
+  key: 'k',
+  progress: {},
+  checkpoint: async () => {},
+  resumed: false,
+  receiptOf: async () => null,
+};
 const PASSWORD = 'Sup3r-S3cret!pw';
 const WRONG_PASSWORD = 'Wr0ng-S3cret!pw';
 
@@ -36,9 +48,21 @@ function everythingSaid(e: unknown): string {
 
 describe('parseSmtpUrl', () => {
   it('reads scheme, host, port and credentials, with the default port of each scheme', () => {
-    expect(parseSmtpUrl('smtp://bot:p%40ss%3Aw0rd@mail.example.com')).toEqual({ secure: false, host: 'mail.example.com', port: 587, auth: { user: 'bot', pass: 'p@ss:w0rd' }, loopback: false });
+    expect(parseSmtpUrl('smtp://bot:p%40ss%3Aw0rd@mail.example.com')).toEqual({
+      secure: false,
+      host: 'mail.example.com',
+      port: 587,
+      auth: { user: 'bot', pass: 'p@ss:w0rd' },
+      loopback: false,
+    });
     expect(parseSmtpUrl('smtps://bot:pw@mail.example.com')).toMatchObject({ secure: true, port: 465 });
-    expect(parseSmtpUrl('smtp://127.0.0.1:2525')).toEqual({ secure: false, host: '127.0.0.1', port: 2525, auth: null, loopback: true });
+    expect(parseSmtpUrl('smtp://127.0.0.1:2525')).toEqual({
+      secure: false,
+      host: '127.0.0.1',
+      port: 2525,
+      auth: null,
+      loopback: true,
+    });
     expect(parseSmtpUrl('smtp://[::1]:25')).toMatchObject({ host: '::1', loopback: true });
     expect(parseSmtpUrl('smtp://localhost')).toMatchObject({ loopback: true });
   });
@@ -72,7 +96,16 @@ describe('parseSmtpUrl', () => {
 describe('transportOptions: TLS policy', () => {
   it('requires STARTTLS for smtp:// to a host on the network, with no plain-text fallback', () => {
     const o = transportOptions('smtp://bot:pw@mail.example.com:587', { maxConnections: 4, maxMessages: 50 });
-    expect(o).toMatchObject({ pool: true, host: 'mail.example.com', port: 587, secure: false, requireTLS: true, opportunisticTLS: false, maxConnections: 4, maxMessages: 50 });
+    expect(o).toMatchObject({
+      pool: true,
+      host: 'mail.example.com',
+      port: 587,
+      secure: false,
+      requireTLS: true,
+      opportunisticTLS: false,
+      maxConnections: 4,
+      maxMessages: 50,
+    });
     expect(o.ignoreTLS).not.toBe(true);
   });
   it('uses implicit TLS for smtps://', () => {
@@ -110,7 +143,10 @@ describe('createEmailTransport against a real SMTP server', () => {
   let sink: SmtpSink;
   beforeAll(async () => {
     // A careless server that repeats the credentials it got in its 535 reply.
-    sink = await startSmtpSink({ auth: { user: 'pulsebot', pass: PASSWORD }, authFailureText: (user, pass) => `Authentication failed for ${user}:${pass}` });
+    sink = await startSmtpSink({
+      auth: { user: 'pulsebot', pass: PASSWORD },
+      authFailureText: (user, pass) => `Authentication failed for ${user}:${pass}`,
+    });
   });
   afterAll(async () => {
     await sink.close();
@@ -120,7 +156,12 @@ describe('createEmailTransport against a real SMTP server', () => {
     const model = await digestModelFixture();
     const digest = await buildEmailDigest(model, { reportTitle: 'Daily AI usage digest' });
     const messageId = emailMessageId({ report: 'daily', period: '2026-11-24', recipient: 'Team@Example.com' });
-    const payload = emailFor(digest, { from: 'pulsebot <bot@example.com>', to: 'team@example.com', replyTo: 'ai-team@example.com', messageId });
+    const payload = emailFor(digest, {
+      from: 'pulsebot <bot@example.com>',
+      to: 'team@example.com',
+      replyTo: 'ai-team@example.com',
+      messageId,
+    });
     const transport = createEmailTransport({ url: sink.url, maxConnections: 1, maxMessages: 10 });
     try {
       const before = sink.messages.length;
@@ -156,7 +197,15 @@ describe('createEmailTransport against a real SMTP server', () => {
     }
   });
 
-  const small: EmailPayload = { from: 'bot@example.com', to: 'x@example.com', subject: 's', html: '<p>h</p>', text: 't', messageId: '<m@pulsebot>', attachments: [] };
+  const small: EmailPayload = {
+    from: 'bot@example.com',
+    to: 'x@example.com',
+    subject: 's',
+    html: '<p>h</p>',
+    text: 't',
+    messageId: '<m@pulsebot>',
+    attachments: [],
+  };
 
   it('turns a 4xx on RCPT TO into a retryable DeliveryError, a 5xx into a final one', async () => {
     const transport = createEmailTransport({ url: sink.url, maxConnections: 1, maxMessages: 10 });
@@ -186,11 +235,19 @@ describe('createEmailTransport against a real SMTP server', () => {
 
   it('with TLS required (any host off the loopback), a server without STARTTLS gets nothing in clear text', async () => {
     // The options built for a remote host, pointed at the local server, which offers no STARTTLS.
-    const options = { ...transportOptions('smtp://pulsebot:pw@mail.example.com:587'), host: '127.0.0.1', port: sink.port };
+    const options = {
+      ...transportOptions('smtp://pulsebot:pw@mail.example.com:587'),
+      host: '127.0.0.1',
+      port: sink.port,
+    };
     const transporter = nodemailer.createTransport(options);
     const before = sink.messages.length;
     try {
-      const error = deliveryErrorFrom(await thrown(() => transporter.sendMail({ from: 'bot@example.com', to: 'x@example.com', text: 't' })), 'test', 'sending');
+      const error = deliveryErrorFrom(
+        await thrown(() => transporter.sendMail({ from: 'bot@example.com', to: 'x@example.com', text: 't' })),
+        'test',
+        'sending',
+      );
       expect(error.message).toContain('ETLS');
       expect(error.retryable).toBe(false);
       expect(sink.messages).toHaveLength(before);

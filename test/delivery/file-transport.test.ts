@@ -12,7 +12,13 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const ctx = (key: string): SendContext => ({ key, progress: {}, resumed: false, checkpoint: async () => {}, receiptOf: async () => null });
+const ctx = (key: string): SendContext => ({
+  key,
+  progress: {},
+  resumed: false,
+  checkpoint: async () => {},
+  receiptOf: async () => null,
+});
 const png = (n: number) => Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(300, n)]);
 
 function emailPayload(): EmailPayload {
@@ -45,7 +51,11 @@ function slackPayload(): SlackPayload {
 }
 
 function snapshotDir(path: string): Record<string, Buffer> {
-  return Object.fromEntries(readdirSync(path).sort().map((f) => [f, readFileSync(join(path, f))]));
+  return Object.fromEntries(
+    readdirSync(path)
+      .sort()
+      .map((f) => [f, readFileSync(join(path, f))]),
+  );
 }
 
 describe('file transport', () => {
@@ -88,7 +98,12 @@ describe('file transport', () => {
     expect(files).toHaveLength(3);
     expect(files).toContain('slack.json');
     expect(files).toContain('cost.png');
-    const json = JSON.parse(readFileSync(join(receipt.externalId, 'slack.json'), 'utf8')) as { channel: string; text: string; blocks: unknown[]; files: Array<{ path: string }> };
+    const json = JSON.parse(readFileSync(join(receipt.externalId, 'slack.json'), 'utf8')) as {
+      channel: string;
+      text: string;
+      blocks: unknown[];
+      files: Array<{ path: string }>;
+    };
     expect(json).toMatchObject({ channel: '#ai-usage', text: 'AI usage 24 Nov', blocks: slackPayload().blocks });
     expect(readFileSync(join(receipt.externalId, json.files[1]!.path)).equals(png(4))).toBe(true);
   });
@@ -104,14 +119,26 @@ describe('file transport', () => {
 
     const s1 = await t.slack.send(slackPayload(), ctx('idem:slack'));
     const slackFirst = snapshotDir(s1.externalId);
-    await Promise.all([t.slack.send(slackPayload(), ctx('idem:slack')), t.slack.send(slackPayload(), ctx('idem:slack'))]);
+    await Promise.all([
+      t.slack.send(slackPayload(), ctx('idem:slack')),
+      t.slack.send(slackPayload(), ctx('idem:slack')),
+    ]);
     expect(snapshotDir(s1.externalId)).toEqual(slackFirst);
     expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
   it('keeps hostile keys inside the directory and readable', async () => {
     const t = createFileTransport(dir);
-    const hostile = ['../../etc/passwd', '..', '.', '/abs/path', 'a/../../b', 'ctrl\u0000\u001b[31m\n', '..\\..\\windows', 'x'.repeat(600)];
+    const hostile = [
+      '../../etc/passwd',
+      '..',
+      '.',
+      '/abs/path',
+      'a/../../b',
+      'ctrl\u0000\u001b[31m\n',
+      '..\\..\\windows',
+      'x'.repeat(600),
+    ];
     const paths = new Set<string>();
     for (const key of hostile) {
       const r = await t.email.send(emailPayload(), ctx(key));
@@ -125,7 +152,9 @@ describe('file transport', () => {
     }
     expect(paths.size).toBe(hostile.length);
     expect(safeDirName('../../etc/passwd')).toMatch(/^etc_passwd-[0-9a-f]{10}$/);
-    expect(safeDirName('report:daily:2026-11-24:email:a@x.com')).toMatch(/^report_daily_2026-11-24_email_a@x.com-[0-9a-f]{10}$/);
+    expect(safeDirName('report:daily:2026-11-24:email:a@x.com')).toMatch(
+      /^report_daily_2026-11-24_email_a@x.com-[0-9a-f]{10}$/,
+    );
     // Keys that sanitise alike still get directories of their own.
     expect(safeDirName('a:b')).not.toBe(safeDirName('a/b'));
   });

@@ -3,7 +3,16 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/connect.js';
 import {
-  claimDue, enqueue, listProblems, markDead, markRetry, markSent, pruneOutbox, receiptOf, saveProgress, stateOf,
+  claimDue,
+  enqueue,
+  listProblems,
+  markDead,
+  markRetry,
+  markSent,
+  pruneOutbox,
+  receiptOf,
+  saveProgress,
+  stateOf,
   type ClaimedMessage,
 } from '../../src/delivery/outbox.js';
 import { sha256Hex } from '../../src/delivery/outbox-blobs.js';
@@ -14,7 +23,8 @@ const T0 = new Date('2026-11-25T09:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 const LEASE = 60_000;
 
-const png = (seed: string) => Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.from(seed), randomBytes(2048)]);
+const png = (seed: string) =>
+  Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.from(seed), randomBytes(2048)]);
 
 function slack(key: string, extra: Partial<SlackPayload> = {}, files: Buffer[] = []): OutgoingMessage {
   return {
@@ -24,7 +34,12 @@ function slack(key: string, extra: Partial<SlackPayload> = {}, files: Buffer[] =
       channel: '#ai-usage',
       text: `digest ${key}`,
       blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*hi*' } }],
-      files: files.map((content, i) => ({ filename: `chart${i}.png`, title: `Chart ${i}`, altText: `chart ${i}`, content })),
+      files: files.map((content, i) => ({
+        filename: `chart${i}.png`,
+        title: `Chart ${i}`,
+        altText: `chart ${i}`,
+        content,
+      })),
       ...extra,
     },
   };
@@ -38,7 +53,12 @@ function email(key: string, to: string, charts: Buffer[] = []): OutgoingMessage 
     html: charts.map((_, i) => `<img src="cid:chart${i}@pulsebot">`).join(''),
     text: 'text',
     messageId: `<${key}@pulsebot>`,
-    attachments: charts.map((content, i) => ({ filename: `chart${i}.png`, cid: `chart${i}@pulsebot`, contentType: 'image/png', content })),
+    attachments: charts.map((content, i) => ({
+      filename: `chart${i}.png`,
+      cid: `chart${i}@pulsebot`,
+      contentType: 'image/png',
+      content,
+    })),
   };
   return { channel: 'email', key, payload };
 }
@@ -96,12 +116,23 @@ describe.each(TARGETS)('outbox on %s', (target) => {
     await enqueue(db.sql, [slack('t3:slack')], { kind: 'report', now: T0 });
     const [first] = await claimAll(db, T0);
     expect(first).toBeDefined();
-    expect(await saveProgress(db.sql, first!, { progress: { ts: '1.0002', uploaded: ['chart0.png'] }, now: at(30), leaseMs: LEASE })).toBe(true);
+    expect(
+      await saveProgress(db.sql, first!, {
+        progress: { ts: '1.0002', uploaded: ['chart0.png'] },
+        now: at(30),
+        leaseMs: LEASE,
+      }),
+    ).toBe(true);
     // The checkpoint renewed the lease: not reclaimable at the first lease's end.
     expect(await claimAll(db, at(61))).toEqual([]);
 
     const [second] = await claimAll(db, at(90));
-    expect(second).toMatchObject({ key: 't3:slack', attempts: 2, resumed: true, progress: { ts: '1.0002', uploaded: ['chart0.png'] } });
+    expect(second).toMatchObject({
+      key: 't3:slack',
+      attempts: 2,
+      resumed: true,
+      progress: { ts: '1.0002', uploaded: ['chart0.png'] },
+    });
 
     // The first sender wakes up: none of its writes land.
     expect(await saveProgress(db.sql, first!, { progress: { ts: 'stale' }, now: at(91), leaseMs: LEASE })).toBe(false);
@@ -117,7 +148,10 @@ describe.each(TARGETS)('outbox on %s', (target) => {
   it('stores a chart once for 21 messages that share it, and gives back the same bytes', async () => {
     const charts = [png('a'), png('b')];
     const [before] = await db.sql<{ n: number }[]>`select count(*)::int as n from pulsebot.outbox_blobs`;
-    const messages = [slack('t4:slack', {}, charts), ...Array.from({ length: 20 }, (_, i) => email(`t4:email:${i}`, `u${i}@x.com`, charts))];
+    const messages = [
+      slack('t4:slack', {}, charts),
+      ...Array.from({ length: 20 }, (_, i) => email(`t4:email:${i}`, `u${i}@x.com`, charts)),
+    ];
     await enqueue(db.sql, messages, { kind: 'report', now: T0 });
     const [after] = await db.sql<{ n: number }[]>`select count(*)::int as n from pulsebot.outbox_blobs`;
     expect(after!.n - before!.n).toBe(2);
@@ -125,21 +159,32 @@ describe.each(TARGETS)('outbox on %s', (target) => {
       select count(*)::int as n from pulsebot.outbox_blob_refs r join pulsebot.outbox o on o.id = r.outbox_id where o.key like 't4:%'`;
     expect(refs!.n).toBe(42);
     // The JSON holds references, not base64 copies.
-    const [size] = await db.sql<{ bytes: number }[]>`select max(pg_column_size(payload))::int as bytes from pulsebot.outbox where key like 't4:%'`;
+    const [size] = await db.sql<
+      { bytes: number }[]
+    >`select max(pg_column_size(payload))::int as bytes from pulsebot.outbox where key like 't4:%'`;
     expect(size!.bytes).toBeLessThan(2000);
 
     const claimed = await claimAll(db, T0);
     expect(claimed.map((c) => c.key)).toEqual(messages.map((m) => m.key));
     claimed.forEach((c, i) => {
       expect(c.payload).toEqual(messages[i]!.payload);
-      const buffers = c.channel === 'slack' ? c.payload.files.map((f) => f.content) : c.payload.attachments.map((a) => a.content);
+      const buffers =
+        c.channel === 'slack' ? c.payload.files.map((f) => f.content) : c.payload.attachments.map((a) => a.content);
       buffers.forEach((b, j) => expect(Buffer.isBuffer(b) && b.equals(charts[j]!)).toBe(true));
     });
     for (const c of claimed) await markSent(db.sql, c, { receipt: { externalId: c.key }, now: at(1) });
   });
 
   it('holds a reply until the message it threads under is sent', async () => {
-    await enqueue(db.sql, [slack('t5:firing'), slack('t5:resolved', { threadOfKey: 't5:firing' }), slack('t5:update', { updateOfKey: { key: 't5:firing', text: 'ok', blocks: [] } })], { kind: 'alert', now: T0 });
+    await enqueue(
+      db.sql,
+      [
+        slack('t5:firing'),
+        slack('t5:resolved', { threadOfKey: 't5:firing' }),
+        slack('t5:update', { updateOfKey: { key: 't5:firing', text: 'ok', blocks: [] } }),
+      ],
+      { kind: 'alert', now: T0 },
+    );
     const first = await claimAll(db, T0);
     expect(first.map((c) => c.key)).toEqual(['t5:firing']);
     expect(await claimAll(db, at(1))).toEqual([]);
@@ -150,7 +195,15 @@ describe.each(TARGETS)('outbox on %s', (target) => {
   });
 
   it('a reply whose parent died or never existed is not held forever', async () => {
-    await enqueue(db.sql, [slack('t6:firing'), slack('t6:resolved', { threadOfKey: 't6:firing' }), slack('t6:orphan', { threadOfKey: 't6:nothing' })], { kind: 'alert', now: T0 });
+    await enqueue(
+      db.sql,
+      [
+        slack('t6:firing'),
+        slack('t6:resolved', { threadOfKey: 't6:firing' }),
+        slack('t6:orphan', { threadOfKey: 't6:nothing' }),
+      ],
+      { kind: 'alert', now: T0 },
+    );
     const first = await claimAll(db, T0);
     expect(first.map((c) => c.key)).toEqual(['t6:firing', 't6:orphan']);
     await markDead(db.sql, first[0]!, { error: 'channel_not_found', now: at(1) });
@@ -160,7 +213,10 @@ describe.each(TARGETS)('outbox on %s', (target) => {
   });
 
   it('lists dead, retrying and stuck rows for doctor', async () => {
-    await enqueue(db.sql, [email('t7:retry', 'r@x.com'), email('t7:dead', 'd@x.com'), email('t7:stuck', 's@x.com')], { kind: 'report', now: T0 });
+    await enqueue(db.sql, [email('t7:retry', 'r@x.com'), email('t7:dead', 'd@x.com'), email('t7:stuck', 's@x.com')], {
+      kind: 'report',
+      now: T0,
+    });
     const claimed = await claimAll(db, T0);
     const byKey = new Map(claimed.map((c) => [c.key, c]));
     await markRetry(db.sql, byKey.get('t7:retry')!, { error: '421 try later', nextAttemptAt: at(600), now: at(1) });
@@ -173,7 +229,10 @@ describe.each(TARGETS)('outbox on %s', (target) => {
     ]);
     expect(problems[1]!.nextAttemptAt).toEqual(at(600));
     // Without a clock, leases cannot be judged: stuck rows are left out.
-    expect((await listProblems(db.sql)).filter((p) => p.key.startsWith('t7:')).map((p) => p.key)).toEqual(['t7:dead', 't7:retry']);
+    expect((await listProblems(db.sql)).filter((p) => p.key.startsWith('t7:')).map((p) => p.key)).toEqual([
+      't7:dead',
+      't7:retry',
+    ]);
     await db.sql`delete from pulsebot.outbox where key like 't7:%'`;
   });
 
@@ -194,7 +253,9 @@ describe.each(TARGETS)('outbox on %s', (target) => {
     expect(await stateOf(db.sql, 't8:new')).toBe('pending');
     const [claimedNew] = (await claimAll(db, T0)).filter((c) => c.key === 't8:new');
     expect(claimedNew?.channel === 'email' && claimedNew.payload.attachments[0]!.content.equals(shared)).toBe(true);
-    const left = await db.sql<{ sha256: string }[]>`select sha256 from pulsebot.outbox_blobs where sha256 = any(${t8}::text[])`;
+    const left = await db.sql<
+      { sha256: string }[]
+    >`select sha256 from pulsebot.outbox_blobs where sha256 = any(${t8}::text[])`;
     expect(left.map((r) => r.sha256)).toEqual([sha256Hex(shared)]);
   });
 });
@@ -213,7 +274,11 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('concurrent claimers on PostgreS
   });
 
   it('a claim in an open transaction locks its rows; another connection skips them instead of waiting', async () => {
-    await enqueue(db.sql, Array.from({ length: 10 }, (_, i) => email(`c1:${i}`, `c${i}@x.com`)), { kind: 'report', now: T0 });
+    await enqueue(
+      db.sql,
+      Array.from({ length: 10 }, (_, i) => email(`c1:${i}`, `c${i}@x.com`)),
+      { kind: 'report', now: T0 },
+    );
     let inside: string[] = [];
     let outside: string[] = [];
     await db.sql.begin(async (tx) => {
@@ -228,7 +293,11 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('concurrent claimers on PostgreS
 
   it('claimers racing on two connections never take the same row', async () => {
     const n = 300;
-    await enqueue(db.sql, Array.from({ length: n }, (_, i) => email(`c2:${i}`, `r${i}@x.com`)), { kind: 'report', now: T0 });
+    await enqueue(
+      db.sql,
+      Array.from({ length: n }, (_, i) => email(`c2:${i}`, `r${i}@x.com`)),
+      { kind: 'report', now: T0 },
+    );
     const drain = async (sql: typeof db.sql) => {
       const got: string[] = [];
       for (;;) {

@@ -1,6 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSlackTransport, type SlackTransportOptions } from '../../src/delivery/slack-transport.js';
-import { DeliveryError, type DeliveryReceipt, type Progress, type SendContext, type SlackFile, type SlackPayload } from '../../src/delivery/types.js';
+import {
+  DeliveryError,
+  type DeliveryReceipt,
+  type Progress,
+  type SendContext,
+  type SlackFile,
+  type SlackPayload,
+} from '../../src/delivery/types.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api-server.js';
 
 const TOKEN = 'xoxb-test-SECRET-4242';
@@ -20,17 +27,33 @@ function transport(over: Partial<SlackTransportOptions> = {}) {
 }
 
 const png = (seed: number, size = 64) => Buffer.from(Array.from({ length: size }, (_, i) => (i * 31 + seed) % 256));
-const file = (filename: string, seed: number): SlackFile => ({ filename, title: `Chart ${filename}`, altText: `alt ${filename}`, content: png(seed) });
+const file = (filename: string, seed: number): SlackFile => ({
+  filename,
+  title: `Chart ${filename}`,
+  altText: `alt ${filename}`,
+  content: png(seed),
+});
 const payload = (over: Partial<SlackPayload> = {}): SlackPayload => ({
   channel: '#ai-usage',
   text: 'AI usage: $1,234 yesterday',
-  blocks: [{ type: 'header', text: { type: 'plain_text', text: 'Daily AI usage' } }, { type: 'section', text: { type: 'mrkdwn', text: '*$1,234*' } }],
+  blocks: [
+    { type: 'header', text: { type: 'plain_text', text: 'Daily AI usage' } },
+    { type: 'section', text: { type: 'mrkdwn', text: '*$1,234*' } },
+  ],
   files: [],
   ...over,
 });
 
 /** An in-memory outbox row: progress as stored, checkpoints in order, other rows' receipts. */
-function outboxRow(key: string, opts: { progress?: Progress; resumed?: boolean; receipts?: Record<string, DeliveryReceipt>; crashAt?: (p: Progress) => boolean } = {}) {
+function outboxRow(
+  key: string,
+  opts: {
+    progress?: Progress;
+    resumed?: boolean;
+    receipts?: Record<string, DeliveryReceipt>;
+    crashAt?: (p: Progress) => boolean;
+  } = {},
+) {
   const checkpoints: Progress[] = [];
   const ctx: SendContext = {
     key,
@@ -49,7 +72,10 @@ function outboxRow(key: string, opts: { progress?: Progress; resumed?: boolean; 
 
 /** Awaits a rejection that must be a DeliveryError; no error, hint or cause may carry a token. */
 async function failure(promise: Promise<unknown>): Promise<DeliveryError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(DeliveryError);
   expect(textOf(error)).not.toContain(TOKEN);
   expect(textOf(error)).not.toContain(WRONG_TOKEN);
@@ -69,11 +95,19 @@ describe('Slack transport: sending', () => {
     expect(slack.messages).toHaveLength(1);
     const m = slack.messages[0]!;
     expect(m).toMatchObject({
-      channel: 'C01AIUSAGE', text: 'AI usage: $1,234 yesterday', blocks: payload().blocks,
+      channel: 'C01AIUSAGE',
+      text: 'AI usage: $1,234 yesterday',
+      blocks: payload().blocks,
       metadata: { event_type: 'pulsebot_message', event_payload: { pulsebot_key: 'daily:2026-11-23:slack:#ai-usage' } },
     });
-    expect(slack.calls.find((c) => c.method === 'chat.postMessage')?.body).toMatchObject({ unfurl_links: 'false', unfurl_media: 'false' });
-    expect(receipt).toEqual({ externalId: `C01AIUSAGE:${m.ts}`, detail: { channel: 'C01AIUSAGE', ts: m.ts, files: 0 } });
+    expect(slack.calls.find((c) => c.method === 'chat.postMessage')?.body).toMatchObject({
+      unfurl_links: 'false',
+      unfurl_media: 'false',
+    });
+    expect(receipt).toEqual({
+      externalId: `C01AIUSAGE:${m.ts}`,
+      detail: { channel: 'C01AIUSAGE', ts: m.ts, files: 0 },
+    });
     expect(row.checkpoints[0]).toEqual({ channelId: 'C01AIUSAGE', ts: m.ts });
     // Posting by name needs no channel lookup.
     expect(callsOf('conversations.list')).toBe(0);
@@ -86,7 +120,8 @@ describe('Slack transport: sending', () => {
     const ts = slack.messages[0]!.ts;
     expect(slack.messages).toHaveLength(1);
     expect(slack.files.map((f) => [f.filename, f.title, f.channel, f.thread_ts])).toEqual([
-      ['cost.png', 'Chart cost.png', 'C01AIUSAGE', ts], ['requests.png', 'Chart requests.png', 'C01AIUSAGE', ts],
+      ['cost.png', 'Chart cost.png', 'C01AIUSAGE', ts],
+      ['requests.png', 'Chart requests.png', 'C01AIUSAGE', ts],
     ]);
     expect(slack.files[0]!.bytes.equals(files[0]!.content)).toBe(true);
     expect(slack.files[1]!.bytes.equals(files[1]!.content)).toBe(true);
@@ -104,8 +139,10 @@ describe('Slack transport: sending', () => {
   it('replies in the thread of the message sent under threadOfKey', async () => {
     const t = transport();
     const firing = await t.send(payload({ channel: '#alerts', text: 'firing' }), outboxRow('alert:7:firing').ctx);
-    await t.send(payload({ channel: '#alerts', text: 'resolved', threadOfKey: 'alert:7:firing' }),
-      outboxRow('alert:7:resolved', { receipts: { 'alert:7:firing': firing } }).ctx);
+    await t.send(
+      payload({ channel: '#alerts', text: 'resolved', threadOfKey: 'alert:7:firing' }),
+      outboxRow('alert:7:resolved', { receipts: { 'alert:7:firing': firing } }).ctx,
+    );
     const [parent, reply] = slack.messages;
     expect(reply).toMatchObject({ channel: 'C02ALERTS', text: 'resolved', thread_ts: parent!.ts });
   });
@@ -115,7 +152,14 @@ describe('Slack transport: sending', () => {
     const firing = await t.send(payload({ channel: '#alerts', text: 'firing' }), outboxRow('alert:8:firing').ctx);
     const newBlocks = [{ type: 'section', text: { type: 'plain_text', text: 'Resolved at 10:42' } }];
     const row = outboxRow('alert:8:resolved', { receipts: { 'alert:8:firing': firing } });
-    await t.send(payload({ channel: '#alerts', text: 'resolved', updateOfKey: { key: 'alert:8:firing', text: '~firing~ resolved', blocks: newBlocks } }), row.ctx);
+    await t.send(
+      payload({
+        channel: '#alerts',
+        text: 'resolved',
+        updateOfKey: { key: 'alert:8:firing', text: '~firing~ resolved', blocks: newBlocks },
+      }),
+      row.ctx,
+    );
     expect(slack.messages[0]).toMatchObject({ text: '~firing~ resolved', blocks: newBlocks, edited: true });
     expect(slack.messages[1]).toMatchObject({ text: 'resolved' });
     expect(slack.calls.find((c) => c.method === 'chat.update')?.body).toMatchObject({ parse: 'none' });
@@ -144,7 +188,10 @@ describe('Slack transport: resuming after a crash', () => {
     const mine = slack.messages.find((m) => m.metadata?.event_payload.pulsebot_key === key)!;
     expect(slack.messages.filter((m) => m.metadata?.event_payload.pulsebot_key === key)).toHaveLength(1);
     expect(receipt.externalId).toBe(`C01AIUSAGE:${mine.ts}`);
-    expect(slack.files.map((f) => [f.filename, f.thread_ts])).toEqual([['a.png', mine.ts], ['b.png', mine.ts]]);
+    expect(slack.files.map((f) => [f.filename, f.thread_ts])).toEqual([
+      ['a.png', mine.ts],
+      ['b.png', mine.ts],
+    ]);
     expect(resumed.checkpoints[0]).toEqual({ channelId: 'C01AIUSAGE', ts: mine.ts });
     expect(resumed.last()).toMatchObject({ files: ['a.png', 'b.png'] });
   });
@@ -226,11 +273,18 @@ describe('Slack transport: errors', () => {
   });
 
   it('invalid_auth → not retryable, with a hint about SLACK_BOT_TOKEN', async () => {
-    const error = await failure(createSlackTransport({ token: WRONG_TOKEN, apiUrl: slack.url, timeoutMs: 5000, uploadCharts: true }).send(payload(), outboxRow('k').ctx));
+    const error = await failure(
+      createSlackTransport({ token: WRONG_TOKEN, apiUrl: slack.url, timeoutMs: 5000, uploadCharts: true }).send(
+        payload(),
+        outboxRow('k').ctx,
+      ),
+    );
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('invalid_auth');
     expect(error.hint).toContain('SLACK_BOT_TOKEN');
-    await failure(createSlackTransport({ token: WRONG_TOKEN, apiUrl: slack.url, timeoutMs: 5000, uploadCharts: true }).check());
+    await failure(
+      createSlackTransport({ token: WRONG_TOKEN, apiUrl: slack.url, timeoutMs: 5000, uploadCharts: true }).check(),
+    );
   });
 
   it('channel_not_found → not retryable, both when posting and when resolving a name on resume', async () => {
@@ -238,7 +292,9 @@ describe('Slack transport: errors', () => {
     expect(posting).toMatchObject({ retryable: false });
     expect(posting.message).toContain('channel_not_found');
     expect(posting.hint).toContain('/invite @pulsebot');
-    const resolving = await failure(transport().send(payload({ channel: '#nope' }), outboxRow('k', { resumed: true }).ctx));
+    const resolving = await failure(
+      transport().send(payload({ channel: '#nope' }), outboxRow('k', { resumed: true }).ctx),
+    );
     expect(resolving.retryable).toBe(false);
   });
 

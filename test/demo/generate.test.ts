@@ -109,7 +109,10 @@ describe('Rng', () => {
 
   it('picks in proportion to weight and centres logNormal on its median', () => {
     const r = new Rng('w');
-    const items = [{ weight: 1, v: 'a' }, { weight: 3, v: 'b' }];
+    const items = [
+      { weight: 1, v: 'a' },
+      { weight: 3, v: 'b' },
+    ];
     let a = 0;
     for (let i = 0; i < 20_000; i++) if (r.pick(items).v === 'a') a++;
     expect(a / 20_000).toBeGreaterThan(0.23);
@@ -261,11 +264,21 @@ describe('generateUsage', () => {
       } else if (r.service_type === 'images') {
         expect(r.input_tokens).toBeNull();
         expect([1, 2, 3, 4]).toContain(r.images);
-        expect(near(r.cost_usd, IMAGE_PRICES[r.model]!.map((p) => p * r.images!))).toBe(true);
+        expect(
+          near(
+            r.cost_usd,
+            IMAGE_PRICES[r.model]!.map((p) => p * r.images!),
+          ),
+        ).toBe(true);
       } else {
         expect(r.images).toBeNull();
         expect(r.provider === 'luma' ? [5, 9] : [5, 10]).toContain(r.video_seconds);
-        expect(near(r.cost_usd, VIDEO_PRICES[r.model]!.map((p) => p * r.video_seconds!))).toBe(true);
+        expect(
+          near(
+            r.cost_usd,
+            VIDEO_PRICES[r.model]!.map((p) => p * r.video_seconds!),
+          ),
+        ).toBe(true);
       }
     }
   });
@@ -310,7 +323,9 @@ describe('generateUsage', () => {
     expect(successRate(hit)).toBeLessThan(0.5);
     expect(successRate(inHour)).toBeLessThan(overall - 0.05);
     expect(successRate(inHour.filter((r) => r.provider !== 'anthropic'))).toBeGreaterThan(0.9);
-    expect(hit.filter((r) => !r.success).every((r) => ['overloaded', 'server_error'].includes(r.error_code!))).toBe(true);
+    expect(hit.filter((r) => !r.success).every((r) => ['overloaded', 'server_error'].includes(r.error_code!))).toBe(
+      true,
+    );
 
     const recent = ROWS.filter((r) => r.created_at.getTime() >= NOW.getTime() - 48 * HOUR);
     expect(successRate(recent)).toBeGreaterThan(0.94);

@@ -41,7 +41,17 @@ describe.each(TARGETS)('seed-demo on %s', (target) => {
   });
 
   it('stores every field as generated (totals recomputed from the generator in JS)', async () => {
-    const expected = { rows: 0, successes: 0, anonymous: 0, cost: 0, tokens: 0, images: 0, video: 0, errors: 0, latency: 0 };
+    const expected = {
+      rows: 0,
+      successes: 0,
+      anonymous: 0,
+      cost: 0,
+      tokens: 0,
+      images: 0,
+      video: 0,
+      errors: 0,
+      latency: 0,
+    };
     for (const r of generateUsage(OPTIONS, planDemo(OPTIONS))) {
       expected.rows++;
       if (r.success) expected.successes++;
@@ -59,7 +69,10 @@ describe.each(TARGETS)('seed-demo on %s', (target) => {
              sum(coalesce(images, 0))::int as images, sum(coalesce(video_seconds, 0)) as video,
              count(error_code)::int as errors, sum(latency_ms)::bigint as latency
       from public.api_usage where is_synthetic`;
-    expect({ ...actual, cost: Number(actual!.cost.toFixed(6)) }).toEqual({ ...expected, cost: Number(expected.cost.toFixed(6)) });
+    expect({ ...actual, cost: Number(actual!.cost.toFixed(6)) }).toEqual({
+      ...expected,
+      cost: Number(expected.cost.toFixed(6)),
+    });
     expect(expected.successes / expected.rows).toBeGreaterThan(0.9);
   });
 
@@ -69,7 +82,9 @@ describe.each(TARGETS)('seed-demo on %s', (target) => {
     expect(r!.last.getTime()).toBeLessThanOrEqual(NOW.getTime());
     expect(r!.first.getTime()).toBeGreaterThanOrEqual(NOW.getTime() - 5 * 86_400_000);
     expect(r!.unmarked).toBe(0);
-    const pairs = await db.sql<{ provider: string; model: string }[]>`select distinct provider, model from public.api_usage`;
+    const pairs = await db.sql<
+      { provider: string; model: string }[]
+    >`select distinct provider, model from public.api_usage`;
     const sells: Record<string, string[]> = {
       openai: ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-image-1', 'dall-e-3'],
       anthropic: ['claude-sonnet-4', 'claude-3-5-haiku', 'claude-opus-4'],

@@ -10,7 +10,11 @@ import { TARGETS, freshDatabase } from '../support/databases.js';
 
 const config = defaultConfig();
 const byName = (results: CheckResult[]) => new Map(results.map((r) => [r.name, r]));
-const failed = (results: CheckResult[]) => results.filter((r) => r.status === 'fail').map((r) => r.name).sort();
+const failed = (results: CheckResult[]) =>
+  results
+    .filter((r) => r.status === 'fail')
+    .map((r) => r.name)
+    .sort();
 
 describe.each(TARGETS)('doctor on %s', (target) => {
   describe('a migrated database', () => {
@@ -22,9 +26,18 @@ describe.each(TARGETS)('doctor on %s', (target) => {
 
     it('says plainly that api_usage is empty and the views were never refreshed', async () => {
       const results = await runChecks({ sql: db.sql, config, now: new Date() });
-      expect(failed(results)).toEqual(['change capture', 'newest api_usage row', 'refresh mv_daily_metrics', 'refresh mv_model_costs',
-        'refresh mv_provider_performance', 'refresh rollups']);
-      expect(byName(results).get('change capture')).toMatchObject({ detail: expect.stringMatching(/rebuilt/), fix: 'run `pulsebot refresh`' });
+      expect(failed(results)).toEqual([
+        'change capture',
+        'newest api_usage row',
+        'refresh mv_daily_metrics',
+        'refresh mv_model_costs',
+        'refresh mv_provider_performance',
+        'refresh rollups',
+      ]);
+      expect(byName(results).get('change capture')).toMatchObject({
+        detail: expect.stringMatching(/rebuilt/),
+        fix: 'run `pulsebot refresh`',
+      });
       expect(byName(results).get('newest api_usage row')!.detail).toMatch(/empty/);
       expect(byName(results).get('refresh mv_daily_metrics')!.detail).toMatch(/never refreshed/);
     });
@@ -44,8 +57,14 @@ describe.each(TARGETS)('doctor on %s', (target) => {
     it('flags data that stopped arriving and a refresh that is too old', async () => {
       const later = new Date(Date.now() + 2 * 3_600_000);
       const results = byName(await runChecks({ sql: db.sql, config, now: later }));
-      expect(results.get('newest api_usage row')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/stopped arriving/) });
-      expect(results.get('refresh mv_model_costs')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/limit 15 min/) });
+      expect(results.get('newest api_usage row')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(/stopped arriving/),
+      });
+      expect(results.get('refresh mv_model_costs')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(/limit 15 min/),
+      });
     });
 
     it('shows the error of a refresh that failed', async () => {
@@ -53,7 +72,10 @@ describe.each(TARGETS)('doctor on %s', (target) => {
       await db.sql`select * from public.refresh_analytics_views()`;
       await db.sql`update pulsebot.settings set value = 'UTC' where key = 'dashboard_timezone'`;
       const results = byName(await runChecks({ sql: db.sql, config, now: new Date() }));
-      expect(results.get('refresh mv_daily_metrics')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/failed .*Not\/AZone/) });
+      expect(results.get('refresh mv_daily_metrics')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(/failed .*Not\/AZone/),
+      });
     });
 
     it('counts the changes waiting, detached ones included', async () => {
@@ -96,7 +118,10 @@ describe.each(TARGETS)('doctor on %s', (target) => {
       await db.sql`grant execute on function public.refresh_analytics_step(text, timestamptz) to public`;
       try {
         const r = byName(await runChecks({ sql: db.sql, config, now: new Date() })).get('refresh_analytics_views()')!;
-        expect(r).toMatchObject({ status: 'fail', detail: expect.stringMatching(/refresh_analytics_step\(\): EXECUTE granted to public/) });
+        expect(r).toMatchObject({
+          status: 'fail',
+          detail: expect.stringMatching(/refresh_analytics_step\(\): EXECUTE granted to public/),
+        });
       } finally {
         await db.sql`revoke execute on function public.refresh_analytics_step(text, timestamptz) from public`;
       }
@@ -106,8 +131,15 @@ describe.each(TARGETS)('doctor on %s', (target) => {
       await db.sql`drop materialized view public.mv_model_costs`;
       await db.sql`drop index public.mv_provider_performance_key`;
       const results = byName(await runChecks({ sql: db.sql, config, now: new Date() }));
-      expect(results.get('view mv_model_costs')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/missing/), fix: expect.stringMatching(/pulsebot migrate/) });
-      expect(results.get('view mv_provider_performance')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/CONCURRENTLY/) });
+      expect(results.get('view mv_model_costs')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(/missing/),
+        fix: expect.stringMatching(/pulsebot migrate/),
+      });
+      expect(results.get('view mv_provider_performance')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(/CONCURRENTLY/),
+      });
       expect(results.get('view mv_daily_metrics')!.status).toBe('ok');
     });
   });
@@ -135,7 +167,9 @@ describe.each(TARGETS)('doctor on %s', (target) => {
         input_tokens int, output_tokens int, images int, video_seconds numeric, cost_usd text, latency_ms int, success boolean,
         error_code text, is_synthetic boolean)`;
       const r = byName(await runChecks({ sql: db.sql, config, now: new Date() })).get('api_usage')!;
-      expect(r.detail).toBe('unusable type created_at is timestamp without time zone, expected timestamptz; cost_usd is text, expected numeric(14,6)');
+      expect(r.detail).toBe(
+        'unusable type created_at is timestamp without time zone, expected timestamptz; cost_usd is text, expected numeric(14,6)',
+      );
     } finally {
       await db.close();
     }
@@ -146,9 +180,15 @@ describe.each(TARGETS)('doctor on %s', (target) => {
     try {
       const results = byName(await runChecks({ sql: db.sql, config, now: new Date() }));
       expect(results.get('migrations')).toMatchObject({ status: 'fail', fix: 'run `pulsebot migrate`' });
-      expect(results.get('api_usage')).toMatchObject({ status: 'fail', detail: 'table public.api_usage does not exist' });
+      expect(results.get('api_usage')).toMatchObject({
+        status: 'fail',
+        detail: 'table public.api_usage does not exist',
+      });
       expect(results.get('view mv_daily_metrics')).toMatchObject({ status: 'fail' });
-      expect(results.get('refresh_analytics_views()')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/missing/) });
+      expect(results.get('refresh_analytics_views()')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(/missing/),
+      });
       expect(results.get('newest api_usage row')?.status).toBe('fail');
     } finally {
       await db.close();
@@ -158,7 +198,12 @@ describe.each(TARGETS)('doctor on %s', (target) => {
 
 describe('doctor output', () => {
   it('formats ages for people', () => {
-    expect([formatAge(4_000), formatAge(600_000), formatAge(3 * 3_600_000), formatAge(5 * 86_400_000)]).toEqual(['4 s', '10 min', '3 h', '5 days']);
+    expect([formatAge(4_000), formatAge(600_000), formatAge(3 * 3_600_000), formatAge(5 * 86_400_000)]).toEqual([
+      '4 s',
+      '10 min',
+      '3 h',
+      '5 days',
+    ]);
   });
 
   it('prints ✓/✗ lines with the fix under each failure, and a summary', () => {
@@ -167,6 +212,16 @@ describe('doctor output', () => {
       { name: 'bb', status: 'fail', detail: 'broken', fix: 'do this' },
       { name: 'c', status: 'warn', detail: 'slow', fix: 'index it' },
     ]);
-    expect(text).toBe(['✓ a   fine', '✗ bb  broken', '    fix: do this', '! c   slow', '    fix: index it', '', '1 of 3 checks failed'].join('\n'));
+    expect(text).toBe(
+      [
+        '✓ a   fine',
+        '✗ bb  broken',
+        '    fix: do this',
+        '! c   slow',
+        '    fix: index it',
+        '',
+        '1 of 3 checks failed',
+      ].join('\n'),
+    );
   });
 });

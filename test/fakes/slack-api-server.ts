@@ -14,7 +14,11 @@ import type { AddressInfo } from 'node:net';
  * `delayMs` delays only the answer: the call takes effect at once, like a Slack that posted but
  * whose answer arrived too late for the client.
  */
-export type SlackFault = { status: 429; retryAfter: number } | { status: 500 } | { delayMs: number } | { error: string };
+export type SlackFault =
+  | { status: 429; retryAfter: number }
+  | { status: 500 }
+  | { delayMs: number }
+  | { error: string };
 
 export interface FakeSlackMessage {
   channel: string;
@@ -26,7 +30,14 @@ export interface FakeSlackMessage {
   edited?: boolean;
 }
 
-export interface FakeSlackFile { id: string; filename: string; title: string; bytes: Buffer; channel: string; thread_ts?: string }
+export interface FakeSlackFile {
+  id: string;
+  filename: string;
+  title: string;
+  bytes: Buffer;
+  channel: string;
+  thread_ts?: string;
+}
 
 export interface FakeSlack {
   /** 'http://127.0.0.1:PORT/api/': the WebClient's slackApiUrl. */
@@ -40,8 +51,18 @@ export interface FakeSlack {
 }
 
 const FAKE_SLACK_TOKEN = 'xoxb-fake-pulsebot-0000-token';
-export const FAKE_SLACK_CHANNELS: Readonly<Record<string, string>> = { '#ai-usage': 'C01AIUSAGE', '#alerts': 'C02ALERTS', '#general': 'C03GENERAL' };
-const FAKE_SLACK_IDENTITY = { team: 'pulsebot-test', team_id: 'T0PULSEBOT', user: 'pulsebot', user_id: 'U0PULSEBOT', bot_id: 'B0PULSEBOT' };
+export const FAKE_SLACK_CHANNELS: Readonly<Record<string, string>> = {
+  '#ai-usage': 'C01AIUSAGE',
+  '#alerts': 'C02ALERTS',
+  '#general': 'C03GENERAL',
+};
+const FAKE_SLACK_IDENTITY = {
+  team: 'pulsebot-test',
+  team_id: 'T0PULSEBOT',
+  user: 'pulsebot',
+  user_id: 'U0PULSEBOT',
+  bot_id: 'B0PULSEBOT',
+};
 
 type Args = Record<string, unknown>;
 type Reply = Record<string, unknown>;
@@ -50,8 +71,19 @@ type Reply = Record<string, unknown>;
 const JSON_FIELDS = new Set(['blocks', 'metadata', 'files', 'attachments']);
 
 /** A file share: the message Slack creates when files.completeUploadExternal shares files. */
-interface FileShare { channel: string; ts: string; thread_ts?: string; text: string; fileIds: string[] }
-interface PendingUpload { id: string; filename: string; length: number; bytes?: Buffer }
+interface FileShare {
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  text: string;
+  fileIds: string[];
+}
+interface PendingUpload {
+  id: string;
+  filename: string;
+  length: number;
+  bytes?: Buffer;
+}
 
 const fail = (error: string, extra: Reply = {}): Reply => ({ ok: false, error, ...extra });
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -73,12 +105,19 @@ function page<T>(items: T[], args: Args, defaultLimit: number): { items: T[]; ne
     offset = Number(m[1]);
   }
   const end = offset + limit;
-  return { items: items.slice(offset, end), next: end < items.length ? Buffer.from(`offset:${end}`).toString('base64') : '' };
+  return {
+    items: items.slice(offset, end),
+    next: end < items.length ? Buffer.from(`offset:${end}`).toString('base64') : '',
+  };
 }
 
-export async function startFakeSlack(opts: { token?: string; channels?: Record<string, string> } = {}): Promise<FakeSlack> {
+export async function startFakeSlack(
+  opts: { token?: string; channels?: Record<string, string> } = {},
+): Promise<FakeSlack> {
   const token = opts.token ?? FAKE_SLACK_TOKEN;
-  const channels = new Map(Object.entries(opts.channels ?? FAKE_SLACK_CHANNELS).map(([name, id]) => [name.replace(/^#/, ''), id]));
+  const channels = new Map(
+    Object.entries(opts.channels ?? FAKE_SLACK_CHANNELS).map(([name, id]) => [name.replace(/^#/, ''), id]),
+  );
   const channelIds = new Set(channels.values());
   const messages: FakeSlackMessage[] = [];
   const files: FakeSlackFile[] = [];
@@ -106,22 +145,40 @@ export async function startFakeSlack(opts: { token?: string; channels?: Record<s
   const shareAt = (channel: string, ts: string) => shares.find((s) => s.channel === channel && s.ts === ts);
 
   const wireMessage = (m: FakeSlackMessage, withMetadata: boolean): Reply => {
-    const replies = messages.filter((r) => r.thread_ts === m.ts).length + shares.filter((s) => s.thread_ts === m.ts).length;
+    const replies =
+      messages.filter((r) => r.thread_ts === m.ts).length + shares.filter((s) => s.thread_ts === m.ts).length;
     return {
-      type: 'message', user: FAKE_SLACK_IDENTITY.user_id, bot_id: FAKE_SLACK_IDENTITY.bot_id, text: m.text, ts: m.ts, blocks: m.blocks,
+      type: 'message',
+      user: FAKE_SLACK_IDENTITY.user_id,
+      bot_id: FAKE_SLACK_IDENTITY.bot_id,
+      text: m.text,
+      ts: m.ts,
+      blocks: m.blocks,
       ...(m.thread_ts ? { thread_ts: m.thread_ts } : replies > 0 ? { thread_ts: m.ts, reply_count: replies } : {}),
       ...(m.edited ? { edited: { user: FAKE_SLACK_IDENTITY.user_id, ts: m.ts } } : {}),
       ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
     };
   };
   const wireShare = (s: FileShare): Reply => ({
-    type: 'message', user: FAKE_SLACK_IDENTITY.user_id, text: s.text, ts: s.ts, upload: true, ...(s.thread_ts ? { thread_ts: s.thread_ts } : {}),
-    files: s.fileIds.map((id) => files.find((f) => f.id === id)).filter((f) => f !== undefined)
+    type: 'message',
+    user: FAKE_SLACK_IDENTITY.user_id,
+    text: s.text,
+    ts: s.ts,
+    upload: true,
+    ...(s.thread_ts ? { thread_ts: s.thread_ts } : {}),
+    files: s.fileIds
+      .map((id) => files.find((f) => f.id === id))
+      .filter((f) => f !== undefined)
       .map((f) => ({ id: f.id, name: f.filename, title: f.title, size: f.bytes.length })),
   });
 
   const methods: Record<string, (args: Args) => Reply | Promise<Reply>> = {
-    'auth.test': () => ({ ok: true, url: 'https://pulsebot-test.slack.com/', ...FAKE_SLACK_IDENTITY, is_enterprise_install: false }),
+    'auth.test': () => ({
+      ok: true,
+      url: 'https://pulsebot-test.slack.com/',
+      ...FAKE_SLACK_IDENTITY,
+      is_enterprise_install: false,
+    }),
 
     'chat.postMessage': (args) => {
       const channel = channelOf(args.channel, true);
@@ -134,7 +191,14 @@ export async function startFakeSlack(opts: { token?: string; channels?: Record<s
       if (metadata !== undefined && !isMetadata(metadata)) return fail('invalid_metadata_format');
       const threadTs = str(args.thread_ts);
       if (threadTs && !messageAt(channel, threadTs)) return fail('thread_not_found');
-      const message: FakeSlackMessage = { channel, ts: nextTs(), text, blocks, ...(metadata ? { metadata } : {}), ...(threadTs ? { thread_ts: threadTs } : {}) };
+      const message: FakeSlackMessage = {
+        channel,
+        ts: nextTs(),
+        text,
+        blocks,
+        ...(metadata ? { metadata } : {}),
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+      };
       messages.push(message);
       return { ok: true, channel, ts: message.ts, message: wireMessage(message, true) };
     },
@@ -177,14 +241,30 @@ export async function startFakeSlack(opts: { token?: string; channels?: Record<s
         const upload = uploads[i] as PendingUpload & { bytes: Buffer };
         pending.delete(upload.id);
         const title = str((f as { title?: unknown }).title) ?? upload.filename;
-        const file: FakeSlackFile = { id: upload.id, filename: upload.filename, title, bytes: upload.bytes, channel, ...(threadTs ? { thread_ts: threadTs } : {}) };
+        const file: FakeSlackFile = {
+          id: upload.id,
+          filename: upload.filename,
+          title,
+          bytes: upload.bytes,
+          channel,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+        };
         files.push(file);
         return file;
       });
       if (channel) {
-        shares.push({ channel, ts: nextTs(), text: str(args.initial_comment) ?? '', fileIds: completed.map((f) => f.id), ...(threadTs ? { thread_ts: threadTs } : {}) });
+        shares.push({
+          channel,
+          ts: nextTs(),
+          text: str(args.initial_comment) ?? '',
+          fileIds: completed.map((f) => f.id),
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+        });
       }
-      return { ok: true, files: completed.map((f) => ({ id: f.id, name: f.filename, title: f.title, size: f.bytes.length })) };
+      return {
+        ok: true,
+        files: completed.map((f) => ({ id: f.id, name: f.filename, title: f.title, size: f.bytes.length })),
+      };
     },
 
     'conversations.history': (args) => {
@@ -199,12 +279,24 @@ export async function startFakeSlack(opts: { token?: string; channels?: Record<s
       };
       const withMetadata = flag(args.include_all_metadata);
       const top = [
-        ...messages.filter((m) => m.channel === channel && !m.thread_ts).map((m) => ({ ts: m.ts, wire: () => wireMessage(m, withMetadata) })),
-        ...shares.filter((s) => s.channel === channel && !s.thread_ts).map((s) => ({ ts: s.ts, wire: () => wireShare(s) })),
-      ].filter((m) => inRange(m.ts)).sort((a, b) => micros(b.ts) - micros(a.ts));
+        ...messages
+          .filter((m) => m.channel === channel && !m.thread_ts)
+          .map((m) => ({ ts: m.ts, wire: () => wireMessage(m, withMetadata) })),
+        ...shares
+          .filter((s) => s.channel === channel && !s.thread_ts)
+          .map((s) => ({ ts: s.ts, wire: () => wireShare(s) })),
+      ]
+        .filter((m) => inRange(m.ts))
+        .sort((a, b) => micros(b.ts) - micros(a.ts));
       const p = page(top, args, 100);
       if (!p) return fail('invalid_cursor');
-      return { ok: true, messages: p.items.map((m) => m.wire()), has_more: p.next !== '', pin_count: 0, response_metadata: { next_cursor: p.next } };
+      return {
+        ok: true,
+        messages: p.items.map((m) => m.wire()),
+        has_more: p.next !== '',
+        pin_count: 0,
+        response_metadata: { next_cursor: p.next },
+      };
     },
 
     'conversations.replies': (args) => {
@@ -218,17 +310,37 @@ export async function startFakeSlack(opts: { token?: string; channels?: Record<s
       const parent = messageAt(channel, parentTs);
       const parentShare = shareAt(channel, parentTs);
       const thread = [
-        ...(parent ? [{ ts: parent.ts, wire: () => wireMessage(parent, withMetadata) }] : parentShare ? [{ ts: parentShare.ts, wire: () => wireShare(parentShare) }] : []),
-        ...messages.filter((m) => m.channel === channel && m.thread_ts === parentTs).map((m) => ({ ts: m.ts, wire: () => wireMessage(m, withMetadata) })),
-        ...shares.filter((s) => s.channel === channel && s.thread_ts === parentTs).map((s) => ({ ts: s.ts, wire: () => wireShare(s) })),
+        ...(parent
+          ? [{ ts: parent.ts, wire: () => wireMessage(parent, withMetadata) }]
+          : parentShare
+            ? [{ ts: parentShare.ts, wire: () => wireShare(parentShare) }]
+            : []),
+        ...messages
+          .filter((m) => m.channel === channel && m.thread_ts === parentTs)
+          .map((m) => ({ ts: m.ts, wire: () => wireMessage(m, withMetadata) })),
+        ...shares
+          .filter((s) => s.channel === channel && s.thread_ts === parentTs)
+          .map((s) => ({ ts: s.ts, wire: () => wireShare(s) })),
       ].sort((a, b) => micros(a.ts) - micros(b.ts));
       const p = page(thread, args, 1000);
       if (!p) return fail('invalid_cursor');
-      return { ok: true, messages: p.items.map((m) => m.wire()), has_more: p.next !== '', response_metadata: { next_cursor: p.next } };
+      return {
+        ok: true,
+        messages: p.items.map((m) => m.wire()),
+        has_more: p.next !== '',
+        response_metadata: { next_cursor: p.next },
+      };
     },
 
     'conversations.list': (args) => {
-      const all = [...channels].map(([name, id]) => ({ id, name, is_channel: true, is_private: false, is_archived: false, is_member: true }));
+      const all = [...channels].map(([name, id]) => ({
+        id,
+        name,
+        is_channel: true,
+        is_private: false,
+        is_archived: false,
+        is_member: true,
+      }));
       const p = page(all, args, 100);
       if (!p) return fail('invalid_cursor');
       return { ok: true, channels: p.items, response_metadata: { next_cursor: p.next } };
@@ -236,10 +348,14 @@ export async function startFakeSlack(opts: { token?: string; channels?: Record<s
   };
 
   const timers = new Set<NodeJS.Timeout>();
-  const sleep = (ms: number) => new Promise<void>((resolve) => {
-    const t = setTimeout(() => { timers.delete(t); resolve(); }, ms);
-    timers.add(t);
-  });
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve();
+      }, ms);
+      timers.add(t);
+    });
 
   /** The fault for this call, if one is queued for the method. */
   const takeFault = (method: string): SlackFault | undefined => {
@@ -258,12 +374,21 @@ export async function startFakeSlack(opts: { token?: string; channels?: Record<s
   };
 
   /** Answers a call, applying its fault: 429/500/error replace the answer, delayMs postpones it. */
-  const respond = async (res: ServerResponse, fault: SlackFault | undefined, work: () => Promise<{ status: number; body: string; headers?: Record<string, string> }>) => {
+  const respond = async (
+    res: ServerResponse,
+    fault: SlackFault | undefined,
+    work: () => Promise<{ status: number; body: string; headers?: Record<string, string> }>,
+  ) => {
     if (fault && 'status' in fault && fault.status === 429) {
       return send(res, 429, JSON.stringify(fail('ratelimited')), { 'retry-after': String(fault.retryAfter) });
     }
     if (fault && 'status' in fault && fault.status === 500) {
-      return send(res, 500, '<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>', { 'content-type': 'text/html' });
+      return send(
+        res,
+        500,
+        '<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>',
+        { 'content-type': 'text/html' },
+      );
     }
     if (fault && 'error' in fault) return send(res, 200, JSON.stringify(fail(fault.error)));
     const answer = await work();
@@ -284,7 +409,13 @@ export async function startFakeSlack(opts: { token?: string; channels?: Record<s
       const header = String(req.headers.authorization ?? '');
       const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : str(bodyToken);
       const handler = methods[method];
-      const reply = !handler ? fail('unknown_method') : given === undefined ? fail('not_authed') : given !== token ? fail('invalid_auth') : await handler(args);
+      const reply = !handler
+        ? fail('unknown_method')
+        : given === undefined
+          ? fail('not_authed')
+          : given !== token
+            ? fail('invalid_auth')
+            : await handler(args);
       return { status: 200, body: JSON.stringify(reply) };
     });
   };
@@ -295,7 +426,12 @@ export async function startFakeSlack(opts: { token?: string; channels?: Record<s
     await respond(res, takeFault('upload'), async () => {
       const upload = pending.get(id);
       if (!upload) return { status: 404, body: 'Not Found', headers: { 'content-type': 'text/plain' } };
-      if (bytes.length !== upload.length) return { status: 400, body: `length mismatch: expected ${upload.length}, got ${bytes.length}`, headers: { 'content-type': 'text/plain' } };
+      if (bytes.length !== upload.length)
+        return {
+          status: 400,
+          body: `length mismatch: expected ${upload.length}, got ${bytes.length}`,
+          headers: { 'content-type': 'text/plain' },
+        };
       upload.bytes = bytes;
       return { status: 200, body: `OK - ${bytes.length}`, headers: { 'content-type': 'text/plain' } };
     });
@@ -308,9 +444,11 @@ export async function startFakeSlack(opts: { token?: string; channels?: Record<s
       const raw = Buffer.concat(chunks);
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       const upload = /^\/upload\/v1\/([A-Z0-9]+)$/.exec(path);
-      const work = path.startsWith('/api/') ? handleApi(req, res, path.slice('/api/'.length), raw)
-        : upload && req.method === 'POST' ? handleUpload(req, res, upload[1] ?? '', raw)
-        : Promise.resolve(send(res, 404, 'Not Found', { 'content-type': 'text/plain' }));
+      const work = path.startsWith('/api/')
+        ? handleApi(req, res, path.slice('/api/'.length), raw)
+        : upload && req.method === 'POST'
+          ? handleUpload(req, res, upload[1] ?? '', raw)
+          : Promise.resolve(send(res, 404, 'Not Found', { 'content-type': 'text/plain' }));
       work.catch((error: unknown) => send(res, 500, `fake slack: ${String(error)}`, { 'content-type': 'text/plain' }));
     });
   });
@@ -343,7 +481,12 @@ export async function startFakeSlack(opts: { token?: string; channels?: Record<s
 function isMetadata(v: unknown): v is { event_type: string; event_payload: Record<string, unknown> } {
   if (typeof v !== 'object' || v === null) return false;
   const m = v as Record<string, unknown>;
-  return typeof m.event_type === 'string' && typeof m.event_payload === 'object' && m.event_payload !== null && !Array.isArray(m.event_payload);
+  return (
+    typeof m.event_type === 'string' &&
+    typeof m.event_payload === 'object' &&
+    m.event_payload !== null &&
+    !Array.isArray(m.event_payload)
+  );
 }
 
 /** Slack accepts form-encoded and JSON bodies; structured fields arrive as JSON strings in forms. */
@@ -351,7 +494,8 @@ function parseArgs(contentType: string, raw: Buffer): Args {
   const text = raw.toString('utf8');
   if (contentType.includes('application/json')) {
     const parsed: unknown = text === '' ? {} : JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('JSON body must be an object');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new Error('JSON body must be an object');
     return parsed as Args;
   }
   const args: Args = {};

@@ -51,8 +51,11 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     // Pooled clients keep connections open; close() must not wait 30 s for them.
     closeTimeout: 200,
     onAuth(auth, _session, callback) {
-      if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass) return callback(null, { user: auth.username });
-      const err: SMTPServerError = new Error(opts.authFailureText?.(auth.username ?? '', auth.password ?? '') ?? 'Authentication credentials invalid');
+      if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass)
+        return callback(null, { user: auth.username });
+      const err: SMTPServerError = new Error(
+        opts.authFailureText?.(auth.username ?? '', auth.password ?? '') ?? 'Authentication credentials invalid',
+      );
       err.responseCode = 535;
       callback(err);
     },
@@ -75,7 +78,11 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
         (opts.parse === false ? Promise.resolve({} as ParsedMail) : simpleParser(raw, { skipImageLinks: true })).then(
           (parsed) => {
             const from = session.envelope.mailFrom;
-            messages.push({ raw, parsed, envelope: { mailFrom: from ? from.address : null, rcptTo: session.envelope.rcptTo.map((r) => r.address) } });
+            messages.push({
+              raw,
+              parsed,
+              envelope: { mailFrom: from ? from.address : null, rcptTo: session.envelope.rcptTo.map((r) => r.address) },
+            });
             callback();
           },
           (err: Error) => callback(err),

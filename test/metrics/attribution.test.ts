@@ -5,13 +5,35 @@ import type { ModelMeasures } from '../../src/metrics/queries.js';
 import type { Kpis } from '../../src/metrics/kpis.js';
 
 function m(provider: string, model: string, requests: number, successes: number, costUsd: number): ModelMeasures {
-  return { provider, serviceType: 'x', model, requests, successes, costUsd, inputTokens: 0, outputTokens: 0, images: 0, videoSeconds: 0, latencySum: 0, latencyCount: 0, negativeCostRows: 0 };
+  return {
+    provider,
+    serviceType: 'x',
+    model,
+    requests,
+    successes,
+    costUsd,
+    inputTokens: 0,
+    outputTokens: 0,
+    images: 0,
+    videoSeconds: 0,
+    latencySum: 0,
+    latencyCount: 0,
+    negativeCostRows: 0,
+  };
 }
 
 describe('attribution', () => {
   it('splits a cost increase by provider and model, largest impact first', () => {
-    const before = [m('runway', 'gen-3-alpha', 10, 10, 5), m('openai', 'gpt-4o', 100, 100, 50), m('anthropic', 'claude-sonnet-4', 50, 50, 25)];
-    const now = [m('runway', 'gen-3-alpha', 40, 40, 26), m('openai', 'gpt-4o', 100, 100, 56), m('anthropic', 'claude-sonnet-4', 40, 40, 24)];
+    const before = [
+      m('runway', 'gen-3-alpha', 10, 10, 5),
+      m('openai', 'gpt-4o', 100, 100, 50),
+      m('anthropic', 'claude-sonnet-4', 50, 50, 25),
+    ];
+    const now = [
+      m('runway', 'gen-3-alpha', 40, 40, 26),
+      m('openai', 'gpt-4o', 100, 100, 56),
+      m('anthropic', 'claude-sonnet-4', 40, 40, 24),
+    ];
     // total 80 → 106: +26; runway +21 (21/26), openai +6, anthropic −1
     const a = attributeCost(now, before);
     expect(a.totalChange).toBe(26);
@@ -28,7 +50,13 @@ describe('attribution', () => {
     const before = [m('openai', 'gpt-4o', 100, 98, 0), m('anthropic', 'claude-sonnet-4', 100, 98, 0)];
     // now: 200 requests, 14 failures (2 openai, 12 anthropic) → 93%: −5 pp, all of it anthropic
     const now = [m('openai', 'gpt-4o', 100, 98, 0), m('anthropic', 'claude-sonnet-4', 100, 88, 0)];
-    const err = (errorCode: string, failures: number) => ({ provider: 'anthropic', serviceType: 'x', model: 'claude-sonnet-4', errorCode, failures });
+    const err = (errorCode: string, failures: number) => ({
+      provider: 'anthropic',
+      serviceType: 'x',
+      model: 'claude-sonnet-4',
+      errorCode,
+      failures,
+    });
     const a = attributeSuccessRate(now, before, [err('overloaded', 10), err('timeout', 4)], [err('timeout', 4)])!;
     expect(a.totalChange).toBeCloseTo(-5, 12);
     expect(a.byProvider).toHaveLength(1); // openai's failures did not change: it contributes nothing
@@ -45,7 +73,19 @@ describe('attribution', () => {
   });
 });
 
-const k = (over: Partial<Kpis>): Kpis => ({ requests: 1000, successfulRequests: 980, successRate: 0.98, costUsd: 100, activeUsers: 50, avgLatencyMs: 1000, p95LatencyMs: 3000, tokens: 0, images: 0, videoSeconds: 0, ...over });
+const k = (over: Partial<Kpis>): Kpis => ({
+  requests: 1000,
+  successfulRequests: 980,
+  successRate: 0.98,
+  costUsd: 100,
+  activeUsers: 50,
+  avgLatencyMs: 1000,
+  p95LatencyMs: 3000,
+  tokens: 0,
+  images: 0,
+  videoSeconds: 0,
+  ...over,
+});
 
 describe('anomaly flags', () => {
   const history = [k({ costUsd: 100 }), k({ costUsd: 104 }), k({ costUsd: 96 }), k({ costUsd: 100 })];
@@ -65,10 +105,14 @@ describe('anomaly flags', () => {
     expect(anomalies(k({ requests: 1050 }), history).flags).toEqual([]);
     // success rate 0.975 vs a steady 0.98: 0.5 pp is inside the 1 pp floor
     expect(anomalies(k({ successRate: 0.975 }), history).flags).toEqual([]);
-    expect(anomalies(k({ successRate: 0.95 }), history).flags.map((f) => [f.kpi, f.direction])).toEqual([['successRate', 'low']]);
+    expect(anomalies(k({ successRate: 0.95 }), history).flags.map((f) => [f.kpi, f.direction])).toEqual([
+      ['successRate', 'low'],
+    ]);
     // two weeks of history only
     expect(anomalies(k({ costUsd: 500 }), history.slice(0, 2))).toEqual({ flags: [], comparableWeeks: 2 });
     // weeks without traffic do not count
-    expect(anomalies(k({ costUsd: 500 }), [...history.slice(0, 2), k({ requests: 0 }), k({ requests: 0 })]).flags).toEqual([]);
+    expect(
+      anomalies(k({ costUsd: 500 }), [...history.slice(0, 2), k({ requests: 0 }), k({ requests: 0 })]).flags,
+    ).toEqual([]);
   });
 });

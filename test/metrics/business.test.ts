@@ -50,7 +50,9 @@ describe('users', () => {
     expect(maskUserId('3f2a9c01-1111-4222-8333-44445555e4b7')).toBe('3f2a…e4b7');
     // user 2 signed up during the report day: new; users 1 and 3 returning
     expect(usersSection(3, period, data)).toEqual({
-      active: 3, new: 1, returning: 2,
+      active: 3,
+      new: 1,
+      returning: 2,
       topUsers: [
         { user: '3f2a…e4b1', costUsd: 12.5, requests: 40 },
         { user: '3f2a…e4b2', costUsd: 3, requests: 10 },

@@ -34,8 +34,11 @@ describe('health score', () => {
     expect(c.freshness!.score).toBe(100);
     // (40 × 80 + 25 × 82 + 20 × 62.5 + 15 × 100) / 100 = 80
     expect(r.score).toBe(80);
-    expect([c.success_rate!.contribution, c.latency!.contribution, c.cost!.contribution, c.freshness!.contribution].map((x) => +x.toFixed(6)))
-      .toEqual([32, 20.5, 12.5, 15]);
+    expect(
+      [c.success_rate!.contribution, c.latency!.contribution, c.cost!.contribution, c.freshness!.contribution].map(
+        (x) => +x.toFixed(6),
+      ),
+    ).toEqual([32, 20.5, 12.5, 15]);
     expect(c.latency!.value).toBe(18000); // the service furthest over its target
   });
 

@@ -28,7 +28,9 @@ async function rawKpis(db: Database, start: string, end: string) {
 }
 
 const close = (actual: number | null, expected: number | null, relative: number) =>
-  expected === null ? actual === null : actual !== null && Math.abs(actual - expected) <= relative * Math.abs(expected) + 1e-9;
+  expected === null
+    ? actual === null
+    : actual !== null && Math.abs(actual - expected) <= relative * Math.abs(expected) + 1e-9;
 
 describe.each(TARGETS)('snapshot against plain SQL over raw api_usage on %s', (target) => {
   let db: Database;
@@ -61,15 +63,32 @@ describe.each(TARGETS)('snapshot against plain SQL over raw api_usage on %s', (t
       expect([s.period.start, s.period.end]).toEqual([new Date(start).toISOString(), new Date(end).toISOString()]);
       const raw = await rawKpis(db, start, end);
       const k = s.kpis.current;
-      expect({ requests: k.requests, successes: k.successfulRequests, users: k.activeUsers, tokens: k.tokens, images: k.images })
-        .toEqual({ requests: raw.k.requests, successes: raw.k.successes, users: raw.k.users, tokens: raw.k.tokens, images: raw.k.images });
+      expect({
+        requests: k.requests,
+        successes: k.successfulRequests,
+        users: k.activeUsers,
+        tokens: k.tokens,
+        images: k.images,
+      }).toEqual({
+        requests: raw.k.requests,
+        successes: raw.k.successes,
+        users: raw.k.users,
+        tokens: raw.k.tokens,
+        images: raw.k.images,
+      });
       expect(k.costUsd).toBeCloseTo(raw.k.cost!, 6);
       expect(k.videoSeconds).toBeCloseTo(raw.k.video!, 6);
       expect(k.avgLatencyMs).toBeCloseTo(raw.k.avg_latency!, 6);
       expect(close(k.p95LatencyMs, raw.k.p95 ?? null, 0.01), `p95 ${k.p95LatencyMs} vs ${raw.k.p95}`).toBe(true);
       expect(k.successRate).toBeCloseTo(raw.k.successes! / raw.k.requests!, 12);
 
-      const ops = s.operations.map((o) => ({ key: `${o.provider}/${o.serviceType}`, requests: o.requests, cost: o.costUsd, p95: o.p95LatencyMs }))
+      const ops = s.operations
+        .map((o) => ({
+          key: `${o.provider}/${o.serviceType}`,
+          requests: o.requests,
+          cost: o.costUsd,
+          p95: o.p95LatencyMs,
+        }))
         .sort((a, b) => a.key.localeCompare(b.key));
       expect(ops.map((o) => [o.key, o.requests])).toEqual(raw.ops.map((o) => [o.key, o.requests]));
       ops.forEach((o, i) => {
@@ -77,7 +96,8 @@ describe.each(TARGETS)('snapshot against plain SQL over raw api_usage on %s', (t
         expect(close(o.p95, raw.ops[i]!.p95, 0.01), `${o.key} p95 ${o.p95} vs ${raw.ops[i]!.p95}`).toBe(true);
       });
 
-      const models = s.models.top.map((m) => ({ key: `${m.provider}/${m.model}`, requests: m.requests, users: m.uniqueUsers }))
+      const models = s.models.top
+        .map((m) => ({ key: `${m.provider}/${m.model}`, requests: m.requests, users: m.uniqueUsers }))
         .sort((a, b) => a.key.localeCompare(b.key));
       expect(models).toEqual(raw.models.map((m) => ({ key: m.key, requests: m.requests, users: m.users })));
       expect(s.models.other).toBeNull();
@@ -88,16 +108,28 @@ describe.each(TARGETS)('snapshot against plain SQL over raw api_usage on %s', (t
     const s = await loadSnapshot(db.sql, config, { report: 'daily', now: NOW });
     const prev = await rawKpis(db, '2026-11-18T00:00:00Z', '2026-11-19T00:00:00Z');
     const week = await rawKpis(db, '2026-11-12T00:00:00Z', '2026-11-13T00:00:00Z');
-    expect([s.kpis.previous.requests, s.kpis.sameWeekdayLastWeek?.requests]).toEqual([prev.k.requests, week.k.requests]);
+    expect([s.kpis.previous.requests, s.kpis.sameWeekdayLastWeek?.requests]).toEqual([
+      prev.k.requests,
+      week.k.requests,
+    ]);
     const cur = s.kpis.current.requests;
-    expect(s.deltas.vsPrevious.requests).toEqual({ kind: 'relative', ratio: (cur - prev.k.requests!) / prev.k.requests! });
+    expect(s.deltas.vsPrevious.requests).toEqual({
+      kind: 'relative',
+      ratio: (cur - prev.k.requests!) / prev.k.requests!,
+    });
     expect(s.deltas.vsPrevious.successRate.kind).toBe('points');
   });
 
   it('names a day explicitly, and refuses one that is not over yet', async () => {
-    const s = await loadSnapshot(db.sql, config, { report: 'daily', date: { year: 2026, month: 11, day: 10 }, now: NOW });
+    const s = await loadSnapshot(db.sql, config, {
+      report: 'daily',
+      date: { year: 2026, month: 11, day: 10 },
+      now: NOW,
+    });
     expect(s.period.label).toBe('2026-11-10');
-    await expect(loadSnapshot(db.sql, config, { report: 'daily', date: { year: 2026, month: 11, day: 20 }, now: NOW })).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(
+      loadSnapshot(db.sql, config, { report: 'daily', date: { year: 2026, month: 11, day: 20 }, now: NOW }),
+    ).rejects.toMatchObject({ code: 'USAGE' });
     await expect(loadSnapshot(db.sql, config, { report: 'nope', now: NOW })).rejects.toMatchObject({ code: 'USAGE' });
   });
 
@@ -115,7 +147,9 @@ describe.each(TARGETS)('snapshot against plain SQL over raw api_usage on %s', (t
       select sum(monthly_amount_usd) as mrr from public.user_subscriptions
       where status in ('active', 'past_due') and monthly_amount_usd > 0 and started_at < ${end} and (canceled_at is null or canceled_at >= ${end})`;
     expect(s.finance.mrrUsd).toBeCloseTo(mrr!.mrr, 6);
-    const [mtd] = await db.sql<{ cost: number }[]>`select sum(cost_usd) as cost from public.api_usage where created_at >= '2026-11-01T00:00:00Z' and created_at < ${end}`;
+    const [mtd] = await db.sql<
+      { cost: number }[]
+    >`select sum(cost_usd) as cost from public.api_usage where created_at >= '2026-11-01T00:00:00Z' and created_at < ${end}`;
     expect(s.finance.monthToDate.costUsd).toBeCloseTo(mtd!.cost, 6);
     expect(s.finance.forecast.monthEndCostUsd).toBeGreaterThan(s.finance.monthToDate.costUsd);
   });

@@ -8,10 +8,38 @@ import { buildSnapshot, type PeriodData, type SnapshotInput } from '../../src/me
 const NOW = new Date('2026-11-24T09:00:00Z');
 const periods = resolvePeriods({ kind: 'day', timeZone: 'UTC', now: NOW });
 
-function m(provider: string, serviceType: string, model: string, requests: number, successes: number, costUsd: number, extra: Partial<ModelMeasures> = {}): ModelMeasures {
-  return { provider, serviceType, model, requests, successes, costUsd, inputTokens: 0, outputTokens: 0, images: 0, videoSeconds: 0, latencySum: 0, latencyCount: 0, negativeCostRows: 0, ...extra };
+function m(
+  provider: string,
+  serviceType: string,
+  model: string,
+  requests: number,
+  successes: number,
+  costUsd: number,
+  extra: Partial<ModelMeasures> = {},
+): ModelMeasures {
+  return {
+    provider,
+    serviceType,
+    model,
+    requests,
+    successes,
+    costUsd,
+    inputTokens: 0,
+    outputTokens: 0,
+    images: 0,
+    videoSeconds: 0,
+    latencySum: 0,
+    latencyCount: 0,
+    negativeCostRows: 0,
+    ...extra,
+  };
 }
-const data = (byModel: ModelMeasures[], users = 0): PeriodData => ({ byModel, histograms: new Map(), errors: [], users: { total: users, byModel: new Map() } });
+const data = (byModel: ModelMeasures[], users = 0): PeriodData => ({
+  byModel,
+  histograms: new Map(),
+  errors: [],
+  users: { total: users, byModel: new Map() },
+});
 const EMPTY = data([]);
 
 function input(over: Partial<SnapshotInput>): SnapshotInput {
@@ -22,7 +50,11 @@ function input(over: Partial<SnapshotInput>): SnapshotInput {
     previous: EMPTY,
     sameWeekdayLastWeek: EMPTY,
     baseline: [],
-    freshness: { newestRowAt: new Date('2026-11-24T08:55:00Z'), lastRefreshAt: new Date('2026-11-24T08:58:00Z'), futureRows: 0 },
+    freshness: {
+      newestRowAt: new Date('2026-11-24T08:55:00Z'),
+      lastRefreshAt: new Date('2026-11-24T08:58:00Z'),
+      futureRows: 0,
+    },
     limits: { maxDataAgeMinutes: 30, maxRefreshAgeMinutes: 15 },
     health: DEFAULT_HEALTH,
     monthlyBudgetUsd: null,
@@ -34,14 +66,41 @@ function input(over: Partial<SnapshotInput>): SnapshotInput {
 
 describe('snapshot (pure)', () => {
   it('computes KPIs and deltas by hand', () => {
-    const s = buildSnapshot(input({
-      current: data([m('openai', 'content', 'gpt-4o', 300, 291, 12, { latencySum: 300 * 800, latencyCount: 300, inputTokens: 1000, outputTokens: 500 }),
-        m('runway', 'video', 'gen-3-alpha', 100, 99, 26, { latencySum: 100 * 60_000, latencyCount: 100, videoSeconds: 800 })], 55),
-      previous: data([m('openai', 'content', 'gpt-4o', 200, 196, 10), m('runway', 'video', 'gen-3-alpha', 50, 49, 10)], 50),
-    }));
+    const s = buildSnapshot(
+      input({
+        current: data(
+          [
+            m('openai', 'content', 'gpt-4o', 300, 291, 12, {
+              latencySum: 300 * 800,
+              latencyCount: 300,
+              inputTokens: 1000,
+              outputTokens: 500,
+            }),
+            m('runway', 'video', 'gen-3-alpha', 100, 99, 26, {
+              latencySum: 100 * 60_000,
+              latencyCount: 100,
+              videoSeconds: 800,
+            }),
+          ],
+          55,
+        ),
+        previous: data(
+          [m('openai', 'content', 'gpt-4o', 200, 196, 10), m('runway', 'video', 'gen-3-alpha', 50, 49, 10)],
+          50,
+        ),
+      }),
+    );
     const k = s.kpis.current;
     // 400 requests, 390 successes, $38, (240000 + 6000000) / 400 = 15600 ms
-    expect(k).toMatchObject({ requests: 400, successfulRequests: 390, costUsd: 38, activeUsers: 55, avgLatencyMs: 15600, tokens: 1500, videoSeconds: 800 });
+    expect(k).toMatchObject({
+      requests: 400,
+      successfulRequests: 390,
+      costUsd: 38,
+      activeUsers: 55,
+      avgLatencyMs: 15600,
+      tokens: 1500,
+      videoSeconds: 800,
+    });
     expect(k.successRate).toBeCloseTo(0.975, 12);
     // requests 400 vs 250 → +60%; cost 38 vs 20 → +90%; users 55 vs 50 → +10%; success 97.5% vs 98.0% → −0.5 pp
     expect(s.deltas.vsPrevious.requests).toEqual({ kind: 'relative', ratio: 0.6 });
@@ -50,7 +109,10 @@ describe('snapshot (pure)', () => {
     expect(s.deltas.vsPrevious.successRate.kind).toBe('points');
     expect((s.deltas.vsPrevious.successRate as { points: number }).points).toBeCloseTo(-0.5, 9);
     // Operations sorted by cost: runway ($26) before openai ($12).
-    expect(s.operations.map((o) => [o.provider, o.requests, o.costUsd])).toEqual([['runway', 100, 26], ['openai', 300, 12]]);
+    expect(s.operations.map((o) => [o.provider, o.requests, o.costUsd])).toEqual([
+      ['runway', 100, 26],
+      ['openai', 300, 12],
+    ]);
     expect(s.operations[0]!.deltas.costUsd).toEqual({ kind: 'relative', ratio: 1.6 });
   });
 
@@ -64,9 +126,16 @@ describe('snapshot (pure)', () => {
   });
 
   it('lists the top N models by cost and folds the rest into "other"', () => {
-    const s = buildSnapshot(input({ current: data([
-      m('a', 'content', 'm1', 10, 10, 1), m('b', 'content', 'm2', 20, 20, 5), m('c', 'images', 'm3', 30, 30, 3), m('d', 'video', 'm4', 40, 40, 0.5),
-    ]) }));
+    const s = buildSnapshot(
+      input({
+        current: data([
+          m('a', 'content', 'm1', 10, 10, 1),
+          m('b', 'content', 'm2', 20, 20, 5),
+          m('c', 'images', 'm3', 30, 30, 3),
+          m('d', 'video', 'm4', 40, 40, 0.5),
+        ]),
+      }),
+    );
     expect(s.models.top.map((x) => x.model)).toEqual(['m2', 'm3']);
     // other = m1 + m4: 50 requests, $1.50, $0.03 per request
     expect(s.models.other).toMatchObject({ models: 2, requests: 50, costUsd: 1.5, costPerRequest: 0.03 });
@@ -85,25 +154,48 @@ describe('snapshot (pure)', () => {
   it('needs two of the four baseline weekdays with traffic for a baseline', () => {
     const cur = data([m('openai', 'content', 'gpt-4o', 10, 10, 30)]);
     const day = (cost: number) => data([m('openai', 'content', 'gpt-4o', 10, 10, cost)]);
-    expect(buildSnapshot(input({ current: cur, baseline: [day(20), EMPTY, EMPTY, EMPTY] })).budget.baselineUsd).toBeNull();
+    expect(
+      buildSnapshot(input({ current: cur, baseline: [day(20), EMPTY, EMPTY, EMPTY] })).budget.baselineUsd,
+    ).toBeNull();
     // (20 + 40) / 2 = 30
-    expect(buildSnapshot(input({ current: cur, baseline: [day(20), EMPTY, day(40), EMPTY] })).budget.baselineUsd).toBe(30);
+    expect(buildSnapshot(input({ current: cur, baseline: [day(20), EMPTY, day(40), EMPTY] })).budget.baselineUsd).toBe(
+      30,
+    );
   });
 
   it('counts bad rows for data quality', () => {
-    const s = buildSnapshot(input({
-      current: data([m('unknown', 'content', 'x', 5, 5, 1, { negativeCostRows: 2, latencyCount: 3 }), m('openai', 'audio', 'whisper', 4, 4, 1, { latencyCount: 4 })]),
-      freshness: { newestRowAt: null, lastRefreshAt: null, futureRows: 7 },
-    }));
-    expect(s.dataQuality).toEqual({ negativeCostRows: 2, nullLatencyRows: 2, futureRows: 7, unknownServiceTypeRows: 4, unknownProviderRows: 5,
-      newestRowAgeMinutes: null, lastRefreshAgeMinutes: null });
+    const s = buildSnapshot(
+      input({
+        current: data([
+          m('unknown', 'content', 'x', 5, 5, 1, { negativeCostRows: 2, latencyCount: 3 }),
+          m('openai', 'audio', 'whisper', 4, 4, 1, { latencyCount: 4 }),
+        ]),
+        freshness: { newestRowAt: null, lastRefreshAt: null, futureRows: 7 },
+      }),
+    );
+    expect(s.dataQuality).toEqual({
+      negativeCostRows: 2,
+      nullLatencyRows: 2,
+      futureRows: 7,
+      unknownServiceTypeRows: 4,
+      unknownProviderRows: 5,
+      newestRowAgeMinutes: null,
+      lastRefreshAgeMinutes: null,
+    });
   });
 
   it('copes with a single provider and with 5,000 models', () => {
-    const one = buildSnapshot(input({ current: data([m('openai', 'content', 'gpt-4o', 10, 9, 1)]), previous: data([m('openai', 'content', 'gpt-4o', 10, 10, 1)]) }));
+    const one = buildSnapshot(
+      input({
+        current: data([m('openai', 'content', 'gpt-4o', 10, 9, 1)]),
+        previous: data([m('openai', 'content', 'gpt-4o', 10, 10, 1)]),
+      }),
+    );
     expect(one.operations).toHaveLength(1);
     expect(one.attribution.successRate!.byProvider).toEqual([{ key: 'openai', change: -10, shareOfChange: 1 }]);
-    const many = Array.from({ length: 5000 }, (_, i) => m('p', 'content', `model-${String(i).padStart(4, '0')}`, 1, 1, (i + 1) / 1000));
+    const many = Array.from({ length: 5000 }, (_, i) =>
+      m('p', 'content', `model-${String(i).padStart(4, '0')}`, 1, 1, (i + 1) / 1000),
+    );
     const s = buildSnapshot(input({ current: data(many), report: { name: 'daily', topModels: 8 } }));
     // the 8 most expensive are models 4999 … 4992; the other 4,992 cost Σ(1..4992)/1000 = 12,462.528
     expect(s.models.top.map((x) => x.model)).toEqual(Array.from({ length: 8 }, (_, i) => `model-${4999 - i}`));
@@ -113,11 +205,13 @@ describe('snapshot (pure)', () => {
 
   it('attributes the cost change and flags anomalies in the snapshot', () => {
     const day = (cost: number) => data([m('openai', 'content', 'gpt-4o', 100, 99, cost)]);
-    const s = buildSnapshot(input({
-      current: data([m('openai', 'content', 'gpt-4o', 100, 99, 10), m('runway', 'video', 'gen-3-alpha', 10, 10, 40)]),
-      previous: day(10),
-      baseline: [day(10), day(11), day(9), day(10)],
-    }));
+    const s = buildSnapshot(
+      input({
+        current: data([m('openai', 'content', 'gpt-4o', 100, 99, 10), m('runway', 'video', 'gen-3-alpha', 10, 10, 40)]),
+        previous: day(10),
+        baseline: [day(10), day(11), day(9), day(10)],
+      }),
+    );
     expect(s.attribution.cost.byModel[0]).toEqual({ key: 'runway/gen-3-alpha', change: 40, shareOfChange: 1 });
     expect(s.anomalies.flags.map((f) => f.kpi)).toContain('costUsd');
   });

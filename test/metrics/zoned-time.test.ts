@@ -163,8 +163,11 @@ describe('calendar arithmetic', () => {
     expect(compareLocalDates(d('2026-03-28'), d('2026-03-29'))).toBe(-1);
     expect(compareLocalDates(d('2026-04-01'), d('2026-03-31'))).toBe(1);
     expect(compareLocalDates(d('2025-12-31'), d('2026-01-01'))).toBe(-1);
-    expect([d('2026-03-02'), d('2025-12-31'), d('2026-02-28')].sort(compareLocalDates).map(formatLocalDate))
-      .toEqual(['2025-12-31', '2026-02-28', '2026-03-02']);
+    expect([d('2026-03-02'), d('2025-12-31'), d('2026-02-28')].sort(compareLocalDates).map(formatLocalDate)).toEqual([
+      '2025-12-31',
+      '2026-02-28',
+      '2026-03-02',
+    ]);
   });
 });
 

@@ -5,7 +5,12 @@ import { renderChart as renderChartHere } from '../../src/charts/render.js';
 import { PulsebotError } from '../../src/errors.js';
 import { compileMjml as compileMjmlHere } from '../../src/messages/mjml-compile.js';
 import { TEMPLATES_DIR } from '../../src/messages/mjml-render.js';
-import { createRenderProcess, type RenderProcess, type RenderProcessEvent, type RenderProcessOptions } from '../../src/render/render-process.js';
+import {
+  createRenderProcess,
+  type RenderProcess,
+  type RenderProcessEvent,
+  type RenderProcessOptions,
+} from '../../src/render/render-process.js';
 import { catalogCases } from '../charts/fixtures.js';
 
 // The worker is TypeScript here: run it through tsx, as `pulsebot run` from source does.
@@ -17,7 +22,13 @@ afterEach(async () => {
 
 function open(options: Partial<RenderProcessOptions> = {}): { proc: RenderProcess; events: RenderProcessEvent[] } {
   const events: RenderProcessEvent[] = [];
-  const proc = createRenderProcess({ idleMs: 60_000, jobTimeoutMs: 60_000, execArgv: TSX, onEvent: (e) => events.push(e), ...options });
+  const proc = createRenderProcess({
+    idleMs: 60_000,
+    jobTimeoutMs: 60_000,
+    execArgv: TSX,
+    onEvent: (e) => events.push(e),
+    ...options,
+  });
   opened.push(proc);
   return { proc, events };
 }

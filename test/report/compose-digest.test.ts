@@ -6,7 +6,10 @@ import { digestModelFixture } from '../fixtures/digest-model.js';
 const config = configSchema.parse({
   email: { from: 'pulsebot <bot@acme.test>', reply_to: 'ops@acme.test' },
   reports: {
-    daily: { period: 'day', routes: { slack: ['#ai-usage', 'C0123ABCD'], email: ['Ana@Acme.test', 'ben@acme.test', 'ana@acme.test'] } },
+    daily: {
+      period: 'day',
+      routes: { slack: ['#ai-usage', 'C0123ABCD'], email: ['Ana@Acme.test', 'ben@acme.test', 'ana@acme.test'] },
+    },
     finance: { period: 'week', routes: { slack: [], email: [] } },
   },
 });
@@ -44,12 +47,17 @@ describe('composeDigest', () => {
     const model = await digestModelFixture();
     const a = await composeDigest(model, { name: 'daily', report: config.reports.daily!, email: config.email });
     const b = await composeDigest(model, { name: 'daily', report: config.reports.daily!, email: config.email });
-    const ids = (x: typeof a) => x.messages.map((m) => [m.key, m.channel === 'email' ? m.payload.messageId : m.payload.channel]);
+    const ids = (x: typeof a) =>
+      x.messages.map((m) => [m.key, m.channel === 'email' ? m.payload.messageId : m.payload.channel]);
     expect(ids(b)).toEqual(ids(a));
   });
 
   it('a report with no routes produces no messages and skips the email rendering', async () => {
-    const c = await composeDigest(await digestModelFixture(), { name: 'finance', report: config.reports.finance!, email: config.email });
+    const c = await composeDigest(await digestModelFixture(), {
+      name: 'finance',
+      report: config.reports.finance!,
+      email: config.email,
+    });
     expect(c.messages).toEqual([]);
     expect(c.email).toBeNull();
   });
@@ -57,6 +65,8 @@ describe('composeDigest', () => {
   it('titles and keys', () => {
     expect(reportTitle('daily', { period: 'day' })).toBe('Daily AI usage digest');
     expect(reportTitle('finance', { period: 'week' })).toBe('Weekly AI usage report (finance)');
-    expect(reportKey('weekly', '2026-W47', 'email', 'CFO@Acme.test')).toBe('report:weekly:2026-W47:email:cfo@acme.test');
+    expect(reportKey('weekly', '2026-W47', 'email', 'CFO@Acme.test')).toBe(
+      'report:weekly:2026-W47:email:cfo@acme.test',
+    );
   });
 });

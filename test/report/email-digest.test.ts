@@ -19,7 +19,16 @@ const flat = (text: string) => text.replace(/\s+/g, ' ');
 const cidsOf = (html: string) => [...html.matchAll(/cid:([^"'\s>]+)/g)].map((m) => m[1]!);
 /** HTML without tags and with entities decoded: what a reader sees. */
 const visible = (html: string) =>
-  html.replace(/<style[\s\S]*?<\/style>/g, '').replace(/<\/?(span|wbr|b|strong|a)\b[^>]*>/g, '').replace(/<[^>]+>/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&').replace(/\s+/g, ' ');
+  html
+    .replace(/<style[\s\S]*?<\/style>/g, '')
+    .replace(/<\/?(span|wbr|b|strong|a)\b[^>]*>/g, '')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .replace(/\s+/g, ' ');
 
 describe('buildEmailDigest: the daily fixture', async () => {
   const model = await digestModelFixture();
@@ -155,7 +164,11 @@ describe('buildEmailDigest: layout choices', () => {
   });
 
   it('says when it was sent late, and names the charts that failed', async () => {
-    const model = await digestModelFixture({ late: true, failedCharts: [{ id: 'spend_by_team', error: 'statement timeout after 10 s' }], dashboardUrl: null });
+    const model = await digestModelFixture({
+      late: true,
+      failedCharts: [{ id: 'spend_by_team', error: 'statement timeout after 10 s' }],
+      dashboardUrl: null,
+    });
     const digest = await buildEmailDigest(model, { reportTitle: 'Daily AI usage digest' });
     expect(digest.subject.startsWith('[late] ')).toBe(true);
     for (const text of [visible(digest.html), flat(digest.text)]) {
@@ -217,25 +230,54 @@ describe('buildEmailDigest: data is escaped', () => {
 });
 
 describe('buildEmailDigest: a day without traffic', () => {
-  const empty = (): PeriodData => ({ byModel: [], histograms: new Map(), errors: [], users: { total: 0, byModel: new Map() } });
-  const now = new Date('2026-11-25T09:00:00Z');
-  const snapshot = (previous: PeriodData) => buildSnapshot({
-    report: { name: 'daily', topModels: 8 },
-    periods: resolvePeriods({ kind: 'day', timeZone: 'UTC', now }),
-    current: empty(), previous, sameWeekdayLastWeek: empty(), baseline: [empty(), empty()],
-    freshness: { newestRowAt: null, lastRefreshAt: null, futureRows: 0 },
-    limits: { maxDataAgeMinutes: 30, maxRefreshAgeMinutes: 15 },
-    health: DEFAULT_HEALTH, monthlyBudgetUsd: null,
-    business: { users: [], mrr: { mrrUsd: 0, subscriptions: 0 }, dailyCosts: new Map() },
-    now,
+  const empty = (): PeriodData => ({
+    byModel: [],
+    histograms: new Map(),
+    errors: [],
+    users: { total: 0, byModel: new Map() },
   });
+  const now = new Date('2026-11-25T09:00:00Z');
+  const snapshot = (previous: PeriodData) =>
+    buildSnapshot({
+      report: { name: 'daily', topModels: 8 },
+      periods: resolvePeriods({ kind: 'day', timeZone: 'UTC', now }),
+      current: empty(),
+      previous,
+      sameWeekdayLastWeek: empty(),
+      baseline: [empty(), empty()],
+      freshness: { newestRowAt: null, lastRefreshAt: null, futureRows: 0 },
+      limits: { maxDataAgeMinutes: 30, maxRefreshAgeMinutes: 15 },
+      health: DEFAULT_HEALTH,
+      monthlyBudgetUsd: null,
+      business: { users: [], mrr: { mrrUsd: 0, subscriptions: 0 }, dailyCosts: new Map() },
+      now,
+    });
   const busy: PeriodData = {
     ...empty(),
-    byModel: [{ provider: 'openai', serviceType: 'content', model: 'gpt-4o', requests: 10, successes: 9, costUsd: 1.5, inputTokens: 100, outputTokens: 50, images: 0, videoSeconds: 0, latencySum: 5000, latencyCount: 10, negativeCostRows: 0 }],
+    byModel: [
+      {
+        provider: 'openai',
+        serviceType: 'content',
+        model: 'gpt-4o',
+        requests: 10,
+        successes: 9,
+        costUsd: 1.5,
+        inputTokens: 100,
+        outputTokens: 50,
+        images: 0,
+        videoSeconds: 0,
+        latencySum: 5000,
+        latencyCount: 10,
+        negativeCostRows: 0,
+      },
+    ],
     users: { total: 3, byModel: new Map() },
   };
 
-  for (const [name, previous] of [['after another empty day', empty()], ['after a busy day', busy]] as const) {
+  for (const [name, previous] of [
+    ['after another empty day', empty()],
+    ['after a busy day', busy],
+  ] as const) {
     it(`prints no NaN, undefined or Infinity (${name})`, async () => {
       const model = await digestModelFixture({ snapshot: snapshot(previous), charts: [], dataAsOf: null });
       const digest = await buildEmailDigest(model, { reportTitle: 'AI usage' });
@@ -261,8 +303,19 @@ describe('emailMessageId and emailFor', () => {
 
   it('addresses one recipient with the shared HTML, text and attachments', async () => {
     const digest = await buildEmailDigest(await digestModelFixture(), { reportTitle: 'AI usage' });
-    const payload = emailFor(digest, { from: 'pulsebot <bot@example.com>', to: 'a@example.com', replyTo: 'team@example.com', messageId: '<x@pulsebot>' });
-    expect(payload).toMatchObject({ from: 'pulsebot <bot@example.com>', to: 'a@example.com', replyTo: 'team@example.com', messageId: '<x@pulsebot>', subject: digest.subject });
+    const payload = emailFor(digest, {
+      from: 'pulsebot <bot@example.com>',
+      to: 'a@example.com',
+      replyTo: 'team@example.com',
+      messageId: '<x@pulsebot>',
+    });
+    expect(payload).toMatchObject({
+      from: 'pulsebot <bot@example.com>',
+      to: 'a@example.com',
+      replyTo: 'team@example.com',
+      messageId: '<x@pulsebot>',
+      subject: digest.subject,
+    });
     expect(payload.html).toBe(digest.html);
     expect(payload.attachments).toBe(digest.attachments);
     expect(payload.headers?.['Auto-Submitted']).toBe('auto-generated');
@@ -273,19 +326,35 @@ describe('emailMessageId and emailFor', () => {
 describe('renderMjml is strict', () => {
   const path = `${TEMPLATES_DIR}digest.mjml`;
   it('rejects invalid MJML (validationLevel strict)', async () => {
-    await expect(renderMjml('<mjml><mj-body><mj-section><mj-text>x</mj-text></mj-section></mj-body></mjml>', path, {}))
-      .rejects.toMatchObject({ code: 'RENDER_FAILED', message: expect.stringContaining('mj-text cannot be used inside mj-section') });
+    await expect(
+      renderMjml('<mjml><mj-body><mj-section><mj-text>x</mj-text></mj-section></mj-body></mjml>', path, {}),
+    ).rejects.toMatchObject({
+      code: 'RENDER_FAILED',
+      message: expect.stringContaining('mj-text cannot be used inside mj-section'),
+    });
   });
   it('rejects an include that cannot be read, a placeholder without a value and an unused value', async () => {
-    await expect(renderMjml('<mjml><mj-body><mj-include path="./partials/missing.mjml" /></mj-body></mjml>', path, {}))
-      .rejects.toMatchObject({ code: 'RENDER_FAILED', message: expect.stringContaining('mj-include refused') });
-    await expect(renderMjml('<mjml><mj-body><mj-section><mj-column><mj-text>{{a}}</mj-text></mj-column></mj-section></mj-body></mjml>', path, {}))
-      .rejects.toMatchObject({ code: 'RENDER_FAILED', message: expect.stringContaining('without a value: a') });
-    await expect(renderMjml('<mjml><mj-body></mj-body></mjml>', path, { b: markup`x` }))
-      .rejects.toMatchObject({ code: 'RENDER_FAILED', message: expect.stringContaining('no placeholder for: b') });
+    await expect(
+      renderMjml('<mjml><mj-body><mj-include path="./partials/missing.mjml" /></mj-body></mjml>', path, {}),
+    ).rejects.toMatchObject({ code: 'RENDER_FAILED', message: expect.stringContaining('mj-include refused') });
+    await expect(
+      renderMjml(
+        '<mjml><mj-body><mj-section><mj-column><mj-text>{{a}}</mj-text></mj-column></mj-section></mj-body></mjml>',
+        path,
+        {},
+      ),
+    ).rejects.toMatchObject({ code: 'RENDER_FAILED', message: expect.stringContaining('without a value: a') });
+    await expect(renderMjml('<mjml><mj-body></mj-body></mjml>', path, { b: markup`x` })).rejects.toMatchObject({
+      code: 'RENDER_FAILED',
+      message: expect.stringContaining('no placeholder for: b'),
+    });
   });
   it('fills placeholders once: a value that contains a placeholder stays text', async () => {
-    const html = await renderMjml('<mjml><mj-body><mj-section><mj-column><mj-text>{{a}}</mj-text></mj-column></mj-section></mj-body></mjml>', path, { a: markup`${'{{a}} & more'}` });
+    const html = await renderMjml(
+      '<mjml><mj-body><mj-section><mj-column><mj-text>{{a}}</mj-text></mj-column></mj-section></mj-body></mjml>',
+      path,
+      { a: markup`${'{{a}} & more'}` },
+    );
     expect(html).toContain('{{a}} &amp; more');
   });
 });
@@ -298,7 +367,10 @@ describe('buildAlertEmail', () => {
       severity: 'critical',
       state: 'firing',
       summary: 'Success rate 91.2% over the last 15 min (threshold 95%) & falling',
-      details: [['Provider', 'openai'], ['Failures', '88 of 1,000']],
+      details: [
+        ['Provider', 'openai'],
+        ['Failures', '88 of 1,000'],
+      ],
       sparkline: { png, alt: 'Success rate fell from 99% to 91% in 15 minutes.' },
       runbookUrl: 'https://runbooks.example.com/success-rate?x=1&y=2',
       dashboardUrl: null,
@@ -312,14 +384,25 @@ describe('buildAlertEmail', () => {
     expect(alert.html).not.toContain('Open the dashboard');
     // 400 px wide at 2× → shown 200 px wide.
     expect(alert.html).toMatch(/<img[^>]+src="cid:sparkline@pulsebot"[^>]+width="200"/);
-    expect(alert.attachments).toEqual([{ filename: 'sparkline.png', cid: 'sparkline@pulsebot', contentType: 'image/png', content: png }]);
+    expect(alert.attachments).toEqual([
+      { filename: 'sparkline.png', cid: 'sparkline@pulsebot', contentType: 'image/png', content: png },
+    ]);
     for (const text of [visible(alert.html), flat(alert.text)]) {
       expect(text).toContain('Firing since 24 Nov 2026, 13:05 UTC');
       expect(text).toContain('88 of 1,000');
     }
     expect(alert.text).toContain('https://runbooks.example.com/success-rate?x=1&y=2');
 
-    const resolved = await buildAlertEmail({ title: 'Cost spike', severity: 'warning', state: 'resolved', summary: 'Back to normal.', details: [], runbookUrl: null, dashboardUrl: null, since: '2026-11-24T13:05:00.000Z' });
+    const resolved = await buildAlertEmail({
+      title: 'Cost spike',
+      severity: 'warning',
+      state: 'resolved',
+      summary: 'Back to normal.',
+      details: [],
+      runbookUrl: null,
+      dashboardUrl: null,
+      since: '2026-11-24T13:05:00.000Z',
+    });
     expect(resolved.subject).toBe('[RESOLVED] Cost spike');
     expect(resolved.attachments).toEqual([]);
     expect(cidsOf(resolved.html)).toEqual([]);

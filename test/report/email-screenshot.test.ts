@@ -37,7 +37,12 @@ async function pixelStats(png: Buffer) {
     if (r < 245 || g < 245 || b < 245) nonWhite++;
     colours.add((r << 16) | (g << 8) | b);
   }
-  return { width: info.width, height: info.height, nonWhiteShare: nonWhite / (info.width * info.height), colours: colours.size };
+  return {
+    width: info.width,
+    height: info.height,
+    nonWhiteShare: nonWhite / (info.width * info.height),
+    colours: colours.size,
+  };
 }
 
 describe.skipIf(!available)(`email digest in chromium${available ? '' : ` (skipped: ${CHROMIUM} not found)`}`, () => {
@@ -45,7 +50,15 @@ describe.skipIf(!available)(`email digest in chromium${available ? '' : ` (skipp
   beforeAll(async () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
     });
     mkdirSync(OUTPUT, { recursive: true });
   });
@@ -55,22 +68,44 @@ describe.skipIf(!available)(`email digest in chromium${available ? '' : ` (skipp
 
   // Chart-sized images (2× of a 552 px column), as the real renderer produces them.
   const charts = async () => [
-    { id: 'daily_cost_by_provider', title: 'Daily cost by provider', alt: 'Daily cost fell to $67.90, led by luma.', png: await solidPng(1104, 440, [0, 114, 178]), width: 1104, height: 440 },
-    { id: 'top_models_by_cost', title: 'Top models by cost', alt: 'luma/ray-2 cost the most.', png: await solidPng(1104, 440, [230, 159, 0]), width: 1104, height: 440 },
+    {
+      id: 'daily_cost_by_provider',
+      title: 'Daily cost by provider',
+      alt: 'Daily cost fell to $67.90, led by luma.',
+      png: await solidPng(1104, 440, [0, 114, 178]),
+      width: 1104,
+      height: 440,
+    },
+    {
+      id: 'top_models_by_cost',
+      title: 'Top models by cost',
+      alt: 'luma/ray-2 cost the most.',
+      png: await solidPng(1104, 440, [230, 159, 0]),
+      width: 1104,
+      height: 440,
+    },
   ];
 
   const cases = [
     { name: 'daily', model: async () => digestModelFixture({ charts: await charts() }) },
     {
       name: 'weekly',
-      model: async () => digestModelFixture({ snapshot: loadSnapshotFixture('weekly'), charts: await charts(), sections: ['kpis', 'health', 'movers', 'models', 'users', 'finance', 'data_quality'], late: true }),
+      model: async () =>
+        digestModelFixture({
+          snapshot: loadSnapshotFixture('weekly'),
+          charts: await charts(),
+          sections: ['kpis', 'health', 'movers', 'models', 'users', 'finance', 'data_quality'],
+          late: true,
+        }),
     },
   ];
 
   for (const c of cases) {
     for (const width of [600, 375]) {
       it(`${c.name} at ${width} px is drawn, not blank, and of a plausible height`, async () => {
-        const digest = await buildEmailDigest(await c.model(), { reportTitle: c.name === 'daily' ? 'Daily AI usage digest' : 'Weekly AI usage report' });
+        const digest = await buildEmailDigest(await c.model(), {
+          reportTitle: c.name === 'daily' ? 'Daily AI usage digest' : 'Weekly AI usage report',
+        });
         const page = await browser.newPage({ viewport: { width, height: 800 } });
         try {
           // Nothing may be fetched: the email must be self-contained (no web fonts, no remote images).

@@ -19,7 +19,8 @@ function textsOf(block: B): string {
   return parts.join('\n');
 }
 const allText = (blocks: unknown[]) => (blocks as B[]).map(textsOf).join('\n');
-const blockStarting = (blocks: unknown[], start: string) => (blocks as B[]).find((b) => b.text?.text?.startsWith(start));
+const blockStarting = (blocks: unknown[], start: string) =>
+  (blocks as B[]).find((b) => b.text?.text?.startsWith(start));
 const field = (blocks: unknown[], title: string): string =>
   (blockStarting(blocks, '*Key numbers*')!.fields as B[]).find((f) => f.text.startsWith(`*${title}*`))!.text;
 
@@ -55,10 +56,15 @@ describe('buildSlackDigest: the daily fixture', () => {
   it('heads the message with report, day and health, and sends the fallback line', async () => {
     const p = await build();
     expect(p.channel).toBe('#ai-usage');
-    expect(p.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'Daily digest · Tue 24 Nov 2026 · Health 95/100', emoji: true } });
+    expect(p.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'Daily digest · Tue 24 Nov 2026 · Health 95/100', emoji: true },
+    });
     // cost 67.901877 → $67.90; (67.901877 − 83.465176) / 83.465176 = −0.18646 → −18.6%;
     // success 2191/2240 = 0.978125 → 97.8%, (0.978125 − 0.980743) × 100 = −0.26 pp → −0.3 pp.
-    expect(p.text).toBe('Daily digest Tue 24 Nov 2026: cost $67.90 (▼ −18.6%), success 97.8% (▼ −0.3 pp), 2,240 requests · health 95/100');
+    expect(p.text).toBe(
+      'Daily digest Tue 24 Nov 2026: cost $67.90 (▼ −18.6%), success 97.8% (▼ −0.3 pp), 2,240 requests · health 95/100',
+    );
   });
 
   it('shows each KPI with its change vs the previous day and the same weekday last week', async () => {
@@ -68,9 +74,13 @@ describe('buildSlackDigest: the daily fixture', () => {
     // (2240 − 2233) / 2233 = +0.31%; (2240 − 2316) / 2316 = −3.28%.
     expect(field(p.blocks, 'Requests')).toBe('*Requests*\n2,240\n🟢 ▲ +0.3% vs Mon 23 Nov\n🔴 ▼ −3.3% vs Tue 17 Nov');
     // (0.978125 − 0.9840242) × 100 = −0.59 pp.
-    expect(field(p.blocks, 'Success rate')).toBe('*Success rate*\n97.8%\n🔴 ▼ −0.3 pp vs Mon 23 Nov\n🔴 ▼ −0.6 pp vs Tue 17 Nov');
+    expect(field(p.blocks, 'Success rate')).toBe(
+      '*Success rate*\n97.8%\n🔴 ▼ −0.3 pp vs Mon 23 Nov\n🔴 ▼ −0.6 pp vs Tue 17 Nov',
+    );
     // 24,779 ms → 24.8 s; (24779.18 − 29400.42) / 29400.42 = −15.7% (faster: good); vs 19727.17: +25.6%.
-    expect(field(p.blocks, 'p95 latency')).toBe('*p95 latency*\n24.8 s\n🟢 ▼ −15.7% vs Mon 23 Nov\n🔴 ▲ +25.6% vs Tue 17 Nov');
+    expect(field(p.blocks, 'p95 latency')).toBe(
+      '*p95 latency*\n24.8 s\n🟢 ▼ −15.7% vs Mon 23 Nov\n🔴 ▲ +25.6% vs Tue 17 Nov',
+    );
     expect(field(p.blocks, 'Active users')).toContain('228');
   });
 
@@ -98,7 +108,9 @@ describe('buildSlackDigest: the daily fixture', () => {
     expect(text).toContain('*What moved* vs Mon 23 Nov');
     // total −15.563299 → −$15.56; luma/ray-2 −11.34 / −15.563299 = 72.9% of the change.
     expect(text).toContain('*Cost* ▼ −$15.56 (−18.6%)');
-    expect(text).toContain('• by model: luma/ray-2 −$11.34 (73% of the change) · luma/ray-flash-2 −$3.94 (25%) · runway/gen-3-alpha-turbo −$3.25 (21%)');
+    expect(text).toContain(
+      '• by model: luma/ray-2 −$11.34 (73% of the change) · luma/ray-flash-2 −$3.94 (25%) · runway/gen-3-alpha-turbo −$3.25 (21%)',
+    );
     // ideogram +3.59 while the total fell: it moved the other way.
     expect(text).toContain('ideogram +$3.59 (the other way)');
     expect(text).toContain('• by error code: server_error −0.27 pp · rate_limited −0.18 pp · invalid_request +0.13 pp');
@@ -110,7 +122,9 @@ describe('buildSlackDigest: the daily fixture', () => {
   it('words anomaly flags and leaves out a missing success-rate attribution', async () => {
     const p = await build({}, (s) => {
       s.attribution.successRate = null;
-      s.anomalies.flags = [{ kpi: 'costUsd', value: 67.901877, mean: 50, stddev: 5.2, deviations: 3.44, direction: 'high' }];
+      s.anomalies.flags = [
+        { kpi: 'costUsd', value: 67.901877, mean: 50, stddev: 5.2, deviations: 3.44, direction: 'high' },
+      ];
     });
     const text = blockStarting(p.blocks, '*What moved*')!.text.text as string;
     expect(text).toContain('⚠️ Cost 3.4σ above the last 4 Tuesdays ($67.90 vs a mean of $50.00)');
@@ -121,7 +135,9 @@ describe('buildSlackDigest: the daily fixture', () => {
     let p = await build();
     const ops = blockStarting(p.blocks, '*Operations*')!.text.text as string;
     // runway/video: 41 requests, (41 − 55) / 55 = −25.5%; success 100% (+5.45 pp); $16.75, −16.25%.
-    expect(ops).toContain('• *runway · video*: 41 requests (▼ −25.5%) · success 100.0% (▲ +5.5 pp) · p95 115.5 s (0.0%) · $16.75 (▼ −16.3%)');
+    expect(ops).toContain(
+      '• *runway · video*: 41 requests (▼ −25.5%) · success 100.0% (▲ +5.5 pp) · p95 115.5 s (0.0%) · $16.75 (▼ −16.3%)',
+    );
     expect(ops.split('\n')).toHaveLength(1 + 7);
     p = await build({}, (s) => {
       s.operations = Array.from({ length: 200 }, (_, i) => ({ ...s.operations[0]!, provider: `p${i}` }));
@@ -143,8 +159,23 @@ describe('buildSlackDigest: the daily fixture', () => {
   it('folds model rows beyond the cap into the remainder line', async () => {
     const p = await build({}, (s) => {
       const row = s.models.top[0]!;
-      s.models.top = Array.from({ length: 17 }, (_, i) => ({ ...row, model: `m${i}`, costUsd: 2, requests: 4, costPerRequest: 0.5 }));
-      s.models.other = { ...row, provider: 'other', serviceType: 'other', model: 'other', models: 3, costUsd: 1.5, requests: 10, costPerRequest: 0.15 };
+      s.models.top = Array.from({ length: 17 }, (_, i) => ({
+        ...row,
+        model: `m${i}`,
+        costUsd: 2,
+        requests: 4,
+        costPerRequest: 0.5,
+      }));
+      s.models.other = {
+        ...row,
+        provider: 'other',
+        serviceType: 'other',
+        model: 'other',
+        models: 3,
+        costUsd: 1.5,
+        requests: 10,
+        costPerRequest: 0.15,
+      };
     });
     const text = blockStarting(p.blocks, '*Top models by cost*')!.text.text as string;
     expect(text).toContain('*luma/m14*');
@@ -179,11 +210,14 @@ describe('buildSlackDigest: the daily fixture', () => {
   it('ends with a dashboard button and a footer on data age, period and time zone', async () => {
     const p = await build();
     const blocks = p.blocks as B[];
-    expect(blocks.at(-2)).toMatchObject({ type: 'actions', elements: [{ type: 'button', text: { text: 'Open dashboard' }, url: 'https://dashboard.example.com/ai' }] });
+    expect(blocks.at(-2)).toMatchObject({
+      type: 'actions',
+      elements: [{ type: 'button', text: { text: 'Open dashboard' }, url: 'https://dashboard.example.com/ai' }],
+    });
     expect(blocks.at(-1)!.type).toBe('context');
     expect(textsOf(blocks.at(-1)!)).toBe(
-      'Data as of 25 Nov 2026 00:49 · generated 25 Nov 2026 00:50 · period 24 Nov 2026 00:00 – 25 Nov 2026 00:00 · times in UTC\n'
-      + '📊 2 charts in the thread: Daily cost by provider, Top models by cost',
+      'Data as of 25 Nov 2026 00:49 · generated 25 Nov 2026 00:50 · period 24 Nov 2026 00:00 – 25 Nov 2026 00:00 · times in UTC\n' +
+        '📊 2 charts in the thread: Daily cost by provider, Top models by cost',
     );
   });
 
@@ -222,15 +256,23 @@ describe('buildSlackDigest: variants', () => {
 
   it('names a chart that failed', async () => {
     const p = await build({ failedCharts: [{ id: 'provider_comparison', error: 'vega: spec & data <broken>' }] });
-    expect(allText(p.blocks)).toContain('⚠️ Chart provider_comparison could not be drawn: vega: spec &amp; data &lt;broken&gt;');
+    expect(allText(p.blocks)).toContain(
+      '⚠️ Chart provider_comparison could not be drawn: vega: spec &amp; data &lt;broken&gt;',
+    );
   });
 
   it('follows the configured section order and leaves out sections not asked for', async () => {
     const p = await build({ sections: ['models', 'kpis', 'health'] });
     const starts = (p.blocks as B[]).map((b) => b.text?.text?.split('\n')[0]).filter(Boolean);
-    expect(starts).toEqual(['Daily digest · Tue 24 Nov 2026 · Health 95/100', '*Top models by cost*', '*Key numbers*', '*Health 95/100*']);
+    expect(starts).toEqual([
+      'Daily digest · Tue 24 Nov 2026 · Health 95/100',
+      '*Top models by cost*',
+      '*Key numbers*',
+      '*Health 95/100*',
+    ]);
     const text = allText(p.blocks);
-    for (const absent of ['*What moved*', '*Operations*', '*Users*', '*Finance*', 'Data quality']) expect(text).not.toContain(absent);
+    for (const absent of ['*What moved*', '*Operations*', '*Users*', '*Finance*', 'Data quality'])
+      expect(text).not.toContain(absent);
   });
 
   it('titles a week and a month report, in the report time zone', async () => {
@@ -260,17 +302,46 @@ describe('buildSlackDigest: variants', () => {
     Object.assign(kolkata.previous, { start: '2026-11-22T18:30:00.000Z', end: '2026-11-23T18:30:00.000Z' });
     p = buildSlackDigest(await digestModelFixture({ snapshot: kolkata }), OPTS);
     expect((p.blocks[0] as B).text.text).toContain('· Tue 24 Nov 2026 ·');
-    expect(textsOf((p.blocks as B[]).at(-1)!)).toContain('Data as of 25 Nov 2026 06:19 · generated 25 Nov 2026 06:20 · period 24 Nov 2026 00:00 – 25 Nov 2026 00:00 · times in Asia/Kolkata');
+    expect(textsOf((p.blocks as B[]).at(-1)!)).toContain(
+      'Data as of 25 Nov 2026 06:19 · generated 25 Nov 2026 06:20 · period 24 Nov 2026 00:00 – 25 Nov 2026 00:00 · times in Asia/Kolkata',
+    );
   });
 
   it('says "no traffic" on a day without requests, and never prints NaN, Infinity, undefined or null', async () => {
     const p = await build({ dataAsOf: null }, (s) => {
       const k = s.kpis.current;
-      Object.assign(k, { requests: 0, successfulRequests: 0, successRate: null, costUsd: 0, activeUsers: 0, avgLatencyMs: null, p95LatencyMs: null, tokens: 0, images: 0, videoSeconds: 0 });
+      Object.assign(k, {
+        requests: 0,
+        successfulRequests: 0,
+        successRate: null,
+        costUsd: 0,
+        activeUsers: 0,
+        avgLatencyMs: null,
+        p95LatencyMs: null,
+        tokens: 0,
+        images: 0,
+        videoSeconds: 0,
+      });
       const gone = { kind: 'no-traffic', side: 'current' } as const;
-      s.deltas.vsPrevious = { requests: gone, costUsd: gone, activeUsers: gone, avgLatencyMs: gone, p95LatencyMs: gone, successRate: gone };
+      s.deltas.vsPrevious = {
+        requests: gone,
+        costUsd: gone,
+        activeUsers: gone,
+        avgLatencyMs: gone,
+        p95LatencyMs: gone,
+        successRate: gone,
+      };
       s.deltas.vsSameWeekdayLastWeek = { ...s.deltas.vsPrevious };
-      s.health = { score: null, components: s.health.components.map((c) => ({ ...c, value: null, score: null, contribution: 0, note: 'no traffic' })) };
+      s.health = {
+        score: null,
+        components: s.health.components.map((c) => ({
+          ...c,
+          value: null,
+          score: null,
+          contribution: 0,
+          note: 'no traffic',
+        })),
+      };
       s.attribution = { cost: { totalChange: -83.465176, byProvider: [], byModel: [] }, successRate: null };
       s.operations = [];
       s.models = { top: [], other: null };
@@ -295,16 +366,35 @@ describe('buildSlackDigest: variants', () => {
 describe('buildSlackDigest: hostile data', () => {
   it('escapes every name so nothing pings, links or breaks an entity', async () => {
     const hostile = ['<!channel>', '<@U123>', 'a&b', '<https://x|y>'];
-    const p = await build({ failedCharts: [{ id: '<!here>', error: '<https://evil|click> & more' }] }, (s) => {
-      s.models.top.forEach((m, i) => { m.model = hostile[i % 4]!; m.provider = hostile[(i + 1) % 4]!; m.serviceType = hostile[(i + 2) % 4]!; });
-      s.operations.forEach((o, i) => { o.provider = hostile[i % 4]!; o.serviceType = hostile[(i + 3) % 4]!; });
-      s.topErrors.forEach((e, i) => { e.errorCode = hostile[i % 4]!; });
-      s.attribution.cost.byModel.forEach((c, i) => { c.key = hostile[i % 4]!; });
-      s.attribution.cost.byProvider.forEach((c, i) => { c.key = hostile[(i + 1) % 4]!; });
-      s.attribution.successRate!.byErrorCode!.forEach((c, i) => { c.key = hostile[(i + 2) % 4]!; });
-      s.users.topUsers[0]!.user = '<@U999>';
-      s.users.byPlan[0]!.plan = 'a&b';
-    }, 'R&D <!channel> digest');
+    const p = await build(
+      { failedCharts: [{ id: '<!here>', error: '<https://evil|click> & more' }] },
+      (s) => {
+        s.models.top.forEach((m, i) => {
+          m.model = hostile[i % 4]!;
+          m.provider = hostile[(i + 1) % 4]!;
+          m.serviceType = hostile[(i + 2) % 4]!;
+        });
+        s.operations.forEach((o, i) => {
+          o.provider = hostile[i % 4]!;
+          o.serviceType = hostile[(i + 3) % 4]!;
+        });
+        s.topErrors.forEach((e, i) => {
+          e.errorCode = hostile[i % 4]!;
+        });
+        s.attribution.cost.byModel.forEach((c, i) => {
+          c.key = hostile[i % 4]!;
+        });
+        s.attribution.cost.byProvider.forEach((c, i) => {
+          c.key = hostile[(i + 1) % 4]!;
+        });
+        s.attribution.successRate!.byErrorCode!.forEach((c, i) => {
+          c.key = hostile[(i + 2) % 4]!;
+        });
+        s.users.topUsers[0]!.user = '<@U999>';
+        s.users.byPlan[0]!.plan = 'a&b';
+      },
+      'R&D <!channel> digest',
+    );
     const all = strings({ blocks: p.blocks, text: p.text });
     for (const s of all) {
       expect(s).not.toMatch(/[<>]/);
@@ -318,7 +408,9 @@ describe('buildSlackDigest: hostile data', () => {
     expect(text).toContain('⚠️ Chart &lt;!here&gt; could not be drawn: &lt;https://evil|click&gt; &amp; more');
     expect(p.text.startsWith('R&amp;D &lt;!channel&gt; digest Tue 24 Nov 2026:')).toBe(true);
     // mrkdwn text is sent verbatim, so Slack does not auto-link or auto-mention within it either.
-    const mrkdwn = (p.blocks as B[]).flatMap((b) => [b.text, ...(b.fields ?? []), ...(b.elements ?? [])]).filter((t) => t?.type === 'mrkdwn');
+    const mrkdwn = (p.blocks as B[])
+      .flatMap((b) => [b.text, ...(b.fields ?? []), ...(b.elements ?? [])])
+      .filter((t) => t?.type === 'mrkdwn');
     expect(mrkdwn.length).toBeGreaterThan(5);
     for (const t of mrkdwn) expect(t.verbatim).toBe(true);
   });
@@ -327,16 +419,38 @@ describe('buildSlackDigest: hostile data', () => {
 describe('buildSlackDigest: Slack limits', () => {
   it('stays within every limit with 5,000 models, 300-character names, 200 operations rows and 200 error codes', async () => {
     const long = (tag: string, i: number) => `${tag}${i}-${'x'.repeat(300)}`;
-    const p = await build({ sections: ALL, failedCharts: Array.from({ length: 40 }, (_, i) => ({ id: long('chart', i), error: long('error ', i) })) }, (s) => {
-      const m = s.models.top[0]!;
-      s.models.top = Array.from({ length: 5000 }, (_, i) => ({ ...m, model: long('model', i), provider: long('provider', i) }));
-      s.operations = Array.from({ length: 200 }, (_, i) => ({ ...s.operations[0]!, provider: long('provider', i), serviceType: long('service', i) }));
-      const codes = Array.from({ length: 200 }, (_, i) => long('code', i));
-      s.topErrors = codes.map((errorCode) => ({ errorCode, failures: 1, share: 1 / 200 }));
-      s.attribution.successRate!.byErrorCode = codes.map((key) => ({ key, change: -0.01, shareOfChange: 0.005 }));
-      s.attribution.cost.byModel = s.models.top.slice(0, 200).map((x) => ({ key: `${x.provider}/${x.model}`, change: -1, shareOfChange: 0.1 }));
-      s.users.byPlan = Array.from({ length: 200 }, (_, i) => ({ plan: long('plan', i), users: 1, requests: 1, costUsd: 1 }));
-    }, 'T'.repeat(300));
+    const p = await build(
+      {
+        sections: ALL,
+        failedCharts: Array.from({ length: 40 }, (_, i) => ({ id: long('chart', i), error: long('error ', i) })),
+      },
+      (s) => {
+        const m = s.models.top[0]!;
+        s.models.top = Array.from({ length: 5000 }, (_, i) => ({
+          ...m,
+          model: long('model', i),
+          provider: long('provider', i),
+        }));
+        s.operations = Array.from({ length: 200 }, (_, i) => ({
+          ...s.operations[0]!,
+          provider: long('provider', i),
+          serviceType: long('service', i),
+        }));
+        const codes = Array.from({ length: 200 }, (_, i) => long('code', i));
+        s.topErrors = codes.map((errorCode) => ({ errorCode, failures: 1, share: 1 / 200 }));
+        s.attribution.successRate!.byErrorCode = codes.map((key) => ({ key, change: -0.01, shareOfChange: 0.005 }));
+        s.attribution.cost.byModel = s.models.top
+          .slice(0, 200)
+          .map((x) => ({ key: `${x.provider}/${x.model}`, change: -1, shareOfChange: 0.1 }));
+        s.users.byPlan = Array.from({ length: 200 }, (_, i) => ({
+          plan: long('plan', i),
+          users: 1,
+          requests: 1,
+          costUsd: 1,
+        }));
+      },
+      'T'.repeat(300),
+    );
     expect(slackLimitViolations(p.blocks, p.text)).toEqual([]);
     const blocks = p.blocks as B[];
     expect(blocks[0]!.type).toBe('header');
@@ -348,22 +462,52 @@ describe('buildSlackDigest: Slack limits', () => {
 
   it('shortens row lists first when the whole digest does not fit, and says so', async () => {
     const long = (tag: string, i: number) => `${tag}${i}-${'x'.repeat(300)}`;
-    const p = await build({ failedCharts: Array.from({ length: 9 }, (_, i) => ({ id: long('c', i), error: 'y'.repeat(2900) })) }, (s) => {
-      for (const c of s.health.components) Object.assign(c, { note: 'y'.repeat(2900), target: 'y'.repeat(2900) });
-      s.operations = Array.from({ length: 40 }, (_, i) => ({ ...s.operations[0]!, provider: long('provider', i), serviceType: long('svc', i) }));
-      s.models.top = Array.from({ length: 40 }, (_, i) => ({ ...s.models.top[0]!, provider: long('provider', i), model: long('m', i), serviceType: long('svc', i) }));
-      s.users.byPlan = Array.from({ length: 40 }, (_, i) => ({ plan: long('plan', i), users: 1, requests: 1, costUsd: 1 }));
-      s.topErrors = Array.from({ length: 40 }, (_, i) => ({ errorCode: long('code', i), failures: 1, share: 0.01 }));
-      s.users.topUsers.forEach((u, i) => { u.user = long('u', i); });
-      const rate = s.attribution.successRate!;
-      for (const list of [s.attribution.cost.byModel, s.attribution.cost.byProvider, rate.byErrorCode!, rate.byProvider]) list.forEach((c, i) => { c.key = long('k', i); });
-      s.anomalies.flags = (['requests', 'costUsd', 'activeUsers', 'successRate', 'avgLatencyMs', 'p95LatencyMs'] as const)
-        .map((kpi) => ({ kpi, value: 1, mean: 0.5, stddev: 0.1, deviations: 5, direction: 'high' as const }));
-    });
+    const p = await build(
+      { failedCharts: Array.from({ length: 9 }, (_, i) => ({ id: long('c', i), error: 'y'.repeat(2900) })) },
+      (s) => {
+        for (const c of s.health.components) Object.assign(c, { note: 'y'.repeat(2900), target: 'y'.repeat(2900) });
+        s.operations = Array.from({ length: 40 }, (_, i) => ({
+          ...s.operations[0]!,
+          provider: long('provider', i),
+          serviceType: long('svc', i),
+        }));
+        s.models.top = Array.from({ length: 40 }, (_, i) => ({
+          ...s.models.top[0]!,
+          provider: long('provider', i),
+          model: long('m', i),
+          serviceType: long('svc', i),
+        }));
+        s.users.byPlan = Array.from({ length: 40 }, (_, i) => ({
+          plan: long('plan', i),
+          users: 1,
+          requests: 1,
+          costUsd: 1,
+        }));
+        s.topErrors = Array.from({ length: 40 }, (_, i) => ({ errorCode: long('code', i), failures: 1, share: 0.01 }));
+        s.users.topUsers.forEach((u, i) => {
+          u.user = long('u', i);
+        });
+        const rate = s.attribution.successRate!;
+        for (const list of [
+          s.attribution.cost.byModel,
+          s.attribution.cost.byProvider,
+          rate.byErrorCode!,
+          rate.byProvider,
+        ])
+          list.forEach((c, i) => {
+            c.key = long('k', i);
+          });
+        s.anomalies.flags = (
+          ['requests', 'costUsd', 'activeUsers', 'successRate', 'avgLatencyMs', 'p95LatencyMs'] as const
+        ).map((kpi) => ({ kpi, value: 1, mean: 0.5, stddev: 0.1, deviations: 5, direction: 'high' as const }));
+      },
+    );
     expect(slackLimitViolations(p.blocks, p.text)).toEqual([]);
     const text = allText(p.blocks);
     // 20 operations rows of ~210 characters and 15 model rows of ~170 are more than the 12,000 allow here.
-    expect(text).toContain("✂️ Shortened to fit Slack's limits: models beyond 3, operations beyond 5 left out; the dashboard has everything.");
+    expect(text).toContain(
+      "✂️ Shortened to fit Slack's limits: models beyond 3, operations beyond 5 left out; the dashboard has everything.",
+    );
     const ops = blockStarting(p.blocks, '*Operations*')!.text.text as string;
     expect(ops.split('\n').filter((l) => l.startsWith('• *'))).toHaveLength(5);
     expect(ops).toContain('… and 35 more rows (see the dashboard)');
@@ -372,7 +516,8 @@ describe('buildSlackDigest: Slack limits', () => {
     // 37 hidden rows + 12 "other" models.
     expect(models).toContain('… and 49 more models:');
     // Shortening stops as soon as the message fits: the sections are all still there.
-    for (const start of ['*Users*', '*Finance*', '*Health', '*What moved*']) expect(blockStarting(p.blocks, start)).toBeDefined();
+    for (const start of ['*Users*', '*Finance*', '*Health', '*What moved*'])
+      expect(blockStarting(p.blocks, start)).toBeDefined();
   });
 
   it('drops whole sections in order (users, finance, models, operations, data quality, movers, health) until it fits', async () => {
@@ -383,7 +528,7 @@ describe('buildSlackDigest: Slack limits', () => {
       s.health.components = Array.from({ length: 30 }, (_, i) => parts[i % 4]!);
     });
     expect(slackLimitViolations(p.blocks, p.text)).toEqual([]);
-    const starts = (p.blocks as B[]).map((b) => b.type === 'header' ? 'header' : (textsOf(b).split('\n')[0] || b.type));
+    const starts = (p.blocks as B[]).map((b) => (b.type === 'header' ? 'header' : textsOf(b).split('\n')[0] || b.type));
     expect(starts).toEqual([
       'header',
       '*Key numbers*',
@@ -400,11 +545,16 @@ describe('slackLimitViolations', () => {
   const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
 
   it('accepts a small valid message', () => {
-    expect(slackLimitViolations([{ type: 'header', text: { type: 'plain_text', text: 'Hi' } }, section('ok')], 'ok')).toEqual([]);
+    expect(
+      slackLimitViolations([{ type: 'header', text: { type: 'plain_text', text: 'Hi' } }, section('ok')], 'ok'),
+    ).toEqual([]);
   });
 
   it('flags 51 blocks', () => {
-    const v = slackLimitViolations(Array.from({ length: 51 }, () => section('x')), 'ok');
+    const v = slackLimitViolations(
+      Array.from({ length: 51 }, () => section('x')),
+      'ok',
+    );
     expect(v).toEqual(['51 blocks, max 50']);
   });
 
@@ -419,17 +569,35 @@ describe('slackLimitViolations', () => {
   });
 
   it('flags long section text, field, button, fallback and total text', () => {
-    expect(slackLimitViolations([section('s'.repeat(3001))], 'ok')).toEqual(['block 1 (section): section text 3001 characters, max 3000']);
-    expect(slackLimitViolations([{ type: 'section', fields: [{ type: 'mrkdwn', text: 'f'.repeat(2001) }] }], 'ok'))
-      .toEqual(['block 1 (section): field 1 2001 characters, max 2000']);
-    expect(slackLimitViolations([{ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'b'.repeat(76) }, url: 'https://x' }] }], 'ok'))
-      .toEqual(['block 1 (actions): button 1 text 76 characters, max 75']);
-    expect(slackLimitViolations([section('ok')], 't'.repeat(3001))).toEqual(['fallback text: 3001 characters, max 3000']);
+    expect(slackLimitViolations([section('s'.repeat(3001))], 'ok')).toEqual([
+      'block 1 (section): section text 3001 characters, max 3000',
+    ]);
+    expect(
+      slackLimitViolations([{ type: 'section', fields: [{ type: 'mrkdwn', text: 'f'.repeat(2001) }] }], 'ok'),
+    ).toEqual(['block 1 (section): field 1 2001 characters, max 2000']);
+    expect(
+      slackLimitViolations(
+        [
+          {
+            type: 'actions',
+            elements: [{ type: 'button', text: { type: 'plain_text', text: 'b'.repeat(76) }, url: 'https://x' }],
+          },
+        ],
+        'ok',
+      ),
+    ).toEqual(['block 1 (actions): button 1 text 76 characters, max 75']);
+    expect(slackLimitViolations([section('ok')], 't'.repeat(3001))).toEqual([
+      'fallback text: 3001 characters, max 3000',
+    ]);
     // 5 sections of 2,500 = 12,500 characters in all.
     const five = Array.from({ length: 5 }, () => section('s'.repeat(2500)));
     expect(totalBlockText(five)).toBe(12_500);
     expect(slackLimitViolations(five, 'ok')).toEqual(['all block text: 12500 characters, max 12000']);
-    expect(slackLimitViolations([{ type: 'context', elements: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: 'c' })) }], 'ok'))
-      .toEqual(['block 1 (context): 11 elements, max 10']);
+    expect(
+      slackLimitViolations(
+        [{ type: 'context', elements: Array.from({ length: 11 }, () => ({ type: 'mrkdwn', text: 'c' })) }],
+        'ok',
+      ),
+    ).toEqual(['block 1 (context): 11 elements, max 10']);
   });
 });

@@ -70,8 +70,12 @@ describe.each(TARGETS)('change capture with a writer of its own on %s', (target)
       await tx.unsafe(`set local role ${writer}`);
       await tx.unsafe(`set local search_path = ${schema}, pg_catalog, public`);
       // Temporary tables come first in any search_path for relations.
-      await tx.unsafe(`create temp table new_rows (like public.api_usage including defaults); create temp table old_rows (like public.api_usage including defaults)`);
-      await tx.unsafe(`insert into new_rows (id, created_at, provider, service_type, model, cost_usd, success) values (-3, now(), 'temp', 'content', 'x', 1000, true)`);
+      await tx.unsafe(
+        `create temp table new_rows (like public.api_usage including defaults); create temp table old_rows (like public.api_usage including defaults)`,
+      );
+      await tx.unsafe(
+        `insert into new_rows (id, created_at, provider, service_type, model, cost_usd, success) values (-3, now(), 'temp', 'content', 'x', 1000, true)`,
+      );
       await tx.unsafe(`
         insert into public.api_usage (created_at, user_id, provider, service_type, model, input_tokens, output_tokens, video_seconds, cost_usd, latency_ms, success, error_code)
         values (now() - interval '1 hour', '00000000-0000-0000-0000-000000000001', 'openai', 'content', 'gpt-4o-mini', 800, 300, null, 0.000300, 420, true, null),
@@ -79,7 +83,9 @@ describe.each(TARGETS)('change capture with a writer of its own on %s', (target)
                (now() - interval '2 hours', '00000000-0000-0000-0000-000000000003', 'anthropic', 'content', 'claude', 1200, 0, null, 0.004200, 0, false, 'rate_limited')`);
       await tx.unsafe(`update public.api_usage set latency_ms = 910, cost_usd = 0.000450 where provider = 'openai'`);
       await tx.unsafe(`delete from public.api_usage where provider = 'anthropic'`);
-      await tx.unsafe(`insert into public.api_usage (provider, service_type, model, cost_usd, latency_ms, success) values ('openai', 'images', 'gpt-image-1', 0.040000, 7000, true)`);
+      await tx.unsafe(
+        `insert into public.api_usage (provider, service_type, model, cost_usd, latency_ms, success) values ('openai', 'images', 'gpt-image-1', 0.040000, 7000, true)`,
+      );
     });
 
     const calls = await db.sql.unsafe(`select fn, by_role from ${schema}.calls`);

@@ -35,7 +35,10 @@ describe.runIf(TARGETS.includes('postgres'))('change capture under concurrent wr
     const writer = postgres(env.env.DATABASE_URL!, { max: 1, onnotice: () => {} }) as unknown as Sql;
     try {
       const rng = new Rng('open-writer');
-      const rows = Array.from({ length: 25 }, () => ({ ...randomRow(rng, Date.now()), created_at: new Date(Date.now() - 3_600_000) }));
+      const rows = Array.from({ length: 25 }, () => ({
+        ...randomRow(rng, Date.now()),
+        created_at: new Date(Date.now() - 3_600_000),
+      }));
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       let inserted!: () => void;
@@ -48,12 +51,16 @@ describe.runIf(TARGETS.includes('postgres'))('change capture under concurrent wr
       await insertedSignal;
       await refresh(); // must neither wait for the writer nor consume its uncommitted changes
       expect(await compareWithReference(db.sql)).toEqual([]);
-      const before = (await db.sql<{ n: number }[]>`select sum(total_requests)::int as n from public.mv_daily_metrics`)[0]!.n;
+      const before = (
+        await db.sql<{ n: number }[]>`select sum(total_requests)::int as n from public.mv_daily_metrics`
+      )[0]!.n;
       release();
       await open;
       await refresh();
       expect(await compareWithReference(db.sql)).toEqual([]);
-      const after = (await db.sql<{ n: number }[]>`select sum(total_requests)::int as n from public.mv_daily_metrics`)[0]!.n;
+      const after = (
+        await db.sql<{ n: number }[]>`select sum(total_requests)::int as n from public.mv_daily_metrics`
+      )[0]!.n;
       expect(after - before).toBe(25);
     } finally {
       await writer.end();
@@ -61,7 +68,10 @@ describe.runIf(TARGETS.includes('postgres'))('change capture under concurrent wr
   });
 
   it('three writers and a refresher running at once lose nothing', async () => {
-    const writers = Array.from({ length: 3 }, () => postgres(env.env.DATABASE_URL!, { max: 1, onnotice: () => {} }) as unknown as Sql);
+    const writers = Array.from(
+      { length: 3 },
+      () => postgres(env.env.DATABASE_URL!, { max: 1, onnotice: () => {} }) as unknown as Sql,
+    );
     const stopAt = Date.now() + 4_000;
     let refreshes = 0;
     try {
@@ -69,9 +79,11 @@ describe.runIf(TARGETS.includes('postgres'))('change capture under concurrent wr
         const rng = new Rng(`writer-${i}`);
         while (Date.now() < stopAt) {
           // Random writers can deadlock on the same rows: the loser rolls back whole, log rows included.
-          await w.begin((tx) => randomWrites(tx as unknown as Sql, rng, Date.now())).catch((e: { code?: string }) => {
-            if (e.code !== '40P01') throw e;
-          });
+          await w
+            .begin((tx) => randomWrites(tx as unknown as Sql, rng, Date.now()))
+            .catch((e: { code?: string }) => {
+              if (e.code !== '40P01') throw e;
+            });
         }
       });
       detached = 0;

@@ -7,7 +7,13 @@ import { compareWithReference } from '../support/reference-views.js';
 import { randomWrites } from './random-usage.js';
 import { histogramProblems } from './user-sets.js';
 
-type State = { pending_rows: number; histogram_rows: number; compact_after_rows: number; hist: number; pending_15m: number };
+type State = {
+  pending_rows: number;
+  histogram_rows: number;
+  compact_after_rows: number;
+  hist: number;
+  pending_15m: number;
+};
 
 // A scheduler that only calls refresh_analytics_views() (pg_cron) never runs `pulsebot refresh`'s
 // merge of the daily histograms after each refresh; the fold merges them once they pile up.
@@ -20,11 +26,13 @@ describe.each(TARGETS)('pending daily histograms under pg_cron alone on %s', (ta
   afterAll(() => db.close());
 
   const state = async () =>
-    (await db.sql<State[]>`
+    (
+      await db.sql<State[]>`
       select s.pending_rows, s.histogram_rows, s.compact_after_rows,
              (select count(*) from pulsebot.latency_daily_pending)::int + (select count(*) from pulsebot.latency_daily_total_pending)::int as hist,
              (select count(*) from pulsebot.pending_15m)::int as pending_15m
-      from pulsebot.rollup_state s`)[0]!;
+      from pulsebot.rollup_state s`
+    )[0]!;
   const pgCron = async () => {
     const rows = await db.sql<{ outcome: string }[]>`select outcome from public.refresh_analytics_views()`;
     expect(rows.map((r) => r.outcome)).toEqual(['ok', 'ok', 'ok', 'ok']);

@@ -39,7 +39,9 @@ describe.each(TARGETS)('a range-partitioned api_usage on %s', (target) => {
   afterAll(() => db.close());
 
   it('is adopted as it is, and captures inserts, updates that move rows across partitions, and deletes', async () => {
-    const [kind] = await db.sql<{ kind: string }[]>`select relkind::text as kind from pg_class where oid = 'public.api_usage'::regclass`;
+    const [kind] = await db.sql<
+      { kind: string }[]
+    >`select relkind::text as kind from pg_class where oid = 'public.api_usage'::regclass`;
     expect(kind!.kind).toBe('p');
     const rng = new Rng('partitioned');
     for (let round = 0; round < 8; round++) {
@@ -52,10 +54,13 @@ describe.each(TARGETS)('a range-partitioned api_usage on %s', (target) => {
   });
 
   it('keeps the history of a detached partition in the rollups, and goes on capturing', async () => {
-    const oldest = (await db.sql<{ name: string }[]>`
+    const oldest = (
+      await db.sql<{ name: string }[]>`
       select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
-      where i.inhparent = 'public.api_usage'::regclass order by c.relname limit 1`)[0]!.name;
-    const sum = async () => (await db.sql<{ n: number }[]>`select sum(total_requests)::int as n from public.mv_daily_metrics`)[0]!.n;
+      where i.inhparent = 'public.api_usage'::regclass order by c.relname limit 1`
+    )[0]!.name;
+    const sum = async () =>
+      (await db.sql<{ n: number }[]>`select sum(total_requests)::int as n from public.mv_daily_metrics`)[0]!.n;
     const before = await sum();
     await db.sql`alter table public.api_usage detach partition ${db.sql('public')}.${db.sql(oldest)}`;
     await refresh();

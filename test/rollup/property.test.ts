@@ -13,7 +13,11 @@ const ROUNDS = 12;
 /** `pulsebot refresh`'s way: detach the log, fold its two parts and the three views side by side. */
 async function refresh(db: Database, timezone: string): Promise<ViewRefresh[]> {
   const steps: ViewRefresh[] = [];
-  const results = await refreshViews(db.sql, { dashboardTimezone: timezone, statementTimeoutSeconds: 120, onStep: (s) => steps.push(s) });
+  const results = await refreshViews(db.sql, {
+    dashboardTimezone: timezone,
+    statementTimeoutSeconds: 120,
+    onStep: (s) => steps.push(s),
+  });
   expect(results.filter((r) => r.outcome !== 'ok')).toEqual([]);
   return steps;
 }
@@ -26,14 +30,24 @@ async function refreshInOneTransaction(db: Database, timezone: string) {
 }
 
 const step = async (db: Database, name: string) =>
-  (await db.sql<{ outcome: string; row_count: number }[]>`select outcome, row_count from public.refresh_analytics_step(${name})`)[0]!;
+  (
+    await db.sql<
+      { outcome: string; row_count: number }[]
+    >`select outcome, row_count from public.refresh_analytics_step(${name})`
+  )[0]!;
 
 /**
  * A refresh cut short after the detach: none or one of the two parts folded, then more writes
  * (which go to the new log), then a refresh that must fold the rest of the detached rows and the
  * new ones, each once.
  */
-async function interruptedRefresh(db: Database, timezone: string, rng: Rng, partsDone: readonly ('measures' | 'users')[], now: number) {
+async function interruptedRefresh(
+  db: Database,
+  timezone: string,
+  rng: Rng,
+  partsDone: readonly ('measures' | 'users')[],
+  now: number,
+) {
   await syncSettings(db.sql, { dashboardTimezone: timezone });
   expect(await step(db, 'detach')).toEqual({ outcome: 'ok', row_count: 1 });
   for (const part of partsDone) expect((await step(db, part)).outcome).toBe('ok');
@@ -43,13 +57,17 @@ async function interruptedRefresh(db: Database, timezone: string, rng: Rng, part
 
 /** Change rows not folded yet: in the log and detached. */
 const changesLeft = async (db: Database) =>
-  (await db.sql<{ n: number }[]>`
-    select (select count(*) from pulsebot.usage_changes) + (select count(*) from pulsebot.usage_changes_taken) as n`)[0]!.n;
+  (
+    await db.sql<{ n: number }[]>`
+    select (select count(*) from pulsebot.usage_changes) + (select count(*) from pulsebot.usage_changes_taken) as n`
+  )[0]!.n;
 
 const pendingRows = async (db: Database) =>
-  (await db.sql<{ n: number }[]>`
+  (
+    await db.sql<{ n: number }[]>`
     select (select count(*) from pulsebot.pending_15m) + (select count(*) from pulsebot.model_user_days_pending)
-         + (select count(*) from pulsebot.latency_daily_pending) + (select count(*) from pulsebot.latency_daily_total_pending) as n`)[0]!.n;
+         + (select count(*) from pulsebot.latency_daily_pending) + (select count(*) from pulsebot.latency_daily_total_pending) as n`
+  )[0]!.n;
 
 /**
  * How each seed treats the pending deltas: never compacted (every refresh reads rollup ∪ pending
@@ -83,18 +101,27 @@ describe.each(TARGETS)('incremental refresh equals a from-scratch computation on
         if (round % 3 === 0) {
           const steps = await refresh(db, zone);
           // After the TRUNCATE and the zone change the fold rebuilds from api_usage instead.
-          if (round !== 0 && round !== ROUNDS / 2) expect(steps.find((s) => s.view === 'detach')?.rows, `round ${round}: detached`).toBe(1);
+          if (round !== 0 && round !== ROUNDS / 2)
+            expect(steps.find((s) => s.view === 'detach')?.rows, `round ${round}: detached`).toBe(1);
         } else if (round % 3 === 1) {
           await refreshInOneTransaction(db, zone);
         } else {
-          await interruptedRefresh(db, zone, rng, ([[], ['measures'], ['users']] as const)[Math.floor(round / 3) % 3]!, now);
+          await interruptedRefresh(
+            db,
+            zone,
+            rng,
+            ([[], ['measures'], ['users']] as const)[Math.floor(round / 3) % 3]!,
+            now,
+          );
         }
         expect(await compareWithReference(db.sql), `round ${round} (${zone})`).toEqual([]);
         expect(await userSetProblems(db.sql), `round ${round} (${zone})`).toEqual([]);
         expect(await usersByModelProblems(db.sql), `round ${round} (${zone})`).toEqual([]);
         expect(await histogramProblems(db.sql), `round ${round} (${zone})`).toEqual([]);
         if (schedule === 'every-third-round' && round % 3 === 1) {
-          const [{ merged }] = (await db.sql`select pulsebot.compact_rollups()::int as merged`) as unknown as [{ merged: number }];
+          const [{ merged }] = (await db.sql`select pulsebot.compact_rollups()::int as merged`) as unknown as [
+            { merged: number },
+          ];
           if (merged > 0) compactions++;
           expect(await pendingRows(db)).toBe(0);
           expect(await compareWithReference(db.sql), `round ${round} after compaction`).toEqual([]);
@@ -119,10 +146,15 @@ describe.each(TARGETS)('incremental refresh equals a from-scratch computation on
     for (let i = 0; i < 6; i++) await randomWrites(db.sql, rng, Date.now());
     await db.sql`update public.api_usage set is_synthetic = (id % 2 = 0)`;
     await refresh(db, 'UTC');
-    const before = (await db.sql<{ n: number }[]>`select sum(total_requests)::int as n from public.mv_daily_metrics`)[0]!.n;
-    const removed = (await db.sql`delete from public.api_usage where is_synthetic and created_at > now() - interval '89 days' and created_at <= now()`).count;
+    const before = (
+      await db.sql<{ n: number }[]>`select sum(total_requests)::int as n from public.mv_daily_metrics`
+    )[0]!.n;
+    const removed = (
+      await db.sql`delete from public.api_usage where is_synthetic and created_at > now() - interval '89 days' and created_at <= now()`
+    ).count;
     await refresh(db, 'UTC');
-    const after = (await db.sql<{ n: number }[]>`select sum(total_requests)::int as n from public.mv_daily_metrics`)[0]!.n;
+    const after = (await db.sql<{ n: number }[]>`select sum(total_requests)::int as n from public.mv_daily_metrics`)[0]!
+      .n;
     expect(removed).toBeGreaterThan(0);
     expect(after).toBe(before - removed);
     expect(await compareWithReference(db.sql)).toEqual([]);
@@ -140,15 +172,20 @@ describe.each(TARGETS)('incremental refresh equals a from-scratch computation on
       await refresh(db, 'UTC');
       await randomWrites(db.sql, new Rng(`keyless-${way}`), Date.now());
       // No key, or a key that is not the names' (another machine's hash), and no millionths.
-      const changed = (await db.sql`
+      const changed = (
+        await db.sql`
         update pulsebot.usage_changes set dim_key = case when input_tokens is null then null else dim_key # 1 end,
-          cost_micros = null, video_micros = null`).count;
+          cost_micros = null, video_micros = null`
+      ).count;
       expect(changed).toBeGreaterThan(0);
       if (way === 'detached') {
         const steps = await refresh(db, 'UTC');
         expect(steps.find((s) => s.view === 'detach')?.rows).toBe(1);
         // Both parts met unknown keys, registered them and folded: nothing was left to the fold.
-        expect(steps.filter((s) => s.view === 'measures' || s.view === 'users').map((s) => s.outcome)).toEqual(['ok', 'ok']);
+        expect(steps.filter((s) => s.view === 'measures' || s.view === 'users').map((s) => s.outcome)).toEqual([
+          'ok',
+          'ok',
+        ]);
       } else {
         await refreshInOneTransaction(db, 'UTC');
       }
@@ -195,7 +232,9 @@ describe.each(TARGETS)('incremental refresh equals a from-scratch computation on
     await refresh(db, 'UTC');
     await db.sql`truncate public.api_usage`;
     await refresh(db, 'UTC');
-    const [row] = await db.sql<{ n: number }[]>`select coalesce(sum(total_requests), 0)::int as n from public.mv_daily_metrics`;
+    const [row] = await db.sql<
+      { n: number }[]
+    >`select coalesce(sum(total_requests), 0)::int as n from public.mv_daily_metrics`;
     expect(row!.n).toBe(0);
     expect(await compareWithReference(db.sql)).toEqual([]);
     expect(await pendingRows(db)).toBe(0);

@@ -2,8 +2,11 @@ import type { Sql } from '../../src/db/connect.js';
 import type { Rng } from '../../src/demo/random.js';
 
 const MODELS = [
-  ['openai', 'content', 'gpt-4o'], ['openai', 'content', 'gpt-4o-mini'], ['anthropic', 'content', 'claude-sonnet-4'],
-  ['flux', 'images', 'flux-pro-1.1'], ['runway', 'video', 'gen-3-alpha'],
+  ['openai', 'content', 'gpt-4o'],
+  ['openai', 'content', 'gpt-4o-mini'],
+  ['anthropic', 'content', 'claude-sonnet-4'],
+  ['flux', 'images', 'flux-pro-1.1'],
+  ['runway', 'video', 'gen-3-alpha'],
 ] as const;
 const USERS = Array.from({ length: 12 }, (_, i) => `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`);
 const DAY = 86_400_000;
@@ -22,7 +25,9 @@ export function randomRow(rng: Rng, now: number): Record<string, unknown> {
     created_at: new Date(now - age),
     // A few users never seen before, in every batch: whoever folds it must number them.
     user_id: rng.chance(0.15) ? null : rng.chance(0.05) ? newUser(rng) : USERS[rng.int(0, USERS.length - 1)],
-    provider, service_type, model,
+    provider,
+    service_type,
+    model,
     input_tokens: service_type === 'content' ? rng.int(0, 4000) : null,
     output_tokens: service_type === 'content' && rng.chance(0.9) ? rng.int(0, 2000) : null,
     images: service_type === 'images' ? rng.int(1, 4) : null,
@@ -52,7 +57,8 @@ export async function randomWrites(sql: Sql, rng: Rng, now: number): Promise<voi
     await sql`update public.api_usage set ${sql(row, column)} where id = ${id}`;
   }
   const bulk = some(rng.int(0, 10));
-  if (bulk.length) await sql`update public.api_usage set latency_ms = latency_ms + 1, cost_usd = cost_usd * 2 where id in ${sql(bulk)}`;
+  if (bulk.length)
+    await sql`update public.api_usage set latency_ms = latency_ms + 1, cost_usd = cost_usd * 2 where id in ${sql(bulk)}`;
   const doomed = some(rng.int(0, 12));
   if (doomed.length) await sql`delete from public.api_usage where id in ${sql(doomed)}`;
 }

@@ -66,8 +66,11 @@ export async function usersByModelProblems(sql: Sql): Promise<string[]> {
     select ((now() at time zone timezone)::date - 29)::text as first, (now() at time zone timezone)::date::text as last, timezone as tz
     from pulsebot.rollup_state`;
   const end = new Date();
-  const got = await distinctUsersByModel(sql, { start: new Date(end.getTime() - 30 * 86_400_000), end },
-    { first: b!.first, last: b!.last, usersKept: true });
+  const got = await distinctUsersByModel(
+    sql,
+    { start: new Date(end.getTime() - 30 * 86_400_000), end },
+    { first: b!.first, last: b!.last, usersKept: true },
+  );
   const raw = await sql<{ key: string; n: number }[]>`
     select coalesce(provider, 'unknown') || '/' || coalesce(service_type, 'unknown') || '/' || coalesce(model, 'unknown') as key,
            count(distinct user_id)::bigint as n
@@ -76,7 +79,9 @@ export async function usersByModelProblems(sql: Sql): Promise<string[]> {
     group by 1`;
   const want = new Map(raw.map((r) => [r.key, r.n]));
   const keys = new Set([...got.keys(), ...want.keys()]);
-  return [...keys].filter((k) => got.get(k) !== want.get(k)).map((k) => `users of ${k}: ${got.get(k)}, raw ${want.get(k)}`);
+  return [...keys]
+    .filter((k) => got.get(k) !== want.get(k))
+    .map((k) => `users of ${k}: ${got.get(k)}, raw ${want.get(k)}`);
 }
 
 /**
