@@ -33,7 +33,10 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
         ctx.io.out(`database: ${db.description}`);
         const migrated = await migrate(db.sql);
         await syncSettings(db.sql, { dashboardTimezone: loaded.config.dashboard.timezone });
-        ctx.io.out(`migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied} already there`);
+        ctx.io.out(
+          `migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied} already there` +
+            (migrated.convertedLegacyChain ? ' (the data folder of an earlier build, converted)' : ''),
+        );
         const now = ctx.now();
         const seeded = await seedDemo(db.sql, {
           now,
