@@ -1,4 +1,4 @@
-import { alertSparkline, type SparkUnit } from '../charts/catalog.js';
+import { alertSparkline, type SparkUnit } from '../charts/sparkline.js';
 import { renderChart } from '../render/renderer.js';
 import { formatMetric, type SparkPoint } from './message.js';
 import { windowSpan, type Span } from './queries-baseline.js';

@@ -2,7 +2,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { Sql } from '../db/connect.js';
 import { messageOf } from '../errors.js';
 import { renderChart } from '../render/renderer.js';
-import { noData } from './catalog.js';
+import { noData } from './chart-frame.js';
 
 export interface PanelDefinition {
   sql: string;

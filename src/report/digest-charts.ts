@@ -1,13 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
-import {
-  dailyCostByProvider,
-  healthComponents,
-  monthToDateVsBudget,
-  p95ByServiceType,
-  providerComparison,
-  requestsAndSuccessRate,
-  topModelsByCost,
-} from '../charts/catalog.js';
+import { healthComponents, providerComparison, topModelsByCost } from '../charts/breakdown-charts.js';
+import { monthToDateVsBudget } from '../charts/budget-chart.js';
+import { dailyCostByProvider, p95ByServiceType, requestsAndSuccessRate } from '../charts/daily-charts.js';
 import type { DailyCost, DailyLatency, DailySeries } from '../charts/series.js';
 import type { BuiltinChart } from '../config/schema.js';
 import type { Snapshot } from '../metrics/snapshot.js';

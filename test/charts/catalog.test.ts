@@ -1,21 +1,18 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { TopLevelSpec } from 'vega-lite';
+import { healthComponents, MAX_BARS, providerComparison, topModelsByCost } from '../../src/charts/breakdown-charts.js';
+import { monthToDateVsBudget } from '../../src/charts/budget-chart.js';
+import { msTicks } from '../../src/charts/chart-axes.js';
+import { truncate } from '../../src/charts/chart-values.js';
 import {
-  alertSparkline,
   dailyCostByProvider,
-  healthComponents,
   healthTrend,
-  MAX_BARS,
-  monthToDateVsBudget,
-  msTicks,
   p95ByServiceType,
-  providerComparison,
   requestsAndSuccessRate,
-  topModelsByCost,
-  truncate,
-} from '../../src/charts/catalog.js';
+} from '../../src/charts/daily-charts.js';
 import { renderChart } from '../../src/charts/render.js';
+import { alertSparkline } from '../../src/charts/sparkline.js';
 import type { DailySeries } from '../../src/charts/series.js';
 import { providerColour, providerScale } from '../../src/charts/theme.js';
 import {

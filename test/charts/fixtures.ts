@@ -1,15 +1,13 @@
 import type { TopLevelSpec } from 'vega-lite';
+import { healthComponents, providerComparison, topModelsByCost } from '../../src/charts/breakdown-charts.js';
+import { monthToDateVsBudget } from '../../src/charts/budget-chart.js';
 import {
-  alertSparkline,
   dailyCostByProvider,
-  healthComponents,
   healthTrend,
-  monthToDateVsBudget,
   p95ByServiceType,
-  providerComparison,
   requestsAndSuccessRate,
-  topModelsByCost,
-} from '../../src/charts/catalog.js';
+} from '../../src/charts/daily-charts.js';
+import { alertSparkline } from '../../src/charts/sparkline.js';
 import type { DailyCost, DailyLatency, DailySeries, HealthTrend, SparkPoint } from '../../src/charts/series.js';
 import type { ModelRow, OperationsRow, Snapshot } from '../../src/metrics/snapshot.js';
 
