@@ -20,7 +20,8 @@ const MS_PER_DAY = 86_400_000;
 // a margin keeps the bracket of the gap search valid for historical local mean times too.
 const MAX_OFFSET_MS = 15 * MS_PER_HOUR;
 
-const MONTH_NAMES = [
+/** January … December, for labels that name a month. */
+export const MONTH_NAMES = [
   'January',
   'February',
   'March',

@@ -5,7 +5,14 @@ import { contextBlock, divider, plainText, type Block } from '../messages/slack-
 import { SLACK_LIMITS, escapeSlack, fitEscaped, slackLimitViolations } from '../messages/slack-limits.js';
 import { isoWeekOf } from '../metrics/period.js';
 import type { Snapshot } from '../metrics/snapshot.js';
-import { addDays, compareLocalDates, localDateOf, weekdayOf, type LocalDate } from '../metrics/zoned-time.js';
+import {
+  addDays,
+  compareLocalDates,
+  localDateOf,
+  MONTH_NAMES,
+  weekdayOf,
+  type LocalDate,
+} from '../metrics/zoned-time.js';
 import type { DigestModel } from './digest-model.js';
 import {
   dataQualityBlocks,
@@ -34,20 +41,6 @@ import { formatDeltaArrow } from './trend.js';
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const WEEKDAYS_LONG = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const MONTHS_LONG = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
 
 type PeriodInfo = Snapshot['period'];
 
@@ -77,7 +70,7 @@ function periodTitle(s: Snapshot): string {
       return `Week ${isoWeekOf(first).week}, ${range}`;
     }
     case 'month':
-      return `${MONTHS_LONG[first.month - 1]} ${first.year}`;
+      return `${MONTH_NAMES[first.month - 1]} ${first.year}`;
   }
 }
 
@@ -94,7 +87,7 @@ function comparedLabel(p: PeriodInfo, s: Snapshot): string {
       return `Week ${w.week}${w.year !== isoWeekOf(daysOf(s.period, tz).first).year ? ` of ${w.year}` : ''}`;
     }
     case 'month':
-      return `${MONTHS_LONG[first.month - 1]}${first.year !== year ? ` ${first.year}` : ''}`;
+      return `${MONTH_NAMES[first.month - 1]}${first.year !== year ? ` ${first.year}` : ''}`;
   }
 }
 

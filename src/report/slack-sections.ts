@@ -7,6 +7,7 @@ import { formatDelta, type Delta } from '../metrics/deltas.js';
 import type { HealthComponent, HealthKey } from '../metrics/health.js';
 import type { KpiDeltas, Kpis } from '../metrics/kpis.js';
 import type { Snapshot } from '../metrics/snapshot.js';
+import { MONTH_NAMES } from '../metrics/zoned-time.js';
 import { formatDeltaArrow, KPI_POLARITY, toneOf } from './trend.js';
 
 /**
@@ -318,24 +319,9 @@ export function usersBlocks(ctx: SectionContext): Block[] {
   return sectionBlocks(lines);
 }
 
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-
 export function financeBlocks(ctx: SectionContext): Block[] {
   const f = ctx.snapshot.finance;
-  const month = MONTHS[Number(f.monthToDate.month.slice(5, 7)) - 1] ?? label(f.monthToDate.month);
+  const month = MONTH_NAMES[Number(f.monthToDate.month.slice(5, 7)) - 1] ?? label(f.monthToDate.month);
   const margin = f.grossMarginRate === null ? 'no revenue' : formatRate(f.grossMarginRate);
   const lines = [
     '*Finance*',
