@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -47,12 +47,28 @@ function fontsConf(fontDirs: readonly string[], cacheDir: string): string {
 }
 
 /**
- * Writes the fonts.conf to a private temp dir and points FONTCONFIG_FILE at it. Idempotent; the
- * caller (renderChart) runs it before its first sharp call. Returns the path of the file.
+ * Every process that renders makes one folder: remove it on the way out (a process killed by a
+ * signal leaves it), never failing the exit.
+ */
+function removeOnExit(dir: string): void {
+  process.once('exit', () => {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // A folder left in the temp dir is litter, not an error worth an exit code.
+    }
+  });
+}
+
+/**
+ * Writes the fonts.conf to a private temp dir (removed when the process exits) and points
+ * FONTCONFIG_FILE at it. Idempotent; the caller (renderChart) runs it before its first sharp
+ * call. Returns the path of the file.
  */
 export function ensureFonts(): string {
   if (configured !== null && process.env.FONTCONFIG_FILE === configured) return configured;
   const dir = mkdtempSync(join(tmpdir(), 'pulsebot-fonts-'));
+  removeOnExit(dir);
   const cache = join(dir, 'cache');
   mkdirSync(cache);
   const file = join(dir, 'fonts.conf');

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TopLevelSpec } from 'vega-lite';
@@ -85,6 +85,14 @@ describe('locked loader', () => {
   });
 });
 
+/** Renders one catalog chart in a process of its own (render-child.ts), which prints its FONTCONFIG_FILE. */
+const renderInChild = (chart: string, out: string, env: NodeJS.ProcessEnv) =>
+  spawnSync(
+    process.execPath,
+    [join('node_modules', 'tsx', 'dist', 'cli.mjs'), join(here, 'render-child.ts'), chart, out],
+    { env, encoding: 'utf8', timeout: 60_000 },
+  );
+
 describe('bundled font', () => {
   it('renders the same picture in a process without system fonts or fontconfig settings', async () => {
     const empty = mkdtempSync(join(scratch, 'home-'));
@@ -100,11 +108,7 @@ describe('bundled font', () => {
       XDG_CONFIG_DIRS: empty,
       TMPDIR: empty,
     });
-    const child = spawnSync(
-      process.execPath,
-      [join('node_modules', 'tsx', 'dist', 'cli.mjs'), join(here, 'render-child.ts'), 'top-models-by-cost', out],
-      { env, encoding: 'utf8', timeout: 60_000 },
-    );
+    const child = renderInChild('top-models-by-cost', out, env);
     expect(child.stderr).toBe('');
     expect(child.status).toBe(0);
     // The child wrote its own fonts.conf (under the empty TMPDIR) and used only that.
@@ -113,6 +117,17 @@ describe('bundled font', () => {
     const d = await diffPngs(readFileSync(out), (await renderChart(c.spec)).png);
     expect(d.sameSize).toBe(true);
     expect(d.differing).toBe(0);
+  });
+
+  it('a process that rendered a chart leaves no pulsebot-fonts-* folder behind', () => {
+    const tmp = mkdtempSync(join(scratch, 'tmp-'));
+    const child = renderInChild('alert-sparkline', join(scratch, 'spark.png'), { ...process.env, TMPDIR: tmp });
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    // The folder was made under this TMPDIR, and is gone once the process has exited (tsx keeps
+    // its own cache there).
+    expect(dirname(dirname(child.stdout.trim()))).toBe(tmp);
+    expect(readdirSync(tmp).filter((name) => name.startsWith('pulsebot-fonts-'))).toEqual([]);
   });
 
   it('draws glyphs, not empty boxes: "AAAA" and "OOOO" render differently', async () => {
