@@ -394,7 +394,7 @@ create table pulsebot.usage_dims (
   service_type text not null,
   model text not null,
   ps_id integer not null,
-  key bigint generated always as (pulsebot.dim_key(provider, service_type, model)) stored,
+  key bigint generated always as (hashtextextended(((((COALESCE(provider, 'unknown'::text) || ''::text) || COALESCE(service_type, 'unknown'::text)) || ''::text) || COALESCE(model, 'unknown'::text)), (0)::bigint)) stored,
   constraint usage_dims_pkey PRIMARY KEY (id),
   constraint usage_dims_provider_service_type_model_key UNIQUE (provider, service_type, model),
   constraint usage_dims_ps_id_fkey FOREIGN KEY (ps_id) REFERENCES pulsebot.provider_services(id)

@@ -130,7 +130,7 @@ create table pulsebot.rollup_state (
 insert into pulsebot.rollup_state default values;
 
 -- Provider × service type, and provider × service type × model: small dictionaries, so rollups
--- are keyed by integers. `key` is the capture's hash of the three names.
+-- are keyed by integers.
 create table pulsebot.provider_services (
   id           integer generated always as identity primary key,
   provider     text not null,
@@ -138,22 +138,18 @@ create table pulsebot.provider_services (
   unique (provider, service_type)
 );
 
--- The generated key needs dim_key() before sql/functions runs: this is that function as of this
--- migration (sql/functions/dim_key.sql holds its current definition).
-create function pulsebot.dim_key(provider text, service_type text, model text) returns bigint
-  language sql immutable parallel safe
-begin atomic
-  select pg_catalog.hashtextextended(
-    coalesce(provider, 'unknown') || E'\x1f' || coalesce(service_type, 'unknown') || E'\x1f' || coalesce(model, 'unknown'), 0);
-end;
-
+-- `key` is the capture's hash of the three names (sql/functions/dim_key.sql), spelt out here so
+-- the table depends on no function: the two must compute the same value, and changing the hash
+-- needs a migration that recomputes the stored keys.
 create table pulsebot.usage_dims (
   id           integer generated always as identity primary key,
   provider     text not null,
   service_type text not null,
   model        text not null,
   ps_id        integer not null references pulsebot.provider_services (id),
-  key          bigint generated always as (pulsebot.dim_key(provider, service_type, model)) stored,
+  key          bigint generated always as (pg_catalog.hashtextextended(
+                 coalesce(provider, 'unknown') || E'\x1f' || coalesce(service_type, 'unknown') || E'\x1f' || coalesce(model, 'unknown'),
+                 0)) stored,
   unique (provider, service_type, model)
 );
 create unique index usage_dims_key on pulsebot.usage_dims (key);
