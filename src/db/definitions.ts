@@ -18,13 +18,7 @@ export async function applyDefinitions(
   definitions: Definition[],
   failure: (path: string, cause: unknown) => PulsebotError,
 ): Promise<Definition[]> {
-  const recorded = new Map(
-    (await tx<{ path: string; checksum: string }[]>`select path, checksum from pulsebot.definitions`).map((r) => [
-      r.path,
-      r.checksum,
-    ]),
-  );
-  const changed = definitions.filter((d) => recorded.get(d.path) !== d.checksum);
+  const changed = await changedDefinitions(tx as unknown as Sql, definitions);
   if (changed.length === 0) return [];
   await tx`set local search_path = pg_catalog, pg_temp`;
   for (const d of changed) {
@@ -52,11 +46,12 @@ export async function applyDefinitions(
 export async function pendingDefinitions(sql: Sql, definitions: Definition[]): Promise<string[]> {
   const [exists] = await sql<{ present: boolean }[]>`select to_regclass('pulsebot.definitions') is not null as present`;
   if (!exists?.present) return definitions.map((d) => d.path);
-  const recorded = new Map(
-    (await sql<{ path: string; checksum: string }[]>`select path, checksum from pulsebot.definitions`).map((r) => [
-      r.path,
-      r.checksum,
-    ]),
-  );
-  return definitions.filter((d) => recorded.get(d.path) !== d.checksum).map((d) => d.path);
+  return (await changedDefinitions(sql, definitions)).map((d) => d.path);
+}
+
+/** The definitions whose file differs from the one recorded in the ledger, or that it lacks. */
+async function changedDefinitions(sql: Sql, definitions: Definition[]): Promise<Definition[]> {
+  const rows = await sql<{ path: string; checksum: string }[]>`select path, checksum from pulsebot.definitions`;
+  const recorded = new Map(rows.map((r) => [r.path, r.checksum]));
+  return definitions.filter((d) => recorded.get(d.path) !== d.checksum);
 }

@@ -11,16 +11,17 @@ export async function describeSchema(sql: Sql, schemas: string[] = ['public', 'p
   // Names print schema-qualified whatever the caller's search_path is.
   return sql.begin(async (tx) => {
     await tx`set local search_path = pg_catalog`;
+    const q = tx as unknown as Sql;
     const parts = [
-      await tables(tx as unknown as Sql, schemas),
-      await sequences(tx as unknown as Sql, schemas),
-      await indexes(tx as unknown as Sql, schemas),
-      await functions(tx as unknown as Sql, schemas),
-      await aggregates(tx as unknown as Sql, schemas),
-      await views(tx as unknown as Sql, schemas),
-      await triggers(tx as unknown as Sql, schemas),
-      await policies(tx as unknown as Sql, schemas),
-      await privileges(tx as unknown as Sql, schemas),
+      await tables(q, schemas),
+      await sequences(q, schemas),
+      await indexes(q, schemas),
+      await functions(q, schemas),
+      await aggregates(q, schemas),
+      await views(q, schemas),
+      await triggers(q, schemas),
+      await policies(q, schemas),
+      await privileges(q, schemas),
     ];
     return `${parts.filter((p) => p.length > 0).join('\n\n')}\n`;
   });

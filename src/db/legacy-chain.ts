@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { PulsebotError } from '../errors.js';
-import type { Sql, TransactionSql } from './connect.js';
+import type { TransactionSql } from './connect.js';
 import { type Migration, SQL_DIR } from './migration-files.js';
 
 /**
@@ -42,12 +42,12 @@ const LEGACY_CHAIN = [
 
 export type LegacyChainState = 'none' | 'complete' | { appliedThrough: number };
 
-export async function legacyChainState(sql: Sql): Promise<LegacyChainState> {
-  const rows = await sql<{ id: number; name: string }[]>`select id, name from pulsebot.migrations order by id`;
-  if (!rows.some((r) => r.id === 1 && r.name === LEGACY_CHAIN[0])) return 'none';
-  const complete = LEGACY_CHAIN.every((name, i) => rows.some((r) => r.id === i + 1 && r.name === name));
-  if (complete && rows.length === LEGACY_CHAIN.length) return 'complete';
-  return { appliedThrough: Math.max(...rows.map((r) => r.id)) };
+/** Which chain the ledger's rows come from: none, the whole earlier chain, or part of it. */
+export function legacyChainState(ledger: readonly { id: number; name: string }[]): LegacyChainState {
+  if (!ledger.some((r) => r.id === 1 && r.name === LEGACY_CHAIN[0])) return 'none';
+  const complete = LEGACY_CHAIN.every((name, i) => ledger.some((r) => r.id === i + 1 && r.name === name));
+  if (complete && ledger.length === LEGACY_CHAIN.length) return 'complete';
+  return { appliedThrough: Math.max(...ledger.map((r) => r.id)) };
 }
 
 export async function convertLegacyChain(

@@ -55,7 +55,7 @@ export async function migrate(sql: Sql, source: MigrationSource = loadSchemaSour
   const convertedLegacyChain = await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`;
     await ensureLedgers(tx);
-    const legacy = await legacyChainState(tx as unknown as Sql);
+    const legacy = legacyChainState(await tx<{ id: number; name: string }[]>`select id, name from pulsebot.migrations`);
     if (legacy === 'none') return false;
     await convertLegacyChain(tx, legacy, migrations[0]!);
     return true;
@@ -141,9 +141,11 @@ export async function migrationStatus(
   const { migrations, definitions } = source;
   const [exists] = await sql<{ present: boolean }[]>`select to_regclass('pulsebot.migrations') is not null as present`;
   const ledger = exists?.present
-    ? await sql<{ id: number; checksum: string }[]>`select id, checksum from pulsebot.migrations order by id`
+    ? await sql<
+        { id: number; name: string; checksum: string }[]
+      >`select id, name, checksum from pulsebot.migrations order by id`
     : [];
-  const legacyChain = exists?.present ? (await legacyChainState(sql)) !== 'none' : false;
+  const legacyChain = legacyChainState(ledger) !== 'none';
   if (legacyChain) {
     return {
       known: migrations.length,
