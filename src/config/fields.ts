@@ -54,3 +54,11 @@ export const slackChannel = z
 export const emailAddress = z
   .string({ error: 'expected an email address' })
   .regex(/^[^\s@<>",;]+@[^\s@<>",;]+$/, 'expected an email address such as "team@example.com"');
+
+/** A PostgreSQL role name as pulsebot grants to it: a plain identifier, so it needs no quoting in the SQL it prints. */
+export const roleName = z
+  .string({ error: 'expected a PostgreSQL role name such as "dashboard_reader"' })
+  .regex(
+    /^[a-z_][a-z0-9_]{0,62}$/,
+    'expected a PostgreSQL role name: lower-case letters, digits and _, at most 63 characters',
+  );

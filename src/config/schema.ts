@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_HEALTH } from '../metrics/health.js';
 import { alertsSchema } from './alerts-schema.js';
-import { cron, emailAddress, httpUrl, numberLike, slackChannel, timeZone } from './fields.js';
+import { cron, emailAddress, httpUrl, numberLike, roleName, slackChannel, timeZone } from './fields.js';
 
 /**
  * The configuration contract. Every object is strict: an unknown key is an error, because a typo
@@ -23,12 +23,24 @@ const dashboardSchema = z.strictObject({
   timezone: timeZone.default('UTC'),
   /** Link shown in digests and alerts; optional. */
   url: httpUrl.nullable().default(null),
+  /** Roles granted SELECT on the three views at every migrate; no one else may read them (README "Security"). */
+  readers: z
+    .array(roleName)
+    .default([])
+    .refine((r) => !r.includes('anon') && !r.includes('public'), {
+      error: 'anon and public would publish the views to anyone holding the API URL; grant a role of your own',
+    }),
 });
 
 const databaseSchema = z.strictObject({
   pool_max: positiveInt('a pool size').default(4),
   connect_timeout_seconds: positiveInt('a number of seconds').default(10),
   statement_timeout_seconds: positiveInt('a number of seconds').default(60),
+  /**
+   * The NOLOGIN role `migrate` keeps with exactly the rights every other command needs; grant it to
+   * the login role pulsebot runs as. null: `migrate` creates no role.
+   */
+  runtime_role: roleName.nullable().default('pulsebot_runtime'),
 });
 
 const refreshSchema = z.strictObject({

@@ -12,8 +12,13 @@ const EXAMPLE = fileURLToPath(new URL('../../config/pulsebot.example.yaml', impo
 
 /** The built-in defaults, written out by hand from the contract (not computed from the schema). */
 const DEFAULTS: PulsebotConfig = {
-  dashboard: { timezone: 'UTC', url: null },
-  database: { pool_max: 4, connect_timeout_seconds: 10, statement_timeout_seconds: 60 },
+  dashboard: { timezone: 'UTC', url: null, readers: [] },
+  database: {
+    pool_max: 4,
+    connect_timeout_seconds: 10,
+    statement_timeout_seconds: 60,
+    runtime_role: 'pulsebot_runtime',
+  },
   refresh: { schedule: '*/5 * * * *', statement_timeout_seconds: 600 },
   freshness: { max_data_age_minutes: 30, max_refresh_age_minutes: 15 },
   health: {
@@ -266,7 +271,7 @@ describe('parseConfigText', () => {
   it('fills in defaults around the keys that are set', () => {
     expect(parseText('dashboard:\n  timezone: Europe/Berlin\nfreshness:\n  max_data_age_minutes: 90\n')).toEqual({
       ...DEFAULTS,
-      dashboard: { timezone: 'Europe/Berlin', url: null },
+      dashboard: { timezone: 'Europe/Berlin', url: null, readers: [] },
       freshness: { max_data_age_minutes: 90, max_refresh_age_minutes: 15 },
     });
   });
