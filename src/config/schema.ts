@@ -230,6 +230,17 @@ const deliverySchema = z.strictObject({
   /** First retry after this many seconds, doubling each time (with jitter) up to backoff_max_seconds. */
   backoff_base_seconds: positiveInt('a number of seconds').default(30),
   backoff_max_seconds: positiveInt('a number of seconds').default(3600),
+  /**
+   * One-shot commands (digest, alerts, deliver) retry a transient failure within the command for
+   * up to this long before leaving it to the outbox; 0: no retries within the command.
+   */
+  inline_retry_seconds: numberLike(
+    z
+      .number({ error: 'expected a number of seconds from 0 to 600' })
+      .int('expected a number of seconds from 0 to 600')
+      .min(0, 'expected a number of seconds from 0 to 600')
+      .max(600, 'expected a number of seconds from 0 to 600'),
+  ).default(60),
   /** Where a message that could not be delivered is reported: through a channel other than the one that failed. */
   failure_routes: routesSchema.prefault({}),
 });

@@ -69,6 +69,7 @@ const DEFAULTS: PulsebotConfig = {
     max_attempts: 6,
     backoff_base_seconds: 30,
     backoff_max_seconds: 3600,
+    inline_retry_seconds: 60,
     failure_routes: { slack: [], email: [] },
   },
   alerts: {
