@@ -50,6 +50,8 @@ export interface EvaluateAlertsDeps {
   };
   now: () => Date;
   log: AlertsLog;
+  /** One-shot commands: retry transient failures within the run this long (DeliverDeps.inlineRetryMs). */
+  inlineRetryMs?: number;
 }
 
 export interface AlertSummary {
@@ -345,6 +347,7 @@ async function deliver(deps: EvaluateAlertsDeps): Promise<DeliverResult> {
     log: deps.log,
     config: deliverConfigOf(deps.config),
     ...(files ? { files } : {}),
+    inlineRetryMs: deps.inlineRetryMs,
   });
 }
 

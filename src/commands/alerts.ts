@@ -26,6 +26,7 @@ export function registerAlerts(program: Command, ctx: CommandContext): void {
               config,
               transports,
               now: ctx.now,
+              inlineRetryMs: config.delivery.inline_retry_seconds * 1000,
               log: (event) => {
                 if (event.level === 'error' || event.level === 'warn')
                   ctx.io.err(

@@ -29,3 +29,21 @@ export function nextAttemptDelayMs(input: BackoffInput): number {
       : 0;
   return Math.max(backoff, retryAfter);
 }
+
+/** Waits between the tries one command makes itself: short, since someone may be waiting for it. */
+const INLINE_FIRST_MS = 1_000;
+const INLINE_MAX_MS = 10_000;
+
+/**
+ * The wait before the `retry`-th try within one command (1 for the first retry): 1 s, 2 s, 4 s,
+ * 8 s, then 10 s each; a server's Retry-After wins when it is longer.
+ */
+export function inlineRetryDelayMs(input: { retry: number; retryAfterMs?: number | undefined }): number {
+  const retry = Math.max(1, Math.floor(input.retry));
+  const backoff = Math.min(INLINE_MAX_MS, INLINE_FIRST_MS * 2 ** Math.min(retry - 1, 30));
+  const retryAfter =
+    input.retryAfterMs !== undefined && Number.isFinite(input.retryAfterMs)
+      ? Math.max(0, Math.ceil(input.retryAfterMs))
+      : 0;
+  return Math.max(backoff, retryAfter);
+}

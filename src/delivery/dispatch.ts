@@ -1,6 +1,6 @@
 import type { Sql } from '../db/connect.js';
 import { PulsebotError, messageOf } from '../errors.js';
-import { nextAttemptDelayMs } from './backoff.js';
+import { inlineRetryDelayMs, nextAttemptDelayMs } from './backoff.js';
 import { failureNotices, fileFailureNotice, type FailureRoutes } from './failure-notice.js';
 import {
   claimDue,
@@ -47,6 +47,23 @@ export interface DeliverDeps {
   concurrency?: number;
   /** Where failure notices go when the other channel has no failure route (the file outbox). */
   files?: { email: Transport<EmailPayload> };
+  /**
+   * One-shot commands: how long (from the start of this run) a transient failure is retried
+   * within the same claim, after short waits, before it is left to the outbox's backoff. The
+   * daemon passes nothing: its next pass retries anyway.
+   */
+  inlineRetryMs?: number;
+  /** The wait between inline retries; a timer unless a test passes its own. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Told the outcome of every message this run claimed, once it is settled. */
+  onOutcome?: (outcome: MessageOutcome) => void;
+}
+
+export interface MessageOutcome {
+  key: string;
+  channel: 'slack' | 'email';
+  destination: string;
+  outcome: 'sent' | 'retried' | 'dead';
 }
 
 export interface DeliverResult {
@@ -80,6 +97,7 @@ type Outcome = 'sent' | 'retried' | 'dead' | 'lost';
  */
 export async function deliverDue(deps: DeliverDeps): Promise<DeliverResult> {
   const result: DeliverResult = { sent: 0, retried: 0, dead: 0, resumed: 0 };
+  const inlineUntil = deps.now().getTime() + Math.max(0, deps.inlineRetryMs ?? 0);
   for (const dead of await unreportedDead(deps.sql)) await reportFailure(deps, dead);
 
   let stop = false;
@@ -105,8 +123,10 @@ export async function deliverDue(deps: DeliverDeps): Promise<DeliverResult> {
           progress: Object.keys(claimed.progress),
         });
       }
-      const outcome = await deliverOne(deps, claimed).finally(() => inFlight.delete(claimed.id));
-      if (outcome !== 'lost') result[outcome]++;
+      const outcome = await deliverOne(deps, claimed, inlineUntil).finally(() => inFlight.delete(claimed.id));
+      if (outcome === 'lost') continue;
+      result[outcome]++;
+      deps.onOutcome?.({ key: claimed.key, channel: claimed.channel, destination: claimed.destination, outcome });
     }
   };
   const workers = Array.from({ length: Math.max(1, deps.concurrency ?? DEFAULT_CONCURRENCY) }, () =>
@@ -125,43 +145,85 @@ function leaseMsOf(deps: DeliverDeps): number {
   return deps.leaseMs ?? DEFAULT_LEASE_MS;
 }
 
-async function deliverOne(deps: DeliverDeps, claimed: ClaimedMessage): Promise<Outcome> {
+/**
+ * One claimed row: send it; a transient failure is tried again within this claim while the run's
+ * inline window lasts (the lease is renewed across each wait, so no one else takes the row), then
+ * left to the outbox's backoff or given up.
+ */
+async function deliverOne(deps: DeliverDeps, claimed: ClaimedMessage, inlineUntil: number): Promise<Outcome> {
   const { sql } = deps;
-  const ctx: SendContext = {
-    key: claimed.key,
-    progress: claimed.progress,
-    // Any earlier attempt may have reached the server without us learning it (a crash, or a
-    // timeout after the request went out): the transport should look before it repeats a step.
-    resumed: claimed.resumed || claimed.attempts > 1,
-    checkpoint: async (progress) => {
-      const ours = await saveProgress(sql, claimed, { progress, now: deps.now(), leaseMs: leaseMsOf(deps) });
-      if (!ours) throw new LeaseLostError(claimed.key);
-    },
-    receiptOf: (key) => receiptOf(sql, key),
-  };
+  let progress = claimed.progress;
+  // Any earlier attempt may have reached the server without us learning it (a crash, or a
+  // timeout after the request went out): the transport should look before it repeats a step.
+  let resumed = claimed.resumed || claimed.attempts > 1;
+  for (let retry = 1; ; retry++) {
+    const ctx: SendContext = {
+      key: claimed.key,
+      progress,
+      resumed,
+      checkpoint: async (next) => {
+        const ours = await saveProgress(sql, claimed, { progress: next, now: deps.now(), leaseMs: leaseMsOf(deps) });
+        if (!ours) throw new LeaseLostError(claimed.key);
+        progress = next;
+      },
+      receiptOf: (key) => receiptOf(sql, key),
+    };
 
-  let receipt: DeliveryReceipt;
-  try {
-    receipt =
-      claimed.channel === 'slack'
-        ? await deps.transports.slack.send(claimed.payload, ctx)
-        : await deps.transports.email.send(claimed.payload, ctx);
-  } catch (error) {
-    return failed(deps, claimed, error);
+    let receipt: DeliveryReceipt;
+    try {
+      receipt =
+        claimed.channel === 'slack'
+          ? await deps.transports.slack.send(claimed.payload, ctx)
+          : await deps.transports.email.send(claimed.payload, ctx);
+    } catch (error) {
+      const delayMs = inlineDelayMs(deps, error, retry, inlineUntil);
+      if (delayMs === null) return failed(deps, claimed, error);
+      const leaseMs = leaseMsOf(deps) + delayMs;
+      if (!(await saveProgress(sql, claimed, { progress, now: deps.now(), leaseMs }))) {
+        return lost(deps, claimed, 'inline retry');
+      }
+      deps.log({
+        level: 'warn',
+        event: 'outbox.inline_retry',
+        key: claimed.key,
+        channel: claimed.channel,
+        destination: claimed.destination,
+        attempts: claimed.attempts,
+        retry,
+        error: describeError(error),
+        delayMs,
+      });
+      await (deps.sleep ?? sleep)(delayMs);
+      // The try that failed may have reached the server (a 5xx or a timeout after the request went out).
+      resumed = true;
+      continue;
+    }
+
+    const now = deps.now();
+    if (!(await markSent(sql, claimed, { receipt, now }))) return lost(deps, claimed, 'sent');
+    deps.log({
+      level: 'info',
+      event: 'outbox.sent',
+      key: claimed.key,
+      channel: claimed.channel,
+      destination: claimed.destination,
+      attempts: claimed.attempts,
+      ...(retry > 1 ? { tries: retry } : {}),
+      externalId: receipt.externalId,
+    });
+    return 'sent';
   }
+}
 
-  const now = deps.now();
-  if (!(await markSent(sql, claimed, { receipt, now }))) return lost(deps, claimed, 'sent');
-  deps.log({
-    level: 'info',
-    event: 'outbox.sent',
-    key: claimed.key,
-    channel: claimed.channel,
-    destination: claimed.destination,
-    attempts: claimed.attempts,
-    externalId: receipt.externalId,
-  });
-  return 'sent';
+/** The wait before trying again within this run, or null: not transient, or the window would be over. */
+function inlineDelayMs(deps: DeliverDeps, error: unknown, retry: number, inlineUntil: number): number | null {
+  if (!(error instanceof DeliveryError) || !error.retryable) return null;
+  const delayMs = inlineRetryDelayMs({ retry, retryAfterMs: error.retryAfterMs });
+  return deps.now().getTime() + delayMs <= inlineUntil ? delayMs : null;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function failed(deps: DeliverDeps, claimed: ClaimedMessage, error: unknown): Promise<Outcome> {

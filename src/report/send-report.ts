@@ -24,6 +24,8 @@ export interface SendReportDeps {
   transports: Transports;
   now: () => Date;
   log: DeliveryLog;
+  /** One-shot commands: retry transient failures within the run this long (DeliverDeps.inlineRetryMs). */
+  inlineRetryMs?: number;
 }
 
 export interface SendReportResult {
@@ -72,6 +74,7 @@ export async function sendReport(
     now: deps.now,
     config: deliverConfigOf(deps.config),
     log: deps.log,
+    inlineRetryMs: deps.inlineRetryMs,
   });
   return { model, composed, queued, delivered };
 }

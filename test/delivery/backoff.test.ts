@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextAttemptDelayMs } from '../../src/delivery/backoff.js';
+import { inlineRetryDelayMs, nextAttemptDelayMs } from '../../src/delivery/backoff.js';
 
 const base = { baseMs: 30_000, maxMs: 3_600_000 };
 const fixed = (r: number) => () => r;
@@ -47,5 +47,19 @@ describe('nextAttemptDelayMs', () => {
 
   it('treats a first attempt of 0 or less as the first', () => {
     expect(nextAttemptDelayMs({ ...base, attempt: 0, random: fixed(1) })).toBe(30_000);
+  });
+});
+
+describe('inlineRetryDelayMs (the waits within one command)', () => {
+  it('1 s, 2 s, 4 s, 8 s, then 10 s each', () => {
+    expect([1, 2, 3, 4, 5, 6, 50].map((retry) => inlineRetryDelayMs({ retry }))).toEqual([
+      1_000, 2_000, 4_000, 8_000, 10_000, 10_000, 10_000,
+    ]);
+  });
+
+  it('waits as long as a longer Retry-After asks, and no less than the backoff for a shorter one', () => {
+    expect(inlineRetryDelayMs({ retry: 1, retryAfterMs: 30_000 })).toBe(30_000);
+    expect(inlineRetryDelayMs({ retry: 3, retryAfterMs: 500 })).toBe(4_000);
+    expect(inlineRetryDelayMs({ retry: 1, retryAfterMs: Number.NaN })).toBe(1_000);
   });
 });
