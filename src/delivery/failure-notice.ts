@@ -24,25 +24,31 @@ export function failureNotices(dead: DeadMessage, routes: FailureRoutes, opts: {
   if (dead.channel === 'slack') {
     return routes.email.map((to) => ({
       channel: 'email' as const,
-      key: noticeKey(dead.key, 'email', to),
+      key: noticeKey(dead, 'email', to),
       payload: emailNotice(dead, to, opts.from),
     }));
   }
   return routes.slack.map((channel) => ({
     channel: 'slack' as const,
-    key: noticeKey(dead.key, 'slack', channel),
+    key: noticeKey(dead, 'slack', channel),
     payload: slackNotice(dead, channel),
   }));
 }
 
 /** The notice written to the file outbox when there is no route to send it through. */
 export function fileFailureNotice(dead: DeadMessage, opts: { from: string }): { key: string; payload: EmailPayload } {
-  return { key: `failure:${dead.key}`, payload: emailNotice(dead, '(no failure route configured)', opts.from) };
+  return {
+    key: `failure:${dead.key}:attempt:${dead.attempts}`,
+    payload: emailNotice(dead, '(no failure route configured)', opts.from),
+  };
 }
 
-/** One notice per failed message and route; the outbox's unique key makes it once. */
-function noticeKey(failedKey: string, channel: 'slack' | 'email', destination: string): string {
-  return `failure:${failedKey}:${channel}:${destination}`;
+/**
+ * One notice per failed message, time it was given up, and route: the outbox's unique key makes
+ * it once, and the attempt count tells a resent message's new failure from its first one.
+ */
+function noticeKey(dead: DeadMessage, channel: 'slack' | 'email', destination: string): string {
+  return `failure:${dead.key}:attempt:${dead.attempts}:${channel}:${destination}`;
 }
 
 function what(dead: DeadMessage): string {
@@ -77,7 +83,7 @@ function facts(dead: DeadMessage): Array<[string, string]> {
 }
 
 const ADVICE =
-  'Nothing will retry it. Fix the cause (pulsebot doctor lists undelivered messages), then send the report or alert again.';
+  'Nothing will retry it by itself. Fix the cause (pulsebot doctor lists undelivered messages), then `pulsebot deliver --resend <the key above>` tries it once more.';
 
 function title(dead: DeadMessage): string {
   return `pulsebot could not deliver ${what(dead)} (${where(dead)})`;
@@ -95,7 +101,7 @@ function emailNotice(dead: DeadMessage, to: string, from: string): EmailPayload 
     `<p>${escapeHtml(ADVICE)}</p>`,
     '</body></html>',
   ].join('\n');
-  const id = createHash('sha256').update(`${dead.key}\n${to}`).digest('hex').slice(0, 32);
+  const id = createHash('sha256').update(`${dead.key}\n${dead.attempts}\n${to}`).digest('hex').slice(0, 32);
   return {
     from,
     to,

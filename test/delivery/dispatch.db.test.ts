@@ -197,7 +197,7 @@ describe.each(TARGETS)('deliverDue on %s', (target) => {
     expect(notice.text).toContain('Slack is down (503)');
     expect(notice.text).toContain('text of d4:slack');
     expect(notice.html).toContain('Slack is down (503)');
-    expect(emailFake.sent[0]!.ctx.key).toBe('failure:d4:slack:email:ops@example.com');
+    expect(emailFake.sent[0]!.ctx.key).toBe('failure:d4:slack:attempt:3:email:ops@example.com');
     expect(events.filter((e) => e.event === 'outbox.dead')).toEqual([
       expect.objectContaining({ level: 'error', key: 'd4:slack', attempts: 3 }),
     ]);
@@ -228,7 +228,7 @@ describe.each(TARGETS)('deliverDue on %s', (target) => {
     >`select key, kind, state from pulsebot.outbox order by id`;
     expect(rows).toEqual([
       { key: 'd5:email', kind: 'report', state: 'dead' },
-      { key: 'failure:d5:email:slack:#oncall', kind: 'failure_notice', state: 'sent' },
+      { key: 'failure:d5:email:attempt:1:slack:#oncall', kind: 'failure_notice', state: 'sent' },
     ]);
   });
 
@@ -285,11 +285,11 @@ describe.each(TARGETS)('deliverDue on %s', (target) => {
     const rows = await db.sql<{ key: string; state: string }[]>`select key, state from pulsebot.outbox order by id`;
     expect(rows).toEqual([
       { key: 'd8:email', state: 'dead' },
-      { key: 'failure:d8:email:slack:#oncall', state: 'dead' },
+      { key: 'failure:d8:email:attempt:1:slack:#oncall', state: 'dead' },
     ]);
     expect(events.find((e) => e.event === 'outbox.undelivered')).toMatchObject({
       level: 'error',
-      key: 'failure:d8:email:slack:#oncall',
+      key: 'failure:d8:email:attempt:1:slack:#oncall',
       reason: 'the failure notice itself failed',
     });
   });
@@ -300,7 +300,7 @@ describe.each(TARGETS)('deliverDue on %s', (target) => {
     await markDead(db.sql, claimed!, { error: 'channel_not_found', now: T0 }); // …and the process died here
     clock = at(5);
     await deliverDue(deps());
-    expect(emailFake.sent.map((s) => s.ctx.key)).toEqual(['failure:d9:slack:email:ops@example.com']);
+    expect(emailFake.sent.map((s) => s.ctx.key)).toEqual(['failure:d9:slack:attempt:1:email:ops@example.com']);
   });
 
   it('sends a thread reply only after the message it replies to, even with several workers', async () => {
