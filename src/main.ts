@@ -12,6 +12,7 @@ import { registerSilence } from './commands/silence.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import type { CommandContext, Io } from './commands/context.js';
 import { PulsebotError, exitCodeFor, messageOf } from './errors.js';
+import { redact, rememberEnvironmentSecrets } from './redact.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -22,7 +23,13 @@ export interface MainOptions {
 }
 
 /** Runs one CLI invocation and returns its exit code: 0 ok, 1 runtime failure, 2 bad usage or config. */
-export async function main(argv: readonly string[], { env, io, now = () => new Date() }: MainOptions): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  { env, io: rawIo, now = () => new Date() }: MainOptions,
+): Promise<number> {
+  // Every line the CLI prints goes through the redaction, which knows the environment's secrets.
+  rememberEnvironmentSecrets(env);
+  const io: Io = { out: (line) => rawIo.out(redact(line)), err: (line) => rawIo.err(redact(line)) };
   let exitCode: 0 | 1 | 2 = 0;
   const program = new Command('pulsebot')
     .description('Keeps AI API usage analytics fresh, scores their health, and reports them to Slack and email.')

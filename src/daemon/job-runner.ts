@@ -3,7 +3,8 @@ import { PulsebotError, messageOf } from '../errors.js';
 import type { DaemonMetrics } from './daemon-metrics.js';
 import { claimRun, finishRun } from './job-runs.js';
 import type { JobSpec } from './jobs.js';
-import { scoped, scrubText, type Logger } from './logger.js';
+import { redact } from '../redact.js';
+import { scoped, type Logger } from './logger.js';
 
 /**
  * One tick of one job, start to end: claim it in pulsebot.job_runs (only one replica wins),
@@ -113,5 +114,5 @@ export function describeError(error: unknown): string {
   const cause = error instanceof Error ? error.cause : undefined;
   const causeMessage = cause === undefined ? '' : messageOf(cause);
   const code = error instanceof PulsebotError ? `${error.code}: ` : '';
-  return scrubText(`${code}${message}${causeMessage && !message.includes(causeMessage) ? ` (${causeMessage})` : ''}`);
+  return redact(`${code}${message}${causeMessage && !message.includes(causeMessage) ? ` (${causeMessage})` : ''}`);
 }

@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Level, type Logger as PinoLogger } from 'pino';
 import { PulsebotError } from '../errors.js';
+import { redact } from '../redact.js';
 
 /**
  * The daemon's structured log: one JSON object per line (pretty in a terminal), every line
@@ -51,32 +52,19 @@ const SECRET_KEYS = [
 const REDACT_PATHS = [...SECRET_KEYS, ...SECRET_KEYS.map((k) => `*.${k}`)];
 
 /**
- * Secrets inside free text (an error message that quotes a URL or a header): the password of a
- * URL's user info, Slack tokens, bearer tokens, and key=value pairs with a secret-like key.
+ * Secrets inside free text (an error message that quotes a URL, a header, or an SMTP server's
+ * echo of the login) go through the one redaction every output of pulsebot uses.
  */
-const TEXT_SECRETS: Array<[RegExp, string]> = [
-  [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+@/gi, '$1***@'],
-  [/\bxox[a-z]-[A-Za-z0-9-]+/g, 'xox*-***'],
-  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, '$1 ***'],
-  [/\b((?:token|password|passwd|secret|api[_-]?key)\s*[=:]\s*)("?)[^\s",;&]+/gi, '$1$2***'],
-];
-
-export function scrubText(text: string): string {
-  let out = text;
-  for (const [pattern, replacement] of TEXT_SECRETS) out = out.replace(pattern, replacement);
-  return out;
-}
-
 function scrubValue(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return scrubText(value);
+  if (typeof value === 'string') return redact(value);
   if (depth <= 0 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) {
     const code = (value as { code?: unknown }).code;
     return {
       name: value.name,
-      message: scrubText(value.message),
+      message: redact(value.message),
       ...(code !== undefined ? { code } : {}),
-      ...(value.stack ? { stack: scrubText(value.stack) } : {}),
+      ...(value.stack ? { stack: redact(value.stack) } : {}),
     };
   }
   if (Array.isArray(value)) return value.map((v) => scrubValue(v, depth - 1));
@@ -110,7 +98,7 @@ export async function createLogger(options: LoggerOptions): Promise<Logger> {
       logMethod(this: Logger, args: unknown[], method: (...a: unknown[]) => void) {
         method.apply(
           this,
-          args.map((a) => (typeof a === 'string' ? scrubText(a) : a)),
+          args.map((a) => (typeof a === 'string' ? redact(a) : a)),
         );
       },
     },

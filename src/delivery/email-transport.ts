@@ -1,6 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { SMTPPoolOptions, SMTPPoolSentMessageInfo } from 'nodemailer/lib/smtp-pool';
 import { PulsebotError } from '../errors.js';
+import { type Credential, redact, rememberCredential, urlCredential } from '../redact.js';
 import { mailOptions } from './mime.js';
 import { DeliveryError, type DeliveryReceipt, type EmailPayload, type SendContext, type Transport } from './types.js';
 
@@ -150,32 +151,23 @@ const HINTS: Record<string, string> = {
   EDNS: 'check the host name in SMTP_URL',
 };
 
-/** Every spelling of a secret that could appear in a message: as is, %-encoded, base64 (AUTH). */
-function secretForms(secret: string): string[] {
-  if (secret.length < 3) return [];
-  return [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')];
-}
-
-function redact(text: string, secrets: readonly string[]): string {
-  return secrets.reduce((t, s) => t.split(s).join('[redacted]'), text);
-}
-
 /** The error as a DeliveryError; `what` says which step failed ("sending to a@b.c"). */
 export function deliveryErrorFrom(
   error: unknown,
   where: string,
   what: string,
-  secrets: readonly string[] = [],
+  credentials: readonly Credential[] = [],
 ): DeliveryError {
   const e = (typeof error === 'object' && error !== null ? error : {}) as SmtpErrorFields & {
     message?: unknown;
     stack?: unknown;
   };
-  // The cause is kept for DEBUG=1, but scrubbed too: a server may echo what it was sent.
-  for (const k of ['message', 'response', 'stack'] as const) {
-    if (typeof e[k] === 'string') (e as Record<string, unknown>)[k] = redact(e[k] as string, secrets);
+  // The cause is kept for DEBUG=1, but scrubbed too: a server may echo what it was sent (the
+  // whole AUTH line, in a 535 reply), in any of the fields nodemailer copies it to.
+  for (const k of ['message', 'response', 'command', 'stack'] as const) {
+    if (typeof e[k] === 'string') (e as Record<string, unknown>)[k] = redact(e[k] as string, credentials);
   }
-  const detail = redact(typeof e.message === 'string' ? e.message : String(error), secrets);
+  const detail = redact(typeof e.message === 'string' ? e.message : String(error), credentials);
   const code = e.originalCode ?? e.code;
   const hint = (code && HINTS[code]) ?? (e.code ? HINTS[e.code] : undefined);
   return new DeliveryError(`SMTP ${where}: ${what} failed${code ? ` (${code})` : ''}: ${detail}`, {
@@ -194,7 +186,10 @@ export function createEmailTransport(opts: {
 }): EmailTransport {
   const options = transportOptions(opts.url, opts);
   const where = `${options.host}:${options.port}`;
-  const secrets = [...secretForms(options.auth?.pass ?? ''), opts.url.trim()].filter(Boolean);
+  const credential = urlCredential(opts.url);
+  const credentials: Credential[] = credential ? [credential] : [];
+  // Also for the places that never see SMTP_URL: log lines, stored errors, failure notices.
+  if (credential) rememberCredential(credential);
   const transporter = nodemailer.createTransport(options);
 
   return {
@@ -206,7 +201,7 @@ export function createEmailTransport(opts: {
       try {
         info = await transporter.sendMail(mailOptions(payload));
       } catch (error) {
-        throw deliveryErrorFrom(error, where, `sending to ${payload.to}`, secrets);
+        throw deliveryErrorFrom(error, where, `sending to ${payload.to}`, credentials);
       }
       const addresses = (xs: ReadonlyArray<string | { address: string }>) =>
         xs.map((x) => (typeof x === 'string' ? x : x.address));
@@ -219,7 +214,7 @@ export function createEmailTransport(opts: {
       try {
         await transporter.verify();
       } catch (error) {
-        throw deliveryErrorFrom(error, where, 'connecting and logging in', secrets);
+        throw deliveryErrorFrom(error, where, 'connecting and logging in', credentials);
       }
     },
     async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { escapeHtml } from '../messages/markup.js';
 import { escapeSlack } from '../messages/slack-limits.js';
+import { redact } from '../redact.js';
 import type { DeadMessage } from './outbox.js';
 import type { EmailPayload, OutgoingMessage, SlackPayload } from './types.js';
 
@@ -72,12 +73,13 @@ function clip(text: string, max: number): string {
 }
 
 function facts(dead: DeadMessage): Array<[string, string]> {
+  // The error may quote what a server echoed back (an SMTP AUTH line): redacted before it is sent.
   return [
-    ['What', dead.summary ? clip(dead.summary, MAX_SUMMARY_CHARS) : `(${dead.kind})`],
+    ['What', dead.summary ? clip(redact(dead.summary), MAX_SUMMARY_CHARS) : `(${dead.kind})`],
     ['Where', where(dead)],
     ['Key', dead.key],
     ['Attempts', String(dead.attempts)],
-    ['Last error', clip(dead.lastError ?? 'unknown', MAX_ERROR_CHARS)],
+    ['Last error', clip(redact(dead.lastError ?? 'unknown'), MAX_ERROR_CHARS)],
     ['Gave up at', dead.deadAt.toISOString()],
   ];
 }

@@ -1,6 +1,7 @@
 import type { JSONValue } from 'postgres';
 import type { Sql, TransactionSql } from '../db/connect.js';
 import { PulsebotError, messageOf } from '../errors.js';
+import { redact } from '../redact.js';
 import { blobRefsOf, dehydrate, hydrate, loadBlobs, storeBlobs } from './outbox-blobs.js';
 import type { DeliveryReceipt, EmailPayload, OutgoingMessage, Progress, SlackPayload } from './types.js';
 
@@ -252,7 +253,7 @@ export async function markRetry(
     'mark retry',
     () => sql`
     update pulsebot.outbox
-    set state = 'pending', next_attempt_at = ${opts.nextAttemptAt}, lease_until = null, last_error = ${opts.error}, updated_at = ${opts.now}
+    set state = 'pending', next_attempt_at = ${opts.nextAttemptAt}, lease_until = null, last_error = ${redact(opts.error)}, updated_at = ${opts.now}
     where id = ${claim.id} and state = 'sending' and attempts = ${claim.attempts}
     returning id`,
   );
@@ -264,7 +265,7 @@ export async function markDead(sql: Sql, claim: Claim, opts: { error: string; no
     'mark dead',
     () => sql`
     update pulsebot.outbox
-    set state = 'dead', dead_at = ${opts.now}, lease_until = null, last_error = ${opts.error}, updated_at = ${opts.now}
+    set state = 'dead', dead_at = ${opts.now}, lease_until = null, last_error = ${redact(opts.error)}, updated_at = ${opts.now}
     where id = ${claim.id} and state = 'sending' and attempts = ${claim.attempts}
     returning id`,
   );

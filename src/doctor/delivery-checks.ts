@@ -3,6 +3,7 @@ import type { Sql } from '../db/connect.js';
 import { listProblems } from '../delivery/outbox.js';
 import type { Transports } from '../delivery/transports.js';
 import { messageOf, PulsebotError } from '../errors.js';
+import { redact } from '../redact.js';
 import type { CheckResult } from './check-result.js';
 
 /**
@@ -33,7 +34,8 @@ async function guarded(name: string, f: () => Promise<CheckResult>): Promise<Che
     return {
       name,
       status: 'fail',
-      detail: `could not check: ${messageOf(error)}`,
+      // An SMTP server may have echoed the login back into its error.
+      detail: `could not check: ${redact(messageOf(error))}`,
       ...(error instanceof PulsebotError && error.hint ? { fix: error.hint } : {}),
     };
   }
@@ -105,7 +107,8 @@ async function checkOutbox({ sql, now }: DeliveryCheckInput): Promise<CheckResul
     out.push({
       name: 'delivery failed',
       status: 'fail',
-      detail: `${d.key}: ${d.lastError ?? 'failed'} (gave up after ${d.attempts} attempts, ${d.deadAt!.toISOString()})`,
+      // Stored errors are redacted on write; rows written before that are redacted here.
+      detail: `${d.key}: ${redact(d.lastError ?? 'failed')} (gave up after ${d.attempts} attempts, ${d.deadAt!.toISOString()})`,
       fix: `fix the cause above; \`pulsebot digest --report <name> --date <a day of the period> --resend\` tries the period's given-up messages once more`,
     });
   }
@@ -116,7 +119,7 @@ async function checkOutbox({ sql, now }: DeliveryCheckInput): Promise<CheckResul
     out.push({
       name: 'delivery retrying',
       status: 'warn',
-      detail: `${r.key}: attempt ${r.attempts} failed (${r.lastError ?? 'unknown error'}); ${next}`,
+      detail: `${r.key}: attempt ${r.attempts} failed (${redact(r.lastError ?? 'unknown error')}); ${next}`,
     });
   }
   if (out.length === 0)

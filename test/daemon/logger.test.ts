@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PulsebotError } from '../../src/errors.js';
-import { createLogger, lineDestination, logLevelFromEnv, scoped, scrubText } from '../../src/daemon/logger.js';
+import { createLogger, lineDestination, logLevelFromEnv, scoped } from '../../src/daemon/logger.js';
+import { redact } from '../../src/redact.js';
 
 async function capture(level: 'info' | 'debug' = 'info') {
   const lines: string[] = [];
@@ -88,8 +89,8 @@ describe('logger', () => {
     expect((error as PulsebotError).code).toBe('ENV_INVALID');
   });
 
-  it('scrubText leaves ordinary text alone', () => {
-    expect(scrubText('refresh finished in 120 ms; see https://dash.example.com/x?y=1')).toBe(
+  it('the redaction leaves ordinary text alone', () => {
+    expect(redact('refresh finished in 120 ms; see https://dash.example.com/x?y=1')).toBe(
       'refresh finished in 120 ms; see https://dash.example.com/x?y=1',
     );
   });
