@@ -23,11 +23,18 @@ const CONFIG: DeliverConfig = {
   failureRoutes: { slack: [], email: ['ops@example.com'] },
 };
 
+interface Switchable<P> {
+  /** Thrown by every send while set. */
+  failure: unknown;
+  sent: Array<{ payload: P; key: string }>;
+  transport: Transport<P>;
+}
+
 /** Fails every send with `failure` while it is set; records what went out. */
-function switchable<P>(name: 'slack' | 'email') {
-  const state = {
-    failure: undefined as unknown,
-    sent: [] as Array<{ payload: P; key: string }>,
+function switchable<P>(name: 'slack' | 'email'): Switchable<P> {
+  const state: Switchable<P> = {
+    failure: undefined,
+    sent: [],
     transport: {
       name,
       async send(payload: P, ctx: SendContext) {
@@ -36,15 +43,15 @@ function switchable<P>(name: 'slack' | 'email') {
         return { externalId: `${name}:${state.sent.length}` };
       },
       close: async () => {},
-    } as Transport<P>,
+    },
   };
   return state;
 }
 
 describe.each(TARGETS)('resending given-up messages and their failure notices on %s', (target) => {
   let db: Database;
-  let slack: ReturnType<typeof switchable<SlackPayload>>;
-  let email: ReturnType<typeof switchable<EmailPayload>>;
+  let slack: Switchable<SlackPayload>;
+  let email: Switchable<EmailPayload>;
   let clock: Date;
 
   const deps = (): DeliverDeps => ({
