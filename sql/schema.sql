@@ -19,6 +19,7 @@ create table public.api_usage (
   is_synthetic boolean default false not null,
   constraint api_usage_pkey PRIMARY KEY (id)
 );
+alter table public.api_usage enable row level security;
 comment on table public.api_usage is 'One row per AI API call (created by pulsebot).';
 
 create table public.user_subscriptions (
@@ -29,6 +30,7 @@ create table public.user_subscriptions (
   started_at timestamp with time zone,
   canceled_at timestamp with time zone
 );
+alter table public.user_subscriptions enable row level security;
 comment on table public.user_subscriptions is 'Subscriptions per user (created by pulsebot).';
 
 create table pulsebot.alert_events (
@@ -453,17 +455,24 @@ CREATE OR REPLACE FUNCTION public.refresh_analytics_step(step text, since timest
 AS $function$
 declare
   n bigint;
-  logged boolean := step not in ('detach', 'measures', 'users');
+  logged boolean := step not in ('detach', 'measures', 'users', 'compact', 'fold');
 begin
   started_at := coalesce(since, clock_timestamp());
   begin
     case
       when step = 'detach' then n := pulsebot.detach_changes()::integer;
       when step in ('measures', 'users') then n := pulsebot.fold_taken(step);
-      when step = 'rollups' then n := pulsebot.fold_changes();
+      when step in ('rollups', 'fold') then n := pulsebot.fold_changes();
       when step in ('mv_daily_metrics', 'mv_provider_performance', 'mv_model_costs') then
         execute format('refresh materialized view concurrently public.%I', step);
         execute format('select count(*) from public.%I', step) into n;
+      when step = 'compact' then
+        if (select s.pending_rows >= s.compact_after_rows from pulsebot.rollup_state s) then
+          n := pulsebot.compact_rollups();
+        else
+          n := pulsebot.compact_daily_histograms();
+          step := 'compact_histograms';
+        end if;
       else
         raise exception 'unknown refresh step %', step using errcode = '22023';
     end case;
@@ -498,6 +507,119 @@ begin
   foreach v in array array['rollups', 'mv_daily_metrics', 'mv_provider_performance', 'mv_model_costs'] loop
     return query select * from public.refresh_analytics_step(v);
   end loop;
+end
+$function$;
+
+CREATE OR REPLACE FUNCTION pulsebot.apply_access(runtime text, readers text[])
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+declare
+  api_roles text[] := array(select rolname from pg_roles where rolname in ('anon', 'authenticated'));
+  closed text[];
+  obj record;
+  r text;
+  was text[];
+begin
+  foreach r in array coalesce(readers, '{}') loop
+    if not exists (select 1 from pg_roles where rolname = r) then
+      raise exception 'dashboard.readers names the role %, which does not exist', r
+        using errcode = '42704', hint = format('CREATE ROLE %I NOLOGIN; then run `pulsebot migrate` again', r);
+    end if;
+  end loop;
+  -- PUBLIC and the API roles, except those the configuration lists as readers (for the views only).
+  closed := array['public'] || api_roles;
+
+  foreach r in array closed loop
+    execute format('revoke all on schema pulsebot from %s', case when r = 'public' then 'public' else quote_ident(r) end);
+  end loop;
+
+  -- Every relation and routine in the pulsebot schema, and what pulsebot put in public: the
+  -- dashboard views, the refresh functions, and the tables it created (their comment says so).
+  for obj in
+    select format('%s %s', case when c.relkind = 'S' then 'sequence' else 'table' end, c.oid::regclass) as target,
+           c.relname in ('mv_daily_metrics', 'mv_provider_performance', 'mv_model_costs')
+             and c.relnamespace = 'public'::regnamespace as is_view
+    from pg_class c
+    where c.relkind in ('r', 'v', 'm', 'S', 'p')
+      and (c.relnamespace = 'pulsebot'::regnamespace
+           or (c.relnamespace = 'public'::regnamespace
+               and (c.relname in ('mv_daily_metrics', 'mv_provider_performance', 'mv_model_costs')
+                    or obj_description(c.oid, 'pg_class') like '%(created by pulsebot).'
+                    or exists (select 1 from pg_depend d join pg_class t on t.oid = d.refobjid
+                               where d.objid = c.oid and d.deptype in ('a', 'i') and c.relkind = 'S'
+                                 and obj_description(t.oid, 'pg_class') like '%(created by pulsebot).'))))
+    union all
+    select format('routine %s', p.oid::regprocedure), false
+    from pg_proc p
+    where p.pronamespace = 'pulsebot'::regnamespace
+       or p.oid in (to_regprocedure('public.refresh_analytics_views()'),
+                    to_regprocedure('public.refresh_analytics_step(text, timestamptz)'))
+  loop
+    foreach r in array closed loop
+      continue when obj.is_view and r = any (coalesce(readers, '{}'));
+      execute format('revoke all on %s from %s', obj.target, case when r = 'public' then 'public' else quote_ident(r) end);
+    end loop;
+  end loop;
+
+  -- Readers: SELECT on the views; a role no longer listed loses it.
+  was := coalesce(string_to_array((select value from pulsebot.settings where key = 'dashboard_readers'), ','), '{}');
+  foreach r in array was loop
+    continue when r = any (coalesce(readers, '{}')) or not exists (select 1 from pg_roles where rolname = r);
+    execute format('revoke select on public.mv_daily_metrics, public.mv_provider_performance, public.mv_model_costs from %I', r);
+  end loop;
+  foreach r in array coalesce(readers, '{}') loop
+    execute format('grant select on public.mv_daily_metrics, public.mv_provider_performance, public.mv_model_costs to %I', r);
+  end loop;
+  insert into pulsebot.settings (key, value) values ('dashboard_readers', array_to_string(coalesce(readers, '{}'), ','))
+  on conflict (key) do update set value = excluded.value, updated_at = now()
+  where pulsebot.settings.value is distinct from excluded.value;
+
+  if runtime is null then
+    return;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = runtime) then
+    raise exception 'the runtime role % does not exist', runtime using errcode = '42704';
+  end if;
+  -- From nothing to exactly what it needs, so a right an earlier version granted does not linger.
+  execute format('revoke all on all tables in schema pulsebot from %I', runtime);
+  execute format('revoke all on all sequences in schema pulsebot from %I', runtime);
+  execute format('revoke all on all routines in schema pulsebot from %I', runtime);
+  execute format('grant usage on schema pulsebot to %I', runtime);
+  -- Reading pulsebot's own tables and views (rollups, logs, outbox) and the dashboard views.
+  execute format('grant select on all tables in schema pulsebot to %I', runtime);
+  execute format('grant select on public.mv_daily_metrics, public.mv_provider_performance, public.mv_model_costs to %I', runtime);
+  -- Writing only what reports, alerts, silences and the daemon's job log keep.
+  for obj in
+    select c.oid::regclass as rel from pg_class c
+    where c.relnamespace = 'pulsebot'::regnamespace
+      and c.relname in ('outbox', 'outbox_blobs', 'outbox_blob_refs', 'job_runs', 'alert_states', 'alert_events', 'silences')
+  loop
+    execute format('grant insert, update, delete on %s to %I', obj.rel, runtime);
+  end loop;
+  for obj in
+    select s.oid::regclass as seq from pg_class s
+    join pg_depend d on d.objid = s.oid and d.deptype in ('a', 'i')
+    join pg_class t on t.oid = d.refobjid
+    where s.relkind = 'S' and t.relnamespace = 'pulsebot'::regnamespace
+      and t.relname in ('outbox', 'outbox_blobs', 'outbox_blob_refs', 'job_runs', 'alert_states', 'alert_events', 'silences')
+  loop
+    execute format('grant usage on sequence %s to %I', obj.seq, runtime);
+  end loop;
+  -- Executing: the pure helpers the views and queries call, the raw readers (SECURITY DEFINER,
+  -- they count every row), the outbox's pruning, and the refresh, which folds as the owner.
+  for obj in
+    select p.oid::regprocedure as fn from pg_proc p
+    where p.pronamespace = 'pulsebot'::regnamespace
+      and ((p.provolatile in ('i', 's') and not p.prosecdef and p.proname <> 'apply_access')
+           or p.prokind = 'a'
+           or p.proname in ('usage_rows', 'usage_newest', 'usage_newest_by', 'usage_future_rows', 'usage_distinct_users',
+                            'usage_users_by_model', 'usage_by_user', 'subscription_rows', 'prune_outbox'))
+  loop
+    execute format('grant execute on function %s to %I', obj.fn, runtime);
+  end loop;
+  execute format('grant execute on function public.refresh_analytics_views(), public.refresh_analytics_step(text, timestamptz) to %I', runtime);
 end
 $function$;
 
@@ -1375,6 +1497,13 @@ begin
 end
 $function$;
 
+CREATE OR REPLACE FUNCTION pulsebot.subscription_rows()
+ RETURNS TABLE(user_id text, plan text, status text, monthly_amount_usd numeric, started_at timestamp with time zone, canceled_at timestamp with time zone)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$ select s.user_id::text, s.plan::text, s.status::text, s.monthly_amount_usd::numeric, s.started_at::timestamptz, s.canceled_at::timestamptz from public.user_subscriptions s $function$;
+
 CREATE OR REPLACE FUNCTION pulsebot.take_changes(tz text, keep_from date, OUT taken bigint, OUT appended bigint)
  RETURNS record
  LANGUAGE plpgsql
@@ -1521,6 +1650,117 @@ begin
     starts := ends;
   end if;
 end
+$function$;
+
+CREATE OR REPLACE FUNCTION pulsebot.usage_by_user(lo timestamp with time zone, hi timestamp with time zone)
+ RETURNS TABLE(user_id text, requests bigint, cost_usd numeric)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+  select a.user_id::text, count(*), sum(a.cost_usd)::numeric
+  from public.api_usage a
+  where a.created_at >= lo and a.created_at < hi
+  group by a.user_id
+$function$;
+
+CREATE OR REPLACE FUNCTION pulsebot.usage_distinct_users(lo timestamp with time zone, hi timestamp with time zone)
+ RETURNS bigint
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+  select count(distinct a.user_id) from public.api_usage a where a.created_at >= lo and a.created_at < hi
+$function$;
+
+CREATE OR REPLACE FUNCTION pulsebot.usage_future_rows(after timestamp with time zone)
+ RETURNS bigint
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+  select count(*) from public.api_usage a where a.created_at > after
+$function$;
+
+CREATE OR REPLACE FUNCTION pulsebot.usage_newest(at timestamp with time zone, scope text DEFAULT 'all'::text, value text DEFAULT NULL::text)
+ RETURNS timestamp with time zone
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+  select max(a.created_at) from public.api_usage a
+  where a.created_at <= at
+    and (scope = 'all' or value = case scope
+           when 'provider' then coalesce(nullif(a.provider::text, ''), '(empty)')
+           when 'model' then coalesce(nullif(a.model::text, ''), '(empty)')
+           when 'service_type' then coalesce(nullif(a.service_type::text, ''), '(empty)')
+         end)
+$function$;
+
+CREATE OR REPLACE FUNCTION pulsebot.usage_newest_by(scope text, at timestamp with time zone, since timestamp with time zone)
+ RETURNS TABLE(value text, newest timestamp with time zone)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+  select case scope
+           when 'provider' then coalesce(nullif(a.provider::text, ''), '(empty)')
+           when 'model' then coalesce(nullif(a.model::text, ''), '(empty)')
+           when 'service_type' then coalesce(nullif(a.service_type::text, ''), '(empty)')
+           else 'all'
+         end, max(a.created_at)
+  from public.api_usage a
+  where a.created_at <= at and a.created_at > since
+  group by 1
+$function$;
+
+CREATE OR REPLACE FUNCTION pulsebot.usage_rows(lo timestamp with time zone, hi timestamp with time zone)
+ RETURNS TABLE(created_at timestamp with time zone, user_id text, provider text, service_type text, model text, cost_usd numeric, latency_ms double precision, success boolean, error_code text)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+      select a.created_at, a.user_id::text, a.provider::text, a.service_type::text, a.model::text,
+             a.cost_usd::numeric, a.latency_ms::double precision, a.success, a.error_code::text
+      from public.api_usage a
+      where a.created_at >= lo and a.created_at <= hi
+    $function$;
+
+CREATE OR REPLACE FUNCTION pulsebot.usage_users_by_model(lo timestamp with time zone, hi timestamp with time zone)
+ RETURNS TABLE(provider text, service_type text, model text, users bigint)
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+  select coalesce(a.provider::text, 'unknown'), coalesce(a.service_type::text, 'unknown'),
+         coalesce(a.model::text, 'unknown'), count(distinct a.user_id)
+  from public.api_usage a
+  where a.created_at >= lo and a.created_at < hi and a.user_id is not null
+  group by 1, 2, 3
+$function$;
+
+CREATE OR REPLACE FUNCTION pulsebot.usage_visibility()
+ RETURNS TABLE(table_name text, reader text, complete boolean, reason text)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+  select t.name, r.rolname,
+         not c.relrowsecurity or r.rolsuper or r.rolbypassrls
+           or (pg_has_role(r.oid, c.relowner, 'USAGE') and not c.relforcerowsecurity),
+         case
+           when not c.relrowsecurity or r.rolsuper or r.rolbypassrls then null
+           when pg_has_role(r.oid, c.relowner, 'USAGE') and c.relforcerowsecurity then
+             format('%s has FORCE ROW LEVEL SECURITY, which applies its policies to its owner %s, whose functions pulsebot reads it through',
+                    t.name, r.rolname)
+           when not pg_has_role(r.oid, c.relowner, 'USAGE') then
+             format('%s has row-level security and is owned by %s, not by %s, who ran `pulsebot migrate` and whose functions pulsebot reads it through',
+                    t.name, pg_get_userbyid(c.relowner), r.rolname)
+         end
+  from (values ('api_usage'), ('user_subscriptions')) as t(name)
+  join pg_class c on c.oid = to_regclass('public.' || t.name)
+  join pg_roles r on r.oid = (select p.proowner from pg_proc p
+                              where p.oid = 'pulsebot.usage_rows(timestamptz, timestamptz)'::regprocedure)
 $function$;
 
 CREATE OR REPLACE FUNCTION pulsebot.user_bit(uid integer)
@@ -1919,27 +2159,56 @@ CREATE TRIGGER latency_daily_total_clears_coarse AFTER TRUNCATE ON pulsebot.late
 
 revoke all on function public.refresh_analytics_step(text,timestamp with time zone) from public;
 revoke all on function public.refresh_analytics_views() from public;
+revoke all on function pulsebot.apply_access(text,text[]) from public;
+revoke all on function pulsebot.bits_of(integer,integer) from public;
 revoke all on function pulsebot.capture_usage_delete() from public;
 revoke all on function pulsebot.capture_usage_insert() from public;
 revoke all on function pulsebot.capture_usage_truncate() from public;
 revoke all on function pulsebot.capture_usage_update() from public;
+revoke all on function pulsebot.clear_coarse_histograms() from public;
 revoke all on function pulsebot.compact_daily_histograms() from public;
 revoke all on function pulsebot.compact_rollups() from public;
+revoke all on function pulsebot.dashboard_timezone() from public;
 revoke all on function pulsebot.detach_changes() from public;
+revoke all on function pulsebot.dim_key(text,text,text) from public;
+revoke all on function pulsebot.drop_dashboard_view(text) from public;
 revoke all on function pulsebot.fold_changes() from public;
 revoke all on function pulsebot.fold_taken(text) from public;
 revoke all on function pulsebot.fold_taken_user_sets(text,date,date) from public;
 revoke all on function pulsebot.fold_user_bits(date[],anyarray,integer[],bigint[],date) from public;
 revoke all on function pulsebot.fold_user_removals(date) from public;
 revoke all on function pulsebot.fold_user_sets(date) from public;
+revoke all on function pulsebot.hist_quantile(integer[],bigint[],double precision) from public;
+revoke all on function pulsebot.hist_quantile_after(integer[],bigint[],numeric,numeric,double precision) from public;
+revoke all on function pulsebot.hist_quantile_unsorted(integer[],bigint[],double precision) from public;
+revoke all on function pulsebot.latency_bin(double precision) from public;
+revoke all on function pulsebot.latency_bin_value(integer) from public;
+revoke all on function pulsebot.latency_coarse(integer) from public;
 revoke all on function pulsebot.merge_daily(text) from public;
 revoke all on function pulsebot.merge_pending_15m() from public;
 revoke all on function pulsebot.merge_pending_daily() from public;
+revoke all on function pulsebot.millionths(numeric) from public;
+revoke all on function pulsebot.model_bits_from(date) from public;
 revoke all on function pulsebot.prepare_batch() from public;
+revoke all on function pulsebot.prune_outbox(timestamp with time zone) from public;
 revoke all on function pulsebot.register_dims() from public;
 revoke all on function pulsebot.reload_changes_from_usage() from public;
+revoke all on function pulsebot.restore_grants(text,aclitem[]) from public;
+revoke all on function pulsebot.subscription_rows() from public;
+revoke all on function pulsebot.sum_int8(bigint) from public;
 revoke all on function pulsebot.take_changes(text,date) from public;
 revoke all on function pulsebot.take_taken_measures(text) from public;
 revoke all on function pulsebot.take_taken_part(text,text,date) from public;
 revoke all on function pulsebot.uniform_local_day(text,timestamp with time zone) from public;
+revoke all on function pulsebot.usage_by_user(timestamp with time zone,timestamp with time zone) from public;
+revoke all on function pulsebot.usage_distinct_users(timestamp with time zone,timestamp with time zone) from public;
+revoke all on function pulsebot.usage_future_rows(timestamp with time zone) from public;
+revoke all on function pulsebot.usage_newest(timestamp with time zone,text,text) from public;
+revoke all on function pulsebot.usage_newest_by(text,timestamp with time zone,timestamp with time zone) from public;
+revoke all on function pulsebot.usage_rows(timestamp with time zone,timestamp with time zone) from public;
+revoke all on function pulsebot.usage_users_by_model(timestamp with time zone,timestamp with time zone) from public;
+revoke all on function pulsebot.usage_visibility() from public;
+revoke all on function pulsebot.user_bit(integer) from public;
+revoke all on function pulsebot.user_block(integer) from public;
 grant usage on schema public to public;
+revoke all on schema pulsebot from public;

@@ -14,13 +14,22 @@ export type ErrorCode =
   | 'MIGRATION_INVALID'
   | 'MIGRATION_FAILED'
   | 'SCHEMA_INCOMPATIBLE'
+  | 'TIMEZONE_MISMATCH'
+  | 'DB_PERMISSION'
+  | 'DATA_PARTIAL'
   | 'REFRESH_FAILED'
   | 'DELIVERY_FAILED'
   | 'RENDER_FAILED'
   | 'INTERNAL';
 
 /** Exit codes of the CLI contract: 1 runtime failure, 2 bad usage or configuration. */
-const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(['CONFIG_INVALID', 'CONFIG_NOT_FOUND', 'ENV_INVALID', 'USAGE']);
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
+  'CONFIG_INVALID',
+  'CONFIG_NOT_FOUND',
+  'ENV_INVALID',
+  'USAGE',
+  'TIMEZONE_MISMATCH',
+]);
 
 export class PulsebotError extends Error {
   readonly code: ErrorCode;

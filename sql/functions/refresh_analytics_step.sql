@@ -1,6 +1,9 @@
 -- One step of a refresh (detach, measures, users, rollups, or one dashboard view), logged unless
--- it is a part of the fold. `pulsebot refresh` calls the steps on several connections so the
--- fold's parts and the views run side by side.
+-- it is a part of the fold or upkeep. `pulsebot refresh` calls the steps on several connections so
+-- the fold's parts and the views run side by side. `compact` merges the pending rollup deltas when
+-- they reach rollup_state.compact_after_rows, short of that only the pending daily histograms
+-- (reported as compact_histograms); `fold` is `rollups` unlogged, for a report that folds the
+-- latest rows first. The runtime role folds and compacts as the owner, through this function.
 CREATE OR REPLACE FUNCTION public.refresh_analytics_step(step text, since timestamp with time zone DEFAULT NULL::timestamp with time zone)
  RETURNS TABLE(view_name text, outcome text, row_count bigint, started_at timestamp with time zone, finished_at timestamp with time zone, error text)
  LANGUAGE plpgsql
@@ -11,17 +14,24 @@ CREATE OR REPLACE FUNCTION public.refresh_analytics_step(step text, since timest
 AS $function$
 declare
   n bigint;
-  logged boolean := step not in ('detach', 'measures', 'users');
+  logged boolean := step not in ('detach', 'measures', 'users', 'compact', 'fold');
 begin
   started_at := coalesce(since, clock_timestamp());
   begin
     case
       when step = 'detach' then n := pulsebot.detach_changes()::integer;
       when step in ('measures', 'users') then n := pulsebot.fold_taken(step);
-      when step = 'rollups' then n := pulsebot.fold_changes();
+      when step in ('rollups', 'fold') then n := pulsebot.fold_changes();
       when step in ('mv_daily_metrics', 'mv_provider_performance', 'mv_model_costs') then
         execute format('refresh materialized view concurrently public.%I', step);
         execute format('select count(*) from public.%I', step) into n;
+      when step = 'compact' then
+        if (select s.pending_rows >= s.compact_after_rows from pulsebot.rollup_state s) then
+          n := pulsebot.compact_rollups();
+        else
+          n := pulsebot.compact_daily_histograms();
+          step := 'compact_histograms';
+        end if;
       else
         raise exception 'unknown refresh step %', step using errcode = '22023';
     end case;

@@ -165,9 +165,8 @@ export async function spanMeasures(
              count(*)::bigint as requests, count(*) filter (where a.success)::bigint as successes,
              coalesce(sum(a.cost_usd), 0) as cost, count(a.latency_ms)::bigint as n
       from raw_ranges r
-      join public.api_usage a
-        on a.created_at >= r.lo
-       and a.created_at < case when r.incl = 1 then r.hi + interval '1 microsecond' else r.hi end
+      cross join lateral pulsebot.usage_rows(r.lo, r.hi) a
+      where r.incl = 1 or a.created_at < r.hi
       group by 1, 2, 3
     ), measures as (
       select idx, v, requests, successes, cost from raw_rows

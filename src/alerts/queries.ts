@@ -14,7 +14,8 @@ import { parseScopeKey, scopeKey, type AlertMetric, type AlertScope, type NamedA
 
 /**
  * What one rule observes at `now`, scope by scope: the observations evaluate.ts judges. Windows
- * of minutes read raw api_usage by created_at (indexed): freshness matters more than speed here.
+ * of minutes read raw api_usage by created_at (indexed), through the owner's readers
+ * (pulsebot.usage_rows and kin), which see every row: freshness matters more than speed here.
  * `today` windows and baselines read the rollups where they can (queries-baseline.ts).
  */
 
@@ -52,8 +53,7 @@ async function windowMeasures(sql: Db, scope: AlertScope, span: Span): Promise<M
   const rows = await sql<{ v: string; requests: number; successes: number; cost: number; p95: number | null }[]>`
     select ${rawScopeValue(sql, scope)} as v, count(*)::bigint as requests, count(*) filter (where a.success)::bigint as successes,
            coalesce(sum(a.cost_usd), 0)::float8 as cost, percentile_cont(0.95) within group (order by a.latency_ms) as p95
-    from public.api_usage a
-    where a.created_at >= ${span.start} and a.created_at <= ${span.end}
+    from pulsebot.usage_rows(${span.start}, ${span.end}) a
     group by 1`;
   return new Map(
     rows.map((r) => [r.v, { requests: r.requests, successes: r.successes, costUsd: r.cost, p95LatencyMs: r.p95 }]),
@@ -76,13 +76,10 @@ function baselineValue(metric: AlertMetric, weeks: ReadonlyArray<Measures | unde
 export async function minutesSinceNewestRow(sql: Db, scope: AlertScope, now: Date): Promise<Map<string, number>> {
   const rows =
     scope === 'all'
-      ? await sql<{ v: string; newest: Date | null }[]>`
-        select 'all' as v, max(a.created_at) as newest from public.api_usage a where a.created_at <= ${now}`
+      ? await sql<{ v: string; newest: Date | null }[]>`select 'all' as v, pulsebot.usage_newest(${now}) as newest`
       : await sql<{ v: string; newest: Date | null }[]>`
-        select ${rawScopeValue(sql, scope)} as v, max(a.created_at) as newest
-        from public.api_usage a
-        where a.created_at <= ${now} and a.created_at > ${new Date(now.getTime() - NEWEST_ROW_LOOKBACK_DAYS * 86_400_000)}
-        group by 1`;
+        select value as v, newest
+        from pulsebot.usage_newest_by(${scope}, ${now}, ${new Date(now.getTime() - NEWEST_ROW_LOOKBACK_DAYS * 86_400_000)})`;
   const out = new Map<string, number>();
   for (const r of rows) if (r.newest) out.set(r.v, Math.max(0, now.getTime() - r.newest.getTime()) / MINUTE);
   return out;
@@ -210,20 +207,21 @@ export async function topContributors(
 ): Promise<Contributor[]> {
   if (!isRequestMetric(rule.metric)) return [];
   const span = windowSpan(rule.window_minutes, now, timeZone)!;
-  const where = sql`a.created_at >= ${span.start} and a.created_at <= ${span.end} and ${scopeFilter(sql, key)}`;
+  const rows = sql`pulsebot.usage_rows(${span.start}, ${span.end}) a`;
+  const where = scopeFilter(sql, key);
   const byModel = parseScopeKey(key).scope !== 'model';
   const out: Contributor[] = [];
 
   if (rule.metric === 'success_rate' || rule.metric === 'error_rate') {
     const codes = await sql<{ name: string; n: number }[]>`
       select coalesce(nullif(a.error_code, ''), '(no error code)') as name, count(*)::bigint as n
-      from public.api_usage a where ${where} and not a.success
+      from ${rows} where ${where} and not a.success
       group by 1 order by 2 desc, 1 limit ${TOP}`;
     out.push(...codes.map((r) => ({ kind: 'error_code' as const, name: r.name, count: r.n })));
     if (byModel) {
       const models = await sql<{ name: string; n: number }[]>`
         select coalesce(nullif(a.model, ''), '(empty)') as name, count(*)::bigint as n
-        from public.api_usage a where ${where} and not a.success
+        from ${rows} where ${where} and not a.success
         group by 1 order by 2 desc, 1 limit ${TOP}`;
       out.push(...models.map((r) => ({ kind: 'model' as const, name: r.name, count: r.n })));
     }
@@ -238,7 +236,7 @@ export async function topContributors(
         : sql`count(*)::float8`;
   const models = await sql<{ name: string; n: number | null }[]>`
     select coalesce(nullif(a.model, ''), '(empty)') as name, ${measure} as n
-    from public.api_usage a where ${where}
+    from ${rows} where ${where}
     group by 1 order by 2 desc nulls last, 1 limit ${TOP}`;
   for (const r of models) if (r.n !== null && r.n > 0) out.push({ kind: 'model', name: r.name, count: r.n });
   return out;
@@ -260,8 +258,9 @@ export async function metricSeries(
   const lo = spans.map((s) => s.start.toISOString());
   const hi = spans.map((s) => s.end.toISOString());
   if (rule.metric === 'minutes_since_newest_row') {
+    const { scope, value } = parseScopeKey(key);
     const rows = await sql<{ i: number; newest: Date | null }[]>`
-      select p.i, (select max(a.created_at) from public.api_usage a where a.created_at <= p.hi and ${scopeFilter(sql, key)}) as newest
+      select p.i, pulsebot.usage_newest(p.hi, ${scope}, ${value ?? null}) as newest
       from unnest(${idx}::int[], ${hi}::timestamptz[]) as p(i, hi)
       order by 1`;
     return rows.map((r) => {
@@ -283,7 +282,9 @@ export async function metricSeries(
     select p.i, count(a.created_at)::bigint as requests, count(*) filter (where a.success)::bigint as successes,
            coalesce(sum(a.cost_usd), 0)::float8 as cost, percentile_cont(0.95) within group (order by a.latency_ms) as p95
     from unnest(${idx}::int[], ${lo}::timestamptz[], ${hi}::timestamptz[]) as p(i, lo, hi)
-    left join public.api_usage a on a.created_at >= p.lo and a.created_at <= p.hi and ${scopeFilter(sql, key)}
+    left join lateral (
+      select * from pulsebot.usage_rows(p.lo, p.hi) a where ${scopeFilter(sql, key)}
+    ) a on true
     group by p.i
     order by p.i`;
   return rows.map((r) => ({

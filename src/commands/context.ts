@@ -1,7 +1,9 @@
 import { databaseTargetFromEnv } from '../config/env.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { openDatabase, type Database } from '../db/connect.js';
+import { explainPermissionError } from '../db/permissions.js';
 import type { UpkeepLog } from '../db/refresh.js';
+import { assertDashboardTimezone } from '../db/settings.js';
 
 export interface Io {
   out(line: string): void;
@@ -37,15 +39,23 @@ export async function openFromConfig(ctx: CommandContext, loaded: LoadedConfig):
   });
 }
 
-/** Opens the database, runs `fn`, and always closes it (an open pool keeps the process alive). */
+/**
+ * Opens the database, runs `fn`, and always closes it (an open pool keeps the process alive).
+ * Every command but `migrate` first checks that the config's dashboard zone is the database's
+ * (src/db/settings.ts), and a permission error says what to grant.
+ */
 export async function withDatabase<T>(
   ctx: CommandContext,
   fn: (db: Database, loaded: LoadedConfig) => Promise<T>,
+  options: { timezone: 'check' | 'set by the command' } = { timezone: 'check' },
 ): Promise<T> {
   const loaded = loadCommandConfig(ctx);
   const db = await openFromConfig(ctx, loaded);
   try {
+    if (options.timezone === 'check') await assertDashboardTimezone(db.sql, loaded.config.dashboard.timezone);
     return await fn(db, loaded);
+  } catch (error) {
+    throw await explainPermissionError(db.sql, error, loaded.config.database.runtime_role);
   } finally {
     await db.close();
   }

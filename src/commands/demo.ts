@@ -3,7 +3,7 @@ import { databaseTargetFromEnv, outboxDirFromEnv } from '../config/env.js';
 import type { Sql } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
 import { refreshViews } from '../db/refresh.js';
-import { syncSettings } from '../db/settings.js';
+import { setDashboardTimezone } from '../db/settings.js';
 import { seedDemo } from '../demo/seed.js';
 import { runChecks } from '../doctor/checks.js';
 import { formatChecks } from '../doctor/format.js';
@@ -32,7 +32,8 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
       try {
         ctx.io.out(`database: ${db.description}`);
         const migrated = await migrate(db.sql);
-        await syncSettings(db.sql, { dashboardTimezone: loaded.config.dashboard.timezone });
+        // The demo's own database: it follows the config, like a setup run of `migrate`.
+        await setDashboardTimezone(db.sql, loaded.config.dashboard.timezone);
         ctx.io.out(
           `migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied} already there` +
             (migrated.convertedLegacyChain ? ' (the data folder of an earlier build, converted)' : ''),

@@ -3,6 +3,7 @@ import type { CheckResult } from '../doctor/check-result.js';
 import { runChecks } from '../doctor/checks.js';
 import { deliveryChecks } from '../doctor/delivery-checks.js';
 import { formatChecks } from '../doctor/format.js';
+import { securityChecks } from '../doctor/security-checks.js';
 import type { Database } from '../db/connect.js';
 import { PulsebotError, messageOf } from '../errors.js';
 import { loadCommandConfig, openFromConfig, type CommandContext } from './context.js';
@@ -27,6 +28,7 @@ export function registerDoctor(program: Command, ctx: CommandContext): void {
         const [v] = await db.sql<{ version: string }[]>`select current_setting('server_version') as version`;
         results.push({ name: 'connection', status: 'ok', detail: `${db.description} (server ${v?.version})` });
         results.push(...(await runChecks({ sql: db.sql, config: loaded.config, now: ctx.now() })));
+        results.push(...(await securityChecks(db.sql, loaded.config)));
         const { transportsFromEnv } = await import('../delivery/transports.js');
         const transports = transportsFromEnv(ctx.env, loaded.config);
         try {

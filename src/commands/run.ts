@@ -10,6 +10,7 @@ import { newInstanceId, startDaemon } from '../daemon/run.js';
 import type { RenderProcessEvent } from '../render/render-process.js';
 import { renderInChildProcess, stopRenderingInChildProcess } from '../render/renderer.js';
 import { handleSignals } from '../daemon/shutdown.js';
+import { assertDashboardTimezone } from '../db/settings.js';
 import { loadCommandConfig, openFromConfig, type CommandContext } from './context.js';
 
 /** Closing the pool and the transports after the drain gets this long before the process is forced out. */
@@ -42,6 +43,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
       const transports = transportsFromEnv(ctx.env, config);
       try {
         await refuseUnmigrated(db.sql);
+        await assertDashboardTimezone(db.sql, config.dashboard.timezone);
         const metrics = createDaemonMetrics({
           startedAt: ctx.now(),
           memory: () => process.memoryUsage(),

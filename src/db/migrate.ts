@@ -1,5 +1,6 @@
 import { PulsebotError, messageOf, pgFields } from '../errors.js';
 import type { Sql, TransactionSql } from './connect.js';
+import { type AccessOptions, NO_ACCESS, type RuntimeRoleOutcome, applyAccess, ensureRuntimeRole } from './access.js';
 import { applyDefinitions, pendingDefinitions } from './definitions.js';
 import { convertLegacyChain, legacyChainState } from './legacy-chain.js';
 import { type Definition, type Migration, SQL_DIR, loadDefinitions, loadMigrations } from './migration-files.js';
@@ -16,6 +17,7 @@ export interface MigrationReport {
   definitions: Definition[];
   /** The database had been migrated by the numbered chain of earlier development builds. */
   convertedLegacyChain: boolean;
+  runtimeRole: RuntimeRoleOutcome;
 }
 
 export interface MigrationSource {
@@ -50,7 +52,11 @@ async function ensureLedgers(tx: TransactionSql): Promise<void> {
  * transaction. A concurrent migrator waits on the lock and then finds the work done. A database
  * migrated by a newer pulsebot, or whose applied migration files have changed, is refused.
  */
-export async function migrate(sql: Sql, source: MigrationSource = loadSchemaSource()): Promise<MigrationReport> {
+export async function migrate(
+  sql: Sql,
+  source: MigrationSource = loadSchemaSource(),
+  access: AccessOptions = NO_ACCESS,
+): Promise<MigrationReport> {
   const { migrations, definitions } = source;
   const convertedLegacyChain = await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`;
@@ -81,11 +87,20 @@ export async function migrate(sql: Sql, source: MigrationSource = loadSchemaSour
     if (done) applied.push(migration);
   }
 
+  const runtimeRole = await ensureRuntimeRole(sql, access.runtimeRole);
   const changed = await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`;
-    return applyDefinitions(tx, definitions, (path, cause) => failure(`sql/${path}`, cause));
+    const changed = await applyDefinitions(tx, definitions, (path, cause) => failure(`sql/${path}`, cause));
+    await applyAccess(tx, runtimeRole.state === 'cannot-create' ? null : access.runtimeRole, access.readers);
+    return changed;
   });
-  return { applied, alreadyApplied: migrations.length - applied.length, definitions: changed, convertedLegacyChain };
+  return {
+    applied,
+    alreadyApplied: migrations.length - applied.length,
+    definitions: changed,
+    convertedLegacyChain,
+    runtimeRole,
+  };
 }
 
 function failure(what: string, cause: unknown): PulsebotError {

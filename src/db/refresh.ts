@@ -1,6 +1,6 @@
 import { PulsebotError, messageOf, pgFields } from '../errors.js';
 import type { Sql } from './connect.js';
-import { syncSettings } from './settings.js';
+import { assertDashboardTimezone } from './settings.js';
 
 export interface ViewRefresh {
   view: string;
@@ -12,6 +12,7 @@ export interface ViewRefresh {
 }
 
 export interface RefreshOptions {
+  /** The config's zone: a refresh refuses to run when the database is on another one (settings.ts). */
   dashboardTimezone: string;
   statementTimeoutSeconds: number;
   /** Every step as it finishes, the unlogged ones (detach, parts) too: for benchmarks. */
@@ -35,12 +36,15 @@ const VIEWS = ['mv_daily_metrics', 'mv_provider_performance', 'mv_model_costs'] 
  * refresh_analytics_views().
  */
 export async function refreshViews(sql: Sql, options: RefreshOptions): Promise<ViewRefresh[]> {
-  const results = await refreshNow(sql, options);
+  const { results, viaViewsFunction } = await refreshSteps(sql, options);
+  // A role that may only call refresh_analytics_views() has had all it may do.
+  if (viaViewsFunction) return results;
   const folded = results.find((r) => r.view === 'rollups' && r.outcome === 'ok')?.rows ?? 0;
   // A large fold through the DELETE path leaves the change log full of dead rows that every later
   // fold would scan; the embedded database has no autovacuum, and on a server this is cheap and
-  // blocks nobody. Best effort: a vacuum that fails (e.g. for lack of ownership) costs speed, never data.
-  if (folded >= VACUUM_AFTER_ROWS) {
+  // blocks nobody. Only the owner may vacuum: the runtime role leaves it to autovacuum. Best
+  // effort: a vacuum that fails costs speed, never data.
+  if (folded >= VACUUM_AFTER_ROWS && (await ownsPulsebotTables(sql))) {
     await sql`vacuum pulsebot.usage_changes`.catch((cause: unknown) =>
       upkeepFailed(
         options.log,
@@ -72,8 +76,15 @@ export async function refreshViews(sql: Sql, options: RefreshOptions): Promise<V
  * refresh_analytics_views() is refreshed through it.
  */
 export async function refreshNow(sql: Sql, options: RefreshOptions): Promise<ViewRefresh[]> {
+  return (await refreshSteps(sql, options)).results;
+}
+
+async function refreshSteps(
+  sql: Sql,
+  options: RefreshOptions,
+): Promise<{ results: ViewRefresh[]; viaViewsFunction: boolean }> {
   try {
-    await syncSettings(sql, { dashboardTimezone: options.dashboardTimezone });
+    await assertDashboardTimezone(sql, options.dashboardTimezone);
     const step = (name: string, since?: Date) => runStep(sql, options, name, since);
     const detach = await step('detach');
     const fresh = new Map<string, ViewRefresh>();
@@ -103,13 +114,25 @@ export async function refreshNow(sql: Sql, options: RefreshOptions): Promise<Vie
       const stale = VIEWS.filter((view) => !fresh.has(view));
       for (const v of await Promise.all(stale.map((view) => step(view)))) fresh.set(v.view, v);
     }
-    return [rollups, ...VIEWS.map((view) => fresh.get(view)!)];
+    return { results: [rollups, ...VIEWS.map((view) => fresh.get(view)!)], viaViewsFunction: false };
   } catch (cause) {
+    if (cause instanceof PulsebotError) throw cause;
     const code = pgFields(cause).code;
-    // An older grant (EXECUTE on refresh_analytics_views() only) or schema: the one-transaction way.
-    if (code === '42501' || code === '42883') return refreshInTransaction(sql, options);
+    // A role with EXECUTE on refresh_analytics_views() only: the one-transaction way.
+    if (code === '42501' || code === '42883') {
+      return { results: await refreshInTransaction(sql, options), viaViewsFunction: true };
+    }
     throw refreshFailed(cause);
   }
+}
+
+/** Whether this role may vacuum pulsebot's tables (their owner's, or a superuser). */
+async function ownsPulsebotTables(sql: Sql): Promise<boolean> {
+  const [row] = await sql<{ owns: boolean }[]>`
+    select pg_catalog.pg_has_role(c.relowner, 'USAGE') or (select rolsuper from pg_catalog.pg_roles where rolname = current_user) as owns
+    from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = 'pulsebot' and c.relname = 'usage_changes'`;
+  return row?.owns === true;
 }
 
 async function runStep(sql: Sql, options: RefreshOptions, name: string, since: Date | undefined): Promise<ViewRefresh> {
@@ -158,31 +181,37 @@ export async function compactIfDue(
   sql: Sql,
   options: Pick<RefreshOptions, 'statementTimeoutSeconds' | 'log'>,
 ): Promise<number> {
-  const [state] = await sql<{ due: boolean }[]>`
-    select pending_rows >= compact_after_rows as due from pulsebot.rollup_state`.catch((cause: unknown) => {
-    upkeepFailed(options.log, 'compaction', 'compaction skipped: cannot read pulsebot.rollup_state', cause);
-    return [] as { due: boolean }[];
-  });
-  if (!state) return 0;
-  const merged = await sql
+  // Through refresh_analytics_step(), which compacts as the owner: the runtime role may not write the rollups.
+  const result = await sql
     .begin(async (tx) => {
       await tx`select set_config('statement_timeout', ${String(options.statementTimeoutSeconds * 1000)}, true)`;
-      const [row] = state.due
-        ? await tx<{ merged: number }[]>`select pulsebot.compact_rollups()::bigint as merged`
-        : await tx<{ merged: number }[]>`select pulsebot.compact_daily_histograms()::bigint as merged`;
-      return row?.merged ?? 0;
+      const [row] = await tx<StepRow[]>`
+        select view_name, outcome, row_count, started_at, finished_at, error from public.refresh_analytics_step('compact')`;
+      return toViewRefresh(row!);
     })
     .catch((cause: unknown) => {
       upkeepFailed(
         options.log,
         'compaction',
-        `${state.due ? 'compaction of the pending rollups' : 'merging the pending daily histograms'} failed; they stay pending and are still read`,
+        'compaction of the pending rollups could not start; they stay pending and are still read',
         cause,
       );
-      return 0;
+      return null;
     });
-  if (merged > 0) {
-    await (state.due
+  if (!result) return 0;
+  const full = result.view === 'compact';
+  if (result.outcome === 'failed') {
+    upkeepFailed(
+      options.log,
+      'compaction',
+      `${full ? 'compaction of the pending rollups' : 'merging the pending daily histograms'} failed; they stay pending and are still read`,
+      new Error(result.error ?? 'unknown error'),
+    );
+    return 0;
+  }
+  const merged = result.rows ?? 0;
+  if (merged > 0 && (await ownsPulsebotTables(sql))) {
+    await (full
       ? sql`vacuum pulsebot.pending_15m, pulsebot.model_user_days_pending_batches, pulsebot.latency_daily_pending, pulsebot.latency_daily_total_pending`
       : sql`vacuum pulsebot.latency_daily_pending, pulsebot.latency_daily_total_pending`
     ).catch((cause: unknown) =>
@@ -204,8 +233,8 @@ function upkeepFailed(log: UpkeepLog | undefined, step: 'vacuum' | 'compaction',
 async function refreshInTransaction(sql: Sql, options: RefreshOptions): Promise<ViewRefresh[]> {
   try {
     return await sql.begin(async (tx) => {
+      // The zone was checked before the steps were tried (a role that cannot read it cannot change it either).
       await tx`select set_config('statement_timeout', ${String(options.statementTimeoutSeconds * 1000)}, true)`;
-      await syncSettings(tx, { dashboardTimezone: options.dashboardTimezone });
       const rows = await tx<StepRow[]>`
         select view_name, outcome, row_count, started_at, finished_at, error from public.refresh_analytics_views()`;
       return rows.map(toViewRefresh);

@@ -356,9 +356,8 @@ async function checkNewestRow({ sql, config, now }: DoctorInput): Promise<CheckR
   const [table] = await sql<{ present: boolean }[]>`select to_regclass('public.api_usage') is not null as present`;
   if (!table?.present)
     return { name, status: 'fail', detail: 'table public.api_usage does not exist', fix: 'run `pulsebot migrate`' };
-  const [row] = await sql<
-    { newest: Date | null }[]
-  >`select max(created_at) as newest from public.api_usage where created_at <= ${now}`;
+  // Through the owner's reader, which sees every row whatever row-level security the table has.
+  const [row] = await sql<{ newest: Date | null }[]>`select pulsebot.usage_newest(${now}) as newest`;
   if (!row?.newest) {
     return {
       name,

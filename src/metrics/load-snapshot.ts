@@ -1,5 +1,6 @@
 import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql } from '../db/connect.js';
+import { assertCompleteVisibility } from '../db/visibility.js';
 import { PulsebotError, messageOf } from '../errors.js';
 import { resolvePeriods, type Period, type ReportPeriods } from './period.js';
 import {
@@ -39,13 +40,24 @@ export async function loadSnapshot(
   } catch (cause) {
     throw new PulsebotError('USAGE', messageOf(cause), { cause });
   }
-  // Late rows that arrived since the last refresh belong in the numbers too.
-  await sql`select pulsebot.fold_changes()`.catch((cause: unknown) => {
-    throw new PulsebotError('SCHEMA_INCOMPATIBLE', `cannot read the rollups: ${messageOf(cause)}`, {
-      cause,
-      hint: 'run `pulsebot migrate`',
-    });
+  // Partial rows must not pass for complete numbers (src/db/visibility.ts).
+  await assertCompleteVisibility(sql);
+  // Late rows that arrived since the last refresh belong in the numbers too; folded as the owner,
+  // through refresh_analytics_step() (the runtime role may not write the rollups).
+  const [fold] = await sql<{ outcome: string; error: string | null }[]>`
+    select outcome, error from public.refresh_analytics_step('fold')`.catch((cause: unknown) => {
+    throw new PulsebotError(
+      'SCHEMA_INCOMPATIBLE',
+      `cannot fold the latest rows into the rollups: ${messageOf(cause)}`,
+      {
+        cause,
+        hint: 'run `pulsebot migrate`',
+      },
+    );
   });
+  if (fold?.outcome === 'failed') {
+    throw new PulsebotError('REFRESH_FAILED', `folding the latest rows into the rollups failed: ${fold.error}`);
+  }
   const load = (p: Period) => loadPeriod(sql, p, 'totals');
   const [current, previous, lastWeek, ...baseline] = await sequential([
     () => loadPeriod(sql, periods.current, 'full'),

@@ -18,17 +18,15 @@ export interface UserActivity {
 export async function userActivity(sql: Sql, range: TimeRange): Promise<UserActivity[]> {
   return sql<UserActivity[]>`
     with usage as (
-      select user_id, count(*) as requests, sum(cost_usd) as cost
-      from public.api_usage where created_at >= ${range.start} and created_at < ${range.end}
-      group by user_id
+      select user_id, requests, cost_usd as cost from pulsebot.usage_by_user(${range.start}, ${range.end})
     ), subs as (
       select s.user_id,
              (array_agg(s.plan order by s.started_at desc nulls last) filter (where s.started_at is null or s.started_at < ${range.end}))[1] as plan,
              min(s.started_at) as first_started
-      from public.user_subscriptions s where s.user_id in (select user_id from usage)
+      from pulsebot.subscription_rows() s where s.user_id in (select user_id from usage)
       group by s.user_id
     )
-    select u.user_id::text as "userId", u.requests::bigint as requests, u.cost as "costUsd", s.plan, s.first_started as "firstStartedAt"
+    select u.user_id as "userId", u.requests::bigint as requests, u.cost as "costUsd", s.plan, s.first_started as "firstStartedAt"
     from usage u left join subs s on s.user_id = u.user_id`;
 }
 
@@ -36,7 +34,7 @@ export async function userActivity(sql: Sql, range: TimeRange): Promise<UserActi
 export async function monthlyRecurringRevenue(sql: Sql, at: Date): Promise<{ mrrUsd: number; subscriptions: number }> {
   const [r] = await sql<{ mrr: number | null; n: number }[]>`
     select sum(monthly_amount_usd) as mrr, count(*)::bigint as n
-    from public.user_subscriptions
+    from pulsebot.subscription_rows()
     where status in ('active', 'past_due') and coalesce(monthly_amount_usd, 0) > 0
       and (started_at is null or started_at < ${at}) and (canceled_at is null or canceled_at >= ${at})`;
   return { mrrUsd: r?.mrr ?? 0, subscriptions: r?.n ?? 0 };

@@ -131,7 +131,7 @@ export async function errorsByCode(sql: Sql, range: TimeRange): Promise<ErrorCou
 
 /**
  * Exact distinct users of the range. Whole days of the rollups' time zone OR the days' user
- * bitmaps; any other range counts raw api_usage (its created_at index bounds the scan).
+ * bitmaps; any other range counts raw api_usage (its created_at index bounds the scan), as the owner.
  */
 export async function distinctUsers(sql: Sql, range: TimeRange, days: DayRange): Promise<number> {
   const [r] = days?.usersKept
@@ -141,9 +141,7 @@ export async function distinctUsers(sql: Sql, range: TimeRange, days: DayRange):
           where day between ${days.first}::date and ${days.last}::date
           group by block
         ) u`
-    : await sql<{ n: number }[]>`
-        select count(distinct user_id)::bigint as n from public.api_usage
-        where created_at >= ${range.start} and created_at < ${range.end}`;
+    : await sql<{ n: number }[]>`select pulsebot.usage_distinct_users(${range.start}, ${range.end}) as n`;
   return r?.n ?? 0;
 }
 
@@ -174,11 +172,8 @@ export async function distinctUsersByModel(sql: Sql, range: TimeRange, days: Day
         from present x join pulsebot.usage_dims m on m.id = x.dim_id
         group by 1`
       : await sql<{ key: string; n: number }[]>`
-        select coalesce(provider, 'unknown') || '/' || coalesce(service_type, 'unknown') || '/' || coalesce(model, 'unknown') as key,
-               count(distinct user_id)::bigint as n
-        from public.api_usage
-        where created_at >= ${range.start} and created_at < ${range.end} and user_id is not null
-        group by 1`;
+        select provider || '/' || service_type || '/' || model as key, users as n
+        from pulsebot.usage_users_by_model(${range.start}, ${range.end})`;
   return new Map(rows.map((r) => [r.key, r.n]));
 }
 
@@ -194,8 +189,8 @@ export interface Freshness {
 /** What "now" looks like: newest row (not from the future), last successful fold, rows dated ahead. */
 export async function freshness(sql: Sql, now: Date): Promise<Freshness> {
   const [r] = await sql<{ newest: Date | null; refreshed: Date | null; future: number }[]>`
-    select (select max(created_at) from public.api_usage where created_at <= ${now}) as newest,
+    select pulsebot.usage_newest(${now}) as newest,
            (select max(finished_at) from pulsebot.refresh_log where view_name = 'rollups' and outcome = 'ok') as refreshed,
-           (select count(*) from public.api_usage where created_at > ${now} + interval '5 minutes')::bigint as future`;
+           pulsebot.usage_future_rows(${now}::timestamptz + interval '5 minutes') as future`;
   return { newestRowAt: r?.newest ?? null, lastRefreshAt: r?.refreshed ?? null, futureRows: r?.future ?? 0 };
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/connect.js';
 import { refreshViews } from '../../src/db/refresh.js';
+import { setDashboardTimezone } from '../../src/db/settings.js';
 import { TARGETS, freshDatabase } from '../support/databases.js';
 
 const DAY = 86_400_000;
@@ -270,6 +271,7 @@ describe.each(TARGETS)('dashboard views on %s', (target) => {
   });
 
   it('days follow the configured time zone (Asia/Kolkata, +05:30)', async () => {
+    await setDashboardTimezone(db.sql, 'Asia/Kolkata');
     await refreshViews(db.sql, { dashboardTimezone: 'Asia/Kolkata', statementTimeoutSeconds: 60 });
     try {
       const rows = await db.sql<{ date: Date; total_requests: number; p95_latency_ms: number | null }[]>`
@@ -281,6 +283,7 @@ describe.each(TARGETS)('dashboard views on %s', (target) => {
       // latencies 100…1900: position 0.95 × 18 = 17.1 → 1800 + 0.1 × 100
       expect(byDate.get(iso(utcDay(-1)))?.p95_latency_ms).toEqual(within1Percent(1810));
     } finally {
+      await setDashboardTimezone(db.sql, 'UTC');
       await refreshViews(db.sql, { dashboardTimezone: 'UTC', statementTimeoutSeconds: 60 });
     }
   });

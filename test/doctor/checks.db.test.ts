@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/schema.js';
 import type { Database } from '../../src/db/connect.js';
+import { setDashboardTimezone } from '../../src/db/settings.js';
 import { refreshViews } from '../../src/db/refresh.js';
 import { seedDemo } from '../../src/demo/seed.js';
 import type { CheckResult } from '../../src/doctor/check-result.js';
@@ -68,9 +69,9 @@ describe.each(TARGETS)('doctor on %s', (target) => {
     });
 
     it('shows the error of a refresh that failed', async () => {
-      await db.sql`update pulsebot.settings set value = 'Not/AZone' where key = 'dashboard_timezone'`;
+      await setDashboardTimezone(db.sql, 'Not/AZone');
       await db.sql`select * from public.refresh_analytics_views()`;
-      await db.sql`update pulsebot.settings set value = 'UTC' where key = 'dashboard_timezone'`;
+      await setDashboardTimezone(db.sql, 'UTC');
       const results = byName(await runChecks({ sql: db.sql, config, now: new Date() }));
       expect(results.get('refresh mv_daily_metrics')).toMatchObject({
         status: 'fail',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/connect.js';
-import { syncSettings } from '../../src/db/settings.js';
+import { setDashboardTimezone } from '../../src/db/settings.js';
 import { Rng } from '../../src/demo/random.js';
 import { TARGETS, freshDatabase } from '../support/databases.js';
 import { compareWithReference } from '../support/reference-views.js';
@@ -21,7 +21,7 @@ describe.each(TARGETS)('pending daily histograms under pg_cron alone on %s', (ta
   let db: Database;
   beforeAll(async () => {
     db = await freshDatabase(target);
-    await syncSettings(db.sql, { dashboardTimezone: 'UTC' });
+    await setDashboardTimezone(db.sql, 'UTC');
   });
   afterAll(() => db.close());
 

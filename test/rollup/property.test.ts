@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/connect.js';
 import { refreshViews, type ViewRefresh } from '../../src/db/refresh.js';
-import { syncSettings } from '../../src/db/settings.js';
+import { setDashboardTimezone } from '../../src/db/settings.js';
 import { Rng } from '../../src/demo/random.js';
 import { TARGETS, freshDatabase } from '../support/databases.js';
 import { compareWithReference } from '../support/reference-views.js';
@@ -24,7 +24,7 @@ async function refresh(db: Database, timezone: string): Promise<ViewRefresh[]> {
 
 /** pg_cron's way: refresh_analytics_views(), everything in one transaction, through the DELETE path. */
 async function refreshInOneTransaction(db: Database, timezone: string) {
-  await syncSettings(db.sql, { dashboardTimezone: timezone });
+  await setDashboardTimezone(db.sql, timezone);
   const results = await db.sql<{ outcome: string }[]>`select outcome, error from public.refresh_analytics_views()`;
   expect(results.filter((r) => r.outcome !== 'ok')).toEqual([]);
 }
@@ -48,7 +48,7 @@ async function interruptedRefresh(
   partsDone: readonly ('measures' | 'users')[],
   now: number,
 ) {
-  await syncSettings(db.sql, { dashboardTimezone: timezone });
+  await setDashboardTimezone(db.sql, timezone);
   expect(await step(db, 'detach')).toEqual({ outcome: 'ok', row_count: 1 });
   for (const part of partsDone) expect((await step(db, part)).outcome).toBe('ok');
   await randomWrites(db.sql, rng, now);
