@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { cron, emailAddress, httpUrl, numberLike, slackChannel, timeZone } from './fields.js';
+import {
+  boundedNumber,
+  cron,
+  emailAddress,
+  got,
+  httpUrl,
+  numberLike,
+  slackChannel,
+  timeZone,
+  whenValid,
+  wholeNumber,
+} from './fields.js';
 import { DEFAULT_EVALUATE_SCHEDULE, defaultAlertRules } from '../alerts/default-rules.js';
 import {
   ALERT_METRICS,
@@ -29,12 +40,12 @@ import {
  * to change one key of it.
  */
 
-const wholeNumber = (what: string, min: 0 | 1) => {
-  const message = `expected ${what} (a ${min === 1 ? 'positive' : 'non-negative'} whole number)`;
-  return numberLike(z.number({ error: message }).int(message).min(min, message));
-};
+const WEEK_MINUTES = 10_080;
+const MONTH_MINUTES = 43_200;
 
-const finiteNumber = (what: string) => numberLike(z.number({ error: `expected ${what} (a number)` }));
+/** Thresholds compare with costs, counts, latencies and fractions: any finite number a metric can reach. */
+const finiteNumber = (what: string) =>
+  boundedNumber(`expected ${what}: a number from -1e12 to 1e12`, { min: -1e12, max: 1e12 });
 
 const RULE_NAME_MESSAGE = 'rule names are lower-case letters, digits, - and _';
 const ruleName = z.string().regex(/^[a-z][a-z0-9_-]*$/, RULE_NAME_MESSAGE);
@@ -47,7 +58,7 @@ const isoInstant = z
       /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)),
     {
       error: (issue) =>
-        `expected an ISO 8601 instant with an offset, such as "2026-03-28T22:00:00Z", got ${JSON.stringify(issue.input)}`,
+        `expected an ISO 8601 instant with an offset, such as "2026-03-28T22:00:00Z"${got(issue.input)}`,
     },
   );
 
@@ -65,18 +76,21 @@ const conditionSchema = z.discriminatedUnion(
       type: z.literal('change'),
       vs: z.enum(CHANGE_BASELINES, { error: `expected vs: one of ${CHANGE_BASELINES.join(', ')}` }),
       op,
-      ratio: numberLike(
-        z
-          .number({ error: 'expected a ratio to the baseline (a number > 0; 1.5 = 150%)' })
-          .positive('expected a ratio to the baseline (a number > 0; 1.5 = 150%)'),
-      ),
+      ratio: boundedNumber('expected a ratio to the baseline: a number above 0, at most 1000 (1.5 = 150%)', {
+        gt: 0,
+        max: 1000,
+      }),
     }),
   ],
   { error: 'expected a condition with type: threshold (op, value) or type: change (vs, op, ratio)' },
 );
 
-const WINDOW_MESSAGE = 'expected a number of minutes (a positive whole number) or "today"';
-const windowMinutes = numberLike(z.union([z.number().int().positive(), z.literal('today')], { error: WINDOW_MESSAGE }));
+const WINDOW_MESSAGE = `expected a number of minutes (a whole number from 1 to ${MONTH_MINUTES}, 30 days) or "today"`;
+const windowMinutes = numberLike(
+  z.union([z.number().int().min(1).max(MONTH_MINUTES), z.literal('today')], {
+    error: (issue) => `${WINDOW_MESSAGE}${got(issue.input)}`,
+  }),
+);
 
 const routesSchema = z.strictObject({
   slack: z.array(slackChannel).default([]),
@@ -88,10 +102,10 @@ const ruleObject = z.strictObject({
   scope: z.enum(ALERT_SCOPES, { error: `expected a scope: one of ${ALERT_SCOPES.join(', ')}` }).default('all'),
   window_minutes: windowMinutes.nullable().default(null),
   condition: conditionSchema,
-  min_requests: wholeNumber('a number of requests', 0).default(0),
-  pending_minutes: wholeNumber('a number of minutes', 0).default(0),
+  min_requests: wholeNumber('a number of requests', 0, 1_000_000_000).default(0),
+  pending_minutes: wholeNumber('a number of minutes', 0, WEEK_MINUTES, 'a week').default(0),
   recovery: finiteNumber('a recovery threshold').nullable().default(null),
-  repeat_minutes: wholeNumber('a number of minutes, 0 for never', 0).nullable().default(null),
+  repeat_minutes: wholeNumber('a number of minutes, 0 for never', 0, WEEK_MINUTES, 'a week').nullable().default(null),
   no_data: z
     .enum(NO_DATA_POLICIES, { error: `expected no_data: one of ${NO_DATA_POLICIES.join(', ')}` })
     .default('keep'),
@@ -147,7 +161,7 @@ function checkRule(r: RuleFields, ctx: z.RefinementCtx): void {
   }
 }
 
-const ruleSchema = ruleObject.superRefine(checkRule).transform(
+const ruleSchema = ruleObject.superRefine(checkRule, whenValid).transform(
   (r): AlertRule => ({
     ...r,
     // 0 and null both mean "never"; consumers see one spelling.
@@ -163,12 +177,13 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function mergeOverDefaults(input: unknown): unknown {
   if (input === undefined || input === null) return defaultAlertRules();
   if (!isPlainObject(input)) return input;
-  const merged: Record<string, unknown> = defaultAlertRules();
-  for (const [name, rule] of Object.entries(input)) {
-    const base = merged[name];
-    merged[name] = isPlainObject(base) && isPlainObject(rule) ? { ...base, ...rule } : rule;
-  }
-  return merged;
+  const defaults: Record<string, unknown> = defaultAlertRules();
+  // Own keys only, and built as entries: a rule named `__proto__` or `constructor` is a bad name, not a prototype.
+  const mine = Object.entries(input).map(([name, rule]) => {
+    const base = Object.hasOwn(defaults, name) ? defaults[name] : undefined;
+    return [name, isPlainObject(base) && isPlainObject(rule) ? { ...base, ...rule } : rule] as const;
+  });
+  return Object.fromEntries([...Object.entries(defaults), ...mine]);
 }
 
 const rulesSchema = z.preprocess(
@@ -188,7 +203,7 @@ const maintenanceWindowSchema = z
     start: isoInstant.optional(),
     end: isoInstant.optional(),
     cron: cron.optional(),
-    duration_minutes: wholeNumber('a number of minutes', 1).optional(),
+    duration_minutes: wholeNumber('a number of minutes', 1, WEEK_MINUTES, 'a week').optional(),
     timezone: timeZone.optional(),
     /** Rule names; absent or null: every rule. */
     rules: z.array(ruleName).nullable().default(null),
@@ -219,7 +234,7 @@ const maintenanceWindowSchema = z
     if (w.start !== undefined && w.end !== undefined && Date.parse(w.end) <= Date.parse(w.start)) {
       issue(['end'], `expected end after start (${w.start})`);
     }
-  })
+  }, whenValid)
   .transform(
     (w): MaintenanceWindow =>
       w.cron !== undefined
@@ -243,7 +258,7 @@ export const alertsSchema = z
   .superRefine((a, ctx) => {
     a.maintenance_windows.forEach((w, i) => {
       w.rules?.forEach((name, j) => {
-        if (!(name in a.rules)) {
+        if (!Object.hasOwn(a.rules, name)) {
           ctx.addIssue({
             code: 'custom',
             path: ['maintenance_windows', i, 'rules', j],
@@ -252,5 +267,5 @@ export const alertsSchema = z
         }
       });
     });
-  })
+  }, whenValid)
   .transform((a): AlertsConfig => a);

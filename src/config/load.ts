@@ -1,8 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { PulsebotError } from '../errors.js';
+import { PulsebotError, messageOf } from '../errors.js';
+import { got } from './fields.js';
 import { configSchema, type PulsebotConfig } from './schema.js';
+import {
+  formatPath,
+  newEnvOrigins,
+  originNote,
+  redactEnvValues,
+  substituteEnv,
+  type EnvOrigins,
+} from './substitute.js';
 
 const DEFAULT_CONFIG_PATH = 'config/pulsebot.yaml';
 
@@ -36,8 +45,23 @@ export function loadConfig({ path, env }: LoadConfigOptions): LoadedConfig {
     }
     return { config: parseConfig({}, '(defaults)', env), source: null };
   }
-  const text = readFileSync(file, 'utf8');
-  return { config: parseConfigText(text, file, env), source: file };
+  return { config: parseConfigText(readConfigFile(file), file, env), source: file };
+}
+
+/** The file's text; a path that is a directory or cannot be read is a configuration error naming it. */
+function readConfigFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EISDIR'
+        ? 'is a directory, expected a YAML file'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'cannot be read: permission denied'
+          : `cannot be read (${code ?? messageOf(error)})`;
+    throw new PulsebotError('CONFIG_INVALID', `${file}: ${why}`, { cause: error });
+  }
 }
 
 export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv): PulsebotConfig {
@@ -53,7 +77,13 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
       },
     );
   }
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS() ?? {};
+  } catch (error) {
+    // yaml refuses documents that expand aliases without bound ("billion laughs").
+    throw new PulsebotError('CONFIG_INVALID', `${file}: not valid YAML: ${messageOf(error)}`, { cause: error });
+  }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new PulsebotError('CONFIG_INVALID', `${file}: expected a mapping of keys at the top level`);
   }
@@ -61,21 +91,48 @@ export function parseConfigText(text: string, file: string, env: NodeJS.ProcessE
 }
 
 export function parseConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv): PulsebotConfig {
-  const substituted = substituteEnv(raw, [], file, env);
-  const result = configSchema.safeParse(substituted);
+  const origins = newEnvOrigins();
+  const substituted = substituteEnv(raw, [], file, env, origins);
+  const protoKey = findProtoKey(substituted, []);
+  if (protoKey !== null) {
+    throw new PulsebotError(
+      'CONFIG_INVALID',
+      `${file}: ${formatPath(protoKey)}: unknown key (not a name pulsebot uses)`,
+    );
+  }
+  const result = configSchema.safeParse(substituted, { error: plainMessage });
   if (result.success) return result.data;
-  const lines = result.error.issues.flatMap((issue) => describeIssue(issue));
+  // One value can fail more than one check (2.5 is neither whole nor in range): say it once.
+  const lines = [...new Set(result.error.issues.flatMap((issue) => describeIssue(issue, origins)))];
   const [head, ...rest] = lines;
   throw new PulsebotError('CONFIG_INVALID', `${file}: ${head}`, {
-    cause: result.error,
+    // zod's own error repeats each message with the value in it: not kept when a value came from the environment.
+    cause: origins.byValue.size === 0 ? result.error : undefined,
     hint: rest.length > 0 ? rest.map((l) => `also ${file}: ${l}`).join('\n') : undefined,
   });
 }
 
+/** zod's records skip a `__proto__` key without a word: find it so it is an error like any unknown key. */
+function findProtoKey(value: unknown, path: (string | number)[]): (string | number)[] | null {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = findProtoKey(item, [...path, i]);
+      if (found !== null) return found;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === '__proto__') return [...path, key];
+      const found = findProtoKey(item, [...path, key]);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
 const SECRET_LIKE = /(token|password|passwd|secret|api[_-]?key|credentials?|database_url|smtp_url|dsn)$/i;
 
-function describeIssue(issue: z.core.$ZodIssue): string[] {
-  const at = issue.path.map(String).join('.');
+function describeIssue(issue: z.core.$ZodIssue, origins: EnvOrigins): string[] {
+  const at = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
       const full = at ? `${at}.${key}` : key;
@@ -85,30 +142,33 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
       return `${full}: unknown key (check the spelling against config/pulsebot.example.yaml)`;
     });
   }
-  return [`${at || '(top level)'}: ${issue.message}`];
+  let message = issue.message;
+  const variables = origins.byPath.get(at);
+  if (variables !== undefined) message = `${message.replace(/, got [\s\S]*$/, '')} (${originNote(variables)})`;
+  // A message about one key may quote another's value (a cross-key check): scrub those too.
+  return [redactEnvValues(`${at || '(top level)'}: ${message}`, origins)];
 }
 
-const ENV_REF = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const TYPE_NAMES: Record<string, string> = {
+  array: 'a list',
+  object: 'a mapping',
+  record: 'a mapping',
+  map: 'a mapping',
+  string: 'text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  null: 'null',
+};
 
-/**
- * `${NAME}` and `${NAME:-fallback}` inside string values; `$${` is a literal `${`. Substitution
- * happens on parsed values, never on the YAML text, so an environment value cannot inject keys.
- */
-export function substituteEnv(value: unknown, path: string[], file: string, env: NodeJS.ProcessEnv): unknown {
-  if (typeof value === 'string') {
-    return value.replace(ENV_REF, (match, name: string | undefined, fallback: string | undefined) => {
-      if (match === '$${') return '${';
-      const found = env[name!];
-      if (found !== undefined && found !== '') return found;
-      if (fallback !== undefined) return fallback;
-      throw new PulsebotError('CONFIG_INVALID', `${file}: ${path.join('.')}: environment variable ${name} is not set`, {
-        hint: `set ${name}, or write \${${name}:-default} to give a fallback`,
-      });
-    });
+/** zod's wording for the few checks that carry no message of their own, in the config's terms. */
+function plainMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code === 'invalid_type') {
+    return `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}${got(issue.input)}`;
   }
-  if (Array.isArray(value)) return value.map((item, i) => substituteEnv(item, [...path, String(i)], file, env));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, [...path, k], file, env)]));
+  if (issue.code === 'invalid_key') {
+    // The name is the last part of the path; the key's own check says what names may be.
+    return `not a valid name: ${issue.issues[0]?.message ?? 'unexpected characters'}`;
   }
-  return value;
+  return undefined;
 }

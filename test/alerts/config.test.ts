@@ -202,13 +202,16 @@ describe('errors name the key and say what is expected', () => {
       'rules.Cost Spike: rule names are lower-case letters, digits, - and _, got "Cost Spike"',
     ]);
     expect(problems({ rules: { success_rate: { window_minutes: 'yesterday' } } })).toEqual([
-      'rules.success_rate.window_minutes: expected a number of minutes (a positive whole number) or "today"',
+      'rules.success_rate.window_minutes: expected a number of minutes (a whole number from 1 to 43200, 30 days) or "today", got "yesterday"',
     ]);
     expect(problems({ rules: { success_rate: { window_minutes: 2.5 } } })).toEqual([
-      'rules.success_rate.window_minutes: expected a number of minutes (a positive whole number) or "today"',
+      'rules.success_rate.window_minutes: expected a number of minutes (a whole number from 1 to 43200, 30 days) or "today", got 2.5',
     ]);
     expect(problems({ rules: { success_rate: { pending_minutes: -1 } } })).toEqual([
-      'rules.success_rate.pending_minutes: expected a number of minutes (a non-negative whole number)',
+      'rules.success_rate.pending_minutes: expected a number of minutes: a whole number from 0 to 10080 (a week), got -1',
+    ]);
+    expect(problems({ rules: { success_rate: { repeat_minutes: 10081 } } })).toEqual([
+      'rules.success_rate.repeat_minutes: expected a number of minutes, 0 for never: a whole number from 0 to 10080 (a week), got 10081',
     ]);
   });
 
@@ -217,7 +220,7 @@ describe('errors name the key and say what is expected', () => {
       'rules.no_new_rows.window_minutes: minutes_since_newest_row is measured at an instant: leave window_minutes out (null)',
     ]);
     expect(problems(mine({ metric: 'cost_usd', condition: { type: 'threshold', op: '>', value: 100 } }))).toEqual([
-      'rules.mine.window_minutes: cost_usd needs a window: expected a number of minutes (a positive whole number) or "today"',
+      'rules.mine.window_minutes: cost_usd needs a window: expected a number of minutes (a whole number from 1 to 43200, 30 days) or "today"',
     ]);
     expect(problems({ rules: { refresh_stale: { scope: 'provider' } } })).toEqual([
       'rules.refresh_stale.scope: refresh_age_minutes has no provider, model or service type: scope must be all',
@@ -240,13 +243,13 @@ describe('errors name the key and say what is expected', () => {
     ]);
     expect(problems({ rules: { success_rate: { routes: { slack: [] }, enabled: false } } })).toEqual([]);
     expect(problems({ rules: { success_rate: { routes: { slack: ['ops'] } } } })).toEqual([
-      'rules.success_rate.routes.slack.0: expected a Slack channel: "#name" (lower case) or a channel id such as "C0123ABCD"',
+      'rules.success_rate.routes.slack.0: expected a Slack channel: "#name" (lower case) or a channel id such as "C0123ABCD", got "ops"',
     ]);
   });
 
   it('the evaluation schedule and zone', () => {
     expect(problems({ evaluate_schedule: 'every minute' })).toEqual([
-      'evaluate_schedule: expected a cron expression such as "*/5 * * * *", got "every minute"',
+      'evaluate_schedule: expected a cron expression such as "*/5 * * * *": 5 fields (minute hour day month weekday), or 6 with leading seconds, got "every minute"',
     ]);
     expect(problems({ timezone: 'Mars/Olympus_Mons' })).toEqual([
       'timezone: expected an IANA time zone name such as "Europe/Berlin" or "UTC", got "Mars/Olympus_Mons"',

@@ -36,9 +36,9 @@ describe.each(TARGETS)('snapshot against plain SQL over raw api_usage on %s', (t
   let db: Database;
   const config: PulsebotConfig = configSchema.parse({
     reports: {
-      daily: { period: 'day', timezone: 'UTC', top_models: 100 },
-      kathmandu_week: { period: 'week', timezone: 'Asia/Kathmandu', top_models: 100 },
-      berlin: { period: 'day', timezone: 'Europe/Berlin', top_models: 100 },
+      daily: { period: 'day', timezone: 'UTC', top_models: 50 },
+      kathmandu_week: { period: 'week', timezone: 'Asia/Kathmandu', top_models: 50 },
+      berlin: { period: 'day', timezone: 'Europe/Berlin', top_models: 50 },
     },
   });
   beforeAll(async () => {
