@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { main } from './main.js';
+import { main, processIo } from './main.js';
 
 const code = await main(process.argv.slice(2), {
   env: process.env,
-  io: { out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) },
+  io: processIo(),
 });
 process.exitCode = code;

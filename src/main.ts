@@ -86,6 +86,28 @@ Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.`,
   }
 }
 
+/**
+ * The CLI's io on the process's streams. A reader that goes away (`pulsebot refresh | head -1`)
+ * closes the pipe: later lines are dropped and the command finishes its work and exits with its
+ * usual code, instead of dying on an unhandled EPIPE.
+ */
+export function processIo(
+  stdout: NodeJS.WritableStream = process.stdout,
+  stderr: NodeJS.WritableStream = process.stderr,
+): Io {
+  const writer = (stream: NodeJS.WritableStream) => {
+    let open = true;
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+      open = false;
+    });
+    return (line: string) => {
+      if (open) stream.write(`${line}\n`);
+    };
+  };
+  return { out: writer(stdout), err: writer(stderr) };
+}
+
 function reportError(error: unknown, io: Io, env: NodeJS.ProcessEnv): void {
   io.err(`pulsebot: ${messageOf(error)}`);
   if (error instanceof PulsebotError && error.hint) {
