@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAlerts } from './commands/alerts.js';
+import { registerDeliver } from './commands/deliver.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDigest } from './commands/digest.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -66,6 +67,7 @@ Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration.`,
   registerRefresh(program, ctx);
   registerSnapshot(program, ctx);
   registerDigest(program, ctx);
+  registerDeliver(program, ctx);
   registerRun(program, ctx);
   registerAlerts(program, ctx);
   registerSilence(program, ctx);

@@ -5,8 +5,8 @@ import type { Sql } from '../db/connect.js';
 import { PulsebotError } from '../errors.js';
 import type { LocalDate } from '../metrics/zoned-time.js';
 import type { ComposedDigest } from '../report/compose-digest.js';
-import type { DeliveryLog } from '../report/send-report.js';
 import { withDatabase, type CommandContext } from './context.js';
+import { deliveryLogTo } from './delivery-log.js';
 import { defaultReport, localDate } from './options.js';
 
 export interface DigestOptions {
@@ -86,7 +86,10 @@ function printPlan(ctx: CommandContext, composed: ComposedDigest, period: string
   }
 }
 
-/** Queue every message (a period already queued is not queued again), deliver, and report each. */
+/**
+ * Queue every message (a period already queued is not queued again), deliver (retrying a passing
+ * failure within the command for delivery.inline_retry_seconds), and say where each stands.
+ */
 async function send(
   sql: Sql,
   ctx: CommandContext,
@@ -98,19 +101,18 @@ async function send(
   const { transportsFromEnv } = await import('../delivery/transports.js');
   const { sendReport } = await import('../report/send-report.js');
   const { outboxStatus } = await import('../delivery/outbox-status.js');
+  const { statusLine } = await import('../delivery/status-lines.js');
   const transports = transportsFromEnv(ctx.env, config);
   try {
-    const log: DeliveryLog = (event) => {
-      if (event.level !== 'error' && event.level !== 'warn') return;
-      const { level, event: what, message, ...rest } = event;
-      ctx.io.err(
-        `${String(level)}: ${String(message ?? what ?? '')} ${Object.entries(rest)
-          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-          .join(' ')}`.trimEnd(),
-      );
-    };
     const { composed, queued } = await sendReport(
-      { sql, config, transports, now: ctx.now, log },
+      {
+        sql,
+        config,
+        transports,
+        now: ctx.now,
+        log: deliveryLogTo(ctx),
+        inlineRetryMs: config.delivery.inline_retry_seconds * 1000,
+      },
       { report: name, ...(date ? { date } : {}), resendDead: resend },
     );
     ctx.io.out(
@@ -121,21 +123,12 @@ async function send(
       sql,
       composed.messages.map((m) => m.key),
     );
+    const now = ctx.now();
     let failed = false;
     for (const r of rows) {
-      const where = r.key.split(':').slice(3).join(':');
-      if (r.state === 'sent') ctx.io.out(`  ✓ ${where}`);
-      else if (r.state === 'dead') {
-        failed = true;
-        ctx.io.out(
-          `  ✗ ${where}: ${r.lastError ?? 'failed'} (given up after ${r.attempts} attempts; reported via the failure routes)`,
-        );
-      } else {
-        failed = true;
-        ctx.io.out(
-          `  … ${where}: ${r.lastError ?? r.state}; retry ${r.nextAttemptAt ? `at ${r.nextAttemptAt.toISOString()}` : 'pending'} (pulsebot run retries it)`,
-        );
-      }
+      const status = statusLine(r, { now, routes: config.delivery.failure_routes });
+      if (!status.delivered) failed = true;
+      ctx.io.out(`  ${status.line}`);
     }
     return failed;
   } finally {

@@ -109,7 +109,7 @@ async function checkOutbox({ sql, now }: DeliveryCheckInput): Promise<CheckResul
       status: 'fail',
       // Stored errors are redacted on write; rows written before that are redacted here.
       detail: `${d.key}: ${redact(d.lastError ?? 'failed')} (gave up after ${d.attempts} attempts, ${d.deadAt!.toISOString()})`,
-      fix: `fix the cause above; \`pulsebot digest --report <name> --date <a day of the period> --resend\` tries the period's given-up messages once more`,
+      fix: `fix the cause above, then \`pulsebot deliver --resend '${d.key}'\` tries it once more${d.kind === 'report' ? ' (or `pulsebot digest --resend` with the report and a day of its period: all its given-up messages)' : ''}`,
     });
   }
   for (const r of retrying) {

@@ -48,23 +48,26 @@ describe('a delivery that cannot succeed is reported through another channel and
     rmSync(cwd, { recursive: true, force: true });
   });
 
-  it('exit 1, the failure says why and how to fix it, ops get an email, doctor shows ✗; --resend tries once more', async () => {
+  const notices = () => smtp.messages.filter((m) => m.envelope.rcptTo.includes('ops@acme.test'));
+
+  it('exit 1, the failure says why and how to fix it, ops get an email, doctor shows ✗; --resend tries once more and reports again', async () => {
     const r = await runCli(['digest'], { env: live, cwd });
     expect(r.code, r.stdout + r.stderr).toBe(1);
-    expect(r.stdout).toMatch(/✗ slack:#nowhere: .*(channel_not_found|not found)/);
+    expect(r.stdout).toMatch(
+      /✗ Slack #nowhere: .*(channel_not_found|not found).*\(given up after 1 attempt; reported by email to ops@acme\.test\)/,
+    );
     expect(slack.messages).toHaveLength(0);
     // The Slack failure went out by email, to the failure route, once.
-    const notices = smtp.messages.filter((m) => m.envelope.rcptTo.includes('ops@acme.test'));
-    expect(notices).toHaveLength(1);
-    expect(notices[0]!.parsed.subject).toMatch(/could not deliver/i);
-    expect(notices[0]!.parsed.text).toContain('#nowhere');
+    expect(notices()).toHaveLength(1);
+    expect(notices()[0]!.parsed.subject).toMatch(/could not deliver/i);
+    expect(notices()[0]!.parsed.text).toContain('#nowhere');
     // The token is a secret: it appears in nothing we printed or mailed.
-    expect(r.stdout + r.stderr + String(notices[0]!.parsed.text)).not.toContain(slack.token);
+    expect(r.stdout + r.stderr + String(notices()[0]!.parsed.text)).not.toContain(slack.token);
 
     const doctor = await runCli(['doctor'], { env: live, cwd });
     expect(doctor.code).toBe(1);
     expect(doctor.stdout).toMatch(/✗ delivery failed .*report:daily:.*:slack:#nowhere/);
-    expect(doctor.stdout).toMatch(/--resend/);
+    expect(doctor.stdout).toMatch(/pulsebot deliver --resend 'report:daily:[^']*:slack:#nowhere'/);
 
     const again = await runCli(['digest'], { env: live, cwd });
     expect(again.stdout).toMatch(/0 messages queued, 1 already queued earlier/);
@@ -72,10 +75,44 @@ describe('a delivery that cannot succeed is reported through another channel and
     const resend = await runCli(['digest', '--resend'], { env: live, cwd });
     expect(resend.code).toBe(1);
     expect(resend.stdout).toMatch(/1 given up earlier and resent/);
-    // Tried once more (a resumed attempt looks the channel up before posting), still impossible;
-    // the ops mailbox was told once per message, not once per attempt.
+    // Tried once more (a resumed attempt looks the channel up before posting), still impossible,
+    // and reported again: a second notice, which says it was the second attempt.
     expect(slack.calls.length).toBeGreaterThan(callsBefore);
-    expect(resend.stdout, resend.stdout + resend.stderr).toMatch(/✗ slack:#nowhere: .*(channel_not_found|not found)/);
-    expect(smtp.messages.filter((m) => m.envelope.rcptTo.includes('ops@acme.test'))).toHaveLength(1);
+    expect(resend.stdout, resend.stdout + resend.stderr).toMatch(/✗ Slack #nowhere: .*(channel_not_found|not found)/);
+    expect(notices()).toHaveLength(2);
+    expect(notices()[1]!.parsed.text).toMatch(/Attempts:\s+2/);
+  });
+
+  it('a failure notice that itself failed is listed by doctor and goes out with `pulsebot deliver --resend <its key>`', async () => {
+    const reportKey = /pulsebot deliver --resend '([^']+)'/.exec(
+      (await runCli(['doctor'], { env: live, cwd })).stdout,
+    )![1]!;
+    // The ops mailbox refuses the next notice for good.
+    smtp.failNextRcpt(550, '5.1.1 <ops@acme.test>: mailbox unavailable');
+    const failing = await runCli(['deliver', '--resend', reportKey], { env: live, cwd });
+    expect(failing.code, failing.stdout + failing.stderr).toBe(1);
+    expect(failing.stdout).toContain(`${reportKey}: queued once more`);
+    expect(failing.stdout).toMatch(
+      /✗ Slack #nowhere: .*\(given up after 3 attempts; reported by email to ops@acme\.test\)/,
+    );
+    expect(failing.stdout).toMatch(
+      /✗ email to ops@acme\.test: .*550.*\(given up after 1 attempt; a failure notice is not reported by another; see `pulsebot doctor`\)/,
+    );
+    expect(notices()).toHaveLength(2);
+
+    const doctor = await runCli(['doctor'], { env: live, cwd });
+    const noticeKey = `failure:${reportKey}:attempt:3:email:ops@acme.test`;
+    expect(doctor.stdout).toMatch(new RegExp(`✗ delivery failed +${noticeKey.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+    expect(doctor.stdout).toContain(`pulsebot deliver --resend '${noticeKey}'`);
+
+    const resent = await runCli(['deliver', '--resend', noticeKey], { env: live, cwd });
+    expect(resent.code, resent.stdout + resent.stderr).toBe(0);
+    expect(resent.stdout).toContain(`✓ email to ops@acme.test [${noticeKey}]`);
+    expect(notices()).toHaveLength(3);
+    expect(notices()[2]!.parsed.text).toMatch(/Attempts:\s+3/);
+
+    const unknown = await runCli(['deliver', '--resend', 'report:nope'], { env: live, cwd });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('✗ report:nope: no given-up message has this key');
   });
 });

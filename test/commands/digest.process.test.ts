@@ -104,7 +104,7 @@ describe.each(TARGETS)('pulsebot digest (subprocess) on %s', (target) => {
     const r = await runCli(['digest', '--report', 'weekly'], { env: base, cwd });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/email via files in .*SMTP_URL is not set/);
-    expect(r.stdout).toContain('✓ email:cfo@acme.test');
+    expect(r.stdout).toContain('✓ email to cfo@acme.test');
     const dirs = readdirSync(join(cwd, 'outbox'));
     expect(dirs).toHaveLength(1);
     expect(readdirSync(join(cwd, 'outbox', dirs[0]!))).toEqual(expect.arrayContaining(['message.eml', 'message.html']));
