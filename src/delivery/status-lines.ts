@@ -15,7 +15,7 @@ export interface StatusLine {
 const BY_WHAT = 'via `pulsebot run` or `pulsebot deliver`';
 
 /** "Slack #ai-usage", "email to cfo@acme.test". */
-export function whereOf(r: Pick<OutboxStatus, 'channel' | 'destination'>): string {
+function whereOf(r: Pick<OutboxStatus, 'channel' | 'destination'>): string {
   return r.channel === 'slack' ? `Slack ${r.destination}` : `email to ${r.destination}`;
 }
 

@@ -102,7 +102,9 @@ describe('a delivery that cannot succeed is reported through another channel and
 
     const doctor = await runCli(['doctor'], { env: live, cwd });
     const noticeKey = `failure:${reportKey}:attempt:3:email:ops@acme.test`;
-    expect(doctor.stdout).toMatch(new RegExp(`✗ delivery failed +${noticeKey.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+    expect(doctor.stdout).toMatch(
+      new RegExp(`✗ delivery failed +${noticeKey.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `),
+    );
     expect(doctor.stdout).toContain(`pulsebot deliver --resend '${noticeKey}'`);
 
     const resent = await runCli(['deliver', '--resend', noticeKey], { env: live, cwd });
