@@ -137,3 +137,15 @@ export function toDeliveryError(error: unknown, ctx: ErrorContext): DeliveryErro
       : undefined);
   return make(message, { retryable: false, ...(hint ? { hint } : {}) });
 }
+
+/**
+ * The scope a missing_scope answer asks for (Slack's `needed`, else the scope the method needs),
+ * for a Slack error or the DeliveryError made from one; undefined for any other error.
+ */
+export function missingScopeOf(error: unknown, method: string): string | undefined {
+  const platform = error instanceof DeliveryError ? error.cause : error;
+  if (!isPlatformCode(platform, ['missing_scope'])) return undefined;
+  const needed = ((platform as WebAPIPlatformError).data as { needed?: unknown }).needed;
+  // SCOPE_OF's entries start with the scope itself; the rest is advice for the hint.
+  return typeof needed === 'string' && needed !== '' ? needed : (SCOPE_OF[method] ?? 'chat:write').split(' ')[0];
+}

@@ -1,5 +1,5 @@
 import { type ChatPostMessageArguments, type Logger, LogLevel, WebClient } from '@slack/web-api';
-import { isPlatformCode, toDeliveryError } from './slack-errors.js';
+import { isPlatformCode, missingScopeOf, toDeliveryError } from './slack-errors.js';
 import {
   DeliveryError,
   type DeliveryReceipt,
@@ -26,7 +26,21 @@ export interface SlackTransportOptions {
   uploadCharts: boolean;
 }
 
-export type SlackTransport = Transport<SlackPayload> & { check(): Promise<{ team: string; user: string }> };
+/** auth.test's answer: who the token is, and the scopes Slack says it was granted (x-oauth-scopes), if it says. */
+export interface SlackIdentity {
+  team: string;
+  user: string;
+  scopes: string[] | undefined;
+}
+
+export type SlackTransport = Transport<SlackPayload> & {
+  check(): Promise<SlackIdentity>;
+  /**
+   * Reads one message of a channel's history, the way a retried send looks for an earlier post;
+   * a missing_scope answer comes back as the scope it names, any other failure is thrown.
+   */
+  probeHistory(channel: string): Promise<{ missingScope?: string }>;
+};
 
 /** Metadata event type that carries the outbox key, so a lost post can be found again. */
 const SLACK_EVENT_TYPE = 'pulsebot_message';
@@ -277,7 +291,26 @@ export function createSlackTransport(opts: SlackTransportOptions): SlackTranspor
 
     async check() {
       const res = await call('auth.test', undefined, () => client.auth.test());
-      return { team: res.team ?? '', user: res.user ?? '' };
+      // The WebClient copies the x-oauth-scopes header of every answer into response_metadata.scopes.
+      const scopes = res.response_metadata?.scopes;
+      return { team: res.team ?? '', user: res.user ?? '', scopes: Array.isArray(scopes) ? scopes : undefined };
+    },
+
+    async probeHistory(channel: string) {
+      const scopeMissing = (method: string) => (error: unknown) => {
+        const missingScope = missingScopeOf(error, method);
+        if (missingScope === undefined) throw error;
+        return { missingScope };
+      };
+      let channelId: string;
+      try {
+        channelId = await channelIdOf(channel);
+      } catch (error) {
+        return scopeMissing('conversations.list')(error);
+      }
+      return call('conversations.history', channel, () =>
+        client.conversations.history({ channel: channelId, limit: 1 }),
+      ).then(() => ({}), scopeMissing('conversations.history'));
     },
 
     async close() {

@@ -2,7 +2,7 @@ import type { PulsebotConfig } from '../config/schema.js';
 import { outboxDirFromEnv } from '../config/env.js';
 import { createEmailTransport } from './email-transport.js';
 import { createFileTransport } from './file-transport.js';
-import { createSlackTransport } from './slack-transport.js';
+import { createSlackTransport, type SlackIdentity } from './slack-transport.js';
 import type { EmailPayload, SlackPayload, Transport } from './types.js';
 
 /**
@@ -18,7 +18,9 @@ export interface Transports {
   /** The file outbox: where a failure notice goes when no other route is configured. */
   files: { email: Transport<EmailPayload> };
   /** auth.test with the token (doctor); absent for the file outbox. */
-  slackCheck?: () => Promise<{ team: string; user: string }>;
+  slackCheck?: () => Promise<SlackIdentity>;
+  /** Reads a channel's history as a retried send does (doctor, when Slack does not list the scopes). */
+  slackProbeHistory?: (channel: string) => Promise<{ missingScope?: string }>;
   /** Connects and authenticates to the SMTP server (doctor); absent for the file outbox. */
   emailVerify?: () => Promise<void>;
   close(): Promise<void>;
@@ -50,7 +52,9 @@ export function transportsFromEnv(env: NodeJS.ProcessEnv, config: PulsebotConfig
     slack,
     email,
     files: { email: files.email },
-    ...(slackApi ? { slackCheck: () => slackApi.check() } : {}),
+    ...(slackApi
+      ? { slackCheck: () => slackApi.check(), slackProbeHistory: (channel: string) => slackApi.probeHistory(channel) }
+      : {}),
     ...(smtp ? { emailVerify: () => smtp.verify() } : {}),
     describe: {
       slack: token

@@ -1,6 +1,7 @@
 import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql } from '../db/connect.js';
 import { listProblems } from '../delivery/outbox.js';
+import { addScopesFix, missingScopes, PRIVATE_CHANNEL_SCOPES, requiredSlackScopes } from '../delivery/slack-scopes.js';
 import type { Transports } from '../delivery/transports.js';
 import { messageOf, PulsebotError } from '../errors.js';
 import { redact } from '../redact.js';
@@ -49,24 +50,80 @@ async function guardedMany(name: string, f: () => Promise<CheckResult[]>): Promi
   }
 }
 
-const routesUse = (config: PulsebotConfig, channel: 'slack' | 'email') =>
-  Object.values(config.reports).some((r) => r.routes[channel].length > 0) ||
-  config.delivery.failure_routes[channel].length > 0;
+/** Every destination of a channel: report, alert and failure routes. */
+const routesOf = (config: PulsebotConfig, channel: 'slack' | 'email'): string[] => [
+  ...Object.values(config.reports).flatMap((r) => r.routes[channel]),
+  ...Object.values(config.alerts.rules).flatMap((r) => (r.enabled ? r.routes[channel] : [])),
+  ...config.delivery.failure_routes[channel],
+];
+const routesUse = (config: PulsebotConfig, channel: 'slack' | 'email') => routesOf(config, channel).length > 0;
 
-async function checkSlack({ config, env, transports }: DeliveryCheckInput): Promise<CheckResult> {
+async function checkSlack(input: DeliveryCheckInput): Promise<CheckResult> {
+  const { config, env, transports } = input;
   if (!env.SLACK_BOT_TOKEN?.trim()) {
     return routesUse(config, 'slack')
       ? {
           name: 'slack',
           status: 'warn',
           detail: `SLACK_BOT_TOKEN is not set: Slack messages are written as files (${transports.describe.slack})`,
-          fix: 'set SLACK_BOT_TOKEN to a bot token (xoxb-…) with the chat:write, files:write and channels:read scopes',
+          fix: `set SLACK_BOT_TOKEN to a bot token (xoxb-…) with the ${neededScopes(config).join(', ')} scopes`,
         }
       : { name: 'slack', status: 'ok', detail: 'no report routes to Slack' };
   }
   if (!transports.slackCheck) return { name: 'slack', status: 'ok', detail: transports.describe.slack };
   const who = await transports.slackCheck();
-  return { name: 'slack', status: 'ok', detail: `token works: ${who.user} in ${who.team}` };
+  const works = `token works: ${who.user} in ${who.team}`;
+  const needed = requiredSlackScopes({ uploadCharts: config.slack.upload_charts });
+  if (who.scopes === undefined) return probeScopes(input, works);
+  const missing = missingScopes(who.scopes, needed);
+  if (missing.length > 0) {
+    return {
+      name: 'slack',
+      status: 'fail',
+      detail: `${works}, but it lacks ${missing.map((m) => `${m.scope} (to ${m.why})`).join(', ')}`,
+      fix: addScopesFix(missing.map((m) => m.scope)),
+    };
+  }
+  const privateMissing = PRIVATE_CHANNEL_SCOPES.filter((s) => !who.scopes!.includes(s));
+  return {
+    name: 'slack',
+    status: 'ok',
+    detail: `${works}; scopes ${needed.map((n) => n.scope).join(', ')}${privateMissing.length > 0 ? ` (a private channel would also need ${privateMissing.join(', ')})` : ''}`,
+  };
+}
+
+function neededScopes(config: PulsebotConfig): string[] {
+  return requiredSlackScopes({ uploadCharts: config.slack.upload_charts }).map((n) => n.scope);
+}
+
+/**
+ * Slack did not list the token's scopes (a proxy may drop the header): read one message of a
+ * routed channel's history, as a retried send does, and see whether Slack refuses it.
+ */
+async function probeScopes({ config, transports }: DeliveryCheckInput, works: string): Promise<CheckResult> {
+  const channel = routesOf(config, 'slack')[0];
+  if (!channel || !transports.slackProbeHistory) {
+    return {
+      name: 'slack',
+      status: 'warn',
+      detail: `${works}, but Slack did not list its scopes (no x-oauth-scopes header)`,
+      fix: `make sure the app has the ${neededScopes(config).join(', ')} scopes`,
+    };
+  }
+  const { missingScope } = await transports.slackProbeHistory(channel);
+  if (missingScope !== undefined) {
+    return {
+      name: 'slack',
+      status: 'fail',
+      detail: `${works}, but reading ${channel}'s history, as a retried message does to avoid posting twice, answers missing_scope (${missingScope})`,
+      fix: addScopesFix([missingScope]),
+    };
+  }
+  return {
+    name: 'slack',
+    status: 'ok',
+    detail: `${works}; it can read ${channel}'s history (Slack did not list its scopes)`,
+  };
 }
 
 async function checkSmtp({ config, env, transports }: DeliveryCheckInput): Promise<CheckResult> {

@@ -111,10 +111,26 @@ function page<T>(items: T[], args: Args, defaultLimit: number): { items: T[]; ne
   };
 }
 
+/** Every scope pulsebot uses, public and private channels: what a correctly set-up app is granted. */
+export const FAKE_SLACK_SCOPES: readonly string[] = [
+  'chat:write',
+  'files:write',
+  'channels:read',
+  'channels:history',
+  'groups:read',
+  'groups:history',
+];
+
+/**
+ * `scopes`: what the token was granted, sent as Slack does in every answer's x-oauth-scopes
+ * header; null sends no such header (a proxy that drops it).
+ */
 export async function startFakeSlack(
-  opts: { token?: string; channels?: Record<string, string> } = {},
+  opts: { token?: string; channels?: Record<string, string>; scopes?: readonly string[] | null } = {},
 ): Promise<FakeSlack> {
   const token = opts.token ?? FAKE_SLACK_TOKEN;
+  const scopes = opts.scopes === undefined ? FAKE_SLACK_SCOPES : opts.scopes;
+  const scopeHeaders: Record<string, string> = scopes === null ? {} : { 'x-oauth-scopes': scopes.join(',') };
   const channels = new Map(
     Object.entries(opts.channels ?? FAKE_SLACK_CHANNELS).map(([name, id]) => [name.replace(/^#/, ''), id]),
   );
@@ -416,7 +432,7 @@ export async function startFakeSlack(
           : given !== token
             ? fail('invalid_auth')
             : await handler(args);
-      return { status: 200, body: JSON.stringify(reply) };
+      return { status: 200, body: JSON.stringify(reply), headers: scopeHeaders };
     });
   };
 
