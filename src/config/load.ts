@@ -65,7 +65,8 @@ function readConfigFile(file: string): string {
 }
 
 export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv): PulsebotConfig {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  // logLevel error: a mapping used as a key is stringified (then an unknown key) without a Node warning on stderr.
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   const first = doc.errors[0];
   if (first) {
     const where = first.linePos?.[0] ? ` (line ${first.linePos[0].line}, column ${first.linePos[0].col})` : '';
@@ -135,7 +136,7 @@ function describeIssue(issue: z.core.$ZodIssue, origins: EnvOrigins): string[] {
   const at = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
-      const full = at ? `${at}.${key}` : key;
+      const full = formatPath([...issue.path, key]);
       if (SECRET_LIKE.test(key)) {
         return `${full}: secrets are not read from the config file; set them in the environment (DATABASE_URL, SLACK_BOT_TOKEN, SMTP_URL)`;
       }
@@ -146,7 +147,12 @@ function describeIssue(issue: z.core.$ZodIssue, origins: EnvOrigins): string[] {
   const variables = origins.byPath.get(at);
   if (variables !== undefined) message = `${message.replace(/, got [\s\S]*$/, '')} (${originNote(variables)})`;
   // A message about one key may quote another's value (a cross-key check): scrub those too.
-  return [redactEnvValues(`${at || '(top level)'}: ${message}`, origins)];
+  return [oneLine(redactEnvValues(`${at || '(top level)'}: ${message}`, origins))];
+}
+
+/** A message is one line of plain text: control characters (a line break inside a quoted part) are escaped. */
+function oneLine(text: string): string {
+  return text.replace(/[\p{Cc}\u2028\u2029]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 const TYPE_NAMES: Record<string, string> = {

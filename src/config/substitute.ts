@@ -24,9 +24,17 @@ export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
+    else out += out === '' ? keyName(part) : `.${keyName(part)}`;
   }
   return out;
+}
+
+/** A key as an error shows it: an odd one (a line break, a mapping used as a key) quoted and cut short. */
+function keyName(key: PropertyKey): string {
+  const text = String(key);
+  if (/^[\w$-]{1,80}$/.test(text)) return text;
+  const quoted = JSON.stringify(text);
+  return quoted.length > 80 ? `${quoted.slice(0, 77)}…"` : quoted;
 }
 
 /** How an error refers to a value from the environment. */

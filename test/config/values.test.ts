@@ -99,6 +99,16 @@ describe('a bad value inside reports.<name> names its key (it used to crash the 
     );
   });
 
+  it('an odd key is quoted, cut short, and kept on one line', () => {
+    expect(problem('"line\\nbreak": 1\n')).toBe(
+      `${FILE}: "line\\nbreak": unknown key (check the spelling against config/pulsebot.example.yaml)`,
+    );
+    const long = 'k'.repeat(200);
+    expect(problem(`${long}: 1\n`)).toBe(
+      `${FILE}: "${'k'.repeat(76)}…": unknown key (check the spelling against config/pulsebot.example.yaml)`,
+    );
+  });
+
   it('a report name that is not lower case says what names may be', () => {
     expect(problem('reports:\n  Daily:\n    period: day\n')).toBe(
       `${FILE}: reports.Daily: not a valid name: report names are lower-case letters, digits, - and _`,
