@@ -43,8 +43,9 @@ export async function waitingMessages(sql: Sql, now: Date, limit = 50): Promise<
 /**
  * `pulsebot digest --resend` and `pulsebot deliver --resend`: the messages of these keys that
  * were given up (a failure notice among them too) are tried once more, now. `attempts` keeps
- * counting (it fences stale senders), so a resent message that fails again is given up after that
- * one attempt (and the command's inline retries) and reported again, under a new notice key.
+ * counting (it fences stale senders), so a message that had used up max_attempts is given up
+ * after that one attempt (and the command's inline retries), and reported again under a new
+ * notice key.
  */
 export async function requeueDead(sql: Sql, keys: string[], now: Date): Promise<number> {
   if (keys.length === 0) return 0;
