@@ -27,7 +27,7 @@ async function refusingPort(): Promise<number> {
   return port;
 }
 
-function pool(port: number, options: { backoff?: number } = {}): Sql {
+function pool(port: number, options: { backoff?: (attempt: number) => number } = {}): Sql {
   const sql = postgres({ host: '127.0.0.1', port, max: 1, connect_timeout: 30, ...options }) as unknown as Sql;
   pools.push(sql);
   return sql;
@@ -38,7 +38,7 @@ describe('probeDatabase', () => {
     const port = await refusingPort();
     // A pool that has failed to connect waits before its next attempt (postgres.js backs off up to
     // 20 s after repeated failures); a fixed 5 s wait makes that state certain after one failure.
-    const sql = pool(port, { backoff: 5 });
+    const sql = pool(port, { backoff: () => 5 });
     const first = await probeDatabase(sql, 500);
     expect(first).toEqual({ ok: false, reason: `select 1 failed: connect ECONNREFUSED 127.0.0.1:${port}` });
     // The next query waits out the backoff, longer than the probe's bound: the cause comes from a
