@@ -8,7 +8,7 @@ import {
   type SlackFile,
   type SlackPayload,
 } from '../../src/delivery/types.js';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack-api-server.js';
+import { FAKE_SLACK_SCOPES, startFakeSlack, type FakeSlack } from '../fakes/slack-api-server.js';
 
 const TOKEN = 'xoxb-test-SECRET-4242';
 const WRONG_TOKEN = 'xoxb-wrong-SECRET-9999';
@@ -166,8 +166,32 @@ describe('Slack transport: sending', () => {
     expect(row.last()).toMatchObject({ updated: true });
   });
 
-  it('check() returns the team and user from auth.test', async () => {
-    expect(await transport().check()).toEqual({ team: 'pulsebot-test', user: 'pulsebot' });
+  it('check() returns the team and user from auth.test, and the scopes of its x-oauth-scopes header', async () => {
+    expect(await transport().check()).toEqual({
+      team: 'pulsebot-test',
+      user: 'pulsebot',
+      scopes: [...FAKE_SLACK_SCOPES],
+    });
+  });
+
+  it('check() without an x-oauth-scopes header gives no scopes (not an empty list)', async () => {
+    const bare = await startFakeSlack({ token: TOKEN, channels: CHANNELS, scopes: null });
+    try {
+      const t = createSlackTransport({ token: TOKEN, apiUrl: bare.url, timeoutMs: 5000, uploadCharts: true });
+      expect((await t.check()).scopes).toBeUndefined();
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('probeHistory() reads the channel as a retry does; a missing_scope answer names the scope', async () => {
+    expect(await transport().probeHistory('#ai-usage')).toEqual({});
+    slack.failNext('conversations.list', { error: 'missing_scope' });
+    expect(await transport().probeHistory('#ai-usage')).toEqual({ missingScope: 'channels:read' });
+    slack.failNext('conversations.history', { error: 'missing_scope' });
+    expect(await transport().probeHistory('#ai-usage')).toEqual({ missingScope: 'channels:history' });
+    slack.failNext('conversations.history', { error: 'not_in_channel' });
+    await expect(transport().probeHistory('#ai-usage')).rejects.toMatchObject({ retryable: false });
   });
 });
 
