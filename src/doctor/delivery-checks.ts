@@ -177,6 +177,7 @@ async function checkOutbox({ sql, now }: DeliveryCheckInput): Promise<CheckResul
       name: 'delivery retrying',
       status: 'warn',
       detail: `${r.key}: attempt ${r.attempts} failed (${redact(r.lastError ?? 'unknown error')}); ${next}`,
+      fix: '`pulsebot run` retries it on its own; without the daemon, `pulsebot deliver` (from cron) does',
     });
   }
   if (out.length === 0)
