@@ -5,6 +5,7 @@ import { claimRun, finishRun } from './job-runs.js';
 import type { JobSpec } from './jobs.js';
 import { redact } from '../redact.js';
 import { scoped, type Logger } from './logger.js';
+import { rememberUnrecorded, settleOpenRuns } from './open-runs.js';
 
 /**
  * One tick of one job, start to end: claim it in pulsebot.job_runs (only one replica wins),
@@ -59,6 +60,9 @@ export async function runTick(deps: RunnerDeps, job: JobSpec, tick: Tick): Promi
     );
     return 'failed';
   }
+  // The database answers: earlier runs of the job left without an outcome get theirs, whether
+  // or not this daemon runs the tick.
+  await settleOpenRuns(deps, job, log);
   if (id === null) {
     deps.metrics.jobTicksSkipped.inc({ job: job.name, reason: 'claimed_elsewhere' });
     log.debug(
@@ -85,9 +89,10 @@ export async function runTick(deps: RunnerDeps, job: JobSpec, tick: Tick): Promi
   try {
     await finishRun(deps.sql, id, { finishedAt, outcome, error });
   } catch (finishError) {
+    rememberUnrecorded(job, id, { finishedAt, outcome, error });
     log.warn(
       { event: 'job.record_failed', ...at, error: describeError(finishError) },
-      `${job.name}: the run's outcome could not be stored`,
+      `${job.name}: the run's outcome could not be stored; the next tick stores it`,
     );
   }
   record(deps, job, outcome, startedAt, finishedAt);

@@ -59,6 +59,38 @@ export async function finishRun(
   );
 }
 
+export interface AbandonedRun {
+  id: number;
+  scheduledFor: Date;
+  instanceId: string;
+}
+
+/**
+ * Closes the runs of `job` still open `staleAfterMs` after they started, as failed with the
+ * reason: their daemon stopped, hung or lost the database mid-run, and nothing else would ever
+ * finish them. 'failed', because the outcome column allows only 'ok' and 'failed'. Should such
+ * a run end after all, its own finish overwrites this (finishRun updates by id).
+ */
+export async function closeAbandonedRuns(
+  sql: Sql,
+  opts: { job: string; now: Date; staleAfterMs: number; except?: readonly number[] },
+): Promise<AbandonedRun[]> {
+  const staleBefore = new Date(opts.now.getTime() - opts.staleAfterMs);
+  const minutes = String(Math.round(opts.staleAfterMs / 60_000));
+  const rows = await run(
+    'close abandoned',
+    () => sql<{ id: number; scheduled_for: Date; instance_id: string }[]>`
+    update pulsebot.job_runs
+    set finished_at = ${opts.now}, outcome = 'failed',
+        error = 'abandoned: no outcome ' || ${minutes} || ' min after it started; its daemon (' || instance_id
+          || ') stopped, hung or lost the database mid-run'
+    where job = ${opts.job} and outcome is null and started_at < ${staleBefore}
+      and id <> all(${(opts.except ?? []) as number[]}::bigint[])
+    returning id, scheduled_for, instance_id`,
+  );
+  return rows.map((r) => ({ id: r.id, scheduledFor: r.scheduled_for, instanceId: r.instance_id }));
+}
+
 /** The newest tick each job has a run for (claimed by any replica, finished or not). */
 export async function lastScheduledRuns(sql: Sql, jobs: readonly string[]): Promise<Map<string, Date>> {
   if (jobs.length === 0) return new Map();
