@@ -28,25 +28,36 @@ export function registerSeedDemo(program: Command, ctx: CommandContext): void {
     .option('--seed <s>', 'random seed: the same seed and --now give the same rows', '1')
     .option('--now <time>', 'end of the generated period (default: the present moment)', instant)
     .option('--append', 'keep synthetic rows of earlier runs (default: replace them; real rows are never touched)')
+    .option('--anonymous', 'write the calls with user_id null and no subscriptions (for a user_id with a foreign key)')
     .addHelpText('after', '\nRemove all demo data later with: DELETE FROM api_usage WHERE is_synthetic;')
-    .action(async (opts: { days: number; rowsPerDay: number; seed: string; now?: Date; append?: boolean }) => {
-      const now = opts.now ?? ctx.now();
-      await withDatabase(ctx, async (db) => {
-        const started = Date.now();
-        const r = await seedDemo(db.sql, {
-          now,
-          days: opts.days,
-          rowsPerDay: opts.rowsPerDay,
-          seed: opts.seed,
-          append: !!opts.append,
+    .action(
+      async (opts: {
+        days: number;
+        rowsPerDay: number;
+        seed: string;
+        now?: Date;
+        append?: boolean;
+        anonymous?: boolean;
+      }) => {
+        const now = opts.now ?? ctx.now();
+        await withDatabase(ctx, async (db) => {
+          const started = Date.now();
+          const r = await seedDemo(db.sql, {
+            now,
+            days: opts.days,
+            rowsPerDay: opts.rowsPerDay,
+            seed: opts.seed,
+            append: !!opts.append,
+            anonymous: !!opts.anonymous,
+          });
+          if (r.removedRows > 0) ctx.io.out(`replaced ${r.removedRows} synthetic rows from an earlier run`);
+          ctx.io.out(
+            `${db.description}: wrote ${r.rows} api_usage rows over ${opts.days} days, ${r.users} users, ${r.subscriptions} subscriptions (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+          );
+          for (const i of r.incidents)
+            ctx.io.out(`  incident: ${i.description} (${i.start.toISOString()} – ${i.end.toISOString()})`);
+          ctx.io.out('next: `pulsebot refresh` to update the dashboard views');
         });
-        if (r.removedRows > 0) ctx.io.out(`replaced ${r.removedRows} synthetic rows from an earlier run`);
-        ctx.io.out(
-          `${db.description}: wrote ${r.rows} api_usage rows over ${opts.days} days, ${r.users} users, ${r.subscriptions} subscriptions (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-        );
-        for (const i of r.incidents)
-          ctx.io.out(`  incident: ${i.description} (${i.start.toISOString()} – ${i.end.toISOString()})`);
-        ctx.io.out('next: `pulsebot refresh` to update the dashboard views');
-      });
-    });
+      },
+    );
 }

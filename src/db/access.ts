@@ -32,8 +32,10 @@ export async function ensureRuntimeRole(sql: Sql, role: string | null): Promise<
   try {
     await sql`create role ${sql(role)} nologin`;
   } catch (cause) {
-    // 42710: created meanwhile by a migrator of another database of the cluster.
-    if (pgFields(cause).code !== '42710') throw accessFailed(`creating the role ${role}`, cause);
+    // Created meanwhile by a migrator of another database of the cluster (42710, or 23505 when
+    // both inserted into pg_authid at once).
+    if (!['42710', '23505'].includes(pgFields(cause).code ?? ''))
+      throw accessFailed(`creating the role ${role}`, cause);
     return { state: 'kept', role };
   }
   return { state: 'created', role };

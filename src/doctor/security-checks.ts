@@ -66,9 +66,10 @@ async function checkExposure(sql: Sql, config: PulsebotConfig): Promise<CheckRes
       union all
       select rolname, oid from pg_catalog.pg_roles where rolname in ('anon', 'authenticated')
     ), objects as (
-      select c.oid, c.relname, c.relnamespace::regnamespace::text as schema, c.oid::regclass::text as object,
+      select c.oid, c.relname, c.relnamespace::regnamespace::text as schema,
+             pg_catalog.format('%I.%I', c.relnamespace::regnamespace::text, c.relname) as object,
              case when c.relkind = 'S' then 'sequence' else 'table' end as kind,
-             coalesce(c.relacl, pg_catalog.acldefault(case when c.relkind = 'S' then 's' else 'r' end, c.relowner)) as acl
+             coalesce(c.relacl, pg_catalog.acldefault((case when c.relkind = 'S' then 's' else 'r' end)::"char", c.relowner)) as acl
       from pg_catalog.pg_class c
       where c.relkind in ('r', 'v', 'm', 'S', 'p')
         and (c.relnamespace = to_regnamespace('pulsebot')
@@ -76,15 +77,17 @@ async function checkExposure(sql: Sql, config: PulsebotConfig): Promise<CheckRes
                  and (c.relname in ('mv_daily_metrics', 'mv_provider_performance', 'mv_model_costs')
                       or pg_catalog.obj_description(c.oid, 'pg_class') like '%(created by pulsebot).')))
       union all
-      select p.oid, p.proname, p.pronamespace::regnamespace::text, p.oid::regprocedure::text, 'function',
-             coalesce(p.proacl, pg_catalog.acldefault('f', p.proowner))
+      select p.oid, p.proname, p.pronamespace::regnamespace::text,
+             pg_catalog.format('%I.%I(%s)', p.pronamespace::regnamespace::text, p.proname,
+                               pg_catalog.pg_get_function_identity_arguments(p.oid)), 'function',
+             coalesce(p.proacl, pg_catalog.acldefault('f'::"char", p.proowner))
       from pg_catalog.pg_proc p
       where p.pronamespace = to_regnamespace('pulsebot')
          or p.oid in (to_regprocedure('public.refresh_analytics_views()'),
                       to_regprocedure('public.refresh_analytics_step(text, timestamptz)'))
       union all
       select n.oid, n.nspname, n.nspname, 'schema ' || n.nspname, 'schema',
-             coalesce(n.nspacl, pg_catalog.acldefault('n', n.nspowner))
+             coalesce(n.nspacl, pg_catalog.acldefault('n'::"char", n.nspowner))
       from pg_catalog.pg_namespace n where n.nspname = 'pulsebot'
     )
     select r.role, x.privilege_type as privilege, o.object
