@@ -39,8 +39,8 @@ const dashboardSchema = z.strictObject({
   readers: z
     .array(roleName)
     .default([])
-    .refine((r) => !r.includes('anon') && !r.includes('public'), {
-      error: 'anon and public would publish the views to anyone holding the API URL; grant a role of your own',
+    .refine((r) => !r.includes('public'), {
+      error: 'public is every role of the cluster; list the roles that may read the views',
     }),
 });
 

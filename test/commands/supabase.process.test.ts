@@ -297,6 +297,12 @@ describe.skipIf(!HAS_POSTGRES)('a Supabase-shaped project on PostgreSQL', () => 
     await db.unsafe(`grant execute on function public.refresh_analytics_views() to ${CRON}`);
     const r = await as(CRON, ['refresh']);
     expect(r.code, r.stderr).toBe(0);
+    // Anything else says which right is missing and how to grant it, not "run migrate".
+    const snap = await as(CRON, ['snapshot']);
+    expect(snap.code).toBe(1);
+    expect(snap.stderr).toContain(`${CRON} may not do what this command needs: permission denied`);
+    expect(snap.stderr).toContain(`GRANT ${RUNTIME} TO ${CRON};`);
+    expect(snap.stderr).not.toMatch(/^\s*run `pulsebot migrate`$/m);
     const [last] = await db<{ who: string | null }[]>`
       select invoked_by as who from pulsebot.refresh_log where view_name = 'rollups' order by finished_at desc limit 1`;
     expect(last?.who).toBe('pulsebot');

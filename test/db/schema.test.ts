@@ -74,7 +74,10 @@ describe.each(TARGETS)('upgrading a database migrated by the numbered chain (%s)
     const ledger = await upgraded.sql<
       { id: number; name: string }[]
     >`select id, name from pulsebot.migrations order by id`;
-    expect(ledger).toEqual([{ id: 1, name: 'baseline' }]);
+    expect(ledger).toEqual([
+      { id: 1, name: 'baseline' },
+      { id: 2, name: 'rls_on_created_tables' },
+    ]);
     const status = await migrationStatus(upgraded.sql);
     expect({ pending: status.pending, definitions: status.pendingDefinitions, legacy: status.legacyChain }).toEqual({
       pending: [],

@@ -52,7 +52,9 @@ describe.each(TARGETS)('change capture with a writer of its own on %s', (target)
     await db.sql.unsafe(`
       create role ${writer} nologin;
       grant usage on schema public to ${writer};
-      grant select, insert, update, delete on public.api_usage to ${writer};`);
+      grant select, insert, update, delete on public.api_usage to ${writer};
+      -- The api_usage pulsebot created has row-level security: an application role needs a policy.
+      create policy writer_all on public.api_usage for all to ${writer} using (true) with check (true);`);
     // The writer owns the hostile schema and everything in it.
     await db.sql.unsafe(`create schema ${schema} authorization ${writer}`);
     await db.sql.begin(async (tx) => {

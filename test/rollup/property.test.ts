@@ -12,6 +12,8 @@ const ROUNDS = 12;
 
 /** `pulsebot refresh`'s way: detach the log, fold its two parts and the three views side by side. */
 async function refresh(db: Database, timezone: string): Promise<ViewRefresh[]> {
+  // The zone is changed the way `migrate` changes it; the refresh then checks it agrees.
+  await setDashboardTimezone(db.sql, timezone);
   const steps: ViewRefresh[] = [];
   const results = await refreshViews(db.sql, {
     dashboardTimezone: timezone,
