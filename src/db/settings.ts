@@ -29,7 +29,7 @@ export async function assertDashboardTimezone(sql: Sql | TransactionSql, configu
   if (stored !== null && stored !== configured) throw timezoneMismatch(stored, configured);
 }
 
-export function timezoneMismatch(stored: string, configured: string): PulsebotError {
+function timezoneMismatch(stored: string, configured: string): PulsebotError {
   return new PulsebotError('TIMEZONE_MISMATCH', `the dashboard is on ${stored}; this config says ${configured}`, {
     hint:
       `set dashboard.timezone: ${stored} in this config, or change the dashboard's zone on purpose with ` +
