@@ -1,4 +1,5 @@
 import type { PulsebotConfig } from '../config/schema.js';
+import { assertCompleteVisibility } from '../db/visibility.js';
 import type { Sql, TransactionSql } from '../db/connect.js';
 import { deliverConfigOf } from '../delivery/deliver-config.js';
 import { deliverDue, type DeliverResult } from '../delivery/dispatch.js';
@@ -102,6 +103,8 @@ export async function evaluateAlerts(
   opts: { dryRun?: boolean } = {},
 ): Promise<AlertsPassResult> {
   const now = deps.now();
+  // An alert judged on part of the rows would page for nothing, or stay quiet through an outage.
+  await assertCompleteVisibility(deps.sql);
   if (opts.dryRun) {
     const outcomes = await decide(deps.sql, null, deps, now);
     return summarise(outcomes.list, outcomes.failedRules, { inserted: 0, existing: 0 }, null);

@@ -343,8 +343,33 @@ describe.skipIf(!HAS_POSTGRES)('a Supabase-shaped project on PostgreSQL', () => 
       expect(snap.code).toBe(1);
       expect(snap.stderr).toMatch(/cannot read every row of api_usage/);
       expect(snap.stdout).toBe('');
+      const alerts = await as(APP, ['alerts']);
+      expect([alerts.code, alerts.stderr]).toEqual([1, expect.stringMatching(/cannot read every row of api_usage/)]);
     } finally {
       await db.unsafe('alter table public.api_usage no force row level security');
+    }
+  });
+
+  it('an owner that may not create roles gets the CREATE ROLE to run, and the rest is done', async () => {
+    const owner = `pbsb_owner2_${id}`;
+    const name = `pbsb2_${id}`;
+    const runtime = `pbsb_rt2_${id}`;
+    await admin.unsafe(`create role ${owner} login`);
+    await admin.unsafe(`create database ${name} owner ${owner}`);
+    try {
+      const path = join(cwd, 'no-createrole.yaml');
+      writeFileSync(path, `database:\n  runtime_role: ${runtime}\n`);
+      const url = new URL(databaseUrl(name));
+      url.username = owner;
+      const r = await runCli(['migrate'], { cwd, env: { DATABASE_URL: url.toString(), PULSEBOT_CONFIG: path } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`A role administrator runs:\n  CREATE ROLE ${runtime} NOLOGIN;`);
+      expect(r.stdout).toMatch(/migration\(s\) applied, up to date/);
+      const [role] = await admin<{ n: number }[]>`select count(*)::int as n from pg_roles where rolname = ${runtime}`;
+      expect(role?.n).toBe(0);
+    } finally {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.unsafe(`drop role if exists ${owner}`);
     }
   });
 
