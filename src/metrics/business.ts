@@ -21,8 +21,12 @@ export interface PlanSpend {
 
 export interface UsersSection {
   active: number;
+  /** Active users whose first subscription started within the period. */
   new: number;
+  /** Active users who had subscribed before the period. */
   returning: number;
+  /** Active users with no subscription started by the period's end (anonymous calls aside). */
+  unsubscribed: number;
   /** Heaviest users by cost, ids masked: enough to recognise, not to copy into a message. */
   topUsers: Array<{ user: string; costUsd: number; requests: number }>;
   byPlan: PlanSpend[];
@@ -48,10 +52,12 @@ export function maskUserId(id: string): string {
 }
 
 /**
- * New users signed up (their first subscription started) within the period; everyone else active
- * is returning. Calls without a user count under "anonymous", users without a plan under "no plan".
+ * As of the period: new users signed up (their first subscription started) within it, returning
+ * users before it, and the rest had not subscribed by its end (a sign-up after the period does not
+ * make anyone new in it). Calls without a user count under "anonymous", users without a plan in
+ * force during the period under "no plan".
  */
-export function usersSection(activeUsers: number, period: { start: Date }, data: BusinessData): UsersSection {
+export function usersSection(activeUsers: number, data: BusinessData): UsersSection {
   const known = data.users.filter((u) => u.userId !== null);
   const plans = new Map<string, PlanSpend>();
   for (const u of data.users) {
@@ -62,11 +68,12 @@ export function usersSection(activeUsers: number, period: { start: Date }, data:
     p.costUsd += u.costUsd;
     plans.set(plan, p);
   }
-  const fresh = known.filter((u) => u.firstStartedAt !== null && u.firstStartedAt >= period.start).length;
+  const count = (signup: UserActivity['signup']) => known.filter((u) => u.signup === signup).length;
   return {
     active: activeUsers,
-    new: fresh,
-    returning: known.length - fresh,
+    new: count('during'),
+    returning: count('before'),
+    unsubscribed: count('after') + count('never'),
     topUsers: [...known]
       .sort((a, b) => b.costUsd - a.costUsd || a.userId!.localeCompare(b.userId!))
       .slice(0, 5)

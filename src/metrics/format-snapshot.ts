@@ -92,7 +92,7 @@ export function formatSnapshot(s: Snapshot): string {
   const u = s.users;
   out.push('');
   out.push(
-    `users: ${n(u.active)} active (${n(u.new)} new, ${n(u.returning)} returning); top by cost: ${u.topUsers.map((t) => `${t.user} ${usd(t.costUsd)}`).join(', ') || '–'}`,
+    `users: ${n(u.active)} active (${n(u.new)} new, ${n(u.returning)} returning${u.unsubscribed ? `, ${n(u.unsubscribed)} without a subscription` : ''}); top by cost: ${u.topUsers.map((t) => `${t.user} ${usd(t.costUsd)}`).join(', ') || '–'}`,
   );
   out.push(
     `  by plan: ${u.byPlan.map((p) => `${p.plan} ${usd(p.costUsd)} / ${n(p.requests)} calls`).join(', ') || '–'}`,

@@ -317,7 +317,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
       .sort((a, b) => b.failures - a.failures || a.errorCode.localeCompare(b.errorCode))
       .slice(0, 5),
     models: models(current, input.report.topModels),
-    users: usersSection(cur.activeUsers, periods.current, input.business),
+    users: usersSection(cur.activeUsers, input.business),
     finance: financeSection(periods.current, cur.costUsd, input.monthlyBudgetUsd, input.business),
     technical: {
       errorRate: cur.successRate === null ? null : 1 - cur.successRate,

@@ -77,7 +77,9 @@ export function userBlocks({ s }: Context): Block[] {
       kind: 'paragraph',
       spans: [
         { text: `${formatCount(u.active)} active users`, strong: true },
-        { text: `: ${formatCount(u.new)} new, ${formatCount(u.returning)} returning.` },
+        {
+          text: `: ${formatCount(u.new)} new, ${formatCount(u.returning)} returning${u.unsubscribed ? `, ${formatCount(u.unsubscribed)} without a subscription` : ''}.`,
+        },
       ],
     },
   ];

@@ -300,7 +300,7 @@ export function modelsBlocks(ctx: SectionContext): Block[] {
 export function usersBlocks(ctx: SectionContext): Block[] {
   const u = ctx.snapshot.users;
   const lines = [
-    `*Users* ${formatCount(u.active)} active · ${formatCount(u.new)} new · ${formatCount(u.returning)} returning`,
+    `*Users* ${formatCount(u.active)} active · ${formatCount(u.new)} new · ${formatCount(u.returning)} returning${u.unsubscribed ? ` · ${formatCount(u.unsubscribed)} without a subscription` : ''}`,
   ];
   if (u.topUsers.length) {
     lines.push(

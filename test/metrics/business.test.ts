@@ -12,10 +12,11 @@ for (let t = Date.UTC(2026, 9, 20); t <= Date.UTC(2026, 10, 23); t += 86_400_000
 const U = (n: number) => `3f2a9c0${n}-1111-4222-8333-44445555e4b${n}`;
 const data: BusinessData = {
   users: [
-    { userId: U(1), requests: 40, costUsd: 12.5, plan: 'pro', firstStartedAt: new Date('2026-01-05T00:00:00Z') },
-    { userId: U(2), requests: 10, costUsd: 3, plan: 'pro', firstStartedAt: new Date('2026-11-23T08:00:00Z') },
-    { userId: U(3), requests: 5, costUsd: 1, plan: null, firstStartedAt: null },
-    { userId: null, requests: 7, costUsd: 0.5, plan: null, firstStartedAt: null },
+    { userId: U(1), requests: 40, costUsd: 12.5, plan: 'pro', signup: 'before' },
+    { userId: U(2), requests: 10, costUsd: 3, plan: 'pro', signup: 'during' },
+    { userId: U(3), requests: 5, costUsd: 1, plan: null, signup: 'never' },
+    { userId: U(4), requests: 2, costUsd: 0.25, plan: null, signup: 'after' },
+    { userId: null, requests: 7, costUsd: 0.5, plan: null, signup: 'never' },
   ],
   mrr: { mrrUsd: 3000, subscriptions: 42 },
   dailyCosts: costs,
@@ -48,19 +49,22 @@ describe('finance', () => {
 describe('users', () => {
   it('masks user ids, tells new from returning users, and sums spend per plan', () => {
     expect(maskUserId('3f2a9c01-1111-4222-8333-44445555e4b7')).toBe('3f2a…e4b7');
-    // user 2 signed up during the report day: new; users 1 and 3 returning
-    expect(usersSection(3, period, data)).toEqual({
-      active: 3,
+    // user 2 signed up during the report day: new; user 1 before it: returning; user 3 never and
+    // user 4 only after the day: neither (a later sign-up makes nobody new in the past)
+    expect(usersSection(4, data)).toEqual({
+      active: 4,
       new: 1,
-      returning: 2,
+      returning: 1,
+      unsubscribed: 2,
       topUsers: [
         { user: '3f2a…e4b1', costUsd: 12.5, requests: 40 },
         { user: '3f2a…e4b2', costUsd: 3, requests: 10 },
         { user: '3f2a…e4b3', costUsd: 1, requests: 5 },
+        { user: '3f2a…e4b4', costUsd: 0.25, requests: 2 },
       ],
       byPlan: [
         { plan: 'pro', users: 2, requests: 50, costUsd: 15.5 },
-        { plan: 'no plan', users: 1, requests: 5, costUsd: 1 },
+        { plan: 'no plan', users: 2, requests: 7, costUsd: 1.25 },
         { plan: 'anonymous', users: 0, requests: 7, costUsd: 0.5 },
       ],
     });
