@@ -31,7 +31,10 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
       const db = await openFromConfig({ ...ctx, env: embeddedEnv }, loaded);
       try {
         ctx.io.out(`database: ${db.description}`);
-        const migrated = await migrate(db.sql);
+        const migrated = await migrate(db.sql, undefined, {
+          runtimeRole: loaded.config.database.runtime_role,
+          readers: loaded.config.dashboard.readers,
+        });
         // The demo's own database: it follows the config, like a setup run of `migrate`.
         await setDashboardTimezone(db.sql, loaded.config.dashboard.timezone);
         ctx.io.out(
