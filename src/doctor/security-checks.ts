@@ -161,7 +161,8 @@ async function checkRuntimeRole(sql: Sql, config: PulsebotConfig): Promise<Check
               join pg_catalog.pg_roles m on m.oid = a.member
               where a.roleid = (select oid from pg_catalog.pg_roles where rolname = ${role})) as members,
            case when exists (select 1 from pg_catalog.pg_roles where rolname = ${role})
-                then pg_catalog.pg_has_role(current_user, ${role}, 'MEMBER') end as is_member`;
+                then pg_catalog.pg_has_role(current_user, ${role}, 'MEMBER')
+                     and not (select rolsuper from pg_catalog.pg_roles where rolname = current_user) end as is_member`;
   if (!row?.exists) {
     return {
       name,
