@@ -41,12 +41,46 @@ export interface HealthInputs {
   refreshAgeMinutes: number | null;
   maxDataAgeMinutes: number;
   maxRefreshAgeMinutes: number;
+  /** Requests in the period, and what the baseline expected (the mean of its periods with traffic). */
+  requests?: number;
+  expectedRequests?: number | null;
+  /** The cost baseline's periods (e.g. the four same weekdays), and the rule that made it. */
+  baselinePeriodsUsd?: number[];
+  baselineRule?: string;
 }
 
 export type HealthKey = 'success_rate' | 'latency' | 'cost' | 'freshness';
 
+/** What a component was computed from, as fields, so a reader can redo the arithmetic. */
+export type HealthComponentInputs =
+  | {
+      successRate: number | null;
+      requests: number | null;
+      expectedRequests: number | null;
+      slo: number;
+      floor: number;
+    }
+  | { services: Array<{ serviceType: string; p95Ms: number; targetMs: number; requests: number; score: number }> }
+  | {
+      costUsd: number;
+      basis: 'budget' | 'baseline' | 'none';
+      budgetUsd: number | null;
+      baselineUsd: number | null;
+      baselinePeriodsUsd: number[];
+      baselineRule: string | null;
+    }
+  | {
+      dataAgeMinutes: number | null;
+      refreshAgeMinutes: number | null;
+      maxDataAgeMinutes: number;
+      maxRefreshAgeMinutes: number;
+      /** Which age decided the score: the one further past its limit. */
+      decidedBy: 'data' | 'refresh' | null;
+    };
+
 export interface HealthComponent {
   key: HealthKey;
+  inputs: HealthComponentInputs;
   /** The measured value in the component's own unit (fraction, ms, USD, minutes), or null. */
   value: number | null;
   /** What the value was compared with, in words ("SLO 99.0%", "budget $120.00"). */
@@ -62,6 +96,8 @@ export interface HealthComponent {
 export interface HealthScore {
   score: number | null;
   components: HealthComponent[];
+  /** Why the score is what it is when no weighted mean made it (a silent period scores 0). */
+  override: string | null;
 }
 
 /** 100 at or below `good`, 0 at or above `bad`, linear in between (for "lower is better"). */
@@ -76,7 +112,18 @@ const usd = (x: number) => `$${x.toFixed(2)}`;
 
 function successComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponent, 'contribution'> {
   const { slo, floor } = c.success_rate;
-  const base = { key: 'success_rate' as const, target: `SLO ${pct(slo)}`, weight: c.weights.success_rate };
+  const base = {
+    key: 'success_rate' as const,
+    target: `SLO ${pct(slo)}`,
+    weight: c.weights.success_rate,
+    inputs: {
+      successRate: i.successRate,
+      requests: i.requests ?? null,
+      expectedRequests: i.expectedRequests ?? null,
+      slo,
+      floor,
+    },
+  };
   if (i.successRate === null) return { ...base, value: null, score: null, note: 'no traffic' };
   const score = 100 - descending(i.successRate, floor, slo);
   return { ...base, value: i.successRate, score, note: `${pct(i.successRate)} (0 points at ${pct(floor)})` };
@@ -86,7 +133,14 @@ function latencyComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponen
   const rated = i.p95ByService.filter((s) => s.p95Ms !== null && s.requests > 0);
   const base = { key: 'latency' as const, weight: c.weights.latency };
   if (rated.length === 0)
-    return { ...base, value: null, target: 'p95 per service type', score: null, note: 'no latency data' };
+    return {
+      ...base,
+      inputs: { services: [] },
+      value: null,
+      target: 'p95 per service type',
+      score: null,
+      note: 'no latency data',
+    };
   const total = rated.reduce((n, s) => n + s.requests, 0);
   const parts = rated.map((s) => {
     const target = c.latency_p95_ms[s.serviceType] ?? c.latency_p95_ms.default;
@@ -97,6 +151,15 @@ function latencyComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponen
   const worst = parts.reduce((a, b) => (b.p95Ms! / b.target > a.p95Ms! / a.target ? b : a));
   return {
     ...base,
+    inputs: {
+      services: parts.map((p) => ({
+        serviceType: p.serviceType,
+        p95Ms: p.p95Ms!,
+        targetMs: p.target,
+        requests: p.requests,
+        score: p.score,
+      })),
+    },
     value: worst.p95Ms,
     target: parts.map((p) => `${p.serviceType} ≤ ${p.target} ms`).join(', '),
     score,
@@ -105,11 +168,20 @@ function latencyComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponen
 }
 
 function costComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponent, 'contribution'> {
+  const inputs = (basis: 'budget' | 'baseline' | 'none') => ({
+    costUsd: i.costUsd,
+    basis,
+    budgetUsd: i.budgetUsd,
+    baselineUsd: i.baselineUsd,
+    baselinePeriodsUsd: i.baselinePeriodsUsd ?? [],
+    baselineRule: i.baselineRule ?? null,
+  });
   const base = { key: 'cost' as const, value: i.costUsd, weight: c.weights.cost };
   if (i.budgetUsd !== null && i.budgetUsd > 0) {
     const ratio = i.costUsd / i.budgetUsd;
     return {
       ...base,
+      inputs: inputs('budget'),
       target: `budget ${usd(i.budgetUsd)}`,
       score: descending(ratio, 1, c.cost.over_budget_zero),
       note: `${(ratio * 100).toFixed(0)}% of budget`,
@@ -119,19 +191,31 @@ function costComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponent, 
     const ratio = i.costUsd / i.baselineUsd;
     return {
       ...base,
+      inputs: inputs('baseline'),
       target: `baseline ${usd(i.baselineUsd)}`,
       score: descending(ratio, c.cost.baseline_ok, c.cost.baseline_zero),
       note: `${(ratio * 100).toFixed(0)}% of baseline`,
     };
   }
-  return { ...base, target: 'no budget or baseline', score: null, note: 'not enough history' };
+  return { ...base, inputs: inputs('none'), target: 'no budget or baseline', score: null, note: 'not enough history' };
 }
 
 function freshnessComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponent, 'contribution'> {
+  const dataRatio = i.dataAgeMinutes === null ? null : i.dataAgeMinutes / i.maxDataAgeMinutes;
+  const refreshRatio = i.refreshAgeMinutes === null ? null : i.refreshAgeMinutes / i.maxRefreshAgeMinutes;
+  const decidedBy: 'data' | 'refresh' | null =
+    dataRatio === null ? 'data' : refreshRatio === null ? 'refresh' : dataRatio >= refreshRatio ? 'data' : 'refresh';
   const base = {
     key: 'freshness' as const,
     weight: c.weights.freshness,
     target: `data ≤ ${i.maxDataAgeMinutes} min, refresh ≤ ${i.maxRefreshAgeMinutes} min`,
+    inputs: {
+      dataAgeMinutes: i.dataAgeMinutes,
+      refreshAgeMinutes: i.refreshAgeMinutes,
+      maxDataAgeMinutes: i.maxDataAgeMinutes,
+      maxRefreshAgeMinutes: i.maxRefreshAgeMinutes,
+      decidedBy,
+    },
   };
   if (i.dataAgeMinutes === null || i.refreshAgeMinutes === null) {
     return {
@@ -141,7 +225,7 @@ function freshnessComponent(i: HealthInputs, c: HealthConfig): Omit<HealthCompon
       note: i.dataAgeMinutes === null ? 'no data has arrived' : 'never refreshed',
     };
   }
-  const ratio = Math.max(i.dataAgeMinutes / i.maxDataAgeMinutes, i.refreshAgeMinutes / i.maxRefreshAgeMinutes);
+  const ratio = Math.max(dataRatio!, refreshRatio!);
   return {
     ...base,
     value: Math.max(i.dataAgeMinutes, i.refreshAgeMinutes),
@@ -150,14 +234,28 @@ function freshnessComponent(i: HealthInputs, c: HealthConfig): Omit<HealthCompon
   };
 }
 
+/**
+ * A period without a single request where its baseline had traffic scores 0, whatever the other
+ * components say: for an AI product, silence is usually the incident (a broken logger, a dead
+ * integration, an outage upstream), and a quiet day must not look healthy because nothing failed.
+ * Without traffic and without history (a fresh install) there is nothing to judge: no score.
+ */
 export function healthScore(inputs: HealthInputs, config: HealthConfig = DEFAULT_HEALTH): HealthScore {
   const parts = [successComponent, latencyComponent, costComponent, freshnessComponent].map((f) => f(inputs, config));
+  const expected = inputs.expectedRequests ?? null;
+  if (inputs.requests === 0 && expected !== null && expected > 0) {
+    return {
+      score: 0,
+      components: parts.map((p) => ({ ...p, contribution: 0 })),
+      override: `no traffic at all, where the baseline had ${Math.round(expected)} requests`,
+    };
+  }
   const scored = parts.filter((p) => p.score !== null && p.weight > 0);
   const weight = scored.reduce((n, p) => n + p.weight, 0);
   const components = parts.map((p) => ({
     ...p,
     contribution: p.score === null || weight === 0 ? 0 : (p.weight * p.score) / weight,
   }));
-  if (weight === 0) return { score: null, components };
-  return { score: Math.round(components.reduce((n, p) => n + p.contribution, 0)), components };
+  if (weight === 0) return { score: null, components, override: null };
+  return { score: Math.round(components.reduce((n, p) => n + p.contribution, 0)), components, override: null };
 }

@@ -235,6 +235,7 @@ describe('health components', () => {
       snap({
         health: {
           score: null,
+          override: null,
           components: s.health.components.map((c) => ({
             ...c,
             score: c.key === 'cost' ? null : Number.NaN,
@@ -245,7 +246,7 @@ describe('health components', () => {
     );
     expect(values(spec).every((v) => v.score === null)).toBe(true);
     expect(await renders(spec)).toEqual({ width: 1440, height: 480 });
-    const none = healthComponents(snap({ health: { score: null, components: [] } }));
+    const none = healthComponents(snap({ health: { score: null, components: [], override: null } }));
     expect(isNoData(none)).toBe(true);
     expect(await renders(none)).toEqual({ width: 1440, height: 480 });
   });

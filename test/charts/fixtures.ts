@@ -162,6 +162,7 @@ export function snapshot(): ChartSnapshot {
       components: [
         {
           key: 'success_rate',
+          inputs: { successRate: 0.984, requests: 5000, expectedRequests: 4800, slo: 0.99, floor: 0.9 },
           value: 0.984,
           target: 'SLO 99.0%',
           score: 93.3,
@@ -171,6 +172,7 @@ export function snapshot(): ChartSnapshot {
         },
         {
           key: 'latency',
+          inputs: { services: [{ serviceType: 'content', p95Ms: 7800, targetMs: 15000, requests: 5000, score: 100 }] },
           value: 7800,
           target: 'p95 ≤ target per service',
           score: 71.5,
@@ -178,9 +180,41 @@ export function snapshot(): ChartSnapshot {
           contribution: 17.9,
           note: '',
         },
-        { key: 'cost', value: 150, target: 'budget $166.67', score: 100, weight: 20, contribution: 20, note: '' },
-        { key: 'freshness', value: 95, target: 'data ≤ 60 min', score: 45, weight: 15, contribution: 6.8, note: '' },
+        {
+          key: 'cost',
+          inputs: {
+            costUsd: 150,
+            basis: 'budget',
+            budgetUsd: 166.67,
+            baselineUsd: null,
+            baselinePeriodsUsd: [],
+            baselineRule: null,
+          },
+          value: 150,
+          target: 'budget $166.67',
+          score: 100,
+          weight: 20,
+          contribution: 20,
+          note: '',
+        },
+        {
+          key: 'freshness',
+          inputs: {
+            dataAgeMinutes: 95,
+            refreshAgeMinutes: 5,
+            maxDataAgeMinutes: 60,
+            maxRefreshAgeMinutes: 15,
+            decidedBy: 'data',
+          },
+          value: 95,
+          target: 'data ≤ 60 min',
+          score: 45,
+          weight: 15,
+          contribution: 6.8,
+          note: '',
+        },
       ],
+      override: null,
     },
   };
 }

@@ -71,10 +71,78 @@ describe('health score', () => {
     expect(r.score).toBe(20);
   });
 
-  it('a day without traffic is judged on freshness alone, never as a 0', () => {
-    const r = healthScore({ ...EXAMPLE, successRate: null, p95ByService: [], costUsd: 0, baselineUsd: null });
+  it('a day without traffic and without history has nothing to judge but freshness', () => {
+    const r = healthScore({
+      ...EXAMPLE,
+      successRate: null,
+      p95ByService: [],
+      costUsd: 0,
+      baselineUsd: null,
+      requests: 0,
+      expectedRequests: null,
+    });
     expect(r.score).toBe(100);
+    expect(r.override).toBeNull();
     expect(byKey(r).success_rate).toMatchObject({ score: null, note: 'no traffic' });
+  });
+
+  it('a silent day where the baseline had traffic scores 0: silence is the incident', () => {
+    const r = healthScore({
+      ...EXAMPLE,
+      successRate: null,
+      p95ByService: [],
+      costUsd: 0,
+      baselineUsd: 100,
+      requests: 0,
+      expectedRequests: 1234.4,
+    });
+    expect(r.score).toBe(0);
+    expect(r.override).toBe('no traffic at all, where the baseline had 1234 requests');
+    expect(r.components.every((c) => c.contribution === 0)).toBe(true);
+  });
+
+  it('carries the inputs of every component as fields', () => {
+    const r = healthScore({
+      ...EXAMPLE,
+      requests: 1000,
+      expectedRequests: 950,
+      baselinePeriodsUsd: [90, 100, 110, 100],
+      baselineRule: 'mean of the same weekday over the last 4 weeks with traffic',
+    });
+    const c = byKey(r);
+    expect(c.success_rate!.inputs).toEqual({
+      successRate: 0.972,
+      requests: 1000,
+      expectedRequests: 950,
+      slo: 0.99,
+      floor: 0.9,
+    });
+    // content: (30000 − 18000) / 15000 = 80; images 15000 ≤ 30000 → 100
+    expect(c.latency!.inputs).toEqual({
+      services: [
+        { serviceType: 'content', p95Ms: 18000, targetMs: 15000, requests: 900, score: 80 },
+        { serviceType: 'images', p95Ms: 15000, targetMs: 30000, requests: 100, score: 100 },
+      ],
+    });
+    expect(c.cost!.inputs).toEqual({
+      costUsd: 150,
+      basis: 'baseline',
+      budgetUsd: null,
+      baselineUsd: 100,
+      baselinePeriodsUsd: [90, 100, 110, 100],
+      baselineRule: 'mean of the same weekday over the last 4 weeks with traffic',
+    });
+    // data 10/30 = 0.33 of its limit, refresh 3/15 = 0.2: the data age decides
+    expect(c.freshness!.inputs).toEqual({
+      dataAgeMinutes: 10,
+      refreshAgeMinutes: 3,
+      maxDataAgeMinutes: 30,
+      maxRefreshAgeMinutes: 15,
+      decidedBy: 'data',
+    });
+    expect(byKey(healthScore({ ...EXAMPLE, refreshAgeMinutes: 12 })).freshness!.inputs).toMatchObject({
+      decidedBy: 'refresh', // 12/15 = 0.8 > 10/30
+    });
   });
 
   it('never-refreshed views score freshness 0', () => {

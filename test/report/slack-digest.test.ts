@@ -196,12 +196,20 @@ describe('buildSlackDigest: the daily fixture', () => {
   it('says data quality is fine, or names each problem', async () => {
     expect(allText((await build()).blocks)).toContain('✓ *Data quality*: no issues');
     const p = await build({}, (s) => {
-      Object.assign(s.dataQuality, { negativeCostRows: 3, futureRows: 1, newestRowAgeMinutes: 95 });
+      Object.assign(s.dataQuality, {
+        negativeCostRows: 3,
+        futureRows: 1,
+        nonFiniteLatencyRows: 2,
+        unknownModelRows: 4,
+        newestRowAgeMinutes: 95,
+      });
       s.health.components.find((c) => c.key === 'freshness')!.score = 40;
     });
     const text = blockStarting(p.blocks, '*Data quality*')!.text.text as string;
-    expect(text).toContain('⚠️ 3 rows with negative cost');
+    expect(text).toContain('⚠️ 3 rows with a negative cost');
     expect(text).toContain('⚠️ 1 row dated in the future');
+    expect(text).toContain('⚠️ 2 rows with a NaN or infinite latency (left out of latency figures)');
+    expect(text).toContain('⚠️ 4 rows without a model (counted as "unknown")');
     expect(text).toContain('⚠️ Stale data: newest row 95 min old');
     expect(text).not.toContain('without latency');
     expect(text).not.toContain('no issues');
@@ -334,6 +342,7 @@ describe('buildSlackDigest: variants', () => {
       s.deltas.vsSameWeekdayLastWeek = { ...s.deltas.vsPrevious };
       s.health = {
         score: null,
+        override: null,
         components: s.health.components.map((c) => ({
           ...c,
           value: null,
