@@ -9,6 +9,12 @@ export { loadDefinitions, loadMigrations, type Definition, type Migration } from
 
 /** Arbitrary but fixed: every pulsebot, of every version, serialises its migrations on it. */
 const MIGRATION_LOCK_KEY = 0x70756c73; // "puls"
+/**
+ * The fold's lock (sql/functions/fold_changes.sql). Definitions and grants rewrite catalog rows a
+ * rebuilding fold rewrites too (TRUNCATE, REVOKE on usage_15m): taken first, it keeps the two
+ * from deadlocking when a refresh runs beside a migrate.
+ */
+const FOLD_LOCK_KEY = 1886221428;
 
 export interface MigrationReport {
   applied: Migration[];
@@ -90,6 +96,7 @@ export async function migrate(
   const runtimeRole = await ensureRuntimeRole(sql, access.runtimeRole);
   const changed = await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`;
+    await tx`select pg_advisory_xact_lock(${FOLD_LOCK_KEY})`;
     const changed = await applyDefinitions(tx, definitions, (path, cause) => failure(`sql/${path}`, cause));
     await applyAccess(tx, runtimeRole.state === 'cannot-create' ? null : access.runtimeRole, access.readers);
     return changed;
