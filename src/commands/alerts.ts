@@ -1,12 +1,24 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { rulesToPreview } from '../alerts/preview.js';
 import { evaluateAlerts, type AlertSummary, type AlertsPassResult } from '../alerts/run-alerts.js';
 import { transportsFromEnv } from '../delivery/transports.js';
-import { withDatabase, type CommandContext } from './context.js';
+import { PulsebotError } from '../errors.js';
+import { loadCommandConfig, withDatabase, type CommandContext } from './context.js';
+
+interface AlertsOptions {
+  once?: boolean;
+  dryRun?: boolean;
+  preview?: boolean;
+  rule?: string;
+  out?: string;
+}
 
 /**
  * `pulsebot alerts [--once] [--dry-run]`: one evaluation pass, as the daemon runs it on
  * alerts.evaluate_schedule, printing every alert's state and value. --dry-run evaluates the same
- * way but stores and sends nothing.
+ * way but stores and sends nothing. `--preview --out DIR` writes each rule's firing and resolved
+ * messages instead (src/alerts/preview.ts).
  */
 export function registerAlerts(program: Command, ctx: CommandContext): void {
   program
@@ -16,7 +28,17 @@ export function registerAlerts(program: Command, ctx: CommandContext): void {
     )
     .option('--once', 'one evaluation pass (the default; `pulsebot run` evaluates on alerts.evaluate_schedule)')
     .option('--dry-run', 'evaluate and print what would be notified; store nothing, send nothing')
-    .action(async (opts: { once?: boolean; dryRun?: boolean }) => {
+    .option(
+      '--preview',
+      "write each enabled rule's firing and resolved messages (Slack JSON, email) to --out; store nothing, send nothing",
+    )
+    .option('--rule <name>', 'with --preview: only this rule')
+    .option('--out <dir>', 'with --preview: where the files and index.html go')
+    .action(async (opts: AlertsOptions) => {
+      if (opts.preview || opts.out !== undefined || opts.rule !== undefined) {
+        await preview(ctx, opts);
+        return;
+      }
       await withDatabase(ctx, async (db, { config }) => {
         const transports = transportsFromEnv(ctx.env, config);
         try {
@@ -43,6 +65,32 @@ export function registerAlerts(program: Command, ctx: CommandContext): void {
         }
       });
     });
+}
+
+async function preview(ctx: CommandContext, opts: AlertsOptions): Promise<void> {
+  const usage = (message: string) =>
+    new PulsebotError('USAGE', message, { hint: 'pulsebot alerts --preview [--rule NAME] --out DIR' });
+  if (!opts.preview) throw usage(`${opts.out !== undefined ? '--out' : '--rule'} goes with --preview`);
+  if (opts.out === undefined) throw usage('--preview needs --out DIR');
+  if (opts.dryRun || opts.once) throw usage('--preview evaluates nothing: leave out --dry-run and --once');
+  // An unknown rule is a usage error before any database is opened.
+  rulesToPreview(loadCommandConfig(ctx).config, opts.rule);
+  await withDatabase(ctx, async (db, { config }) => {
+    const { buildAlertPreviews } = await import('../alerts/preview.js');
+    const { writeAlertPreview } = await import('../alerts/write-preview.js');
+    const now = ctx.now();
+    const previews = await buildAlertPreviews({ sql: db.sql, config, now }, opts.rule);
+    const written = writeAlertPreview(resolve(opts.out!), previews, { now, timeZone: config.alerts.timezone });
+    const width = Math.max(0, ...previews.map((p) => p.rule.name.length));
+    for (const p of previews) {
+      ctx.io.out(`${p.rule.name.padEnd(width)}  ${printable(p.basis)}`);
+      for (const note of p.notes) ctx.io.out(`${' '.repeat(width)}  note: ${printable(note)}`);
+    }
+    ctx.io.out(
+      `${previews.length} rule${previews.length === 1 ? '' : 's'} previewed, firing and resolved (nothing stored, nothing sent): ${written.files.length} files in ${written.dir}`,
+    );
+    ctx.io.out(`  open ${written.index}`);
+  });
 }
 
 /** Data (model and provider names) may hold control characters: a terminal must not act on them. */

@@ -1,5 +1,8 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { enabledRules } from '../alerts/rules.js';
 import { databaseTargetFromEnv, outboxDirFromEnv } from '../config/env.js';
+import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
 import { refreshViews } from '../db/refresh.js';
@@ -71,12 +74,15 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
           report: loaded.config.reports[report]!,
           email: loaded.config.email,
         });
-        const preview = await writePreview(outboxDirFromEnv(ctx.env), model, composed);
+        const outbox = outboxDirFromEnv(ctx.env);
+        const alert = await exampleAlert(db.sql, loaded.config, ctx.now(), join(outbox, 'alerts'));
+        const preview = await writePreview(outbox, model, composed, alert ? { extraSection: alert.section } : {});
         ctx.io.out('');
         ctx.io.out(
           `digest preview (${composed.title}, ${model.snapshot.period.label}; nothing was sent): ${model.charts.length} charts, ${composed.slack.length} Slack message${composed.slack.length === 1 ? '' : 's'}, ${composed.email ? 'an email' : 'no email'}`,
         );
         for (const f of model.failedCharts) ctx.io.out(`  chart ${f.id} failed: ${f.error}`);
+        if (alert) ctx.io.out(`  with an example alert: ${alert.rule} (${alert.basis})`);
         ctx.io.out(`  open ${preview.index}`);
         const checks = await runChecks({ sql: db.sql, config: loaded.config, now: ctx.now() });
         ctx.io.out('');
@@ -85,6 +91,7 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
         ctx.io.out(`Look at the digest: open ${preview.index} (email, Slack message and charts side by side).`);
         ctx.io.out(`The embedded database lives in ${target.kind === 'embedded' ? target.dataDir : '(memory)'}. Next:`);
         ctx.io.out('  npx pulsebot digest --dry-run   # what the daily digest would send, and where');
+        ctx.io.out("  npx pulsebot alerts --preview --out outbox/alerts   # every alert rule's messages");
         ctx.io.out("  npx pulsebot snapshot      # yesterday's KPIs, health score, models, users, finance");
         ctx.io.out('  npx pulsebot doctor        # health of schema, views and data');
         ctx.io.out('  npx pulsebot refresh       # refresh the views again');
@@ -95,6 +102,22 @@ export function registerDemo(program: Command, ctx: CommandContext): void {
         await db.close();
       }
     });
+}
+
+/**
+ * One alert for the preview page, so the demo shows what on-call receives: the success-rate
+ * rule's firing message (the first enabled rule's when that one is off), its files in `dir`.
+ */
+async function exampleAlert(sql: Sql, config: PulsebotConfig, now: Date, dir: string) {
+  const rule = config.alerts.rules.success_rate?.enabled ? 'success_rate' : enabledRules(config.alerts.rules)[0]?.name;
+  if (rule === undefined) return null;
+  const { buildAlertPreviews } = await import('../alerts/preview.js');
+  const { writeAlertPreview } = await import('../alerts/write-preview.js');
+  const { exampleAlertSection } = await import('../alerts/preview-page.js');
+  const previews = await buildAlertPreviews({ sql, config, now }, rule);
+  const written = writeAlertPreview(dir, previews, { now, timeZone: config.alerts.timezone });
+  const first = written.written[0]!;
+  return { rule, basis: first.preview.basis, section: exampleAlertSection(first, 'alerts/') };
 }
 
 /** What the dashboard would show: the last seven days of mv_daily_metrics. */

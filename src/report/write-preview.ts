@@ -5,6 +5,7 @@ import type { OutgoingMessage, SlackPayload } from '../delivery/types.js';
 import type { ComposedDigest } from './compose-digest.js';
 import type { DigestModel } from './digest-model.js';
 import { previewPage } from './preview-page.js';
+import { browserEmailHtml } from './preview-page-parts.js';
 
 /**
  * `pulsebot digest --out DIR` and `pulsebot demo`: everything the digest would send, as files —
@@ -19,15 +20,20 @@ export interface PreviewResult {
 }
 
 /** Written to a temporary name, then renamed: a reader never sees half a file. */
-function writeAtomic(path: string, content: string | Buffer): void {
+export function writeAtomic(path: string, content: string | Buffer): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, content);
   renameSync(tmp, path);
 }
 
-const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'x';
+export const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'x';
 
-export async function writePreview(dir: string, model: DigestModel, composed: ComposedDigest): Promise<PreviewResult> {
+export async function writePreview(
+  dir: string,
+  model: DigestModel,
+  composed: ComposedDigest,
+  opts: { extraSection?: string } = {},
+): Promise<PreviewResult> {
   mkdirSync(join(dir, 'charts'), { recursive: true });
   const files: string[] = [];
   const put = (name: string, content: string | Buffer) => {
@@ -45,10 +51,11 @@ export async function writePreview(dir: string, model: DigestModel, composed: Co
   const firstEmail = composed.messages.find(
     (m): m is Extract<OutgoingMessage, { channel: 'email' }> => m.channel === 'email',
   );
+  let browserHtml: string | null = null;
   if (composed.email && firstEmail) {
-    const browserHtml = composed.email.html.replace(
-      /cid:([A-Za-z0-9._-]+)@pulsebot/g,
-      (_m, id: string) => `charts/${safeName(id)}.png`,
+    browserHtml = browserEmailHtml(
+      composed.email.html,
+      (cid) => `charts/${safeName(cid.replace(/@pulsebot$/, ''))}.png`,
     );
     put('email.html', browserHtml);
     put('email.txt', composed.email.text);
@@ -73,12 +80,14 @@ export async function writePreview(dir: string, model: DigestModel, composed: Co
   });
   const index = previewPage(model, {
     title: composed.title,
-    emailHtml: composed.email ? 'email.html' : null,
-    emailSubject: composed.email?.subject ?? null,
-    emailText: composed.email ? 'email.txt' : null,
+    email:
+      composed.email && browserHtml !== null
+        ? { file: 'email.html', html: browserHtml, subject: composed.email.subject, textFile: 'email.txt' }
+        : null,
     slack,
     charts: model.charts.map((c) => ({ file: `charts/${safeName(c.id)}.png`, title: c.title, alt: c.alt })),
     snapshotJson: 'snapshot.json',
+    ...(opts.extraSection ? { extraSection: opts.extraSection } : {}),
   });
   put('index.html', index);
   return { dir, index: join(dir, 'index.html'), files };

@@ -94,7 +94,11 @@ describe.each(TARGETS)('pulsebot digest (subprocess) on %s', (target) => {
     const snapshot = JSON.parse(readFileSync(join(out, 'snapshot.json'), 'utf8'));
     const index = readFileSync(join(out, 'index.html'), 'utf8');
     expect(index).toContain(snapshot.period.label);
-    expect(index).toContain('<iframe src="email.html"');
+    // The email inline (sized by the page to its height), its Block Kit JSON beside the Slack message.
+    expect(index).toMatch(/<iframe class="email"[^>]* srcdoc="/);
+    expect(index).not.toContain('1800px');
+    const slackJson = JSON.parse(readFileSync(join(out, 'slack-ai-usage.json'), 'utf8'));
+    expect(index).toContain(`&quot;type&quot;: &quot;${slackJson.blocks[0].type}&quot;`);
     // Nothing was sent.
     expect(slack.messages).toHaveLength(0);
     expect(smtp.messages).toHaveLength(0);
