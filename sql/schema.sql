@@ -237,7 +237,11 @@ create table pulsebot.pending_15m (
   images bigint not null,
   video_seconds numeric not null,
   latency_sum double precision not null,
-  negative_cost_rows bigint not null
+  negative_cost_rows bigint not null,
+  null_cost_rows bigint default 0 not null,
+  nonfinite_cost_rows bigint default 0 not null,
+  null_success_rows bigint default 0 not null,
+  nonfinite_video_rows bigint default 0 not null
 );
 
 create table pulsebot.provider_services (
@@ -327,6 +331,13 @@ create table pulsebot.usage_15m (
   latency_sum double precision not null,
   latency_count bigint not null,
   negative_cost_rows bigint not null,
+  null_cost_rows bigint default 0 not null,
+  nonfinite_cost_rows bigint default 0 not null,
+  null_success_rows bigint default 0 not null,
+  nonfinite_video_rows bigint default 0 not null,
+  negative_latency_rows bigint default 0 not null,
+  outlier_latency_rows bigint default 0 not null,
+  nonfinite_latency_rows bigint default 0 not null,
   constraint usage_15m_pkey PRIMARY KEY (bucket, dim_id)
 ) with (fillfactor=80);
 
@@ -387,6 +398,13 @@ create table pulsebot.usage_daily (
   latency_sum double precision not null,
   latency_count bigint not null,
   negative_cost_rows bigint not null,
+  null_cost_rows bigint default 0 not null,
+  nonfinite_cost_rows bigint default 0 not null,
+  null_success_rows bigint default 0 not null,
+  nonfinite_video_rows bigint default 0 not null,
+  negative_latency_rows bigint default 0 not null,
+  outlier_latency_rows bigint default 0 not null,
+  nonfinite_latency_rows bigint default 0 not null,
   constraint usage_daily_pkey PRIMARY KEY (day, dim_id)
 ) with (fillfactor=80);
 
@@ -623,13 +641,25 @@ begin
 end
 $function$;
 
+CREATE OR REPLACE FUNCTION pulsebot.bigint_of(v numeric)
+ RETURNS bigint
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (abs(v) < '9000000000000000000'::numeric) THEN (round(v))::bigint
+             ELSE NULL::bigint
+         END AS "case";
+END;
+
 CREATE OR REPLACE FUNCTION pulsebot.capture_usage_delete()
  RETURNS trigger
  LANGUAGE plpgsql
  SECURITY DEFINER
 AS $function$
     begin
-      insert into pulsebot.usage_changes (sign, created_at, user_id, provider, service_type, model, input_tokens, output_tokens, images, video_seconds, cost_usd, latency_ms, success, error_code, dim_key, cost_micros) select -1, r.created_at, r.user_id, r.provider, r.service_type, r.model, r.input_tokens, r.output_tokens, r.images, r.video_seconds, r.cost_usd, r.latency_ms, r.success, r.error_code, pulsebot.dim_key(r.provider, r.service_type, r.model), pulsebot.millionths(r.cost_usd) from old_rows r;
+      insert into pulsebot.usage_changes (sign, created_at, user_id, provider, service_type, model, input_tokens, output_tokens, images, video_seconds, cost_usd, latency_ms, success, error_code, dim_key, cost_micros) select -1, r.created_at, r.user_id, r.provider, r.service_type, r.model, r.input_tokens, r.output_tokens, r.images, r.video_seconds, r.cost_usd, r.latency_ms, r.success, r.error_code, pulsebot.dim_key(r.provider, r.service_type, r.model), pulsebot.millionths(r.cost_usd::pg_catalog.numeric) from old_rows r;
       return null;
     end
     $function$;
@@ -640,7 +670,7 @@ CREATE OR REPLACE FUNCTION pulsebot.capture_usage_insert()
  SECURITY DEFINER
 AS $function$
     begin
-      insert into pulsebot.usage_changes (sign, created_at, user_id, provider, service_type, model, input_tokens, output_tokens, images, video_seconds, cost_usd, latency_ms, success, error_code, dim_key, cost_micros) select 1, r.created_at, r.user_id, r.provider, r.service_type, r.model, r.input_tokens, r.output_tokens, r.images, r.video_seconds, r.cost_usd, r.latency_ms, r.success, r.error_code, pulsebot.dim_key(r.provider, r.service_type, r.model), pulsebot.millionths(r.cost_usd) from new_rows r;
+      insert into pulsebot.usage_changes (sign, created_at, user_id, provider, service_type, model, input_tokens, output_tokens, images, video_seconds, cost_usd, latency_ms, success, error_code, dim_key, cost_micros) select 1, r.created_at, r.user_id, r.provider, r.service_type, r.model, r.input_tokens, r.output_tokens, r.images, r.video_seconds, r.cost_usd, r.latency_ms, r.success, r.error_code, pulsebot.dim_key(r.provider, r.service_type, r.model), pulsebot.millionths(r.cost_usd::pg_catalog.numeric) from new_rows r;
       return null;
     end
     $function$;
@@ -664,9 +694,9 @@ CREATE OR REPLACE FUNCTION pulsebot.capture_usage_update()
 AS $function$
     begin
       insert into pulsebot.usage_changes (sign, created_at, user_id, provider, service_type, model, input_tokens, output_tokens, images, video_seconds, cost_usd, latency_ms, success, error_code, dim_key, cost_micros)
-      select -1, r.created_at, r.user_id, r.provider, r.service_type, r.model, r.input_tokens, r.output_tokens, r.images, r.video_seconds, r.cost_usd, r.latency_ms, r.success, r.error_code, pulsebot.dim_key(r.provider, r.service_type, r.model), pulsebot.millionths(r.cost_usd) from old_rows r
+      select -1, r.created_at, r.user_id, r.provider, r.service_type, r.model, r.input_tokens, r.output_tokens, r.images, r.video_seconds, r.cost_usd, r.latency_ms, r.success, r.error_code, pulsebot.dim_key(r.provider, r.service_type, r.model), pulsebot.millionths(r.cost_usd::pg_catalog.numeric) from old_rows r
       union all
-      select 1, r.created_at, r.user_id, r.provider, r.service_type, r.model, r.input_tokens, r.output_tokens, r.images, r.video_seconds, r.cost_usd, r.latency_ms, r.success, r.error_code, pulsebot.dim_key(r.provider, r.service_type, r.model), pulsebot.millionths(r.cost_usd) from new_rows r;
+      select 1, r.created_at, r.user_id, r.provider, r.service_type, r.model, r.input_tokens, r.output_tokens, r.images, r.video_seconds, r.cost_usd, r.latency_ms, r.success, r.error_code, pulsebot.dim_key(r.provider, r.service_type, r.model), pulsebot.millionths(r.cost_usd::pg_catalog.numeric) from new_rows r;
       return null;
     end
     $function$;
@@ -798,7 +828,7 @@ CREATE OR REPLACE FUNCTION pulsebot.dim_key(provider text, service_type text, mo
  LANGUAGE sql
  IMMUTABLE PARALLEL SAFE
 BEGIN ATOMIC
- SELECT hashtextextended(((((COALESCE(provider, 'unknown'::text) || ''::text) || COALESCE(service_type, 'unknown'::text)) || ''::text) || COALESCE(model, 'unknown'::text)), (0)::bigint) AS hashtextextended;
+ SELECT hashtextextended(((((COALESCE(NULLIF(provider, ''::text), 'unknown'::text) || ''::text) || COALESCE(NULLIF(service_type, ''::text), 'unknown'::text)) || ''::text) || COALESCE(NULLIF(model, ''::text), 'unknown'::text)), (0)::bigint) AS hashtextextended;
 END;
 
 CREATE OR REPLACE FUNCTION pulsebot.drop_dashboard_view(view_name text)
@@ -825,6 +855,30 @@ begin
   return rel.relacl;
 end
 $function$;
+
+CREATE OR REPLACE FUNCTION pulsebot.finite(v numeric)
+ RETURNS numeric
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN (scale(v) IS NOT NULL) THEN v
+             ELSE NULL::numeric
+         END AS "case";
+END;
+
+CREATE OR REPLACE FUNCTION pulsebot.float8_of(v numeric)
+ RETURNS double precision
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN ((scale(v) IS NULL) OR (abs(v) <= '1000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000'::numeric)) THEN (v)::double precision
+             ELSE ((sign(v))::double precision * ('1000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000'::numeric)::double precision)
+         END AS "case";
+END;
 
 CREATE OR REPLACE FUNCTION pulsebot.fold_changes()
  RETURNS bigint
@@ -1191,8 +1245,8 @@ CREATE OR REPLACE FUNCTION pulsebot.latency_bin(latency double precision)
 BEGIN ATOMIC
  SELECT
          CASE
-             WHEN (latency IS NULL) THEN NULL::integer
-             WHEN (latency <= (0)::double precision) THEN '-32768'::integer
+             WHEN (pulsebot.usable_latency(latency) IS NULL) THEN NULL::integer
+             WHEN (latency = (0)::double precision) THEN '-32768'::integer
              ELSE (ceil((ln(latency) / (0.019000571614286515)::double precision)))::integer
          END AS ceil;
 END;
@@ -1212,6 +1266,20 @@ CREATE OR REPLACE FUNCTION pulsebot.latency_coarse(bin integer)
  IMMUTABLE PARALLEL SAFE
 AS $function$ select bin >> 4 $function$;
 
+CREATE OR REPLACE FUNCTION pulsebot.latency_flaw_bin(latency double precision)
+ RETURNS integer
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN ((latency IS NULL) OR (pulsebot.usable_latency(latency) IS NOT NULL)) THEN NULL::integer
+             WHEN (latency = ANY (ARRAY['NaN'::double precision, 'Infinity'::double precision, '-Infinity'::double precision])) THEN 1000003
+             WHEN (latency < (0)::double precision) THEN 1000001
+             ELSE 1000002
+         END AS "case";
+END;
+
 CREATE OR REPLACE FUNCTION pulsebot.merge_daily(tz text)
  RETURNS bigint
  LANGUAGE plpgsql
@@ -1223,13 +1291,22 @@ declare
 begin
   with b as materialized (
     select (b.bucket at time zone tz)::date as day, m.ps_id, b.dim_id, b.bin, b.error_code, b.requests, b.cost_usd,
-           b.input_tokens, b.output_tokens, b.images, b.video_seconds, b.latency_sum, b.negative_cost_rows
+           b.input_tokens, b.output_tokens, b.images, b.video_seconds, b.latency_sum, b.negative_cost_rows,
+           b.null_cost_rows, b.nonfinite_cost_rows, b.null_success_rows, b.nonfinite_video_rows
     from pg_temp.pulsebot_batch_15m b join pulsebot.usage_dims m on m.id = b.dim_id
   ), d as (
-    select day, dim_id, sum(requests) as requests, sum(case when error_code is null then requests else 0 end) as successes,
+    -- Rows of unknown outcome sit in the success group (error_code null) and are taken out of it;
+    -- bins from 1,000,000 up count latencies left out of the figures (latency_flaw_bin()).
+    select day, dim_id, sum(requests) as requests,
+           sum(case when error_code is null then requests else 0 end) - sum(null_success_rows) as successes,
            sum(cost_usd) as cost_usd, sum(input_tokens) as input_tokens, sum(output_tokens) as output_tokens, sum(images) as images,
            sum(video_seconds) as video_seconds, sum(latency_sum) as latency_sum,
-           sum(case when bin is not null then requests else 0 end) as latency_count, sum(negative_cost_rows) as negative_cost_rows
+           sum(case when bin < 1000000 then requests else 0 end) as latency_count, sum(negative_cost_rows) as negative_cost_rows,
+           sum(null_cost_rows) as null_cost_rows, sum(nonfinite_cost_rows) as nonfinite_cost_rows,
+           sum(null_success_rows) as null_success_rows, sum(nonfinite_video_rows) as nonfinite_video_rows,
+           sum(case when bin = 1000001 then requests else 0 end) as negative_latency_rows,
+           sum(case when bin = 1000002 then requests else 0 end) as outlier_latency_rows,
+           sum(case when bin = 1000003 then requests else 0 end) as nonfinite_latency_rows
     from b group by 1, 2
   ), upd as (
     update pulsebot.usage_daily t set
@@ -1237,20 +1314,29 @@ begin
       input_tokens = t.input_tokens + d.input_tokens, output_tokens = t.output_tokens + d.output_tokens,
       images = t.images + d.images, video_seconds = t.video_seconds + d.video_seconds,
       latency_sum = t.latency_sum + d.latency_sum, latency_count = t.latency_count + d.latency_count,
-      negative_cost_rows = t.negative_cost_rows + d.negative_cost_rows
+      negative_cost_rows = t.negative_cost_rows + d.negative_cost_rows, null_cost_rows = t.null_cost_rows + d.null_cost_rows,
+      nonfinite_cost_rows = t.nonfinite_cost_rows + d.nonfinite_cost_rows,
+      null_success_rows = t.null_success_rows + d.null_success_rows,
+      nonfinite_video_rows = t.nonfinite_video_rows + d.nonfinite_video_rows,
+      negative_latency_rows = t.negative_latency_rows + d.negative_latency_rows,
+      outlier_latency_rows = t.outlier_latency_rows + d.outlier_latency_rows,
+      nonfinite_latency_rows = t.nonfinite_latency_rows + d.nonfinite_latency_rows
     from d where t.day = d.day and t.dim_id = d.dim_id
     returning t.day, t.dim_id
   ), ins as (
-    insert into pulsebot.usage_daily
+    insert into pulsebot.usage_daily (day, dim_id, requests, successes, cost_usd, input_tokens, output_tokens, images,
+                                      video_seconds, latency_sum, latency_count, negative_cost_rows, null_cost_rows,
+                                      nonfinite_cost_rows, null_success_rows, nonfinite_video_rows, negative_latency_rows,
+                                      outlier_latency_rows, nonfinite_latency_rows)
     select d.* from d
     where d.requests <> 0 and not exists (select 1 from upd where upd.day = d.day and upd.dim_id = d.dim_id)
   ), hist as (
     insert into pulsebot.latency_daily_pending (day, ps_id, bin, n)
-    select day, ps_id, bin, sum(requests) from b where bin is not null group by 1, 2, 3 having sum(requests) <> 0
+    select day, ps_id, bin, sum(requests) from b where bin < 1000000 group by 1, 2, 3 having sum(requests) <> 0
     returning 1
   ), total as (
     insert into pulsebot.latency_daily_total_pending (day, bin, n)
-    select day, bin, sum(requests) from b where bin is not null group by 1, 2 having sum(requests) <> 0
+    select day, bin, sum(requests) from b where bin < 1000000 group by 1, 2 having sum(requests) <> 0
     returning 1
   )
   select (select count(*) from hist) + (select count(*) from total) into appended;
@@ -1273,10 +1359,17 @@ CREATE OR REPLACE FUNCTION pulsebot.merge_pending_15m()
 AS $function$
 begin
   with d as (
-    select bucket, dim_id, sum(requests) as requests, sum(case when error_code is null then requests else 0 end) as successes,
+    -- As merge_daily() does: unknown outcomes out of the successes, bins from 1,000,000 up counted.
+    select bucket, dim_id, sum(requests) as requests,
+           sum(case when error_code is null then requests else 0 end) - sum(null_success_rows) as successes,
            sum(cost_usd) as cost_usd, sum(input_tokens) as input_tokens, sum(output_tokens) as output_tokens, sum(images) as images,
            sum(video_seconds) as video_seconds, sum(latency_sum) as latency_sum,
-           sum(case when bin is not null then requests else 0 end) as latency_count, sum(negative_cost_rows) as negative_cost_rows
+           sum(case when bin < 1000000 then requests else 0 end) as latency_count, sum(negative_cost_rows) as negative_cost_rows,
+           sum(null_cost_rows) as null_cost_rows, sum(nonfinite_cost_rows) as nonfinite_cost_rows,
+           sum(null_success_rows) as null_success_rows, sum(nonfinite_video_rows) as nonfinite_video_rows,
+           sum(case when bin = 1000001 then requests else 0 end) as negative_latency_rows,
+           sum(case when bin = 1000002 then requests else 0 end) as outlier_latency_rows,
+           sum(case when bin = 1000003 then requests else 0 end) as nonfinite_latency_rows
     from pg_temp.pulsebot_compact group by 1, 2 order by 1, 2
   ), upd as (
     update pulsebot.usage_15m t set
@@ -1284,11 +1377,20 @@ begin
       input_tokens = t.input_tokens + d.input_tokens, output_tokens = t.output_tokens + d.output_tokens,
       images = t.images + d.images, video_seconds = t.video_seconds + d.video_seconds,
       latency_sum = t.latency_sum + d.latency_sum, latency_count = t.latency_count + d.latency_count,
-      negative_cost_rows = t.negative_cost_rows + d.negative_cost_rows
+      negative_cost_rows = t.negative_cost_rows + d.negative_cost_rows, null_cost_rows = t.null_cost_rows + d.null_cost_rows,
+      nonfinite_cost_rows = t.nonfinite_cost_rows + d.nonfinite_cost_rows,
+      null_success_rows = t.null_success_rows + d.null_success_rows,
+      nonfinite_video_rows = t.nonfinite_video_rows + d.nonfinite_video_rows,
+      negative_latency_rows = t.negative_latency_rows + d.negative_latency_rows,
+      outlier_latency_rows = t.outlier_latency_rows + d.outlier_latency_rows,
+      nonfinite_latency_rows = t.nonfinite_latency_rows + d.nonfinite_latency_rows
     from d where t.bucket = d.bucket and t.dim_id = d.dim_id
     returning t.bucket, t.dim_id, t.requests
   )
-  insert into pulsebot.usage_15m
+  insert into pulsebot.usage_15m (bucket, dim_id, requests, successes, cost_usd, input_tokens, output_tokens, images,
+                                  video_seconds, latency_sum, latency_count, negative_cost_rows, null_cost_rows,
+                                  nonfinite_cost_rows, null_success_rows, nonfinite_video_rows, negative_latency_rows,
+                                  outlier_latency_rows, nonfinite_latency_rows)
   select d.* from d
   where d.requests <> 0 and not exists (select 1 from upd where upd.bucket = d.bucket and upd.dim_id = d.dim_id);
   with d as (
@@ -1304,7 +1406,7 @@ begin
   where not exists (select 1 from upd where upd.bucket = d.bucket and upd.dim_id = d.dim_id and upd.error_code = d.error_code);
   with d as (
     select bucket, dim_id, bin, sum(requests) as n
-    from pg_temp.pulsebot_compact where bin is not null group by 1, 2, 3 having sum(requests) <> 0 order by 1, 2, 3
+    from pg_temp.pulsebot_compact where bin < 1000000 group by 1, 2, 3 having sum(requests) <> 0 order by 1, 2, 3
   ), upd as (
     update pulsebot.latency_15m t set n = t.n + d.n
     from d where t.bucket = d.bucket and t.dim_id = d.dim_id and t.bin = d.bin
@@ -1317,7 +1419,7 @@ begin
   where t.bucket = k.bucket and t.dim_id = k.dim_id and t.requests = 0;
   delete from pulsebot.errors_15m t using (select distinct bucket, dim_id, error_code from pg_temp.pulsebot_compact where requests < 0) k
   where t.bucket = k.bucket and t.dim_id = k.dim_id and t.error_code = k.error_code and t.failures = 0;
-  delete from pulsebot.latency_15m t using (select distinct bucket, dim_id, bin from pg_temp.pulsebot_compact where requests < 0) k
+  delete from pulsebot.latency_15m t using (select distinct bucket, dim_id, bin from pg_temp.pulsebot_compact where requests < 0 and bin < 1000000) k
   where t.bucket = k.bucket and t.dim_id = k.dim_id and t.bin = k.bin and t.n = 0;
 end
 $function$;
@@ -1413,6 +1515,11 @@ CREATE OR REPLACE FUNCTION pulsebot.prepare_batch()
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
 begin
+  if to_regclass('pg_temp.pulsebot_batch_15m') is not null
+     and (select count(*) from pg_attribute where attrelid = to_regclass('pg_temp.pulsebot_batch_15m') and attnum > 0 and not attisdropped)
+         <> (select count(*) from pg_attribute where attrelid = 'pulsebot.pending_15m'::regclass and attnum > 0 and not attisdropped) then
+    drop table pg_temp.pulsebot_user_batch, pg_temp.pulsebot_batch_15m;
+  end if;
   if to_regclass('pg_temp.pulsebot_user_batch') is null then
     create temp table pulsebot_user_batch on commit delete rows as
     select day, user_id, dim_id, n as dn from pulsebot.model_user_days with no data;
@@ -1448,14 +1555,14 @@ CREATE OR REPLACE FUNCTION pulsebot.register_dims()
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
   insert into pulsebot.provider_services (provider, service_type)
-  select distinct coalesce(provider, 'unknown'), coalesce(service_type, 'unknown')
+  select distinct coalesce(nullif(provider, ''), 'unknown'), coalesce(nullif(service_type, ''), 'unknown')
   from (select provider, service_type from pulsebot.usage_changes
         union all select provider, service_type from pulsebot.usage_changes_taken) c
   on conflict do nothing;
   insert into pulsebot.usage_dims (provider, service_type, model, ps_id)
   select c.provider, c.service_type, c.model, ps.id
-  from (select distinct coalesce(provider, 'unknown') as provider, coalesce(service_type, 'unknown') as service_type,
-               coalesce(model, 'unknown') as model
+  from (select distinct coalesce(nullif(provider, ''), 'unknown') as provider,
+               coalesce(nullif(service_type, ''), 'unknown') as service_type, coalesce(nullif(model, ''), 'unknown') as model
         from (select provider, service_type, model from pulsebot.usage_changes
               union all select provider, service_type, model from pulsebot.usage_changes_taken) r) c
   join pulsebot.provider_services ps on ps.provider = c.provider and ps.service_type = c.service_type
@@ -1472,7 +1579,7 @@ CREATE OR REPLACE FUNCTION pulsebot.reload_changes_from_usage()
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
       with gone as (delete from pulsebot.usage_changes)
-      insert into pulsebot.usage_changes (sign, created_at, user_id, provider, service_type, model, input_tokens, output_tokens, images, video_seconds, cost_usd, latency_ms, success, error_code, bin, dim_key, cost_micros, video_micros) select 1, r.created_at, r.user_id, r.provider, r.service_type, r.model, r.input_tokens, r.output_tokens, r.images, r.video_seconds, r.cost_usd, r.latency_ms, r.success, r.error_code, pulsebot.latency_bin(r.latency_ms), pulsebot.dim_key(r.provider, r.service_type, r.model), pulsebot.millionths(r.cost_usd), pulsebot.millionths(r.video_seconds) from public.api_usage r;
+      insert into pulsebot.usage_changes (sign, created_at, user_id, provider, service_type, model, input_tokens, output_tokens, images, video_seconds, cost_usd, latency_ms, success, error_code, bin, dim_key, cost_micros, video_micros) select 1, r.created_at, r.user_id, r.provider, r.service_type, r.model, r.input_tokens, r.output_tokens, r.images, r.video_seconds, r.cost_usd, r.latency_ms, r.success, r.error_code, pulsebot.latency_bin(r.latency_ms), pulsebot.dim_key(r.provider, r.service_type, r.model), pulsebot.millionths(r.cost_usd::pg_catalog.numeric), pulsebot.millionths(r.video_seconds::pg_catalog.numeric) from public.api_usage r;
     $function$;
 
 CREATE OR REPLACE FUNCTION pulsebot.restore_grants(view_name text, acl aclitem[])
@@ -1530,26 +1637,34 @@ begin
     join pulsebot.usage_dims m on m.key = g.dim_key
     where g.day >= keep_from
   ), measures as (
-    insert into pulsebot.pending_15m
+    insert into pulsebot.pending_15m (bucket, dim_id, bin, error_code, requests, cost_usd, input_tokens, output_tokens, images,
+                                      video_seconds, latency_sum, negative_cost_rows, null_cost_rows, nonfinite_cost_rows,
+                                      null_success_rows, nonfinite_video_rows)
     select g.bucket, m.id, g.bin, g.error_code, g.requests,
            coalesce(g.cost_micros, 0) * 0.000001 + coalesce(g.cost_numeric, 0),
            coalesce(g.input_tokens, 0), coalesce(g.output_tokens, 0), coalesce(g.images, 0),
            coalesce(g.video_micros, 0) * 0.000001 + coalesce(g.video_numeric, 0),
-           coalesce(g.latency_sum, 0), coalesce(g.negative_cost_rows, 0)
+           case when g.bin < 1000000 then g.latency_sum else 0 end, coalesce(g.negative_cost_rows, 0),
+           coalesce(g.null_cost_rows, 0), coalesce(g.nonfinite_cost_rows, 0), coalesce(g.null_success_rows, 0),
+           coalesce(g.nonfinite_video_rows, 0)
     from (
       select date_bin('15 minutes', c.created_at, timestamptz '2000-01-01 00:00:00+00') as bucket, c.dim_key,
-             coalesce(c.bin, pulsebot.latency_bin(c.latency_ms)) as bin,
-             case when coalesce(c.success, false) then null else coalesce(c.error_code, 'unknown') end as error_code,
+             coalesce(c.bin, pulsebot.latency_bin(c.latency_ms), pulsebot.latency_flaw_bin(c.latency_ms)) as bin,
+             case when c.success is not false then null else coalesce(c.error_code, 'unknown') end as error_code,
              sum(c.sign) as requests,
              pulsebot.sum_int8(c.sign * c.cost_micros) as cost_micros,
-             sum(c.sign * c.cost_usd) filter (where c.cost_micros is null and c.cost_usd is not null) as cost_numeric,
+             sum(c.sign * c.cost_usd) filter (where c.cost_micros is null and pulsebot.finite(c.cost_usd) is not null) as cost_numeric,
              pulsebot.sum_int8(c.sign * c.input_tokens) as input_tokens,
              pulsebot.sum_int8(c.sign * c.output_tokens) as output_tokens,
              pulsebot.sum_int8(c.sign * c.images) as images,
              pulsebot.sum_int8(c.sign * c.video_micros) as video_micros,
-             sum(c.sign * c.video_seconds) filter (where c.video_micros is null and c.video_seconds is not null) as video_numeric,
+             sum(c.sign * c.video_seconds) filter (where c.video_micros is null and pulsebot.finite(c.video_seconds) is not null) as video_numeric,
              sum(c.sign * c.latency_ms) as latency_sum,
-             sum(c.sign) filter (where c.cost_micros < 0 or (c.cost_micros is null and c.cost_usd < 0)) as negative_cost_rows
+             sum(c.sign) filter (where c.cost_micros < 0 or (c.cost_micros is null and pulsebot.finite(c.cost_usd) < 0)) as negative_cost_rows,
+             sum(c.sign) filter (where c.cost_usd is null) as null_cost_rows,
+             sum(c.sign) filter (where c.cost_micros is null and c.cost_usd is not null and pulsebot.finite(c.cost_usd) is null) as nonfinite_cost_rows,
+             sum(c.sign) filter (where c.success is null) as null_success_rows,
+             sum(c.sign) filter (where c.video_micros is null and c.video_seconds is not null and pulsebot.finite(c.video_seconds) is null) as nonfinite_video_rows
       from pulsebot.usage_changes c
       where c.created_at is not null and c.dim_key in (select m.key from pulsebot.usage_dims m)
       group by 1, 2, 3, 4
@@ -1573,31 +1688,39 @@ declare
 begin
   with g as (
     select date_bin('15 minutes', c.created_at, timestamptz '2000-01-01 00:00:00+00') as bucket, c.dim_key,
-           coalesce(c.bin, pulsebot.latency_bin(c.latency_ms)) as bin,
-           case when coalesce(c.success, false) then null else coalesce(c.error_code, 'unknown') end as error_code,
+           coalesce(c.bin, pulsebot.latency_bin(c.latency_ms), pulsebot.latency_flaw_bin(c.latency_ms)) as bin,
+           case when c.success is not false then null else coalesce(c.error_code, 'unknown') end as error_code,
            count(*) as change_rows,
            sum(c.sign) as requests,
            pulsebot.sum_int8(c.sign * c.cost_micros) as cost_micros,
-           sum(c.sign * c.cost_usd) filter (where c.cost_micros is null and c.cost_usd is not null) as cost_numeric,
+           sum(c.sign * c.cost_usd) filter (where c.cost_micros is null and pulsebot.finite(c.cost_usd) is not null) as cost_numeric,
            pulsebot.sum_int8(c.sign * c.input_tokens) as input_tokens,
            pulsebot.sum_int8(c.sign * c.output_tokens) as output_tokens,
            pulsebot.sum_int8(c.sign * c.images) as images,
            pulsebot.sum_int8(c.sign * c.video_micros) as video_micros,
-           sum(c.sign * c.video_seconds) filter (where c.video_micros is null and c.video_seconds is not null) as video_numeric,
+           sum(c.sign * c.video_seconds) filter (where c.video_micros is null and pulsebot.finite(c.video_seconds) is not null) as video_numeric,
            sum(c.sign * c.latency_ms) as latency_sum,
-           sum(c.sign) filter (where c.cost_micros < 0 or (c.cost_micros is null and c.cost_usd < 0)) as negative_cost_rows
+           sum(c.sign) filter (where c.cost_micros < 0 or (c.cost_micros is null and pulsebot.finite(c.cost_usd) < 0)) as negative_cost_rows,
+           sum(c.sign) filter (where c.cost_usd is null) as null_cost_rows,
+           sum(c.sign) filter (where c.cost_micros is null and c.cost_usd is not null and pulsebot.finite(c.cost_usd) is null) as nonfinite_cost_rows,
+           sum(c.sign) filter (where c.success is null) as null_success_rows,
+           sum(c.sign) filter (where c.video_micros is null and c.video_seconds is not null and pulsebot.finite(c.video_seconds) is null) as nonfinite_video_rows
     from pulsebot.usage_changes_taken c
     where c.created_at is not null
     group by 1, 2, 3, 4
   ), j as (
     select g.*, m.id as dim_id from g left join pulsebot.usage_dims m on m.key = g.dim_key
   ), measures as (
-    insert into pulsebot.pending_15m
+    insert into pulsebot.pending_15m (bucket, dim_id, bin, error_code, requests, cost_usd, input_tokens, output_tokens, images,
+                                      video_seconds, latency_sum, negative_cost_rows, null_cost_rows, nonfinite_cost_rows,
+                                      null_success_rows, nonfinite_video_rows)
     select j.bucket, j.dim_id, j.bin, j.error_code, j.requests,
            coalesce(j.cost_micros, 0) * 0.000001 + coalesce(j.cost_numeric, 0),
            coalesce(j.input_tokens, 0), coalesce(j.output_tokens, 0), coalesce(j.images, 0),
            coalesce(j.video_micros, 0) * 0.000001 + coalesce(j.video_numeric, 0),
-           coalesce(j.latency_sum, 0), coalesce(j.negative_cost_rows, 0)
+           case when j.bin < 1000000 then j.latency_sum else 0 end, coalesce(j.negative_cost_rows, 0),
+           coalesce(j.null_cost_rows, 0), coalesce(j.nonfinite_cost_rows, 0), coalesce(j.null_success_rows, 0),
+           coalesce(j.nonfinite_video_rows, 0)
     from j where j.dim_id is not null
     returning *
   ), kept as (
@@ -1652,13 +1775,25 @@ begin
 end
 $function$;
 
+CREATE OR REPLACE FUNCTION pulsebot.usable_latency(latency double precision)
+ RETURNS double precision
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+ SELECT
+         CASE
+             WHEN ((latency >= (0)::double precision) AND (latency <= (86400000)::double precision)) THEN latency
+             ELSE NULL::double precision
+         END AS "case";
+END;
+
 CREATE OR REPLACE FUNCTION pulsebot.usage_by_user(lo timestamp with time zone, hi timestamp with time zone)
  RETURNS TABLE(user_id text, requests bigint, cost_usd numeric)
  LANGUAGE sql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
-  select a.user_id::text, count(*), sum(a.cost_usd)::numeric
+  select a.user_id::text, count(*), coalesce(sum(pulsebot.finite(a.cost_usd::numeric)), 0)
   from public.api_usage a
   where a.created_at >= lo and a.created_at < hi
   group by a.user_id
@@ -1691,9 +1826,9 @@ AS $function$
   select max(a.created_at) from public.api_usage a
   where a.created_at <= at
     and (scope = 'all' or value = case scope
-           when 'provider' then coalesce(nullif(a.provider::text, ''), '(empty)')
-           when 'model' then coalesce(nullif(a.model::text, ''), '(empty)')
-           when 'service_type' then coalesce(nullif(a.service_type::text, ''), '(empty)')
+           when 'provider' then coalesce(nullif(a.provider::text, ''), 'unknown')
+           when 'model' then coalesce(nullif(a.model::text, ''), 'unknown')
+           when 'service_type' then coalesce(nullif(a.service_type::text, ''), 'unknown')
          end)
 $function$;
 
@@ -1704,9 +1839,9 @@ CREATE OR REPLACE FUNCTION pulsebot.usage_newest_by(scope text, at timestamp wit
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
   select case scope
-           when 'provider' then coalesce(nullif(a.provider::text, ''), '(empty)')
-           when 'model' then coalesce(nullif(a.model::text, ''), '(empty)')
-           when 'service_type' then coalesce(nullif(a.service_type::text, ''), '(empty)')
+           when 'provider' then coalesce(nullif(a.provider::text, ''), 'unknown')
+           when 'model' then coalesce(nullif(a.model::text, ''), 'unknown')
+           when 'service_type' then coalesce(nullif(a.service_type::text, ''), 'unknown')
            else 'all'
          end, max(a.created_at)
   from public.api_usage a
@@ -1720,7 +1855,8 @@ CREATE OR REPLACE FUNCTION pulsebot.usage_rows(lo timestamp with time zone, hi t
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
-      select a.created_at, a.user_id::text, a.provider::text, a.service_type::text, a.model::text,
+      select a.created_at, a.user_id::text, coalesce(nullif(a.provider::text, ''), 'unknown'),
+             coalesce(nullif(a.service_type::text, ''), 'unknown'), coalesce(nullif(a.model::text, ''), 'unknown'),
              a.cost_usd::numeric, a.latency_ms::double precision, a.success, a.error_code::text
       from public.api_usage a
       where a.created_at >= lo and a.created_at <= hi
@@ -1732,8 +1868,8 @@ CREATE OR REPLACE FUNCTION pulsebot.usage_users_by_model(lo timestamp with time 
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
 AS $function$
-  select coalesce(a.provider::text, 'unknown'), coalesce(a.service_type::text, 'unknown'),
-         coalesce(a.model::text, 'unknown'), count(distinct a.user_id)
+  select coalesce(nullif(a.provider::text, ''), 'unknown'), coalesce(nullif(a.service_type::text, ''), 'unknown'),
+         coalesce(nullif(a.model::text, ''), 'unknown'), count(distinct a.user_id)
   from public.api_usage a
   where a.created_at >= lo and a.created_at < hi and a.user_id is not null
   group by 1, 2, 3
@@ -1789,6 +1925,7 @@ create materialized view public.mv_daily_metrics as
          SELECT u.day,
             sum(u.requests) AS requests,
             sum(u.successes) AS successes,
+            sum((u.requests - u.null_success_rows)) AS outcomes,
             sum(u.cost_usd) AS cost_usd,
             sum(u.latency_sum) AS latency_sum,
             sum(u.latency_count) AS latency_count,
@@ -1871,7 +2008,7 @@ create materialized view public.mv_daily_metrics as
     (COALESCE(a.users, (0)::numeric))::bigint AS active_users,
     (COALESCE(t.requests, (0)::numeric))::bigint AS total_requests,
     (COALESCE(t.successes, (0)::numeric))::bigint AS successful_requests,
-    round(((100.0 * t.successes) / NULLIF(t.requests, (0)::numeric)), 2) AS success_rate,
+    round(((100.0 * t.successes) / NULLIF(t.outcomes, (0)::numeric)), 2) AS success_rate,
     round(COALESCE(t.cost_usd, (0)::numeric), 6) AS total_cost_usd,
     round(((t.latency_sum)::numeric / NULLIF(t.latency_count, (0)::numeric)), 2) AS avg_latency_ms,
     round((p.p95)::numeric, 2) AS p95_latency_ms,
@@ -1934,6 +2071,7 @@ create materialized view public.mv_provider_performance as
          SELECT m.ps_id,
             sum(u.requests) AS requests,
             sum(u.successes) AS successes,
+            sum((u.requests - u.null_success_rows)) AS outcomes,
             sum(u.cost_usd) AS cost_usd,
             sum(u.latency_sum) AS latency_sum,
             sum(u.latency_count) AS latency_count
@@ -2015,7 +2153,7 @@ create materialized view public.mv_provider_performance as
     ps.service_type,
     (t.requests)::bigint AS total_requests,
     round(t.cost_usd, 6) AS total_cost_usd,
-    round(((100.0 * t.successes) / t.requests), 2) AS success_rate,
+    round(((100.0 * t.successes) / NULLIF(t.outcomes, (0)::numeric)), 2) AS success_rate,
     round(((t.latency_sum)::numeric / NULLIF(t.latency_count, (0)::numeric)), 2) AS avg_latency_ms,
     round((p.p95)::numeric, 2) AS p95_latency_ms
    FROM ((totals t
@@ -2048,7 +2186,7 @@ UNION ALL
     pending_15m.bin,
     pending_15m.requests AS n
    FROM pulsebot.pending_15m
-  WHERE (pending_15m.bin IS NOT NULL);
+  WHERE (pending_15m.bin < 1000000);
 
 create view pulsebot.latency_daily_coarse_live as
  SELECT day,
@@ -2127,16 +2265,24 @@ create view pulsebot.usage_15m_live as
     usage_15m.video_seconds,
     usage_15m.latency_sum,
     usage_15m.latency_count,
-    usage_15m.negative_cost_rows
+    usage_15m.negative_cost_rows,
+    usage_15m.null_cost_rows,
+    usage_15m.nonfinite_cost_rows,
+    usage_15m.null_success_rows,
+    usage_15m.nonfinite_video_rows,
+    usage_15m.negative_latency_rows,
+    usage_15m.outlier_latency_rows,
+    usage_15m.nonfinite_latency_rows
    FROM pulsebot.usage_15m
 UNION ALL
  SELECT pending_15m.bucket,
     pending_15m.dim_id,
     pending_15m.requests,
+    (
         CASE
             WHEN (pending_15m.error_code IS NULL) THEN pending_15m.requests
             ELSE (0)::bigint
-        END AS successes,
+        END - pending_15m.null_success_rows) AS successes,
     pending_15m.cost_usd,
     pending_15m.input_tokens,
     pending_15m.output_tokens,
@@ -2144,10 +2290,26 @@ UNION ALL
     pending_15m.video_seconds,
     pending_15m.latency_sum,
         CASE
-            WHEN (pending_15m.bin IS NOT NULL) THEN pending_15m.requests
+            WHEN (pending_15m.bin < 1000000) THEN pending_15m.requests
             ELSE (0)::bigint
         END AS latency_count,
-    pending_15m.negative_cost_rows
+    pending_15m.negative_cost_rows,
+    pending_15m.null_cost_rows,
+    pending_15m.nonfinite_cost_rows,
+    pending_15m.null_success_rows,
+    pending_15m.nonfinite_video_rows,
+        CASE
+            WHEN (pending_15m.bin = 1000001) THEN pending_15m.requests
+            ELSE (0)::bigint
+        END AS negative_latency_rows,
+        CASE
+            WHEN (pending_15m.bin = 1000002) THEN pending_15m.requests
+            ELSE (0)::bigint
+        END AS outlier_latency_rows,
+        CASE
+            WHEN (pending_15m.bin = 1000003) THEN pending_15m.requests
+            ELSE (0)::bigint
+        END AS nonfinite_latency_rows
    FROM pulsebot.pending_15m;
 
 CREATE TRIGGER pulsebot_capture_delete AFTER DELETE ON public.api_usage REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION pulsebot.capture_usage_delete();
@@ -2160,6 +2322,7 @@ CREATE TRIGGER latency_daily_total_clears_coarse AFTER TRUNCATE ON pulsebot.late
 revoke all on function public.refresh_analytics_step(text,timestamp with time zone) from public;
 revoke all on function public.refresh_analytics_views() from public;
 revoke all on function pulsebot.apply_access(text,text[]) from public;
+revoke all on function pulsebot.bigint_of(numeric) from public;
 revoke all on function pulsebot.bits_of(integer,integer) from public;
 revoke all on function pulsebot.capture_usage_delete() from public;
 revoke all on function pulsebot.capture_usage_insert() from public;
@@ -2172,6 +2335,8 @@ revoke all on function pulsebot.dashboard_timezone() from public;
 revoke all on function pulsebot.detach_changes() from public;
 revoke all on function pulsebot.dim_key(text,text,text) from public;
 revoke all on function pulsebot.drop_dashboard_view(text) from public;
+revoke all on function pulsebot.finite(numeric) from public;
+revoke all on function pulsebot.float8_of(numeric) from public;
 revoke all on function pulsebot.fold_changes() from public;
 revoke all on function pulsebot.fold_taken(text) from public;
 revoke all on function pulsebot.fold_taken_user_sets(text,date,date) from public;
@@ -2184,6 +2349,7 @@ revoke all on function pulsebot.hist_quantile_unsorted(integer[],bigint[],double
 revoke all on function pulsebot.latency_bin(double precision) from public;
 revoke all on function pulsebot.latency_bin_value(integer) from public;
 revoke all on function pulsebot.latency_coarse(integer) from public;
+revoke all on function pulsebot.latency_flaw_bin(double precision) from public;
 revoke all on function pulsebot.merge_daily(text) from public;
 revoke all on function pulsebot.merge_pending_15m() from public;
 revoke all on function pulsebot.merge_pending_daily() from public;
@@ -2200,6 +2366,7 @@ revoke all on function pulsebot.take_changes(text,date) from public;
 revoke all on function pulsebot.take_taken_measures(text) from public;
 revoke all on function pulsebot.take_taken_part(text,text,date) from public;
 revoke all on function pulsebot.uniform_local_day(text,timestamp with time zone) from public;
+revoke all on function pulsebot.usable_latency(double precision) from public;
 revoke all on function pulsebot.usage_by_user(timestamp with time zone,timestamp with time zone) from public;
 revoke all on function pulsebot.usage_distinct_users(timestamp with time zone,timestamp with time zone) from public;
 revoke all on function pulsebot.usage_future_rows(timestamp with time zone) from public;

@@ -13,13 +13,22 @@ declare
 begin
   with b as materialized (
     select (b.bucket at time zone tz)::date as day, m.ps_id, b.dim_id, b.bin, b.error_code, b.requests, b.cost_usd,
-           b.input_tokens, b.output_tokens, b.images, b.video_seconds, b.latency_sum, b.negative_cost_rows
+           b.input_tokens, b.output_tokens, b.images, b.video_seconds, b.latency_sum, b.negative_cost_rows,
+           b.null_cost_rows, b.nonfinite_cost_rows, b.null_success_rows, b.nonfinite_video_rows
     from pg_temp.pulsebot_batch_15m b join pulsebot.usage_dims m on m.id = b.dim_id
   ), d as (
-    select day, dim_id, sum(requests) as requests, sum(case when error_code is null then requests else 0 end) as successes,
+    -- Rows of unknown outcome sit in the success group (error_code null) and are taken out of it;
+    -- bins from 1,000,000 up count latencies left out of the figures (latency_flaw_bin()).
+    select day, dim_id, sum(requests) as requests,
+           sum(case when error_code is null then requests else 0 end) - sum(null_success_rows) as successes,
            sum(cost_usd) as cost_usd, sum(input_tokens) as input_tokens, sum(output_tokens) as output_tokens, sum(images) as images,
            sum(video_seconds) as video_seconds, sum(latency_sum) as latency_sum,
-           sum(case when bin is not null then requests else 0 end) as latency_count, sum(negative_cost_rows) as negative_cost_rows
+           sum(case when bin < 1000000 then requests else 0 end) as latency_count, sum(negative_cost_rows) as negative_cost_rows,
+           sum(null_cost_rows) as null_cost_rows, sum(nonfinite_cost_rows) as nonfinite_cost_rows,
+           sum(null_success_rows) as null_success_rows, sum(nonfinite_video_rows) as nonfinite_video_rows,
+           sum(case when bin = 1000001 then requests else 0 end) as negative_latency_rows,
+           sum(case when bin = 1000002 then requests else 0 end) as outlier_latency_rows,
+           sum(case when bin = 1000003 then requests else 0 end) as nonfinite_latency_rows
     from b group by 1, 2
   ), upd as (
     update pulsebot.usage_daily t set
@@ -27,20 +36,29 @@ begin
       input_tokens = t.input_tokens + d.input_tokens, output_tokens = t.output_tokens + d.output_tokens,
       images = t.images + d.images, video_seconds = t.video_seconds + d.video_seconds,
       latency_sum = t.latency_sum + d.latency_sum, latency_count = t.latency_count + d.latency_count,
-      negative_cost_rows = t.negative_cost_rows + d.negative_cost_rows
+      negative_cost_rows = t.negative_cost_rows + d.negative_cost_rows, null_cost_rows = t.null_cost_rows + d.null_cost_rows,
+      nonfinite_cost_rows = t.nonfinite_cost_rows + d.nonfinite_cost_rows,
+      null_success_rows = t.null_success_rows + d.null_success_rows,
+      nonfinite_video_rows = t.nonfinite_video_rows + d.nonfinite_video_rows,
+      negative_latency_rows = t.negative_latency_rows + d.negative_latency_rows,
+      outlier_latency_rows = t.outlier_latency_rows + d.outlier_latency_rows,
+      nonfinite_latency_rows = t.nonfinite_latency_rows + d.nonfinite_latency_rows
     from d where t.day = d.day and t.dim_id = d.dim_id
     returning t.day, t.dim_id
   ), ins as (
-    insert into pulsebot.usage_daily
+    insert into pulsebot.usage_daily (day, dim_id, requests, successes, cost_usd, input_tokens, output_tokens, images,
+                                      video_seconds, latency_sum, latency_count, negative_cost_rows, null_cost_rows,
+                                      nonfinite_cost_rows, null_success_rows, nonfinite_video_rows, negative_latency_rows,
+                                      outlier_latency_rows, nonfinite_latency_rows)
     select d.* from d
     where d.requests <> 0 and not exists (select 1 from upd where upd.day = d.day and upd.dim_id = d.dim_id)
   ), hist as (
     insert into pulsebot.latency_daily_pending (day, ps_id, bin, n)
-    select day, ps_id, bin, sum(requests) from b where bin is not null group by 1, 2, 3 having sum(requests) <> 0
+    select day, ps_id, bin, sum(requests) from b where bin < 1000000 group by 1, 2, 3 having sum(requests) <> 0
     returning 1
   ), total as (
     insert into pulsebot.latency_daily_total_pending (day, bin, n)
-    select day, bin, sum(requests) from b where bin is not null group by 1, 2 having sum(requests) <> 0
+    select day, bin, sum(requests) from b where bin < 1000000 group by 1, 2 having sum(requests) <> 0
     returning 1
   )
   select (select count(*) from hist) + (select count(*) from total) into appended;

@@ -9,9 +9,9 @@ as $$
   select max(a.created_at) from public.api_usage a
   where a.created_at <= at
     and (scope = 'all' or value = case scope
-           when 'provider' then coalesce(nullif(a.provider::text, ''), '(empty)')
-           when 'model' then coalesce(nullif(a.model::text, ''), '(empty)')
-           when 'service_type' then coalesce(nullif(a.service_type::text, ''), '(empty)')
+           when 'provider' then coalesce(nullif(a.provider::text, ''), 'unknown')
+           when 'model' then coalesce(nullif(a.model::text, ''), 'unknown')
+           when 'service_type' then coalesce(nullif(a.service_type::text, ''), 'unknown')
          end)
 $$;
 

@@ -2,7 +2,8 @@
 -- creates it again when this file changes: it keeps the view's grants and refuses to drop anything
 -- built on it. Refreshed CONCURRENTLY, hence the unique index.
 -- One row per day of the last 90 in the dashboard's time zone, today included. p95: the coarse
--- bins locate the quantile, then only the fine bins inside the picked coarse bin are read.
+-- bins locate the quantile, then only the fine bins inside the picked coarse bin are read. The
+-- success rate counts the requests whose outcome is known (docs/data-quality.md).
 create materialized view public.mv_daily_metrics as
 with bounds as materialized (
   select (now() at time zone pulsebot.dashboard_timezone())::date as today
@@ -11,7 +12,8 @@ days as (
   select (b.today - g)::date as date from bounds b, generate_series(0, 89) as g
 ),
 totals as (
-  select u.day, sum(u.requests) as requests, sum(u.successes) as successes, sum(u.cost_usd) as cost_usd,
+  select u.day, sum(u.requests) as requests, sum(u.successes) as successes,
+         sum(u.requests - u.null_success_rows) as outcomes, sum(u.cost_usd) as cost_usd,
          sum(u.latency_sum) as latency_sum, sum(u.latency_count) as latency_count,
          sum(u.input_tokens + u.output_tokens) as tokens, sum(u.images) as images, sum(u.video_seconds) as video_seconds
   from pulsebot.usage_daily u cross join bounds b
@@ -66,7 +68,7 @@ select d.date,
        coalesce(a.users, 0)::bigint as active_users,
        coalesce(t.requests, 0)::bigint as total_requests,
        coalesce(t.successes, 0)::bigint as successful_requests,
-       round(100.0 * t.successes / nullif(t.requests, 0), 2) as success_rate,
+       round(100.0 * t.successes / nullif(t.outcomes, 0), 2) as success_rate,
        round(coalesce(t.cost_usd, 0), 6) as total_cost_usd,
        round(t.latency_sum::numeric / nullif(t.latency_count, 0), 2) as avg_latency_ms,
        round(p.p95::numeric, 2) as p95_latency_ms,

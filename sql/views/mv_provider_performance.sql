@@ -2,6 +2,7 @@
 -- creates it again when this file changes: it keeps the view's grants and refuses to drop anything
 -- built on it. Refreshed CONCURRENTLY, hence the unique index.
 -- Provider × service type over the last 30 days; p95 located in the coarse bins, then the fine ones.
+-- The success rate counts the requests whose outcome is known (docs/data-quality.md).
 create materialized view public.mv_provider_performance as
 with bounds as materialized (
   select (now() at time zone pulsebot.dashboard_timezone())::date as today
@@ -10,7 +11,7 @@ days as materialized (
   select (b.today - g)::date as day from bounds b, generate_series(0, 29) as g
 ),
 totals as (
-  select m.ps_id, sum(u.requests) as requests, sum(u.successes) as successes,
+  select m.ps_id, sum(u.requests) as requests, sum(u.successes) as successes, sum(u.requests - u.null_success_rows) as outcomes,
          sum(u.cost_usd) as cost_usd, sum(u.latency_sum) as latency_sum, sum(u.latency_count) as latency_count
   from pulsebot.usage_daily u join pulsebot.usage_dims m on m.id = u.dim_id cross join bounds b
   where u.day between b.today - 29 and b.today
@@ -63,7 +64,7 @@ p95 as (
 select ps.provider, ps.service_type,
        t.requests::bigint as total_requests,
        round(t.cost_usd, 6) as total_cost_usd,
-       round(100.0 * t.successes / t.requests, 2) as success_rate,
+       round(100.0 * t.successes / nullif(t.outcomes, 0), 2) as success_rate,
        round(t.latency_sum::numeric / nullif(t.latency_count, 0), 2) as avg_latency_ms,
        round(p.p95::numeric, 2) as p95_latency_ms
 from totals t

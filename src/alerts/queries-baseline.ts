@@ -21,13 +21,22 @@ export interface Span {
 
 export interface Measures {
   requests: number;
+  /** Requests whose outcome is known (success not null): the rates' denominator. */
+  outcomes: number;
   successes: number;
+  /** Without the costs the rollups leave out (NaN, ±Infinity; docs/data-quality.md). */
   costUsd: number;
-  /** null without latencies. */
+  /** null without usable latencies (0 to 24 h). */
   p95LatencyMs: number | null;
 }
 
-export const NO_MEASURES: Readonly<Measures> = { requests: 0, successes: 0, costUsd: 0, p95LatencyMs: null };
+export const NO_MEASURES: Readonly<Measures> = {
+  requests: 0,
+  outcomes: 0,
+  successes: 0,
+  costUsd: 0,
+  p95LatencyMs: null,
+};
 
 const MINUTE = 60_000;
 const BUCKET = 15 * MINUTE;
@@ -59,17 +68,20 @@ export function baselineSpans(vs: ChangeBaseline, window: Span, timeZone: string
   }));
 }
 
-/** The scope value of a raw api_usage row `a`; empty names get a visible placeholder (a scope key needs a value). */
+/**
+ * The scope value of a raw row `a` (pulsebot.usage_rows, which reads null or empty names as
+ * 'unknown', as the rollups keep them).
+ */
 export function rawScopeValue(sql: Db, scope: AlertScope) {
   switch (scope) {
     case 'all':
       return sql`'all'::text`;
     case 'provider':
-      return sql`coalesce(nullif(a.provider, ''), '(empty)')`;
+      return sql`a.provider`;
     case 'model':
-      return sql`coalesce(nullif(a.model, ''), '(empty)')`;
+      return sql`a.model`;
     case 'service_type':
-      return sql`coalesce(nullif(a.service_type, ''), '(empty)')`;
+      return sql`a.service_type`;
   }
 }
 
@@ -79,11 +91,11 @@ function dimsScopeValue(sql: Db, scope: AlertScope) {
     case 'all':
       return sql`'all'::text`;
     case 'provider':
-      return sql`coalesce(nullif(m.provider, ''), '(empty)')`;
+      return sql`m.provider`;
     case 'model':
-      return sql`coalesce(nullif(m.model, ''), '(empty)')`;
+      return sql`m.model`;
     case 'service_type':
-      return sql`coalesce(nullif(m.service_type, ''), '(empty)')`;
+      return sql`m.service_type`;
   }
 }
 
@@ -116,7 +128,8 @@ export async function rollupsFoldedThrough(sql: Db): Promise<Date | null> {
 /**
  * Measures of each span (in order) by scope value. The raw edges are [start, midStart) and
  * [midEnd, end]; p95 merges the rollups' latency histograms with the raw rows binned the same
- * way (pulsebot.latency_bin), so it is within the histogram's 1% of the exact value.
+ * way (pulsebot.latency_bin, which leaves out what the rollups leave out), so it is within the
+ * histogram's 1% of the exact value.
  */
 export async function spanMeasures(
   sql: Db,
@@ -153,7 +166,15 @@ export async function spanMeasures(
   });
 
   const rows = await sql<
-    { idx: number; v: string; requests: number; successes: number; cost: number; p95: number | null }[]
+    {
+      idx: number;
+      v: string;
+      requests: number;
+      outcomes: number;
+      successes: number;
+      cost: number;
+      p95: number | null;
+    }[]
   >`
     with raw_ranges as (
       select * from unnest(${raw.idx}::int[], ${raw.lo}::timestamptz[], ${raw.hi}::timestamptz[], ${raw.incl}::int[]) as r(idx, lo, hi, incl)
@@ -162,16 +183,17 @@ export async function spanMeasures(
     ), raw_rows as (
       -- One pass over the raw edges, grouped by latency bin as well (the histogram below).
       select r.idx, ${rawScopeValue(sql, scope)} as v, pulsebot.latency_bin(a.latency_ms) as bin,
-             count(*)::bigint as requests, count(*) filter (where a.success)::bigint as successes,
-             coalesce(sum(a.cost_usd), 0) as cost, count(a.latency_ms)::bigint as n
+             count(*)::bigint as requests, count(a.success)::bigint as outcomes,
+             count(*) filter (where a.success)::bigint as successes,
+             coalesce(sum(pulsebot.finite(a.cost_usd)), 0) as cost, count(a.latency_ms)::bigint as n
       from raw_ranges r
       cross join lateral pulsebot.usage_rows(r.lo, r.hi) a
       where r.incl = 1 or a.created_at < r.hi
       group by 1, 2, 3
     ), measures as (
-      select idx, v, requests, successes, cost from raw_rows
+      select idx, v, requests, outcomes, successes, cost from raw_rows
       union all
-      select r.idx, ${dimsScopeValue(sql, scope)}, u.requests, u.successes, u.cost_usd
+      select r.idx, ${dimsScopeValue(sql, scope)}, u.requests, u.requests - u.null_success_rows, u.successes, u.cost_usd
       from mid_ranges r
       join pulsebot.usage_15m_live u on u.bucket >= r.lo and u.bucket < r.hi
       join pulsebot.usage_dims m on m.id = u.dim_id
@@ -188,17 +210,24 @@ export async function spanMeasures(
       select idx, v, pulsebot.hist_quantile(array_agg(bin order by bin), array_agg(n order by bin), 0.95) as p95
       from hist group by 1, 2
     ), totals as (
-      select idx, v, sum(requests)::bigint as requests, sum(successes)::bigint as successes, sum(cost)::float8 as cost
+      select idx, v, sum(requests)::bigint as requests, sum(outcomes)::bigint as outcomes,
+             sum(successes)::bigint as successes, sum(cost)::float8 as cost
       from measures group by 1, 2
     )
-    select t.idx, t.v, t.requests, t.successes, t.cost, p.p95
+    select t.idx, t.v, t.requests, t.outcomes, t.successes, t.cost, p.p95
     from totals t left join p95 p on p.idx = t.idx and p.v = t.v
     where t.requests <> 0
     order by 1, 2`;
 
   const out = spans.map(() => new Map<string, Measures>());
   for (const r of rows) {
-    out[r.idx]?.set(r.v, { requests: r.requests, successes: r.successes, costUsd: r.cost, p95LatencyMs: r.p95 });
+    out[r.idx]?.set(r.v, {
+      requests: r.requests,
+      outcomes: r.outcomes,
+      successes: r.successes,
+      costUsd: r.cost,
+      p95LatencyMs: r.p95,
+    });
   }
   return out;
 }

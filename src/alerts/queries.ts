@@ -28,10 +28,11 @@ const TOP = 5;
 
 function metricValue(metric: AlertMetric, m: Measures): number | null {
   switch (metric) {
+    // Over the requests whose outcome is known (docs/data-quality.md).
     case 'success_rate':
-      return m.requests > 0 ? m.successes / m.requests : null;
+      return m.outcomes > 0 ? m.successes / m.outcomes : null;
     case 'error_rate':
-      return m.requests > 0 ? (m.requests - m.successes) / m.requests : null;
+      return m.outcomes > 0 ? (m.outcomes - m.successes) / m.outcomes : null;
     case 'cost_usd':
       return m.costUsd;
     case 'requests':
@@ -48,15 +49,26 @@ function isRequestMetric(metric: AlertMetric): boolean {
   return ['success_rate', 'error_rate', 'cost_usd', 'requests', 'p95_latency_ms'].includes(metric);
 }
 
-/** Requests, successes, cost and exact p95 over [start, end] by scope value, from raw rows. */
+/**
+ * Requests, successes, cost and exact p95 over [start, end] by scope value, from raw rows; the
+ * values the rollups leave out (NaN or infinite costs, latencies below 0, over 24 h or not finite)
+ * are left out here too.
+ */
 async function windowMeasures(sql: Db, scope: AlertScope, span: Span): Promise<Map<string, Measures>> {
-  const rows = await sql<{ v: string; requests: number; successes: number; cost: number; p95: number | null }[]>`
-    select ${rawScopeValue(sql, scope)} as v, count(*)::bigint as requests, count(*) filter (where a.success)::bigint as successes,
-           coalesce(sum(a.cost_usd), 0)::float8 as cost, percentile_cont(0.95) within group (order by a.latency_ms) as p95
+  const rows = await sql<
+    { v: string; requests: number; outcomes: number; successes: number; cost: number; p95: number | null }[]
+  >`
+    select ${rawScopeValue(sql, scope)} as v, count(*)::bigint as requests, count(a.success)::bigint as outcomes,
+           count(*) filter (where a.success)::bigint as successes,
+           coalesce(sum(pulsebot.finite(a.cost_usd)), 0)::float8 as cost,
+           percentile_cont(0.95) within group (order by pulsebot.usable_latency(a.latency_ms)) as p95
     from pulsebot.usage_rows(${span.start}, ${span.end}) a
     group by 1`;
   return new Map(
-    rows.map((r) => [r.v, { requests: r.requests, successes: r.successes, costUsd: r.cost, p95LatencyMs: r.p95 }]),
+    rows.map((r) => [
+      r.v,
+      { requests: r.requests, outcomes: r.outcomes, successes: r.successes, costUsd: r.cost, p95LatencyMs: r.p95 },
+    ]),
   );
 }
 
@@ -220,7 +232,7 @@ export async function topContributors(
     out.push(...codes.map((r) => ({ kind: 'error_code' as const, name: r.name, count: r.n })));
     if (byModel) {
       const models = await sql<{ name: string; n: number }[]>`
-        select coalesce(nullif(a.model, ''), '(empty)') as name, count(*)::bigint as n
+        select a.model as name, count(*)::bigint as n
         from ${rows} where ${where} and not a.success
         group by 1 order by 2 desc, 1 limit ${TOP}`;
       out.push(...models.map((r) => ({ kind: 'model' as const, name: r.name, count: r.n })));
@@ -230,12 +242,12 @@ export async function topContributors(
   if (!byModel) return out;
   const measure =
     rule.metric === 'cost_usd'
-      ? sql`coalesce(sum(a.cost_usd), 0)::float8`
+      ? sql`coalesce(sum(pulsebot.finite(a.cost_usd)), 0)::float8`
       : rule.metric === 'p95_latency_ms'
-        ? sql`percentile_cont(0.95) within group (order by a.latency_ms)`
+        ? sql`percentile_cont(0.95) within group (order by pulsebot.usable_latency(a.latency_ms))`
         : sql`count(*)::float8`;
   const models = await sql<{ name: string; n: number | null }[]>`
-    select coalesce(nullif(a.model, ''), '(empty)') as name, ${measure} as n
+    select a.model as name, ${measure} as n
     from ${rows} where ${where}
     group by 1 order by 2 desc nulls last, 1 limit ${TOP}`;
   for (const r of models) if (r.n !== null && r.n > 0) out.push({ kind: 'model', name: r.name, count: r.n });
@@ -278,9 +290,13 @@ export async function metricSeries(
       value: metricValue(rule.metric, m.get(value ?? 'all') ?? NO_MEASURES),
     }));
   }
-  const rows = await sql<{ i: number; requests: number; successes: number; cost: number; p95: number | null }[]>`
-    select p.i, count(a.created_at)::bigint as requests, count(*) filter (where a.success)::bigint as successes,
-           coalesce(sum(a.cost_usd), 0)::float8 as cost, percentile_cont(0.95) within group (order by a.latency_ms) as p95
+  const rows = await sql<
+    { i: number; requests: number; outcomes: number; successes: number; cost: number; p95: number | null }[]
+  >`
+    select p.i, count(a.created_at)::bigint as requests, count(a.success)::bigint as outcomes,
+           count(*) filter (where a.success)::bigint as successes,
+           coalesce(sum(pulsebot.finite(a.cost_usd)), 0)::float8 as cost,
+           percentile_cont(0.95) within group (order by pulsebot.usable_latency(a.latency_ms)) as p95
     from unnest(${idx}::int[], ${lo}::timestamptz[], ${hi}::timestamptz[]) as p(i, lo, hi)
     left join lateral (
       select * from pulsebot.usage_rows(p.lo, p.hi) a where ${scopeFilter(sql, key)}
@@ -291,6 +307,7 @@ export async function metricSeries(
     at: spans[r.i]!.end,
     value: metricValue(rule.metric, {
       requests: r.requests,
+      outcomes: r.outcomes,
       successes: r.successes,
       costUsd: r.cost,
       p95LatencyMs: r.p95,

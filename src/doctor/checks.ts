@@ -3,6 +3,7 @@ import type { Sql } from '../db/connect.js';
 import { migrationStatus } from '../db/migrate.js';
 import { messageOf } from '../errors.js';
 import type { CheckResult } from './check-result.js';
+import { checkDataQuality } from './data-quality-check.js';
 import {
   API_USAGE_COLUMNS,
   DASHBOARD_VIEWS,
@@ -37,6 +38,7 @@ export async function runChecks(input: DoctorInput): Promise<CheckResult[]> {
     ['change capture', checkCapture],
     ['last refresh', checkLastRefresh],
     ['newest api_usage row', checkNewestRow],
+    ['data quality', (i) => checkDataQuality(i.sql, i.now)],
   ];
   for (const [name, check] of checks) {
     try {

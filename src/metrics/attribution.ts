@@ -67,7 +67,8 @@ export function attributeCost(cur: readonly ModelMeasures[], prev: readonly Mode
  * Success-rate change in percentage points, through failures: the rate is 1 − failures/requests,
  * so −Δ(failures_segment / requests_total), summed over segments, is exactly the change of the
  * overall rate. A provider, model or error code without failures contributes nothing, however
- * its traffic moved: the numbers name what failed.
+ * its traffic moved: the numbers name what failed. Requests without an outcome count nowhere,
+ * as in the rate itself.
  */
 export function attributeSuccessRate(
   cur: readonly ModelMeasures[],
@@ -76,10 +77,11 @@ export function attributeSuccessRate(
   prevErrors: readonly ErrorCount[],
   limit = 5,
 ): Attribution | null {
-  const nNow = cur.reduce((n, m) => n + m.requests, 0);
-  const nBefore = prev.reduce((n, m) => n + m.requests, 0);
+  const outcomes = (m: ModelMeasures) => m.requests - m.nullSuccessRows;
+  const nNow = cur.reduce((n, m) => n + outcomes(m), 0);
+  const nBefore = prev.reduce((n, m) => n + outcomes(m), 0);
   if (nNow === 0 || nBefore === 0) return null;
-  const failurePp = (m: ModelMeasures, n: number) => (100 * (m.requests - m.successes)) / n;
+  const failurePp = (m: ModelMeasures, n: number) => (100 * (outcomes(m) - m.successes)) / n;
   const segments = (key: (m: ModelMeasures) => string) => {
     const out = new Map<string, number>();
     for (const m of cur) out.set(key(m), (out.get(key(m)) ?? 0) - failurePp(m, nNow));

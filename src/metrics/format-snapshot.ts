@@ -1,3 +1,4 @@
+import { dataQualityProblems } from './data-quality.js';
 import { formatDelta, type Delta } from './deltas.js';
 import type { KpiDeltas, Kpis } from './kpis.js';
 import type { Snapshot } from './snapshot.js';
@@ -113,13 +114,7 @@ export function formatSnapshot(s: Snapshot): string {
     `latency: p50 ${ms(t.p50LatencyMs)}, p95 ${ms(t.p95LatencyMs)}, p99 ${ms(t.p99LatencyMs)}; error rate ${pct(t.errorRate)}`,
   );
   const q = s.dataQuality;
-  const problems = [
-    q.negativeCostRows ? `${n(q.negativeCostRows)} rows with negative cost` : '',
-    q.nullLatencyRows ? `${n(q.nullLatencyRows)} rows without latency` : '',
-    q.futureRows ? `${n(q.futureRows)} rows dated in the future` : '',
-    q.unknownServiceTypeRows ? `${n(q.unknownServiceTypeRows)} rows with an unknown service type` : '',
-    q.unknownProviderRows ? `${n(q.unknownProviderRows)} rows without a provider` : '',
-  ].filter(Boolean);
+  const problems = dataQualityProblems(q, n).map((p) => p.text);
   out.push(
     `data quality: ${problems.length ? problems.join('; ') : 'no bad rows'}; newest row ${q.newestRowAgeMinutes === null ? 'none' : `${Math.round(q.newestRowAgeMinutes)} min old`}, last refresh ${q.lastRefreshAgeMinutes === null ? 'never' : `${Math.round(q.lastRefreshAgeMinutes)} min ago`}`,
   );

@@ -1,4 +1,5 @@
 import type { Sql } from '../db/connect.js';
+import type { RowFlaws } from './data-quality.js';
 
 /**
  * The small query modules the snapshot is computed from. Every range is [start, end) on
@@ -12,8 +13,10 @@ export interface TimeRange {
   end: Date;
 }
 
-export interface Measures {
+/** A period's sums; the flaws count rows whose odd values the sums left out (data-quality.ts). */
+export interface Measures extends RowFlaws {
   requests: number;
+  /** Requests that succeeded; requests without an outcome (nullSuccessRows) are neither successes nor failures. */
   successes: number;
   costUsd: number;
   inputTokens: number;
@@ -21,8 +24,8 @@ export interface Measures {
   images: number;
   videoSeconds: number;
   latencySum: number;
+  /** Requests with a usable latency (0 to 24 h), which latencySum adds up. */
   latencyCount: number;
-  negativeCostRows: number;
 }
 
 export interface ModelMeasures extends Measures {
@@ -58,7 +61,12 @@ export async function measuresByModel(sql: Sql, range: TimeRange, days: DayRange
            sum(u.input_tokens)::bigint as "inputTokens", sum(u.output_tokens)::bigint as "outputTokens",
            sum(u.images)::bigint as images, sum(u.video_seconds) as "videoSeconds",
            sum(u.latency_sum) as "latencySum", sum(u.latency_count)::bigint as "latencyCount",
-           sum(u.negative_cost_rows)::bigint as "negativeCostRows"
+           sum(u.negative_cost_rows)::bigint as "negativeCostRows", sum(u.null_cost_rows)::bigint as "nullCostRows",
+           sum(u.nonfinite_cost_rows)::bigint as "nonFiniteCostRows", sum(u.null_success_rows)::bigint as "nullSuccessRows",
+           sum(u.nonfinite_video_rows)::bigint as "nonFiniteVideoRows",
+           sum(u.negative_latency_rows)::bigint as "negativeLatencyRows",
+           sum(u.outlier_latency_rows)::bigint as "outlierLatencyRows",
+           sum(u.nonfinite_latency_rows)::bigint as "nonFiniteLatencyRows"
     from ${source}
     group by 1, 2, 3
     having sum(u.requests) <> 0

@@ -2,6 +2,7 @@ import { anomalies, type AnomalyFlag } from './anomalies.js';
 import { periodBudget } from './budget.js';
 import { financeSection, usersSection, type BusinessData, type FinanceSection, type UsersSection } from './business.js';
 import { attributeCost, attributeSuccessRate, type Attribution } from './attribution.js';
+import { KNOWN_SERVICE_TYPES, ROW_FLAW_KEYS, type DataQualityCounts } from './data-quality.js';
 import { pointsDelta, relativeDelta, type Delta } from './deltas.js';
 import { healthScore, type HealthConfig, type HealthScore } from './health.js';
 import { mergeHistograms, quantile } from './histogram.js';
@@ -84,12 +85,8 @@ export interface Snapshot {
     p99LatencyMs: number | null;
     histogram: Histogram;
   };
-  dataQuality: {
-    negativeCostRows: number;
-    nullLatencyRows: number;
-    futureRows: number;
-    unknownServiceTypeRows: number;
-    unknownProviderRows: number;
+  /** Rows of each odd kind in the period (data-quality.ts), and how old the data and the last refresh are. */
+  dataQuality: DataQualityCounts & {
     newestRowAgeMinutes: number | null;
     lastRefreshAgeMinutes: number | null;
   };
@@ -102,7 +99,6 @@ interface PeriodInfo {
   hours: number;
 }
 
-const KNOWN_SERVICE_TYPES = new Set(['content', 'images', 'video']);
 const info = (p: Period): PeriodInfo => ({
   label: p.label,
   start: p.start.toISOString(),
@@ -111,6 +107,8 @@ const info = (p: Period): PeriodInfo => ({
 });
 const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((n, x) => n + f(x), 0);
 const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
+/** Requests whose outcome is known: the success rate's denominator (rows without one are left out). */
+const outcomes = (m: ModelMeasures) => m.requests - m.nullSuccessRows;
 
 function kpisOf(data: PeriodData): Kpis {
   const m = data.byModel;
@@ -120,7 +118,7 @@ function kpisOf(data: PeriodData): Kpis {
   return {
     requests,
     successfulRequests: successes,
-    successRate: ratio(successes, requests),
+    successRate: ratio(successes, sum(m, outcomes)),
     costUsd: sum(m, (x) => x.costUsd),
     activeUsers: data.users.total,
     avgLatencyMs: latencyCount > 0 ? sum(m, (x) => x.latencySum) / latencyCount : null,
@@ -154,6 +152,7 @@ function operations(cur: PeriodData, prev: PeriodData): OperationsRow[] {
         serviceType: string;
         requests: number;
         successes: number;
+        outcomes: number;
         costUsd: number;
         latencySum: number;
         latencyCount: number;
@@ -166,12 +165,14 @@ function operations(cur: PeriodData, prev: PeriodData): OperationsRow[] {
         serviceType: m.serviceType,
         requests: 0,
         successes: 0,
+        outcomes: 0,
         costUsd: 0,
         latencySum: 0,
         latencyCount: 0,
       };
       g.requests += m.requests;
       g.successes += m.successes;
+      g.outcomes += outcomes(m);
       g.costUsd += m.costUsd;
       g.latencySum += m.latencySum;
       g.latencyCount += m.latencyCount;
@@ -185,7 +186,7 @@ function operations(cur: PeriodData, prev: PeriodData): OperationsRow[] {
       const p = before.get(key);
       const p95 = quantile(cur.histograms.get(`ps:${key}`) ?? { bins: [], counts: [] }, 0.95);
       const p95Before = quantile(prev.histograms.get(`ps:${key}`) ?? { bins: [], counts: [] }, 0.95);
-      const rate = ratio(g.successes, g.requests);
+      const rate = ratio(g.successes, g.outcomes);
       return {
         provider: g.provider,
         serviceType: g.serviceType,
@@ -197,7 +198,7 @@ function operations(cur: PeriodData, prev: PeriodData): OperationsRow[] {
         deltas: {
           requests: relativeDelta(g.requests, p?.requests || null),
           costUsd: relativeDelta(g.costUsd, p?.requests ? p.costUsd : null),
-          successRate: pointsDelta(rate, p ? ratio(p.successes, p.requests) : null),
+          successRate: pointsDelta(rate, p ? ratio(p.successes, p.outcomes) : null),
           p95LatencyMs: relativeDelta(p95, p95Before),
         },
       };
@@ -245,6 +246,32 @@ function models(data: PeriodData, top: number): Snapshot['models'] {
       // Distinct users cannot be added across models; the per-model counts are shown above.
       uniqueUsers: Math.max(0, ...rest.map((r) => r.uniqueUsers)),
     },
+  };
+}
+
+function dataQuality(
+  byModel: readonly ModelMeasures[],
+  futureRows: number,
+  newestRowAgeMinutes: number | null,
+  lastRefreshAgeMinutes: number | null,
+): Snapshot['dataQuality'] {
+  const rows = (f: (m: ModelMeasures) => boolean) => sum(byModel.filter(f), (m) => m.requests);
+  const flaws = Object.fromEntries(ROW_FLAW_KEYS.map((k) => [k, sum(byModel, (m) => m[k])])) as Record<
+    (typeof ROW_FLAW_KEYS)[number],
+    number
+  >;
+  // Latency is null, unusable (one of the flaws above) or counted in latencyCount.
+  const unusableLatency = flaws.negativeLatencyRows + flaws.outlierLatencyRows + flaws.nonFiniteLatencyRows;
+  return {
+    ...flaws,
+    nullLatencyRows: sum(byModel, (m) => m.requests - m.latencyCount) - unusableLatency,
+    futureRows,
+    // Null or empty names are folded as 'unknown' (docs/data-quality.md).
+    unknownModelRows: rows((m) => m.model === 'unknown'),
+    unknownProviderRows: rows((m) => m.provider === 'unknown'),
+    unknownServiceTypeRows: rows((m) => !KNOWN_SERVICE_TYPES.has(m.serviceType)),
+    newestRowAgeMinutes,
+    lastRefreshAgeMinutes,
   };
 }
 
@@ -326,20 +353,6 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
       p99LatencyMs: quantile(overall, 0.99),
       histogram: overall,
     },
-    dataQuality: {
-      negativeCostRows: sum(current.byModel, (m) => m.negativeCostRows),
-      nullLatencyRows: sum(current.byModel, (m) => m.requests - m.latencyCount),
-      futureRows: input.freshness.futureRows,
-      unknownServiceTypeRows: sum(
-        current.byModel.filter((m) => !KNOWN_SERVICE_TYPES.has(m.serviceType)),
-        (m) => m.requests,
-      ),
-      unknownProviderRows: sum(
-        current.byModel.filter((m) => m.provider === 'unknown'),
-        (m) => m.requests,
-      ),
-      newestRowAgeMinutes: dataAge,
-      lastRefreshAgeMinutes: refreshAge,
-    },
+    dataQuality: dataQuality(current.byModel, input.freshness.futureRows, dataAge, refreshAge),
   };
 }

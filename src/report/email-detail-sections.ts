@@ -1,5 +1,6 @@
 import type { Block, Cell } from '../messages/email-text.js';
 import { formatCount, formatMs, formatRate, formatUsd } from '../messages/format.js';
+import { dataQualityProblems } from '../metrics/data-quality.js';
 import { clip, type Context, deltaSpan } from './email-section-context.js';
 
 /** The detail sections of the email digest: operations, top models, users, finance and data quality. */
@@ -170,15 +171,7 @@ export function financeBlocks({ s }: Context): Block[] {
 
 export function dataQualityBlocks({ s }: Context): Block[] {
   const q = s.dataQuality;
-  const problems: string[] = [];
-  const count = (n: number, what: string) => {
-    if (n > 0) problems.push(`${formatCount(n)} ${what}`);
-  };
-  count(q.negativeCostRows, 'rows with a negative cost');
-  count(q.nullLatencyRows, 'requests without a latency (left out of latency figures)');
-  count(q.futureRows, 'rows timestamped in the future');
-  count(q.unknownServiceTypeRows, 'requests with an unknown service type');
-  count(q.unknownProviderRows, 'requests from an unknown provider');
+  const problems = dataQualityProblems(q, formatCount).map((p) => p.text);
   const freshness = s.health.components.find((c) => c.key === 'freshness');
   if (q.newestRowAgeMinutes === null) problems.push('No usage data has arrived yet.');
   else if (freshness && freshness.score !== null && freshness.score < 100)

@@ -1,4 +1,5 @@
 import { formatCount, formatMs, formatRate, formatSignedPp, formatSignedUsd, formatUsd } from '../messages/format.js';
+import { dataQualityProblems } from '../metrics/data-quality.js';
 import { mrkdwn, type Block } from '../messages/slack-blocks.js';
 import { SLACK_LIMITS, fitEscaped } from '../messages/slack-limits.js';
 import { MIN_HISTORY, type AnomalyKpi } from '../metrics/anomalies.js';
@@ -339,13 +340,7 @@ export function financeBlocks(ctx: SectionContext): Block[] {
 
 export function dataQualityBlocks(ctx: SectionContext): Block[] {
   const q = ctx.snapshot.dataQuality;
-  const problems: string[] = [];
-  if (q.negativeCostRows) problems.push(`${plural(q.negativeCostRows, 'row', 'rows')} with negative cost`);
-  if (q.nullLatencyRows) problems.push(`${plural(q.nullLatencyRows, 'row', 'rows')} without latency`);
-  if (q.futureRows) problems.push(`${plural(q.futureRows, 'row', 'rows')} dated in the future`);
-  if (q.unknownServiceTypeRows)
-    problems.push(`${plural(q.unknownServiceTypeRows, 'row', 'rows')} with an unknown service type`);
-  if (q.unknownProviderRows) problems.push(`${plural(q.unknownProviderRows, 'row', 'rows')} with an unknown provider`);
+  const problems = dataQualityProblems(q, formatCount).map((p) => p.text);
   const ages = [
     q.newestRowAgeMinutes === null ? 'no data has arrived' : `newest row ${formatAge(q.newestRowAgeMinutes)} old`,
     q.lastRefreshAgeMinutes === null ? 'never refreshed' : `refreshed ${formatAge(q.lastRefreshAgeMinutes)} ago`,

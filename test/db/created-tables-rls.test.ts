@@ -17,7 +17,12 @@ describe.each(TARGETS)('row-level security on the tables pulsebot created (%s)',
   beforeAll(async () => {
     db = await freshDatabase(target, { migrated: false });
     const source = loadSchemaSource();
-    await migrate(db.sql, { ...source, migrations: source.migrations.slice(0, 1) });
+    // The baseline's tables; of today's definitions only what migrate itself calls (the others
+    // may need columns of later migrations).
+    await migrate(db.sql, {
+      migrations: source.migrations.slice(0, 1),
+      definitions: source.definitions.filter((d) => d.path === 'functions/apply_access.sql'),
+    });
     await db.sql.unsafe(`
       create role ${app} nologin;
       create role ${stranger} nologin;

@@ -3,6 +3,7 @@ import { anomalies } from '../../src/metrics/anomalies.js';
 import { attributeCost, attributeSuccessRate } from '../../src/metrics/attribution.js';
 import type { ModelMeasures } from '../../src/metrics/queries.js';
 import type { Kpis } from '../../src/metrics/kpis.js';
+import { NO_ROW_FLAWS } from '../../src/metrics/data-quality.js';
 
 function m(provider: string, model: string, requests: number, successes: number, costUsd: number): ModelMeasures {
   return {
@@ -18,7 +19,7 @@ function m(provider: string, model: string, requests: number, successes: number,
     videoSeconds: 0,
     latencySum: 0,
     latencyCount: 0,
-    negativeCostRows: 0,
+    ...NO_ROW_FLAWS,
   };
 }
 

@@ -4,6 +4,7 @@ import { resolvePeriods } from '../../src/metrics/period.js';
 import type { ModelMeasures } from '../../src/metrics/queries.js';
 import { periodBudget } from '../../src/metrics/budget.js';
 import { buildSnapshot, type PeriodData, type SnapshotInput } from '../../src/metrics/snapshot.js';
+import { NO_ROW_FLAWS } from '../../src/metrics/data-quality.js';
 
 const NOW = new Date('2026-11-24T09:00:00Z');
 const periods = resolvePeriods({ kind: 'day', timeZone: 'UTC', now: NOW });
@@ -30,7 +31,7 @@ function m(
     videoSeconds: 0,
     latencySum: 0,
     latencyCount: 0,
-    negativeCostRows: 0,
+    ...NO_ROW_FLAWS,
     ...extra,
   };
 }
@@ -169,19 +170,41 @@ describe('snapshot (pure)', () => {
         current: data([
           m('unknown', 'content', 'x', 5, 5, 1, { negativeCostRows: 2, latencyCount: 3 }),
           m('openai', 'audio', 'whisper', 4, 4, 1, { latencyCount: 4 }),
+          // 9 requests: 2 without an outcome (7 known, 5 succeeded), 6 usable latencies, 1 negative,
+          // 1 over 24 h; so 9 − 6 − 2 = 1 without latency.
+          m('openai', 'content', 'unknown', 9, 5, 1, {
+            latencyCount: 6,
+            nullSuccessRows: 2,
+            nullCostRows: 1,
+            nonFiniteCostRows: 3,
+            nonFiniteVideoRows: 1,
+            negativeLatencyRows: 1,
+            outlierLatencyRows: 1,
+          }),
         ]),
         freshness: { newestRowAt: null, lastRefreshAt: null, futureRows: 7 },
       }),
     );
     expect(s.dataQuality).toEqual({
       negativeCostRows: 2,
-      nullLatencyRows: 2,
+      nullCostRows: 1,
+      nonFiniteCostRows: 3,
+      nullSuccessRows: 2,
+      nonFiniteVideoRows: 1,
+      negativeLatencyRows: 1,
+      outlierLatencyRows: 1,
+      nonFiniteLatencyRows: 0,
+      nullLatencyRows: 2 + 0 + 1,
       futureRows: 7,
+      unknownModelRows: 9,
       unknownServiceTypeRows: 4,
       unknownProviderRows: 5,
       newestRowAgeMinutes: null,
       lastRefreshAgeMinutes: null,
     });
+    // 5 + 4 + 5 successes of 5 + 4 + 7 requests with an outcome.
+    expect(s.kpis.current.successRate).toBe(14 / 16);
+    expect(s.operations.find((o) => o.serviceType === 'content' && o.provider === 'openai')?.successRate).toBe(5 / 7);
   });
 
   it('copes with a single provider and with 5,000 models', () => {

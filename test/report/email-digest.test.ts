@@ -8,6 +8,7 @@ import { markup } from '../../src/messages/markup.js';
 import { renderMjml, TEMPLATES_DIR } from '../../src/messages/mjml-render.js';
 import { buildEmailDigest } from '../../src/report/email-digest.js';
 import { digestModelFixture, loadSnapshotFixture, solidPng } from '../fixtures/digest-model.js';
+import { NO_ROW_FLAWS } from '../../src/metrics/data-quality.js';
 
 /**
  * Expected figures are worked out by hand from test/fixtures/snapshot-daily.json and
@@ -180,13 +181,23 @@ describe('buildEmailDigest: layout choices', () => {
 
   it('lists only the data-quality problems that occurred', async () => {
     const snapshot = loadSnapshotFixture('daily');
-    snapshot.dataQuality.negativeCostRows = 3;
-    snapshot.dataQuality.unknownProviderRows = 12;
-    const { text } = await buildEmailDigest(await digestModelFixture({ snapshot }), { reportTitle: 'AI usage' });
-    expect(text).toContain('3 rows with a negative cost');
-    expect(text).toContain('12 requests from an unknown provider');
-    expect(text).not.toContain('timestamped in the future');
-    expect(text).not.toContain('No data-quality problems found.');
+    Object.assign(snapshot.dataQuality, {
+      negativeCostRows: 3,
+      unknownProviderRows: 12,
+      nonFiniteCostRows: 1,
+      nullSuccessRows: 2,
+      outlierLatencyRows: 1,
+    });
+    const { text, html } = await buildEmailDigest(await digestModelFixture({ snapshot }), { reportTitle: 'AI usage' });
+    for (const part of [flat(text), visible(html)]) {
+      expect(part).toContain('1 row with a NaN or infinite cost (counted as $0)');
+      expect(part).toContain('3 rows with a negative cost');
+      expect(part).toContain('2 rows without an outcome (left out of the success rate)');
+      expect(part).toContain('12 rows without a provider (counted as "unknown")');
+      expect(part).toContain('1 row with a latency over 24 h (left out of latency figures)');
+      expect(part).not.toContain('dated in the future');
+      expect(part).not.toContain('No data-quality problems found.');
+    }
   });
 
   it('gives charts with the same id distinct cids, one attachment each', async () => {
@@ -268,7 +279,7 @@ describe('buildEmailDigest: a day without traffic', () => {
         videoSeconds: 0,
         latencySum: 5000,
         latencyCount: 10,
-        negativeCostRows: 0,
+        ...NO_ROW_FLAWS,
       },
     ],
     users: { total: 3, byModel: new Map() },

@@ -14,8 +14,8 @@ export async function userSetProblems(sql: Sql): Promise<string[]> {
     raw as (
       select (u.created_at at time zone s.tz)::date as day, u.user_id, m.id as dim_id, count(*) as n
       from public.api_usage u cross join s
-      join pulsebot.usage_dims m on m.provider = coalesce(u.provider, 'unknown') and m.service_type = coalesce(u.service_type, 'unknown')
-        and m.model = coalesce(u.model, 'unknown')
+      join pulsebot.usage_dims m on m.provider = coalesce(nullif(u.provider, ''), 'unknown')
+        and m.service_type = coalesce(nullif(u.service_type, ''), 'unknown') and m.model = coalesce(nullif(u.model, ''), 'unknown')
       where u.user_id is not null and (u.created_at at time zone s.tz)::date >= s.keep_from
       group by 1, 2, 3
     ),
@@ -72,7 +72,8 @@ export async function usersByModelProblems(sql: Sql): Promise<string[]> {
     { first: b!.first, last: b!.last, usersKept: true },
   );
   const raw = await sql<{ key: string; n: number }[]>`
-    select coalesce(provider, 'unknown') || '/' || coalesce(service_type, 'unknown') || '/' || coalesce(model, 'unknown') as key,
+    select coalesce(nullif(provider, ''), 'unknown') || '/' || coalesce(nullif(service_type, ''), 'unknown') || '/'
+             || coalesce(nullif(model, ''), 'unknown') as key,
            count(distinct user_id)::bigint as n
     from public.api_usage
     where (created_at at time zone ${b!.tz})::date between ${b!.first}::date and ${b!.last}::date and user_id is not null
@@ -96,8 +97,11 @@ export async function histogramProblems(sql: Sql): Promise<string[]> {
     raw as (
       select (u.created_at at time zone s.tz)::date as day, ps.id as ps_id, pulsebot.latency_bin(u.latency_ms) as bin, count(*) as n
       from public.api_usage u cross join s
-      join pulsebot.provider_services ps on ps.provider = coalesce(u.provider, 'unknown') and ps.service_type = coalesce(u.service_type, 'unknown')
-      where u.latency_ms is not null and u.created_at is not null
+      join pulsebot.provider_services ps on ps.provider = coalesce(nullif(u.provider, ''), 'unknown')
+        and ps.service_type = coalesce(nullif(u.service_type, ''), 'unknown')
+      -- Only usable latencies are binned (docs/data-quality.md): finite, 0 to 24 h.
+      where u.latency_ms::float8 not in ('NaN', 'Infinity', '-Infinity') and u.latency_ms >= 0 and u.latency_ms <= 86400000
+        and u.created_at is not null
       group by 1, 2, 3
     ),
     kept as (select day, ps_id, bin, sum(n) as n from pulsebot.latency_daily_live group by 1, 2, 3 having sum(n) <> 0),
