@@ -633,7 +633,7 @@ begin
       and ((p.provolatile in ('i', 's') and not p.prosecdef and p.proname <> 'apply_access')
            or p.prokind = 'a'
            or p.proname in ('usage_rows', 'usage_newest', 'usage_newest_by', 'usage_future_rows', 'usage_distinct_users',
-                            'usage_users_by_model', 'usage_by_user', 'subscription_rows', 'prune_outbox'))
+                            'usage_users_by_model', 'usage_users_of_models', 'usage_by_user', 'subscription_rows', 'prune_outbox'))
   loop
     execute format('grant execute on function %s to %I', obj.fn, runtime);
   end loop;
@@ -1650,7 +1650,7 @@ begin
     from (
       select date_bin('15 minutes', c.created_at, timestamptz '2000-01-01 00:00:00+00') as bucket, c.dim_key,
              coalesce(c.bin, pulsebot.latency_bin(c.latency_ms), pulsebot.latency_flaw_bin(c.latency_ms)) as bin,
-             case when c.success is not false then null else coalesce(c.error_code, 'unknown') end as error_code,
+             case when c.success is not false then null else coalesce(c.error_code, '') end as error_code,
              sum(c.sign) as requests,
              pulsebot.sum_int8(c.sign * c.cost_micros) as cost_micros,
              sum(c.sign * c.cost_usd) filter (where c.cost_micros is null and pulsebot.finite(c.cost_usd) is not null) as cost_numeric,
@@ -1689,7 +1689,7 @@ begin
   with g as (
     select date_bin('15 minutes', c.created_at, timestamptz '2000-01-01 00:00:00+00') as bucket, c.dim_key,
            coalesce(c.bin, pulsebot.latency_bin(c.latency_ms), pulsebot.latency_flaw_bin(c.latency_ms)) as bin,
-           case when c.success is not false then null else coalesce(c.error_code, 'unknown') end as error_code,
+           case when c.success is not false then null else coalesce(c.error_code, '') end as error_code,
            count(*) as change_rows,
            sum(c.sign) as requests,
            pulsebot.sum_int8(c.sign * c.cost_micros) as cost_micros,
@@ -1873,6 +1873,21 @@ AS $function$
   from public.api_usage a
   where a.created_at >= lo and a.created_at < hi and a.user_id is not null
   group by 1, 2, 3
+$function$;
+
+CREATE OR REPLACE FUNCTION pulsebot.usage_users_of_models(lo timestamp with time zone, hi timestamp with time zone, providers text[], service_types text[], models text[])
+ RETURNS bigint
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+  select count(distinct a.user_id)
+  from public.api_usage a
+  join unnest(providers, service_types, models) as k(provider, service_type, model)
+    on k.provider = coalesce(nullif(a.provider::text, ''), 'unknown')
+   and k.service_type = coalesce(nullif(a.service_type::text, ''), 'unknown')
+   and k.model = coalesce(nullif(a.model::text, ''), 'unknown')
+  where a.created_at >= lo and a.created_at < hi
 $function$;
 
 CREATE OR REPLACE FUNCTION pulsebot.usage_visibility()
@@ -2374,6 +2389,7 @@ revoke all on function pulsebot.usage_newest(timestamp with time zone,text,text)
 revoke all on function pulsebot.usage_newest_by(text,timestamp with time zone,timestamp with time zone) from public;
 revoke all on function pulsebot.usage_rows(timestamp with time zone,timestamp with time zone) from public;
 revoke all on function pulsebot.usage_users_by_model(timestamp with time zone,timestamp with time zone) from public;
+revoke all on function pulsebot.usage_users_of_models(timestamp with time zone,timestamp with time zone,text[],text[],text[]) from public;
 revoke all on function pulsebot.usage_visibility() from public;
 revoke all on function pulsebot.user_bit(integer) from public;
 revoke all on function pulsebot.user_block(integer) from public;

@@ -109,7 +109,7 @@ begin
       and ((p.provolatile in ('i', 's') and not p.prosecdef and p.proname <> 'apply_access')
            or p.prokind = 'a'
            or p.proname in ('usage_rows', 'usage_newest', 'usage_newest_by', 'usage_future_rows', 'usage_distinct_users',
-                            'usage_users_by_model', 'usage_by_user', 'subscription_rows', 'prune_outbox'))
+                            'usage_users_by_model', 'usage_users_of_models', 'usage_by_user', 'subscription_rows', 'prune_outbox'))
   loop
     execute format('grant execute on function %s to %I', obj.fn, runtime);
   end loop;

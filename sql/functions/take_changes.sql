@@ -4,7 +4,8 @@
 -- key is in the dictionary are taken; the others wait for register_dims().
 -- Odd rows are counted per kind and their odd values kept out of the sums: a non-finite cost or
 -- video seconds by the filters, an unusable latency by its pseudo-bin (latency_flaw_bin(), whose
--- latency sum is stored as 0); docs/data-quality.md.
+-- latency sum is stored as 0); docs/data-quality.md. A failure without an error code is filed
+-- under '' (never a real code's name, such as 'unknown').
 CREATE OR REPLACE FUNCTION pulsebot.take_changes(tz text, keep_from date, OUT taken bigint, OUT appended bigint)
  RETURNS record
  LANGUAGE plpgsql
@@ -44,7 +45,7 @@ begin
     from (
       select date_bin('15 minutes', c.created_at, timestamptz '2000-01-01 00:00:00+00') as bucket, c.dim_key,
              coalesce(c.bin, pulsebot.latency_bin(c.latency_ms), pulsebot.latency_flaw_bin(c.latency_ms)) as bin,
-             case when c.success is not false then null else coalesce(c.error_code, 'unknown') end as error_code,
+             case when c.success is not false then null else coalesce(c.error_code, '') end as error_code,
              sum(c.sign) as requests,
              pulsebot.sum_int8(c.sign * c.cost_micros) as cost_micros,
              sum(c.sign * c.cost_usd) filter (where c.cost_micros is null and pulsebot.finite(c.cost_usd) is not null) as cost_numeric,

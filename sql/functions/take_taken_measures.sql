@@ -16,7 +16,7 @@ begin
   with g as (
     select date_bin('15 minutes', c.created_at, timestamptz '2000-01-01 00:00:00+00') as bucket, c.dim_key,
            coalesce(c.bin, pulsebot.latency_bin(c.latency_ms), pulsebot.latency_flaw_bin(c.latency_ms)) as bin,
-           case when c.success is not false then null else coalesce(c.error_code, 'unknown') end as error_code,
+           case when c.success is not false then null else coalesce(c.error_code, '') end as error_code,
            count(*) as change_rows,
            sum(c.sign) as requests,
            pulsebot.sum_int8(c.sign * c.cost_micros) as cost_micros,

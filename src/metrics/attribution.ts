@@ -6,8 +6,15 @@ import type { ErrorCount, ModelMeasures } from './queries.js';
  * "cost +38%: runway/gen-3-alpha +$21 (80% of the increase)".
  */
 export interface Contribution {
-  /** "runway", "runway/gen-3-alpha", or an error code. */
+  /** "runway", "runway/gen-3-alpha", an error code; "(no error code)" or "other" for the two kinds. */
   key: string;
+  /**
+   * Absent for a provider, model or code. `no_error_code`: failures without an error code.
+   * `other`: every segment past the top N, so the list adds up to totalChange exactly.
+   */
+  kind?: 'no_error_code' | 'other';
+  /** For `other`: how many segments it stands for. */
+  segments?: number;
   /** Change in the metric's own unit: USD for cost, percentage points for success rate. */
   change: number;
   /** Share of the total change (can exceed 1 or be negative when others move the other way). */
@@ -22,12 +29,30 @@ export interface Attribution {
   byErrorCode?: Contribution[];
 }
 
+/** The key failures without an error code are grouped under (an error code is never empty). */
+const NO_CODE = '';
+
+/** The `limit` largest contributions by size, then one `other` entry for the rest, if any. */
 function rank(changes: Map<string, number>, total: number, limit: number): Contribution[] {
-  return [...changes.entries()]
+  const share = (change: number) => (total !== 0 ? change / total : null);
+  const ranked = [...changes.entries()]
     .filter(([, change]) => change !== 0)
-    .map(([key, change]) => ({ key, change, shareOfChange: total !== 0 ? change / total : null }))
-    .sort((a, b) => Math.abs(b.change) - Math.abs(a.change) || a.key.localeCompare(b.key))
-    .slice(0, limit);
+    .map(
+      ([key, change]): Contribution => ({
+        ...(key === NO_CODE ? { key: '(no error code)', kind: 'no_error_code' as const } : { key }),
+        change,
+        shareOfChange: share(change),
+      }),
+    )
+    .sort((a, b) => Math.abs(b.change) - Math.abs(a.change) || a.key.localeCompare(b.key));
+  const top = ranked.slice(0, limit);
+  if (ranked.length <= limit) return top;
+  // The rest as what is left of the total: shown and rest add up to it, to the last bit.
+  const change = total - top.reduce((n, c) => n + c.change, 0);
+  return [
+    ...top,
+    { key: 'other', kind: 'other', segments: ranked.length - limit, change, shareOfChange: share(change) },
+  ];
 }
 
 function diff(
@@ -92,8 +117,9 @@ export function attributeSuccessRate(
     (100 * cur.reduce((n, m) => n + m.successes, 0)) / nNow -
     (100 * prev.reduce((n, m) => n + m.successes, 0)) / nBefore;
   const codes = new Map<string, number>();
-  for (const e of curErrors) codes.set(e.errorCode, (codes.get(e.errorCode) ?? 0) - (100 * e.failures) / nNow);
-  for (const e of prevErrors) codes.set(e.errorCode, (codes.get(e.errorCode) ?? 0) + (100 * e.failures) / nBefore);
+  const code = (e: ErrorCount) => e.errorCode ?? NO_CODE;
+  for (const e of curErrors) codes.set(code(e), (codes.get(code(e)) ?? 0) - (100 * e.failures) / nNow);
+  for (const e of prevErrors) codes.set(code(e), (codes.get(code(e)) ?? 0) + (100 * e.failures) / nBefore);
   return {
     totalChange: total,
     byProvider: rank(segments(providerOf), total, limit),

@@ -1,7 +1,7 @@
 import { dataQualityProblems } from './data-quality.js';
 import { formatDelta, type Delta } from './deltas.js';
 import type { KpiDeltas, Kpis } from './kpis.js';
-import type { Snapshot } from './snapshot.js';
+import { errorLabel, type Snapshot } from './snapshot.js';
 
 /** The snapshot as a readable table for a terminal (`pulsebot snapshot` without --json). */
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -87,7 +87,7 @@ export function formatSnapshot(s: Snapshot): string {
   for (const m of models) {
     const name = m.provider ? `${m.provider}/${m.model}` : m.model;
     out.push(
-      `  ${pad(name.length > 34 ? `${name.slice(0, 33)}…` : name, 34)} ${lpad(n(m.requests), 10)} ${lpad(usd(m.costUsd), 11)} ${lpad(m.costPerRequest === null ? '–' : `$${m.costPerRequest.toFixed(4)}`, 11)} ${lpad(m.provider ? n(m.uniqueUsers) : '', 7)}`,
+      `  ${pad(name.length > 34 ? `${name.slice(0, 33)}…` : name, 34)} ${lpad(n(m.requests), 10)} ${lpad(usd(m.costUsd), 11)} ${lpad(m.costPerRequest === null ? '–' : `$${m.costPerRequest.toFixed(4)}`, 11)} ${lpad(m.uniqueUsers === null ? '–' : n(m.uniqueUsers), 7)}`,
     );
   }
   const u = s.users;
@@ -107,7 +107,7 @@ export function formatSnapshot(s: Snapshot): string {
   );
   if (s.topErrors.length) {
     out.push('');
-    out.push(`top errors: ${s.topErrors.map((e) => `${e.errorCode} ${n(e.failures)} (${pct(e.share)})`).join(', ')}`);
+    out.push(`top errors: ${s.topErrors.map((e) => `${errorLabel(e)} ${n(e.failures)} (${pct(e.share)})`).join(', ')}`);
   }
   const t = s.technical;
   out.push(

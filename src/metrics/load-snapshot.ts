@@ -6,13 +6,14 @@ import { resolvePeriods, type Period, type ReportPeriods } from './period.js';
 import {
   distinctUsers,
   distinctUsersByModel,
+  distinctUsersOfModels,
   errorsByCode,
   freshness,
   latencyHistograms,
   measuresByModel,
   rollupDays,
 } from './queries.js';
-import { buildSnapshot, type PeriodData, type Snapshot } from './snapshot.js';
+import { buildSnapshot, rankModels, type PeriodData, type Snapshot } from './snapshot.js';
 import type { BusinessData } from './business.js';
 import { dailyCosts, monthlyRecurringRevenue, userActivity } from './queries-business.js';
 import { addDays, compareLocalDates, formatLocalDate, startOfLocalDay, type LocalDate } from './zoned-time.js';
@@ -58,9 +59,9 @@ export async function loadSnapshot(
   if (fold?.outcome === 'failed') {
     throw new PulsebotError('REFRESH_FAILED', `folding the latest rows into the rollups failed: ${fold.error}`);
   }
-  const load = (p: Period) => loadPeriod(sql, p, 'totals');
+  const load = (p: Period) => loadPeriod(sql, p, null);
   const [current, previous, lastWeek, ...baseline] = await sequential([
-    () => loadPeriod(sql, periods.current, 'full'),
+    () => loadPeriod(sql, periods.current, report.top_models),
     () => load(periods.previous),
     () => (periods.sameWeekdayLastWeek ? load(periods.sameWeekdayLastWeek) : Promise.resolve(null)),
     ...periods.baselineWeekdays.map((p) => () => load(p)),
@@ -84,8 +85,11 @@ export async function loadSnapshot(
   });
 }
 
-/** The report period in full; the periods it is compared with only need their totals. */
-async function loadPeriod(sql: Sql, period: Period, detail: 'full' | 'totals'): Promise<PeriodData> {
+/**
+ * The report period in full (with its top N models, whose distinct users are counted apart from
+ * the rest's); the periods it is compared with only need their totals (topModels null).
+ */
+async function loadPeriod(sql: Sql, period: Period, topModels: number | null): Promise<PeriodData> {
   const range = { start: period.start, end: period.end };
   const days = await rollupDays(
     sql,
@@ -93,13 +97,16 @@ async function loadPeriod(sql: Sql, period: Period, detail: 'full' | 'totals'): 
     formatLocalDate(period.firstDay),
     formatLocalDate(period.lastDay),
   );
+  const byModel = await measuresByModel(sql, range, days);
+  const pastTop = topModels === null ? [] : rankModels(byModel).slice(topModels);
   return {
-    byModel: await measuresByModel(sql, range, days),
+    byModel,
     histograms: await latencyHistograms(sql, range, days),
     errors: await errorsByCode(sql, range),
     users: {
       total: await distinctUsers(sql, range, days),
-      byModel: detail === 'full' ? await distinctUsersByModel(sql, range, days) : new Map(),
+      byModel: topModels === null ? new Map() : await distinctUsersByModel(sql, range, days),
+      ...(pastTop.length > 0 ? { pastTop: await distinctUsersOfModels(sql, range, days, pastTop) } : {}),
     },
   };
 }

@@ -123,13 +123,15 @@ export interface ErrorCount {
   provider: string;
   serviceType: string;
   model: string;
-  errorCode: string;
+  /** null: failures without an error code (filed under '' in errors_15m), a category of their own. */
+  errorCode: string | null;
   failures: number;
 }
 
 export async function errorsByCode(sql: Sql, range: TimeRange): Promise<ErrorCount[]> {
   return sql<ErrorCount[]>`
-    select m.provider, m.service_type as "serviceType", m.model, e.error_code as "errorCode", sum(e.failures)::bigint as failures
+    select m.provider, m.service_type as "serviceType", m.model, nullif(e.error_code, '') as "errorCode",
+           sum(e.failures)::bigint as failures
     from pulsebot.errors_15m_live e join pulsebot.usage_dims m on m.id = e.dim_id
     where e.bucket >= ${range.start} and e.bucket < ${range.end}
     group by 1, 2, 3, 4
@@ -158,24 +160,10 @@ export async function distinctUsers(sql: Sql, range: TimeRange, days: DayRange):
  * the rollups' zone read the (model, user, day) sets, which beat a month of raw rows.
  */
 export async function distinctUsersByModel(sql: Sql, range: TimeRange, days: DayRange): Promise<Map<string, number>> {
-  const short = range.end.getTime() - range.start.getTime() <= 25 * 3_600_000;
   const rows =
-    days?.usersKept && !short
+    days?.usersKept && !isShort(range)
       ? await sql<{ key: string; n: number }[]>`
-        with pending as (
-          -- A key's count is its row's n plus its deltas not yet compacted (a few batches' worth).
-          select day, user_id, dim_id, sum(dn) as dn from pulsebot.model_user_days_pending
-          where day between ${days.first}::date and ${days.last}::date
-          group by 1, 2, 3
-        ), present as (
-          select x.dim_id, x.user_id from pulsebot.model_user_days x
-          left join pending p on p.day = x.day and p.user_id = x.user_id and p.dim_id = x.dim_id
-          where x.day between ${days.first}::date and ${days.last}::date and x.n + coalesce(p.dn, 0) > 0
-          union all
-          select p.dim_id, p.user_id from pending p
-          where p.dn > 0 and not exists (
-            select 1 from pulsebot.model_user_days x where x.day = p.day and x.user_id = p.user_id and x.dim_id = p.dim_id)
-        )
+        with ${presentUserModels(sql, days)}
         select m.provider || '/' || m.service_type || '/' || m.model as key, count(distinct x.user_id)::bigint as n
         from present x join pulsebot.usage_dims m on m.id = x.dim_id
         group by 1`
@@ -183,6 +171,50 @@ export async function distinctUsersByModel(sql: Sql, range: TimeRange, days: Day
         select provider || '/' || service_type || '/' || model as key, users as n
         from pulsebot.usage_users_by_model(${range.start}, ${range.end})`;
   return new Map(rows.map((r) => [r.key, r.n]));
+}
+
+/** Exact distinct users of several models together (a report's "other" models), read as above. */
+export async function distinctUsersOfModels(
+  sql: Sql,
+  range: TimeRange,
+  days: DayRange,
+  models: ReadonlyArray<{ provider: string; serviceType: string; model: string }>,
+): Promise<number> {
+  const providers = models.map((m) => m.provider);
+  const serviceTypes = models.map((m) => m.serviceType);
+  const names = models.map((m) => m.model);
+  const [r] =
+    days?.usersKept && !isShort(range)
+      ? await sql<{ n: number }[]>`
+        with ${presentUserModels(sql, days)}
+        select count(distinct x.user_id)::bigint as n
+        from present x join pulsebot.usage_dims m on m.id = x.dim_id
+        join unnest(${providers}::text[], ${serviceTypes}::text[], ${names}::text[]) as k(provider, service_type, model)
+          on k.provider = m.provider and k.service_type = m.service_type and k.model = m.model`
+      : await sql<{ n: number }[]>`
+        select pulsebot.usage_users_of_models(${range.start}, ${range.end}, ${providers}::text[],
+                                              ${serviceTypes}::text[], ${names}::text[]) as n`;
+  return r?.n ?? 0;
+}
+
+const isShort = (range: TimeRange) => range.end.getTime() - range.start.getTime() <= 25 * 3_600_000;
+
+/** The (model, user) pairs with a call on the days: the sets plus their deltas not yet compacted. */
+function presentUserModels(sql: Sql, days: NonNullable<DayRange>) {
+  return sql`pending as (
+      -- A key's count is its row's n plus its deltas not yet compacted (a few batches' worth).
+      select day, user_id, dim_id, sum(dn) as dn from pulsebot.model_user_days_pending
+      where day between ${days.first}::date and ${days.last}::date
+      group by 1, 2, 3
+    ), present as (
+      select x.dim_id, x.user_id from pulsebot.model_user_days x
+      left join pending p on p.day = x.day and p.user_id = x.user_id and p.dim_id = x.dim_id
+      where x.day between ${days.first}::date and ${days.last}::date and x.n + coalesce(p.dn, 0) > 0
+      union all
+      select p.dim_id, p.user_id from pending p
+      where p.dn > 0 and not exists (
+        select 1 from pulsebot.model_user_days x where x.day = p.day and x.user_id = p.user_id and x.dim_id = p.dim_id)
+    )`;
 }
 
 export const modelKey = (m: { provider: string; serviceType: string; model: string }) =>

@@ -1,6 +1,7 @@
 import { anomalies, type AnomalyFlag } from './anomalies.js';
 import { periodBudget } from './budget.js';
 import { financeSection, usersSection, type BusinessData, type FinanceSection, type UsersSection } from './business.js';
+import { costBaseline, type CostBaseline } from './baseline.js';
 import { attributeCost, attributeSuccessRate, type Attribution } from './attribution.js';
 import { KNOWN_SERVICE_TYPES, ROW_FLAW_KEYS, type DataQualityCounts } from './data-quality.js';
 import { pointsDelta, relativeDelta, type Delta } from './deltas.js';
@@ -18,7 +19,11 @@ export interface PeriodData {
   byModel: ModelMeasures[];
   histograms: Map<string, Histogram>;
   errors: ErrorCount[];
-  users: { total: number; byModel: Map<string, number> };
+  /**
+   * pastTop: distinct users of the models past the report's top N, together (they cannot be added
+   * up per model); absent when not counted.
+   */
+  users: { total: number; byModel: Map<string, number>; pastTop?: number };
 }
 
 export interface OperationsRow {
@@ -43,6 +48,15 @@ export interface ModelRow {
   images: number;
   videoSeconds: number;
   uniqueUsers: number;
+}
+
+type ModelName = { provider: string; serviceType: string; model: string };
+
+/** Models in report order: by cost, then requests, then name. */
+export function rankModels<T extends ModelName & { costUsd: number; requests: number }>(rows: readonly T[]): T[] {
+  return [...rows].sort(
+    (a, b) => b.costUsd - a.costUsd || b.requests - a.requests || modelKey(a).localeCompare(modelKey(b)),
+  );
 }
 
 export interface SnapshotInput {
@@ -72,10 +86,16 @@ export interface Snapshot {
   health: HealthScore;
   attribution: { cost: Attribution; successRate: Attribution | null };
   anomalies: { flags: AnomalyFlag[]; comparableWeeks: number };
-  budget: { periodBudgetUsd: number | null; baselineUsd: number | null };
+  /** baselineUsd is baseline.expectedUsd; `baseline` says how it was made (baseline.ts). */
+  budget: { periodBudgetUsd: number | null; baselineUsd: number | null; baseline: CostBaseline };
   operations: OperationsRow[];
-  topErrors: Array<{ errorCode: string; failures: number; share: number }>;
-  models: { top: ModelRow[]; other: (ModelRow & { models: number }) | null };
+  /** The top codes by failures, then failures without a code and the rest ("other"), if any. */
+  topErrors: TopError[];
+  /** other.uniqueUsers: distinct users of those models together; null when not counted. */
+  models: {
+    top: ModelRow[];
+    other: (Omit<ModelRow, 'uniqueUsers'> & { models: number; uniqueUsers: number | null }) | null;
+  };
   users: UsersSection;
   finance: FinanceSection;
   technical: {
@@ -90,6 +110,46 @@ export interface Snapshot {
     newestRowAgeMinutes: number | null;
     lastRefreshAgeMinutes: number | null;
   };
+}
+
+export interface TopError {
+  /** null for the two kinds below. */
+  errorCode: string | null;
+  failures: number;
+  /** Of all failures in the period. */
+  share: number;
+  /** `no_error_code`: failures whose row has no error code; `other`: the codes past the top 5. */
+  kind?: 'no_error_code' | 'other';
+  /** For `other`: how many codes. */
+  codes?: number;
+}
+
+const TOP_ERRORS = 5;
+
+/** How a top-errors entry reads: its code, "no error code", or "3 other codes". */
+export function errorLabel(e: TopError): string {
+  if (e.errorCode !== null) return e.errorCode;
+  return e.kind === 'other' ? `${e.codes} other code${e.codes === 1 ? '' : 's'}` : 'no error code';
+}
+
+function topErrors(errors: readonly ErrorCount[]): TopError[] {
+  const failures = sum(errors, (e) => e.failures);
+  const byCode = new Map<string | null, number>();
+  for (const e of errors) byCode.set(e.errorCode, (byCode.get(e.errorCode) ?? 0) + e.failures);
+  const codes = [...byCode.entries()]
+    .filter((e): e is [string, number] => e[0] !== null)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const out: TopError[] = codes
+    .slice(0, TOP_ERRORS)
+    .map(([errorCode, n]) => ({ errorCode, failures: n, share: n / failures }));
+  const none = byCode.get(null) ?? 0;
+  if (none > 0) out.push({ errorCode: null, kind: 'no_error_code', failures: none, share: none / failures });
+  const rest = codes.slice(TOP_ERRORS);
+  if (rest.length > 0) {
+    const n = sum(rest, (r) => r[1]);
+    out.push({ errorCode: null, kind: 'other', codes: rest.length, failures: n, share: n / failures });
+  }
+  return out;
 }
 
 interface PeriodInfo {
@@ -210,8 +270,8 @@ function operations(cur: PeriodData, prev: PeriodData): OperationsRow[] {
 }
 
 function models(data: PeriodData, top: number): Snapshot['models'] {
-  const rows = data.byModel
-    .map(
+  const rows = rankModels(
+    data.byModel.map(
       (m): ModelRow => ({
         provider: m.provider,
         serviceType: m.serviceType,
@@ -224,8 +284,8 @@ function models(data: PeriodData, top: number): Snapshot['models'] {
         videoSeconds: m.videoSeconds,
         uniqueUsers: data.users.byModel.get(modelKey(m)) ?? 0,
       }),
-    )
-    .sort((a, b) => b.costUsd - a.costUsd || b.requests - a.requests || modelKey(a).localeCompare(modelKey(b)));
+    ),
+  );
   const rest = rows.slice(top);
   if (rest.length === 0) return { top: rows, other: null };
   const requests = sum(rest, (r) => r.requests);
@@ -243,8 +303,7 @@ function models(data: PeriodData, top: number): Snapshot['models'] {
       tokens: sum(rest, (r) => r.tokens),
       images: sum(rest, (r) => r.images),
       videoSeconds: sum(rest, (r) => r.videoSeconds),
-      // Distinct users cannot be added across models; the per-model counts are shown above.
-      uniqueUsers: Math.max(0, ...rest.map((r) => r.uniqueUsers)),
+      uniqueUsers: data.users.pastTop ?? null,
     },
   };
 }
@@ -284,16 +343,16 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
   const prev = kpisOf(previous);
   const lastWeek = input.sameWeekdayLastWeek ? kpisOf(input.sameWeekdayLastWeek) : null;
   const baselineKpis = input.baseline.map(kpisOf);
-  const withTraffic = baselineKpis.filter((k) => k.requests > 0).map((k) => k.costUsd);
-  // Too little history (fewer than 2 of the 4 weeks with traffic) gives no baseline at all.
-  const baselineUsd =
-    periods.current.kind === 'day'
-      ? withTraffic.length >= 2
-        ? sum(withTraffic, (c) => c) / withTraffic.length
-        : null
-      : prev.requests > 0
-        ? prev.costUsd
-        : null;
+  const baseline = costBaseline(
+    periods.current.kind,
+    { label: periods.previous.label, costUsd: prev.costUsd, requests: prev.requests },
+    periods.baselineWeekdays.map((p, i) => ({
+      label: p.label,
+      costUsd: baselineKpis[i]?.costUsd ?? 0,
+      requests: baselineKpis[i]?.requests ?? 0,
+    })),
+  );
+  const baselineUsd = baseline.expectedUsd;
   const periodBudgetUsd = periodBudget(periods.current, input.monthlyBudgetUsd);
   const dataAge = minutesSince(input.freshness.newestRowAt, now);
   const refreshAge = minutesSince(input.freshness.lastRefreshAt, now);
@@ -309,9 +368,13 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
           (m) => m.requests,
         ),
       })),
+      requests: cur.requests,
+      expectedRequests: baseline.expectedRequests,
       costUsd: cur.costUsd,
       budgetUsd: periodBudgetUsd,
       baselineUsd,
+      baselinePeriodsUsd: baseline.periods.filter((p) => p.used).map((p) => p.costUsd),
+      baselineRule: baseline.description,
       dataAgeMinutes: dataAge,
       refreshAgeMinutes: refreshAge,
       maxDataAgeMinutes: input.limits.maxDataAgeMinutes,
@@ -319,9 +382,6 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     },
     input.health,
   );
-  const failures = sum(current.errors, (e) => e.failures);
-  const byCode = new Map<string, number>();
-  for (const e of current.errors) byCode.set(e.errorCode, (byCode.get(e.errorCode) ?? 0) + e.failures);
   const overall = current.histograms.get('*') ?? mergeHistograms([]);
   return {
     report: { name: input.report.name, period: periods.current.kind, timeZone: periods.current.timeZone },
@@ -337,12 +397,9 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
       successRate: attributeSuccessRate(current.byModel, previous.byModel, current.errors, previous.errors),
     },
     anomalies: anomalies(cur, baselineKpis),
-    budget: { periodBudgetUsd, baselineUsd },
+    budget: { periodBudgetUsd, baselineUsd, baseline },
     operations: operations(current, previous),
-    topErrors: [...byCode.entries()]
-      .map(([errorCode, n]) => ({ errorCode, failures: n, share: n / failures }))
-      .sort((a, b) => b.failures - a.failures || a.errorCode.localeCompare(b.errorCode))
-      .slice(0, 5),
+    topErrors: topErrors(current.errors),
     models: models(current, input.report.topModels),
     users: usersSection(cur.activeUsers, input.business),
     finance: financeSection(periods.current, cur.costUsd, input.monthlyBudgetUsd, input.business),

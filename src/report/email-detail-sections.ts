@@ -1,6 +1,7 @@
 import type { Block, Cell } from '../messages/email-text.js';
 import { formatCount, formatMs, formatRate, formatUsd } from '../messages/format.js';
 import { dataQualityProblems } from '../metrics/data-quality.js';
+import { errorLabel } from '../metrics/snapshot.js';
 import { clip, type Context, deltaSpan } from './email-section-context.js';
 
 /** The detail sections of the email digest: operations, top models, users, finance and data quality. */
@@ -32,7 +33,7 @@ export function operationsBlocks({ s }: Context): Block[] {
     spans: [
       {
         text: s.topErrors.length
-          ? `Top errors: ${s.topErrors.map((e) => `${clip(e.errorCode, 40)} ${formatCount(e.failures)} (${Math.round(e.share * 100)}%)`).join(', ')}`
+          ? `Top errors: ${s.topErrors.map((e) => `${clip(errorLabel(e), 40)} ${formatCount(e.failures)} (${Math.round(e.share * 100)}%)`).join(', ')}`
           : 'No failed requests.',
       },
     ],
@@ -43,7 +44,11 @@ export function operationsBlocks({ s }: Context): Block[] {
 export function modelBlocks({ s }: Context): Block[] {
   const { top, other } = s.models;
   if (top.length === 0) return [{ kind: 'paragraph', spans: [{ text: 'No models were used in this period.' }] }];
-  const row = (name: string, r: (typeof top)[number], users: string): Cell[] => [
+  const row = (
+    name: string,
+    r: { requests: number; costUsd: number; costPerRequest: number | null },
+    users: string,
+  ): Cell[] => [
     { text: name },
     { text: formatCount(r.requests) },
     { text: formatUsd(r.costUsd) },
@@ -62,9 +67,15 @@ export function modelBlocks({ s }: Context): Block[] {
       ],
       rows: [
         ...top.map((m) => row(clip(`${m.provider}/${m.model}`), m, formatCount(m.uniqueUsers))),
-        // Distinct users cannot be added across models: the largest single model is a lower bound.
+        // Distinct users of the other models together (not the sum of theirs: users overlap).
         ...(other
-          ? [row(`${formatCount(other.models)} other models`, other, `≥ ${formatCount(other.uniqueUsers)}`)]
+          ? [
+              row(
+                `${formatCount(other.models)} other models`,
+                other,
+                other.uniqueUsers === null ? '–' : formatCount(other.uniqueUsers),
+              ),
+            ]
           : []),
       ],
     },

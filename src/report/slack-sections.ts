@@ -7,7 +7,7 @@ import type { Contribution } from '../metrics/attribution.js';
 import { formatDelta, type Delta } from '../metrics/deltas.js';
 import type { HealthComponent, HealthKey } from '../metrics/health.js';
 import type { KpiDeltas, Kpis } from '../metrics/kpis.js';
-import type { Snapshot } from '../metrics/snapshot.js';
+import { errorLabel, type Snapshot } from '../metrics/snapshot.js';
 import { MONTH_NAMES } from '../metrics/zoned-time.js';
 import { formatDeltaArrow, KPI_POLARITY, toneOf } from './trend.js';
 
@@ -217,15 +217,11 @@ export function moversBlocks(ctx: SectionContext): Block[] {
     if (rate.byProvider.length) lines.push(`• by provider: ${contributions(rate.byProvider, formatSignedPp, false)}`);
   }
   if (s.topErrors.length) {
-    const shown = s.topErrors
-      .slice(0, 5)
-      .map(
-        (e, i) =>
-          `${name(e.errorCode)} ${formatCount(e.failures)} (${formatRate(e.share, 0)}${i === 0 ? ' of failures' : ''})`,
-      );
-    lines.push(
-      `*Top errors*: ${shown.join(' · ')}${s.topErrors.length > 5 ? ` · ${more(s.topErrors.length - 5, 'codes', ctx)}` : ''}`,
+    const shown = s.topErrors.map(
+      (e, i) =>
+        `${name(errorLabel(e))} ${formatCount(e.failures)} (${formatRate(e.share, 0)}${i === 0 ? ' of failures' : ''})`,
     );
+    lines.push(`*Top errors*: ${shown.join(' · ')}`);
   }
 
   const a = s.anomalies;

@@ -68,6 +68,49 @@ describe('attribution', () => {
     expect(a.byErrorCode!.map((c) => [c.key, +c.change.toFixed(9)])).toEqual([['overloaded', -5]]);
   });
 
+  it('ends a list past its top N with "other", so the entries add up to the total change', () => {
+    // Seven providers, each one model: cost changes +10, −8, +6, +5, −4, +3, +1 → total +13.
+    const changes = [10, -8, 6, 5, -4, 3, 1];
+    const before = changes.map((_, i) => m(`p${i}`, `m${i}`, 10, 10, 20));
+    const now = changes.map((c, i) => m(`p${i}`, `m${i}`, 10, 10, 20 + c));
+    const a = attributeCost(now, before);
+    expect(a.totalChange).toBeCloseTo(13, 12);
+    // Top 5 by size: p0 +10, p1 −8, p2 +6, p3 +5, p4 −4; other: p5 + p6 = +4.
+    expect(a.byProvider.map((c) => c.key)).toEqual(['p0', 'p1', 'p2', 'p3', 'p4', 'other']);
+    expect(a.byProvider[5]).toMatchObject({ key: 'other', kind: 'other', segments: 2 });
+    expect(a.byProvider[5]!.change).toBeCloseTo(4, 12);
+    expect(a.byProvider.reduce((n, c) => n + c.change, 0)).toBe(a.totalChange);
+    expect(a.byModel.reduce((n, c) => n + c.change, 0)).toBe(a.totalChange);
+    // Five or fewer: no "other".
+    expect(attributeCost(now.slice(0, 5), before.slice(0, 5)).byProvider.map((c) => c.key)).not.toContain('other');
+  });
+
+  it('keeps failures without an error code apart from a code named "unknown", and adds up', () => {
+    // 200 requests both days. Before: 2 "unknown", 2 without a code (98%). Now: 2 "unknown",
+    // 10 without a code, 6 timeouts (91%): −7 pp = −4 pp (no code) −3 pp (timeout).
+    const before = [m('openai', 'gpt-4o', 200, 196, 0)];
+    const now = [m('openai', 'gpt-4o', 200, 182, 0)];
+    const err = (errorCode: string | null, failures: number) => ({
+      provider: 'openai',
+      serviceType: 'x',
+      model: 'gpt-4o',
+      errorCode,
+      failures,
+    });
+    const a = attributeSuccessRate(
+      now,
+      before,
+      [err('unknown', 2), err(null, 10), err('timeout', 6)],
+      [err('unknown', 2), err(null, 2)],
+    )!;
+    expect(a.totalChange).toBeCloseTo(-7, 12);
+    expect(a.byErrorCode!.map((c) => [c.key, c.kind ?? null, +c.change.toFixed(9)])).toEqual([
+      ['(no error code)', 'no_error_code', -4],
+      ['timeout', null, -3],
+    ]);
+    expect(a.byErrorCode!.reduce((n, c) => n + c.change, 0)).toBeCloseTo(a.totalChange, 12);
+  });
+
   it('has nothing to attribute when a side had no traffic', () => {
     expect(attributeSuccessRate([], [m('a', 'b', 1, 1, 0)], [], [])).toBeNull();
     expect(attributeCost([], []).byProvider).toEqual([]);

@@ -238,4 +238,83 @@ describe('snapshot (pure)', () => {
     expect(s.attribution.cost.byModel[0]).toEqual({ key: 'runway/gen-3-alpha', change: 40, shareOfChange: 1 });
     expect(s.anomalies.flags.map((f) => f.kpi)).toContain('costUsd');
   });
+
+  it('states the baseline rule it applied, with the periods it used', () => {
+    const cur = data([m('openai', 'content', 'gpt-4o', 10, 10, 30)]);
+    const day = (requests: number, cost: number) => data([m('openai', 'content', 'gpt-4o', requests, requests, cost)]);
+    // Day: 3 of the 4 same weekdays had traffic: (20 + 40 + 60) / 3 = 40 dollars, (10 + 20 + 30) / 3 = 20 requests.
+    const s = buildSnapshot(input({ current: cur, baseline: [day(10, 20), EMPTY, day(20, 40), day(30, 60)] }));
+    expect(s.budget.baseline).toMatchObject({
+      rule: 'same_weekday_mean',
+      expectedUsd: 40,
+      expectedRequests: 20,
+      description: 'mean of the 3 of the last 4 same weekdays that had traffic',
+    });
+    expect(s.budget.baseline.periods.map((p) => [p.label, p.costUsd, p.used])).toEqual([
+      ['2026-11-16', 20, true],
+      ['2026-11-09', 0, false],
+      ['2026-11-02', 40, true],
+      ['2026-10-26', 60, true],
+    ]);
+    const cost = s.health.components.find((c) => c.key === 'cost')!;
+    expect(cost.inputs).toMatchObject({ basis: 'baseline', baselineUsd: 40, baselinePeriodsUsd: [20, 40, 60] });
+    // Week: the previous week, whatever the weekdays did.
+    const weeks = resolvePeriods({ kind: 'week', timeZone: 'UTC', now: NOW });
+    const w = buildSnapshot(input({ periods: weeks, current: cur, previous: day(70, 35), baseline: [] }));
+    expect(w.budget.baseline).toMatchObject({
+      rule: 'previous_period',
+      expectedUsd: 35,
+      expectedRequests: 70,
+      description: `the previous week (${weeks.previous.label})`,
+    });
+    expect(w.budget.baselineUsd).toBe(35);
+  });
+
+  it('scores a silent day 0 when its baseline had traffic, and says so', () => {
+    const day = (requests: number) => data([m('openai', 'content', 'gpt-4o', requests, requests, 1)]);
+    const s = buildSnapshot(input({ baseline: [day(100), day(120), day(80), day(100)] }));
+    expect(s.kpis.current.requests).toBe(0);
+    expect(s.health.score).toBe(0);
+    // (100 + 120 + 80 + 100) / 4 = 100 requests expected
+    expect(s.health.override).toBe('no traffic at all, where the baseline had 100 requests');
+    const success = s.health.components.find((c) => c.key === 'success_rate')!;
+    expect(success.inputs).toMatchObject({ requests: 0, expectedRequests: 100 });
+    // Without any history there is nothing to compare with: no override.
+    expect(buildSnapshot(input({})).health.override).toBeNull();
+  });
+
+  it('lists failures without an error code apart from a real code named "unknown", and folds codes past the top 5', () => {
+    const err = (errorCode: string | null, failures: number) => ({
+      provider: 'openai',
+      serviceType: 'content',
+      model: 'gpt-4o',
+      errorCode,
+      failures,
+    });
+    const cur: PeriodData = {
+      ...data([m('openai', 'content', 'gpt-4o', 1000, 900, 1)]),
+      errors: [
+        err('unknown', 30),
+        err(null, 20),
+        err('a', 15),
+        err('b', 12),
+        err('c', 10),
+        err('d', 6),
+        err('e', 4),
+        err('f', 3),
+      ],
+    };
+    const s = buildSnapshot(input({ current: cur }));
+    // 100 failures: the top 5 codes, then the 20 without a code, then e + f = 7 in "other".
+    expect(s.topErrors).toEqual([
+      { errorCode: 'unknown', failures: 30, share: 0.3 },
+      { errorCode: 'a', failures: 15, share: 0.15 },
+      { errorCode: 'b', failures: 12, share: 0.12 },
+      { errorCode: 'c', failures: 10, share: 0.1 },
+      { errorCode: 'd', failures: 6, share: 0.06 },
+      { errorCode: null, kind: 'no_error_code', failures: 20, share: 0.2 },
+      { errorCode: null, kind: 'other', codes: 2, failures: 7, share: 0.07 },
+    ]);
+    expect(s.topErrors.reduce((n, e) => n + e.failures, 0)).toBe(100);
+  });
 });
