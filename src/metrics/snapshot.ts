@@ -3,61 +3,40 @@ import { periodBudget } from './budget.js';
 import { financeSection, usersSection, type BusinessData, type FinanceSection, type UsersSection } from './business.js';
 import { costBaseline, type CostBaseline } from './baseline.js';
 import { attributeCost, attributeSuccessRate, type Attribution } from './attribution.js';
-import { KNOWN_SERVICE_TYPES, ROW_FLAW_KEYS, type DataQualityCounts } from './data-quality.js';
-import { pointsDelta, relativeDelta, type Delta } from './deltas.js';
+import { pointsDelta, relativeDelta } from './deltas.js';
 import { healthScore, type HealthConfig, type HealthScore } from './health.js';
 import { mergeHistograms, quantile } from './histogram.js';
 import type { KpiDeltas, Kpis } from './kpis.js';
 import type { Period, ReportPeriods } from './period.js';
-import { modelKey, type ErrorCount, type Freshness, type Histogram, type ModelMeasures } from './queries.js';
+import { comparisonFor, usualKpis, verdictInput } from './usual.js';
+import { verdict, type Tone, type Verdict } from './verdict.js';
+import { kpisOf, sum, type PeriodData } from './period-data.js';
+import {
+  dataQuality,
+  models,
+  operations,
+  topErrors,
+  type DataQuality,
+  type ModelsSection,
+  type OperationsRow,
+  type TopError,
+} from './snapshot-sections.js';
+import type { Freshness, Histogram } from './queries.js';
 
 /**
  * The snapshot: everything a digest or an alert says about one report period, computed purely
  * from rows the query modules returned. Nothing here reads the clock or the database.
  */
-export interface PeriodData {
-  byModel: ModelMeasures[];
-  histograms: Map<string, Histogram>;
-  errors: ErrorCount[];
-  /**
-   * pastTop: distinct users of the models past the report's top N, together (they cannot be added
-   * up per model); absent when not counted.
-   */
-  users: { total: number; byModel: Map<string, number>; pastTop?: number };
-}
-
-export interface OperationsRow {
-  provider: string;
-  serviceType: string;
-  requests: number;
-  costUsd: number;
-  successRate: number | null;
-  avgLatencyMs: number | null;
-  p95LatencyMs: number | null;
-  deltas: { requests: Delta; costUsd: Delta; successRate: Delta; p95LatencyMs: Delta };
-}
-
-export interface ModelRow {
-  provider: string;
-  serviceType: string;
-  model: string;
-  requests: number;
-  costUsd: number;
-  costPerRequest: number | null;
-  tokens: number;
-  images: number;
-  videoSeconds: number;
-  uniqueUsers: number;
-}
-
-type ModelName = { provider: string; serviceType: string; model: string };
-
-/** Models in report order: by cost, then requests, then name. */
-export function rankModels<T extends ModelName & { costUsd: number; requests: number }>(rows: readonly T[]): T[] {
-  return [...rows].sort(
-    (a, b) => b.costUsd - a.costUsd || b.requests - a.requests || modelKey(a).localeCompare(modelKey(b)),
-  );
-}
+export type { PeriodData } from './period-data.js';
+export {
+  errorLabel,
+  rankModels,
+  type DataQuality,
+  type ModelRow,
+  type ModelsSection,
+  type OperationsRow,
+  type TopError,
+} from './snapshot-sections.js';
 
 export interface SnapshotInput {
   report: { name: string; topModels: number };
@@ -82,7 +61,21 @@ export interface Snapshot {
   previous: PeriodInfo;
   sameWeekdayLastWeek: PeriodInfo | null;
   kpis: { current: Kpis; previous: Kpis; sameWeekdayLastWeek: Kpis | null };
-  deltas: { vsPrevious: KpiDeltas; vsSameWeekdayLastWeek: KpiDeltas | null };
+  /** vsUsual: against `usual` (the mean of the comparison's periods); what reports lead with. */
+  deltas: { vsPrevious: KpiDeltas; vsSameWeekdayLastWeek: KpiDeltas | null; vsUsual: KpiDeltas | null };
+  /** What the period is judged against (usual.ts): its label, how many periods, their mean KPIs. */
+  usual: { label: string; periods: number; kpis: Kpis | null };
+  /** "All normal", or what needs attention, and which figures deserve colour (verdict.ts). */
+  verdict: Verdict;
+  /** p95 per service type against its target and its usual value: the headline latency. */
+  latencyByService: Array<{
+    serviceType: string;
+    requests: number;
+    p95Ms: number | null;
+    targetMs: number;
+    usualP95Ms: number | null;
+    tone: Tone;
+  }>;
   health: HealthScore;
   attribution: { cost: Attribution; successRate: Attribution | null };
   anomalies: { flags: AnomalyFlag[]; comparableWeeks: number };
@@ -92,10 +85,7 @@ export interface Snapshot {
   /** The top codes by failures, then failures without a code and the rest ("other"), if any. */
   topErrors: TopError[];
   /** other.uniqueUsers: distinct users of those models together; null when not counted. */
-  models: {
-    top: ModelRow[];
-    other: (Omit<ModelRow, 'uniqueUsers'> & { models: number; uniqueUsers: number | null }) | null;
-  };
+  models: ModelsSection;
   users: UsersSection;
   finance: FinanceSection;
   technical: {
@@ -106,50 +96,7 @@ export interface Snapshot {
     histogram: Histogram;
   };
   /** Rows of each odd kind in the period (data-quality.ts), and how old the data and the last refresh are. */
-  dataQuality: DataQualityCounts & {
-    newestRowAgeMinutes: number | null;
-    lastRefreshAgeMinutes: number | null;
-  };
-}
-
-export interface TopError {
-  /** null for the two kinds below. */
-  errorCode: string | null;
-  failures: number;
-  /** Of all failures in the period. */
-  share: number;
-  /** `no_error_code`: failures whose row has no error code; `other`: the codes past the top 5. */
-  kind?: 'no_error_code' | 'other';
-  /** For `other`: how many codes. */
-  codes?: number;
-}
-
-const TOP_ERRORS = 5;
-
-/** How a top-errors entry reads: its code, "no error code", or "3 other codes". */
-export function errorLabel(e: TopError): string {
-  if (e.errorCode !== null) return e.errorCode;
-  return e.kind === 'other' ? `${e.codes} other code${e.codes === 1 ? '' : 's'}` : 'no error code';
-}
-
-function topErrors(errors: readonly ErrorCount[]): TopError[] {
-  const failures = sum(errors, (e) => e.failures);
-  const byCode = new Map<string | null, number>();
-  for (const e of errors) byCode.set(e.errorCode, (byCode.get(e.errorCode) ?? 0) + e.failures);
-  const codes = [...byCode.entries()]
-    .filter((e): e is [string, number] => e[0] !== null)
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  const out: TopError[] = codes
-    .slice(0, TOP_ERRORS)
-    .map(([errorCode, n]) => ({ errorCode, failures: n, share: n / failures }));
-  const none = byCode.get(null) ?? 0;
-  if (none > 0) out.push({ errorCode: null, kind: 'no_error_code', failures: none, share: none / failures });
-  const rest = codes.slice(TOP_ERRORS);
-  if (rest.length > 0) {
-    const n = sum(rest, (r) => r[1]);
-    out.push({ errorCode: null, kind: 'other', codes: rest.length, failures: n, share: n / failures });
-  }
-  return out;
+  dataQuality: DataQuality;
 }
 
 interface PeriodInfo {
@@ -165,29 +112,6 @@ const info = (p: Period): PeriodInfo => ({
   end: p.end.toISOString(),
   hours: p.hours,
 });
-const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((n, x) => n + f(x), 0);
-const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
-/** Requests whose outcome is known: the success rate's denominator (rows without one are left out). */
-const outcomes = (m: ModelMeasures) => m.requests - m.nullSuccessRows;
-
-function kpisOf(data: PeriodData): Kpis {
-  const m = data.byModel;
-  const requests = sum(m, (x) => x.requests);
-  const successes = sum(m, (x) => x.successes);
-  const latencyCount = sum(m, (x) => x.latencyCount);
-  return {
-    requests,
-    successfulRequests: successes,
-    successRate: ratio(successes, sum(m, outcomes)),
-    costUsd: sum(m, (x) => x.costUsd),
-    activeUsers: data.users.total,
-    avgLatencyMs: latencyCount > 0 ? sum(m, (x) => x.latencySum) / latencyCount : null,
-    p95LatencyMs: quantile(data.histograms.get('*') ?? { bins: [], counts: [] }, 0.95),
-    tokens: sum(m, (x) => x.inputTokens + x.outputTokens),
-    images: sum(m, (x) => x.images),
-    videoSeconds: sum(m, (x) => x.videoSeconds),
-  };
-}
 
 /** An empty period compares as "no traffic", never as a fake 0%. */
 const orNull = (k: Kpis, v: number) => (k.requests > 0 ? v : null);
@@ -200,137 +124,6 @@ function kpiDeltas(cur: Kpis, prev: Kpis): KpiDeltas {
     avgLatencyMs: relativeDelta(cur.avgLatencyMs, prev.avgLatencyMs),
     p95LatencyMs: relativeDelta(cur.p95LatencyMs, prev.p95LatencyMs),
     successRate: pointsDelta(cur.successRate, prev.successRate),
-  };
-}
-
-function operations(cur: PeriodData, prev: PeriodData): OperationsRow[] {
-  const group = (d: PeriodData) => {
-    const out = new Map<
-      string,
-      {
-        provider: string;
-        serviceType: string;
-        requests: number;
-        successes: number;
-        outcomes: number;
-        costUsd: number;
-        latencySum: number;
-        latencyCount: number;
-      }
-    >();
-    for (const m of d.byModel) {
-      const key = `${m.provider}/${m.serviceType}`;
-      const g = out.get(key) ?? {
-        provider: m.provider,
-        serviceType: m.serviceType,
-        requests: 0,
-        successes: 0,
-        outcomes: 0,
-        costUsd: 0,
-        latencySum: 0,
-        latencyCount: 0,
-      };
-      g.requests += m.requests;
-      g.successes += m.successes;
-      g.outcomes += outcomes(m);
-      g.costUsd += m.costUsd;
-      g.latencySum += m.latencySum;
-      g.latencyCount += m.latencyCount;
-      out.set(key, g);
-    }
-    return out;
-  };
-  const [now, before] = [group(cur), group(prev)];
-  return [...now.entries()]
-    .map(([key, g]): OperationsRow => {
-      const p = before.get(key);
-      const p95 = quantile(cur.histograms.get(`ps:${key}`) ?? { bins: [], counts: [] }, 0.95);
-      const p95Before = quantile(prev.histograms.get(`ps:${key}`) ?? { bins: [], counts: [] }, 0.95);
-      const rate = ratio(g.successes, g.outcomes);
-      return {
-        provider: g.provider,
-        serviceType: g.serviceType,
-        requests: g.requests,
-        costUsd: g.costUsd,
-        successRate: rate,
-        avgLatencyMs: g.latencyCount > 0 ? g.latencySum / g.latencyCount : null,
-        p95LatencyMs: p95,
-        deltas: {
-          requests: relativeDelta(g.requests, p?.requests || null),
-          costUsd: relativeDelta(g.costUsd, p?.requests ? p.costUsd : null),
-          successRate: pointsDelta(rate, p ? ratio(p.successes, p.outcomes) : null),
-          p95LatencyMs: relativeDelta(p95, p95Before),
-        },
-      };
-    })
-    .sort(
-      (a, b) =>
-        b.costUsd - a.costUsd || a.provider.localeCompare(b.provider) || a.serviceType.localeCompare(b.serviceType),
-    );
-}
-
-function models(data: PeriodData, top: number): Snapshot['models'] {
-  const rows = rankModels(
-    data.byModel.map(
-      (m): ModelRow => ({
-        provider: m.provider,
-        serviceType: m.serviceType,
-        model: m.model,
-        requests: m.requests,
-        costUsd: m.costUsd,
-        costPerRequest: ratio(m.costUsd, m.requests),
-        tokens: m.inputTokens + m.outputTokens,
-        images: m.images,
-        videoSeconds: m.videoSeconds,
-        uniqueUsers: data.users.byModel.get(modelKey(m)) ?? 0,
-      }),
-    ),
-  );
-  const rest = rows.slice(top);
-  if (rest.length === 0) return { top: rows, other: null };
-  const requests = sum(rest, (r) => r.requests);
-  const costUsd = sum(rest, (r) => r.costUsd);
-  return {
-    top: rows.slice(0, top),
-    other: {
-      provider: 'other',
-      serviceType: 'other',
-      model: 'other',
-      models: rest.length,
-      requests,
-      costUsd,
-      costPerRequest: ratio(costUsd, requests),
-      tokens: sum(rest, (r) => r.tokens),
-      images: sum(rest, (r) => r.images),
-      videoSeconds: sum(rest, (r) => r.videoSeconds),
-      uniqueUsers: data.users.pastTop ?? null,
-    },
-  };
-}
-
-function dataQuality(
-  byModel: readonly ModelMeasures[],
-  futureRows: number,
-  newestRowAgeMinutes: number | null,
-  lastRefreshAgeMinutes: number | null,
-): Snapshot['dataQuality'] {
-  const rows = (f: (m: ModelMeasures) => boolean) => sum(byModel.filter(f), (m) => m.requests);
-  const flaws = Object.fromEntries(ROW_FLAW_KEYS.map((k) => [k, sum(byModel, (m) => m[k])])) as Record<
-    (typeof ROW_FLAW_KEYS)[number],
-    number
-  >;
-  // Latency is null, unusable (one of the flaws above) or counted in latencyCount.
-  const unusableLatency = flaws.negativeLatencyRows + flaws.outlierLatencyRows + flaws.nonFiniteLatencyRows;
-  return {
-    ...flaws,
-    nullLatencyRows: sum(byModel, (m) => m.requests - m.latencyCount) - unusableLatency,
-    futureRows,
-    // Null or empty names are folded as 'unknown' (docs/data-quality.md).
-    unknownModelRows: rows((m) => m.model === 'unknown'),
-    unknownProviderRows: rows((m) => m.provider === 'unknown'),
-    unknownServiceTypeRows: rows((m) => !KNOWN_SERVICE_TYPES.has(m.serviceType)),
-    newestRowAgeMinutes,
-    lastRefreshAgeMinutes,
   };
 }
 
@@ -382,6 +175,24 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     },
     input.health,
   );
+  const comparison = comparisonFor(periods.current.kind, periods.current.firstDay, previous, input.baseline);
+  const history = comparison.periods.map(kpisOf);
+  const usual = usualKpis(history);
+  const judged = verdictInput({
+    current,
+    cur,
+    comparison,
+    history,
+    health: input.health,
+    silence: health.override !== null ? { expectedRequests: baseline.expectedRequests ?? 0 } : null,
+    freshness: {
+      dataAgeMinutes: dataAge,
+      refreshAgeMinutes: refreshAge,
+      maxData: input.limits.maxDataAgeMinutes,
+      maxRefresh: input.limits.maxRefreshAgeMinutes,
+    },
+  });
+  const judgement = verdict(judged);
   const overall = current.histograms.get('*') ?? mergeHistograms([]);
   return {
     report: { name: input.report.name, period: periods.current.kind, timeZone: periods.current.timeZone },
@@ -390,7 +201,21 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     previous: info(periods.previous),
     sameWeekdayLastWeek: periods.sameWeekdayLastWeek ? info(periods.sameWeekdayLastWeek) : null,
     kpis: { current: cur, previous: prev, sameWeekdayLastWeek: lastWeek },
-    deltas: { vsPrevious: kpiDeltas(cur, prev), vsSameWeekdayLastWeek: lastWeek ? kpiDeltas(cur, lastWeek) : null },
+    deltas: {
+      vsPrevious: kpiDeltas(cur, prev),
+      vsSameWeekdayLastWeek: lastWeek ? kpiDeltas(cur, lastWeek) : null,
+      vsUsual: usual ? kpiDeltas(cur, usual) : null,
+    },
+    usual: { label: comparison.label, periods: comparison.periods.length, kpis: usual },
+    verdict: judgement,
+    latencyByService: judged.services.map((x) => ({
+      serviceType: x.name,
+      requests: x.requests,
+      p95Ms: x.value,
+      targetMs: x.targetMs,
+      usualP95Ms: x.history.length ? x.history.reduce((a, b) => a + b, 0) / x.history.length : null,
+      tone: judgement.tones.p95ByService[x.name] ?? 'neutral',
+    })),
     health,
     attribution: {
       cost: attributeCost(current.byModel, previous.byModel),

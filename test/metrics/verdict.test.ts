@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { outsideNormal, verdict, type VerdictInput } from '../../src/metrics/verdict.js';
+
+const calm: VerdictInput = {
+  comparedWith: 'the usual Tuesday',
+  requests: { value: 1000, history: [1000, 1040, 960, 1000] },
+  costUsd: { value: 50, history: [50, 52, 48, 50] },
+  activeUsers: { value: 100, history: [100, 104, 96, 100] },
+  successRate: { value: 0.993, history: [0.993, 0.992, 0.994, 0.993], requests: 1000 },
+  providers: [
+    { name: 'openai', requests: 600, value: 0.995, history: [0.995, 0.994, 0.996, 0.995] },
+    { name: 'anthropic', requests: 400, value: 0.99, history: [0.99, 0.989, 0.991, 0.99] },
+  ],
+  services: [{ name: 'content', requests: 1000, targetMs: 15_000, value: 4000, history: [4000, 4100, 3900, 4000] }],
+  successFloor: 0.9,
+  silence: null,
+  freshness: { dataAgeMinutes: 5, refreshAgeMinutes: 3, maxData: 30, maxRefresh: 15 },
+};
+
+describe('outsideNormal', () => {
+  it('is 0 inside 3 standard deviations or inside the floor, the signed distance outside both', () => {
+    // history 1000, 1040, 960, 1000: mean 1000, sample sd √(3200/3) = 32.66, 3 sd = 97.98
+    expect(outsideNormal(1090, [1000, 1040, 960, 1000], 100)).toBe(0); // inside the floor of 100
+    expect(outsideNormal(1099, [1000, 1040, 960, 1000], 50)).toBe(99); // outside both
+    expect(outsideNormal(1097, [1000, 1040, 960, 1000], 50)).toBe(0); // inside 3 sd
+    expect(outsideNormal(880, [1000, 1040, 960, 1000], 100)).toBe(-120);
+  });
+
+  it('with fewer than 3 periods, needs twice the floor; with none, nothing is noteworthy', () => {
+    expect(outsideNormal(1150, [1000], 100)).toBe(0);
+    expect(outsideNormal(1250, [1000, 1000], 100)).toBe(250);
+    expect(outsideNormal(5000, [], 100)).toBe(0);
+    expect(outsideNormal(null, [1000, 1000, 1000], 1)).toBe(0);
+  });
+});
+
+describe('verdict', () => {
+  it('an ordinary day is "All normal" with every tone neutral', () => {
+    const v = verdict(calm);
+    expect(v).toMatchObject({ status: 'normal', headline: 'All normal', items: [] });
+    expect(v.tones).toEqual({
+      requests: 'neutral',
+      costUsd: 'neutral',
+      activeUsers: 'neutral',
+      successRate: 'neutral',
+      p95ByService: { content: 'neutral' },
+    });
+  });
+
+  it('a quieter day inside the usual spread stays neutral; a real drop is named, with its segment', () => {
+    // 13% fewer requests than a steady history is news only past 3 sd and 10%.
+    const quieter = verdict({ ...calm, requests: { value: 930, history: [1000, 1040, 960, 1000] } });
+    expect(quieter.status).toBe('normal');
+    expect(quieter.tones.requests).toBe('neutral');
+    // anthropic 94.1% against a usual 99.0%: −4.9 pp.
+    const outage = verdict({
+      ...calm,
+      providers: [calm.providers[0]!, { ...calm.providers[1]!, value: 0.941 }],
+    });
+    expect(outage.status).toBe('attention');
+    expect(outage.headline).toBe('1 thing needs attention');
+    expect(outage.items).toEqual([
+      { kind: 'success_rate', segment: 'anthropic', text: 'anthropic success 94.1% (−4.9 pp vs the usual Tuesday)' },
+    ]);
+  });
+
+  it('latency counts per service type, only past its target or at twice it', () => {
+    // 6 s against a usual 4 s: far outside the spread, but under the 15 s target: neutral item-wise.
+    const slower = verdict({ ...calm, services: [{ ...calm.services[0]!, value: 6000 }] });
+    expect(slower.items).toEqual([]);
+    expect(slower.tones.p95ByService.content).toBe('bad');
+    const late = verdict({ ...calm, services: [{ ...calm.services[0]!, value: 31_000 }] });
+    expect(late.items.map((i) => [i.kind, i.segment])).toEqual([['latency', 'content']]);
+  });
+
+  it('names silence, cost spikes, traffic drops and stale data', () => {
+    const v = verdict({
+      ...calm,
+      costUsd: { value: 80, history: [50, 52, 48, 50] },
+      requests: { value: 500, history: [1000, 1040, 960, 1000] },
+      freshness: { dataAgeMinutes: 95, refreshAgeMinutes: 2, maxData: 30, maxRefresh: 15 },
+    });
+    expect(v.items.map((i) => i.text)).toEqual([
+      'cost $80.00 (+60% vs the usual Tuesday)',
+      'requests 500 (−50% vs the usual Tuesday)',
+      'newest row 95 min old (limit 30 min)',
+    ]);
+    expect(v.headline).toBe('3 things need attention');
+    expect(v.tones).toMatchObject({ costUsd: 'bad', requests: 'bad' });
+    const silent = verdict({
+      ...calm,
+      requests: { value: 0, history: [1000, 1040, 960, 1000] },
+      silence: { expectedRequests: 1000 },
+      providers: [],
+      services: [],
+    });
+    expect(silent.items[0]).toEqual({
+      kind: 'silence',
+      segment: null,
+      text: 'no requests at all (the usual Tuesday had 1,000)',
+    });
+    // The drop to zero is the silence, not a second item.
+    expect(silent.items.filter((i) => i.kind === 'traffic')).toEqual([]);
+  });
+
+  it('a segment with few requests is not judged on its rate, except below the floor… with enough requests', () => {
+    const tiny = verdict({
+      ...calm,
+      providers: [{ name: 'runway', requests: 12, value: 0.5, history: [1, 1, 1, 1] }],
+    });
+    expect(tiny.items).toEqual([]);
+    // Below the 90% floor with no history at all: still named.
+    const fresh = verdict({
+      ...calm,
+      providers: [{ name: 'luma', requests: 200, value: 0.85, history: [] }],
+    });
+    expect(fresh.items.map((i) => i.text)).toEqual(['luma success 85.0%']);
+  });
+});
