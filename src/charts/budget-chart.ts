@@ -1,18 +1,23 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Snapshot } from '../metrics/snapshot.js';
 import { frame, noData } from './chart-frame.js';
-import { clean, isDay, num, type Row, usd } from './chart-values.js';
+import { thresholdRule } from './chart-marks.js';
+import { niceTicks } from './chart-axes.js';
+import { axisLabels, clean, isDay, num, type Row, usd, usdTick } from './chart-values.js';
 import type { DailyCost } from './series.js';
-import { FORMAT, INK, SIZE } from './theme.js';
+import { INK, SIZE } from './theme.js';
 
-/** Cumulative cost this month, the forecast to month end (dashed) and the monthly budget (rule). */
+/**
+ * Cumulative cost this month (ink), the forecast to month end (grey, dashed) and the monthly
+ * budget as the threshold line every chart uses.
+ */
 export function monthToDateVsBudget(snapshot: Pick<Snapshot, 'finance'>, dailyCosts?: DailyCost): TopLevelSpec {
   const { monthToDate, forecast, budget } = snapshot.finance;
   const month = clean(monthToDate.month);
   const days = Math.max(0, num(monthToDate.days) ?? 0);
   const monthDays = days + Math.max(0, num(forecast.remainingDays) ?? 0);
-  const what = 'Month-to-date cost vs budget';
-  const title = `${what} · ${month}${monthDays > 0 ? ` (day ${days} of ${monthDays})` : ''}`;
+  const what = 'Month to date vs budget';
+  const title = `${what} · ${month}`;
   const mtd = num(monthToDate.costUsd);
   if (monthDays === 0 || mtd === null) return noData(title);
   const actual: Row[] = [{ day: 0, costUsd: 0, series: 'Actual' }];
@@ -33,26 +38,31 @@ export function monthToDateVsBudget(snapshot: Pick<Snapshot, 'finance'>, dailyCo
   if (end !== null && days < monthDays)
     line.push({ day: days, costUsd: mtd, series: 'Forecast' }, { day: monthDays, costUsd: end, series: 'Forecast' });
   const monthly = budget ? num(budget.monthlyUsd) : null;
-  const parts = [`${usd(mtd)} so far`];
-  if (end !== null) parts.push(`forecast ${usd(end)} at month end`);
+  const parts = [`Day ${days} of ${monthDays} · ${usd(mtd)} so far`];
+  const second = end === null ? [] : [`forecast ${usd(end)}`];
   if (monthly !== null)
-    parts.push(
+    second.push(
       `budget ${usd(monthly)}${end !== null && monthly > 0 ? ` (forecast ${Math.round((end / monthly) * 100)}%)` : ''}`,
     );
-  else parts.push('no budget set');
+  else second.push('no budget set');
+  parts.push(second.join(' · '));
   const x = {
     field: 'day',
     type: 'quantitative' as const,
-    title: 'Day of month',
+    title: null,
     scale: { domain: [0, monthDays], nice: false },
-    axis: { tickMinStep: 1, format: 'd' },
+    axis: { values: [1, 8, 15, 22, 29].filter((d) => d <= monthDays), format: 'd', grid: false },
   };
+  // Room above the highest of cost, forecast and budget for the budget line's label.
+  const top = Math.max(...line.map((r) => Number(r.costUsd)), monthly ?? 0);
+  const ticks = niceTicks(top * 1.12, 5);
   const y = {
     field: 'costUsd',
-    type: 'quantitative',
-    title: 'Cumulative cost (USD)',
-    axis: { format: FORMAT.usdAxis, tickCount: 5 },
-  } as const;
+    type: 'quantitative' as const,
+    title: null,
+    scale: { domain: [Math.min(0, ...line.map((r) => Number(r.costUsd))), ticks[ticks.length - 1]!], nice: false },
+    axis: axisLabels(ticks, usdTick),
+  };
   const layers: NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']> = [
     {
       mark: { type: 'line', strokeWidth: 2.5, point: { size: 20 } },
@@ -62,7 +72,7 @@ export function monthToDateVsBudget(snapshot: Pick<Snapshot, 'finance'>, dailyCo
         color: {
           field: 'series',
           type: 'nominal',
-          scale: { domain: ['Actual', 'Forecast'], range: [INK.accent, '#7A8691'] },
+          scale: { domain: ['Actual', 'Forecast'], range: [INK.series, INK.muted] },
           legend: { title: null, symbolType: 'stroke', symbolStrokeWidth: 2.5 },
         },
         strokeDash: {
@@ -80,19 +90,6 @@ export function monthToDateVsBudget(snapshot: Pick<Snapshot, 'finance'>, dailyCo
       },
     },
   ];
-  if (monthly !== null) {
-    layers.push(
-      {
-        data: { values: [{ costUsd: monthly }] },
-        mark: { type: 'rule', color: INK.bad, strokeWidth: 1.5, strokeDash: [2, 2] },
-        encoding: { y },
-      },
-      {
-        data: { values: [{ costUsd: monthly, text: `Budget ${usd(monthly)}` }] },
-        mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 4, dy: -3, color: INK.bad, fontWeight: 700 },
-        encoding: { y, x: { datum: 0, type: 'quantitative' }, text: { field: 'text' } },
-      },
-    );
-  }
-  return { ...frame(title, parts.join(' · '), SIZE.wide), data: { values: line }, layer: layers };
+  if (monthly !== null) layers.push(...thresholdRule(y, monthly, `budget ${usdTick(monthly)}`));
+  return { ...frame(title, parts, SIZE.wide), data: { values: line }, layer: layers };
 }

@@ -1,17 +1,45 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { dayRange, dayX, msLogTicks } from './chart-axes.js';
-import { frame, noData } from './chart-frame.js';
-import { clean, isDay, num, pct, provider, type Row, usd } from './chart-values.js';
-import type { DailyLatency, DailySeries, HealthTrend } from './series.js';
-import { FORMAT, INK, msExpr, providerScale, serviceScale, SIZE } from './theme.js';
+import { dayRange, dayX, labelExtent, niceTicks, rateAxis } from './chart-axes.js';
+import { frame, noData, panelTitle } from './chart-frame.js';
+import { dayBand, thresholdRule } from './chart-marks.js';
+import {
+  axisLabels,
+  count,
+  FORMAT,
+  isDay,
+  num,
+  pct,
+  pctTick,
+  provider,
+  type Row,
+  shortDay,
+  usd,
+} from './chart-values.js';
+import type { HealthTrend, DailySeries } from './series.js';
+import { CHART_WIDTH, config, INK, providerScale, SIZE } from './theme.js';
 
 /**
- * The per-day charts: cost by provider, requests and success rate, p95 latency by service type and
- * the health score, each day on a band of its own (dayX in chart-axes.ts).
+ * The per-day charts: cost by provider, success rate over requests, and the health score, each
+ * day on a band of its own (dayX in chart-axes.ts), the report's day (or days) on a pale band.
+ * p95 latency per service type is in latency-chart.ts.
  */
 
+export interface DayChartOptions {
+  /** The report's day, or the days of its week or month ("YYYY-MM-DD"): drawn on a pale band. */
+  highlight?: readonly string[];
+}
+
+/** "Dec 6" or "Nov 30–Dec 6": the highlighted days, as the subtitle names them. */
+export function highlightName(days: readonly string[]): string {
+  const sorted = [...days].sort();
+  const first = sorted[0];
+  const last = sorted[sorted.length - 1];
+  if (!first || !last) return '';
+  return first === last ? shortDay(first) : `${shortDay(first)}–${shortDay(last)}`;
+}
+
 /** Cost per day, stacked by provider. */
-export function dailyCostByProvider(series: DailySeries): TopLevelSpec {
+export function dailyCostByProvider(series: DailySeries, opts: DayChartOptions = {}): TopLevelSpec {
   const what = 'Cost per day by provider';
   const byKey = new Map<string, Row & { costUsd: number }>();
   for (const r of series) {
@@ -28,29 +56,68 @@ export function dailyCostByProvider(series: DailySeries): TopLevelSpec {
   const colours = providerScale(values.map((v) => String(v.provider)));
   for (const v of values) v.order = colours.domain.indexOf(String(v.provider));
   const total = values.reduce((n, v) => n + v.costUsd, 0);
+  const days = values.map((v) => String(v.date));
+  const highlight = (opts.highlight ?? []).filter((d) => days.includes(d));
+  const marked = values.filter((v) => highlight.includes(String(v.date))).reduce((n, v) => n + v.costUsd, 0);
+  const subtitle = [`${dayRange(days)} · ${usd(total)} in total`];
+  if (highlight.length) subtitle.push(`${highlightName(highlight)} (outlined): ${usd(marked)}`);
+  const x = dayX(days, highlight);
   return {
-    ...frame(`${what} · ${dayRange(values.map((v) => String(v.date)))}`, `${usd(total)} in total`, SIZE.wide),
+    ...frame(what, subtitle, { width: CHART_WIDTH, height: 380 }),
     data: { values },
-    mark: { type: 'bar' },
-    encoding: {
-      x: dayX(values.map((v) => String(v.date))),
-      y: {
-        field: 'costUsd',
-        type: 'quantitative',
-        stack: 'zero',
-        title: 'Cost (USD)',
-        axis: { format: FORMAT.usdAxis, tickCount: 5 },
+    layer: [
+      ...dayBand(x, highlight),
+      {
+        mark: { type: 'bar' },
+        encoding: {
+          x,
+          y: {
+            field: 'costUsd',
+            type: 'quantitative',
+            stack: 'zero',
+            title: null,
+            axis: { format: FORMAT.usdAxis, tickCount: 4 },
+          },
+          color: {
+            field: 'provider',
+            type: 'nominal',
+            scale: colours,
+            legend: { title: null, columns: 3, labelLimit: 150 },
+          },
+          order: { field: 'order', type: 'quantitative' },
+        },
       },
-      color: { field: 'provider', type: 'nominal', scale: colours, legend: { title: null } },
-      order: { field: 'order', type: 'quantitative' },
-      tooltip: [{ field: 'provider' }, { field: 'costUsd', format: FORMAT.usd }],
-    },
+      // The report's day(s) outlined, the whole stack.
+      ...(highlight.length
+        ? [
+            {
+              data: {
+                values: highlight.map((date) => ({
+                  date,
+                  total: values.filter((v) => v.date === date).reduce((n, v) => n + v.costUsd, 0),
+                })),
+              },
+              mark: { type: 'bar' as const, fillOpacity: 0, stroke: INK.series, strokeWidth: 2.5 },
+              encoding: {
+                x: { field: 'date', type: 'ordinal' as const, scale: x.scale },
+                y: { field: 'total', type: 'quantitative' as const },
+              },
+            },
+          ]
+        : []),
+    ],
   };
 }
 
-/** Requests per day (bars, left axis) with the success rate (line, right axis). */
-export function requestsAndSuccessRate(series: DailySeries): TopLevelSpec {
-  const what = 'Requests and success rate per day';
+/**
+ * The success rate per day on a zoomed axis with the SLO, above the requests per day: two panels
+ * on one time axis, rather than two scales on one panel.
+ */
+export function requestsAndSuccessRate(
+  series: DailySeries,
+  opts: DayChartOptions & { slo?: number | null } = {},
+): TopLevelSpec {
+  const what = 'Success rate and requests per day';
   const byDay = new Map<string, { requests: number; successes: number }>();
   for (const r of series) {
     const requests = num(r.requests);
@@ -66,86 +133,98 @@ export function requestsAndSuccessRate(series: DailySeries): TopLevelSpec {
     successRate: d.requests > 0 ? Math.min(1, Math.max(0, d.successes / d.requests)) : null,
   }));
   if (values.length === 0) return noData(what);
+  const slo = num(opts.slo);
   const rates = values.map((v) => v.successRate).filter((x): x is number => x !== null);
-  const lo = rates.length ? Math.max(0, Math.floor((Math.min(...rates) - 0.005) * 100) / 100) : 0;
+  const axis = rateAxis(rates, slo);
   const requests = values.reduce((n, v) => n + v.requests, 0);
-  const overall = series.reduce(
-    (n, r) => n + (isDay(r.date) && num(r.requests) !== null ? (num(r.successes) ?? 0) : 0),
-    0,
-  );
-  const subtitle = `${requests.toLocaleString('en-US')} requests · ${requests > 0 ? pct(overall / requests) : 'n/a'} successful`;
-  const x = dayX(values.map((v) => v.date));
+  const successes = [...byDay.values()].reduce((n, d) => n + d.successes, 0);
+  const days = values.map((v) => v.date);
+  const highlight = (opts.highlight ?? []).filter((d) => byDay.has(d));
+  const subtitle = [
+    `${dayRange(days)} · ${count(requests)} requests, ${requests > 0 ? pct(successes / requests) : 'none'} successful`,
+  ];
+  if (highlight.length) {
+    const h = highlight.map((d) => byDay.get(d)!);
+    const n = h.reduce((s, d) => s + d.requests, 0);
+    const ok = h.reduce((s, d) => s + d.successes, 0);
+    subtitle.push(
+      `${highlightName(highlight)} (dark bar): ${count(n)} requests${n > 0 ? `, ${pct(ok / n)} successful` : ''}`,
+    );
+  }
+  const x = dayX(days, highlight);
+  const padding = Number(config.padding);
+  const requestTicks = niceTicks(Math.max(...values.map((v) => v.requests)), 3);
+  const requestAxis = axisLabels(requestTicks, count);
+  // Both panels reserve the same room for their y labels, so their days line up.
+  const extent = labelExtent([...axis.values.map(pctTick), ...requestTicks.map(count)]);
+  const width = CHART_WIDTH - 2 * padding - extent;
+  const xTop = { ...x, axis: { ...x.axis, labels: false, domain: false } };
+  const rateY = {
+    field: 'successRate',
+    type: 'quantitative' as const,
+    title: null,
+    scale: { domain: axis.domain, nice: false, zero: false, clamp: true },
+    axis: { values: axis.values, labelExpr: axis.labelExpr, minExtent: extent, maxExtent: extent },
+  };
+  const requestsY = {
+    field: 'requests',
+    type: 'quantitative' as const,
+    title: null,
+    scale: { domain: [0, requestTicks[requestTicks.length - 1]!], nice: false },
+    axis: { ...requestAxis, minExtent: extent, maxExtent: extent },
+  };
   return {
-    ...frame(`${what} · ${dayRange(values.map((v) => v.date))}`, subtitle, SIZE.wide),
+    config,
+    title: { text: what, subtitle },
     data: { values },
-    layer: [
+    spacing: 18,
+    vconcat: [
       {
-        mark: { type: 'bar', color: '#9CC3E0' },
-        encoding: {
-          x,
-          y: {
-            field: 'requests',
-            type: 'quantitative',
-            title: 'Requests',
-            axis: { format: FORMAT.countAxis, titleColor: '#4C88B8', tickCount: 5 },
+        width,
+        height: 170,
+        title: panelTitle(`Success rate · ${axis.note}`, extent),
+        layer: [
+          ...dayBand(xTop, highlight),
+          ...(slo !== null && slo >= axis.from
+            ? thresholdRule(
+                rateY,
+                slo,
+                `SLO ${pctTick(slo)}`,
+                (slo - axis.from) / (1 - axis.from) > 0.85 ? 'below' : 'above',
+              )
+            : []),
+          {
+            mark: { type: 'line', color: INK.series, strokeWidth: 2.5, point: { color: INK.series, size: 36 } },
+            encoding: { x: xTop, y: rateY },
           },
-        },
+        ],
       },
       {
-        mark: { type: 'line', color: INK.bad, strokeWidth: 2, point: { color: INK.bad, size: 24 } },
-        encoding: {
-          x,
-          y: {
-            field: 'successRate',
-            type: 'quantitative',
-            title: 'Success rate',
-            scale: { domain: [lo === 1 ? 0.99 : lo, 1] },
-            axis: { format: lo >= 0.9 ? '.1%' : FORMAT.pctAxis, titleColor: INK.bad, grid: false, tickCount: 5 },
+        width,
+        height: 90,
+        title: panelTitle('Requests', extent),
+        layer: [
+          ...dayBand(x, highlight),
+          {
+            mark: { type: 'bar' },
+            encoding: {
+              x,
+              y: requestsY,
+              // The report's day(s) in ink, the others grey.
+              color: {
+                condition: { test: `indexof(${JSON.stringify(highlight)}, datum.date) >= 0`, value: INK.series },
+                value: INK.seriesLight,
+              },
+            },
           },
-        },
+        ],
       },
     ],
-    resolve: { scale: { y: 'independent' } },
   };
 }
 
-/** p95 latency per day, one line per service type, on a log scale (video is minutes, chat seconds). */
-export function p95ByServiceType(latency: DailyLatency): TopLevelSpec {
-  const what = 'p95 latency per day by service type';
-  const values = latency
-    .map((r) => ({ date: r.date, serviceType: clean(r.serviceType) || 'unknown', p95LatencyMs: num(r.p95LatencyMs) }))
-    .filter(
-      (r): r is { date: string; serviceType: string; p95LatencyMs: number } =>
-        isDay(r.date) && r.p95LatencyMs !== null && r.p95LatencyMs > 0,
-    );
-  if (values.length === 0) return noData(what);
-  const lo = Math.min(...values.map((v) => v.p95LatencyMs)) / 1.6;
-  const hi = Math.max(...values.map((v) => v.p95LatencyMs)) * 1.6;
-  return {
-    ...frame(`${what} · ${dayRange(values.map((v) => v.date))}`, 'log scale', SIZE.wide),
-    data: { values },
-    mark: { type: 'line', strokeWidth: 2, point: { size: 24 } },
-    encoding: {
-      x: dayX(values.map((v) => v.date)),
-      y: {
-        field: 'p95LatencyMs',
-        type: 'quantitative',
-        title: 'p95 latency',
-        scale: { type: 'log', domain: [lo, hi], nice: false },
-        axis: { labelExpr: msExpr('datum.value'), values: msLogTicks(lo, hi) },
-      },
-      color: {
-        field: 'serviceType',
-        type: 'nominal',
-        scale: serviceScale(values.map((v) => v.serviceType)),
-        legend: { title: null },
-      },
-    },
-  };
-}
-
-/** Health score per day, 0–100, with the 90 and 70 bands. */
-export function healthTrend(trend: HealthTrend): TopLevelSpec {
+/** Health score per day, 0–100, with the 90 (good) and 70 (watch) lines. */
+export function healthTrend(trend: HealthTrend, opts: DayChartOptions = {}): TopLevelSpec {
   const what = 'Health score per day';
   const values = trend
     .map((t) => {
@@ -154,28 +233,28 @@ export function healthTrend(trend: HealthTrend): TopLevelSpec {
     })
     .filter((t) => isDay(t.date) && t.score !== null);
   if (values.length === 0) return noData(what);
-  const x = dayX(values.map((v) => v.date));
+  const days = values.map((v) => v.date);
+  const highlight = (opts.highlight ?? []).filter((d) => days.includes(d));
+  const x = dayX(days, highlight);
+  // Zoomed to where the scores are, 50 at most, in steps of 10.
+  const from = Math.max(0, Math.min(50, Math.floor((Math.min(...values.map((v) => v.score!)) - 5) / 10) * 10));
+  const y = {
+    field: 'score',
+    type: 'quantitative' as const,
+    title: null,
+    scale: { domain: [from, 100], nice: false },
+    axis: { values: [from, 70, 90, 100].filter((v, i, a) => a.indexOf(v) === i) },
+  };
   return {
-    ...frame(`${what} · ${dayRange(values.map((v) => v.date))}`, null, SIZE.wide),
+    ...frame(what, `${dayRange(days)} · 100 is best · axis from ${from}`, SIZE.wide),
     data: { values },
     layer: [
+      ...dayBand(x, highlight),
+      ...thresholdRule(y, 90, 'good 90'),
+      ...thresholdRule(y, 70, 'watch 70'),
       {
-        data: { values: [{ y: 90 }, { y: 70 }] },
-        mark: { type: 'rule', color: '#B0B7BF', strokeDash: [3, 3] },
-        encoding: { y: { field: 'y', type: 'quantitative' } },
-      },
-      {
-        mark: { type: 'line', color: INK.accent, strokeWidth: 2.5, point: { color: INK.accent, size: 24 } },
-        encoding: {
-          x,
-          y: {
-            field: 'score',
-            type: 'quantitative',
-            title: 'Score',
-            scale: { domain: [0, 100] },
-            axis: { values: [0, 25, 50, 70, 90, 100] },
-          },
-        },
+        mark: { type: 'line', color: INK.series, strokeWidth: 2.5, point: { color: INK.series, size: 36 } },
+        encoding: { x, y },
       },
     ],
   };

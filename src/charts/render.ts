@@ -1,7 +1,9 @@
 import sharp from 'sharp';
+import * as vega from 'vega';
 import { parse, View, type Loader, type Spec, type ViewOptions } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { ensureFonts } from './fonts.js';
+import { vegaTextWidth } from './text-width.js';
 
 export class ChartLoadError extends Error {
   constructor(what: string) {
@@ -57,13 +59,16 @@ export interface RenderedChart {
   height: number;
 }
 
+/** vega's text measuring, untyped in its typings; replaced by Inter's real widths (text-width.ts). */
+const textMetrics = (vega as unknown as { textMetrics: { width: (item: object, text: unknown) => number } })
+  .textMetrics;
+
 /**
- * Vega-Lite spec → vega View (headless, no renderer, locked loader) → SVG at `scale` → PNG.
- * A new View per call, always finalized: cached Views grow memory without bound.
+ * Vega-Lite spec → vega View (headless, no renderer, locked loader) → SVG at `scale`. A new
+ * View per call, always finalized: cached Views grow memory without bound.
  */
-export async function renderChart(spec: TopLevelSpec, opts: { scale?: number } = {}): Promise<RenderedChart> {
-  const scale = opts.scale ?? 2;
-  ensureFonts();
+export async function chartSvg(spec: TopLevelSpec, scale = 2): Promise<string> {
+  textMetrics.width = vegaTextWidth;
   const vgSpec: Spec = compile(spec, { logger: collectingLogger([]) }).spec;
   assertNoUrls(vgSpec, 'spec');
   const errors: unknown[] = [];
@@ -76,6 +81,13 @@ export async function renderChart(spec: TopLevelSpec, opts: { scale?: number } =
   }
   const first = errors[0];
   if (first !== undefined) throw first instanceof Error ? first : new Error(`chart failed: ${String(first)}`);
+  return svg;
+}
+
+/** chartSvg → PNG, with the bundled font (fonts.ts). */
+export async function renderChart(spec: TopLevelSpec, opts: { scale?: number } = {}): Promise<RenderedChart> {
+  ensureFonts();
+  const svg = await chartSvg(spec, opts.scale ?? 2);
   // Second line of defence: the SVG rasteriser must not be handed a reference to fetch either
   // (image marks keep their URL in the SVG even when the loader refused it).
   if (/<image\b|\bxlink:href=|\bhref=/.test(svg)) refuse('an image or link in the chart');

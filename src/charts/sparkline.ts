@@ -1,8 +1,8 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { noData } from './chart-frame.js';
-import { num, pct, truncate, usd } from './chart-values.js';
+import { count, ms, msExpr, num, pct, truncate, usd } from './chart-values.js';
 import type { SparkPoint } from './series.js';
-import { config, formatMs, INK, msExpr, SIZE } from './theme.js';
+import { config, INK, SIZE } from './theme.js';
 
 export type SparkUnit = 'ms' | 'usd' | 'ratio' | 'count';
 
@@ -43,17 +43,17 @@ export function alertSparkline(
     axis: { ...sparkFormat[unit], tickCount: 3, labelFontSize: 10, domain: false, ticks: false, grid: true },
   } as const;
   const layers: NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']> = [
-    { mark: { type: 'line', color: INK.accent, strokeWidth: 2, interpolate: 'monotone' }, encoding: { x, y } },
+    { mark: { type: 'line', color: INK.series, strokeWidth: 2, interpolate: 'monotone' }, encoding: { x, y } },
     {
       data: { values: [last] },
-      mark: { type: 'point', filled: true, color: INK.accent, size: 30 },
+      mark: { type: 'point', filled: true, color: INK.series, size: 30 },
       encoding: { x, y },
     },
   ];
   if (t !== null) {
     layers.unshift({
       data: { values: [{ value: t }] },
-      mark: { type: 'rule', color: INK.bad, strokeDash: [4, 3], strokeWidth: 1.5 },
+      mark: { type: 'rule', color: INK.threshold, strokeDash: [4, 3], strokeWidth: 1.5 },
       encoding: { y },
     });
   }
@@ -72,8 +72,8 @@ export function alertSparkline(
 }
 
 function formatSpark(v: number, unit: SparkUnit): string {
-  if (unit === 'ms') return formatMs(v);
+  if (unit === 'ms') return ms(v);
   if (unit === 'usd') return usd(v);
   if (unit === 'ratio') return pct(v);
-  return v.toLocaleString('en-US');
+  return count(v);
 }

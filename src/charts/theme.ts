@@ -2,50 +2,85 @@ import type { Config } from 'vega-lite';
 import { CHART_FONT } from './fonts.js';
 
 /**
- * Shared look: Inter everywhere, one fixed colour per provider (Okabe–Ito, colour-blind safe) so
- * a provider keeps its colour in every chart, and the number formats of the reports.
+ * Shared look (docs/charts.md). The digest charts are drawn for the email column: 552 CSS px
+ * wide on a desktop, about 327 px on a phone (a 375 px viewport minus the column's padding). At
+ * 327 / 552 the smallest text, 17 px here, still reads 10 CSS px.
  */
 
+/** The email column's width in CSS px (src/messages/mjml-render.ts CONTENT_WIDTH). */
+export const CHART_WIDTH = 552;
+
+export const TEXT = { body: 17, title: 20 } as const;
+
 export const SIZE = {
-  wide: { width: 720, height: 300 },
+  wide: { width: CHART_WIDTH, height: 330 },
   spark: { width: 300, height: 80 },
+  /** "No data for …": a line, not a screen of white. */
+  empty: { width: CHART_WIDTH, height: 140 },
 } as const;
 
-/** Okabe & Ito (2008), minus yellow (too pale on white). */
-const PROVIDER_COLOURS: Readonly<Record<string, string>> = {
-  openai: '#0072B2',
-  anthropic: '#D55E00',
-  flux: '#009E73',
-  ideogram: '#CC79A7',
-  luma: '#E69F00',
-  runway: '#56B4E9',
-};
-/** Every other provider ("other", "unknown", ones added later) is grey. */
-const OTHER_COLOUR = '#8C8C8C';
-const PROVIDER_ORDER = Object.keys(PROVIDER_COLOURS);
-
-const SERVICE_COLOURS: Readonly<Record<string, string>> = {
-  content: '#0072B2',
-  images: '#E69F00',
-  video: '#009E73',
-};
-
+/**
+ * One meaning per colour. Status colours (green, amber, red) say good / watch / bad and nothing
+ * else; provider colours are blues, purples and pinks; totals are ink and grey; thresholds are
+ * dashed ink; the report's day is a pale band.
+ */
 export const INK = {
   text: '#1F2328',
   muted: '#59636E',
   grid: '#E6E8EB',
-  accent: '#0072B2',
-  warn: '#E69F00',
-  bad: '#D55E00',
-  good: '#009E73',
+  domain: '#B0B7BF',
+  /** A measure that is not split by provider (total requests, success rate, p95, a score). */
+  series: '#32383F',
+  seriesLight: '#C3CAD2',
+  /** A target, SLO or budget line and its label. */
+  threshold: '#59636E',
+  /** The band behind the report's day (or period) in the per-day charts. */
+  highlight: '#DDE5EE',
+  none: '#D0D5DA',
+  good: '#1F883D',
+  warn: '#D29922',
+  bad: '#CF222E',
+} as const;
+
+/** Known providers' colours, fixed whatever else a chart shows (blue, purple and pink hues only). */
+const PROVIDER_COLOURS: Readonly<Record<string, string>> = {
+  openai: '#1F5FAD',
+  anthropic: '#A4508B',
+  google: '#4FA3D9',
+  mistral: '#7A5195',
+  flux: '#1B8A99',
+  bfl: '#1B8A99',
+  ideogram: '#E38CC2',
+  luma: '#3B2F7A',
+  runway: '#9F8FDB',
+  stability: '#6B7FA6',
 };
+/** Other providers get one of these from a hash of their name: the same one in every chart. */
+const SPARE_COLOURS = ['#2B7BB9', '#8E5DB0', '#5FB6C9', '#C9679A', '#536DB0', '#B48AD6', '#2F4B7C', '#D28DB5'];
+/** "other (N models)", "unknown" and empty names. */
+const OTHER_COLOUR = '#9AA1A9';
+const OTHER_NAMES = new Set(['other', 'unknown', '']);
+const PROVIDER_ORDER = Object.keys(PROVIDER_COLOURS);
 
 export const providerKey = (p: string) => p.trim().toLowerCase();
-export const providerColour = (p: string) => PROVIDER_COLOURS[providerKey(p)] ?? OTHER_COLOUR;
 
-/** Known providers first in their fixed order, then the rest alphabetically. */
+/** FNV-1a over the name's UTF-16 units: stable across runs and machines. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+export function providerColour(p: string): string {
+  const key = providerKey(p);
+  if (OTHER_NAMES.has(key)) return OTHER_COLOUR;
+  return PROVIDER_COLOURS[key] ?? SPARE_COLOURS[hash(key) % SPARE_COLOURS.length]!;
+}
+
+/** Known providers first in their fixed order, then the rest alphabetically, "other" last. */
 function sortProviders(names: Iterable<string>): string[] {
   const rank = (p: string) => {
+    if (OTHER_NAMES.has(p)) return PROVIDER_ORDER.length + 1;
     const i = PROVIDER_ORDER.indexOf(p);
     return i < 0 ? PROVIDER_ORDER.length : i;
   };
@@ -58,70 +93,48 @@ export function providerScale(names: Iterable<string>) {
   return { domain, range: domain.map(providerColour) };
 }
 
-export function serviceScale(names: Iterable<string>) {
-  const domain = [...new Set(names)].sort();
-  const spare = ['#CC79A7', '#56B4E9', '#D55E00', OTHER_COLOUR];
-  let n = 0;
-  return { domain, range: domain.map((s) => SERVICE_COLOURS[s] ?? spare[n++ % spare.length]!) };
-}
-
-/** d3-format specifiers and vega expressions for the report's units. */
-export const FORMAT = {
-  usd: '$,.2f',
-  usdAxis: '$,.2~f',
-  pct: '.1%',
-  pctAxis: '.0%',
-  count: ',d',
-  countAxis: ',d',
-} as const;
-
-/** A vega expression turning milliseconds into "850 ms" / "12.5 s" / "4.2 min". */
-export const msExpr = (v: string) =>
-  `${v} >= 60000 ? format(${v} / 60000, ',.1~f') + ' min' : ${v} >= 1000 ? format(${v} / 1000, ',.1~f') + ' s' : format(${v}, ',.0f') + ' ms'`;
-
-export function formatMs(ms: number): string {
-  if (ms >= 60_000) return `${+(ms / 60_000).toFixed(1)} min`;
-  if (ms >= 1000) return `${+(ms / 1000).toFixed(1)} s`;
-  return `${Math.round(ms)} ms`;
-}
-
 export const config: Config = {
   font: CHART_FONT,
   background: '#ffffff',
-  padding: 12,
+  padding: 10,
   view: { stroke: null },
   title: {
-    fontSize: 15,
+    fontSize: TEXT.title,
     fontWeight: 700,
     color: INK.text,
     anchor: 'start',
-    offset: 10,
-    subtitleFontSize: 11,
+    offset: 12,
+    subtitleFontSize: TEXT.body,
     subtitleColor: INK.muted,
+    subtitlePadding: 4,
     limit: 0,
   },
   axis: {
-    labelFontSize: 11,
-    titleFontSize: 11,
+    labelFontSize: TEXT.body,
+    titleFontSize: TEXT.body,
     titleFontWeight: 400,
     labelColor: INK.muted,
     titleColor: INK.muted,
     gridColor: INK.grid,
-    domainColor: '#B0B7BF',
-    tickColor: '#B0B7BF',
+    domainColor: INK.domain,
+    tickColor: INK.domain,
     labelLimit: 0,
+    labelPadding: 4,
   },
   legend: {
-    labelFontSize: 11,
-    titleFontSize: 11,
+    labelFontSize: TEXT.body,
+    titleFontSize: TEXT.body,
     titleFontWeight: 400,
     labelColor: INK.text,
     titleColor: INK.muted,
     orient: 'bottom',
     direction: 'horizontal',
     symbolType: 'square',
-    labelLimit: 160,
+    symbolSize: 180,
+    labelLimit: 200,
+    columnPadding: 14,
   },
-  text: { font: CHART_FONT, fontSize: 11, color: INK.text },
+  header: { labelFontSize: TEXT.body, titleFontSize: TEXT.body, labelColor: INK.text },
+  text: { font: CHART_FONT, fontSize: TEXT.body, color: INK.text },
   bar: { continuousBandSize: 14 },
 };

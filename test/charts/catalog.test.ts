@@ -1,32 +1,20 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { TopLevelSpec } from 'vega-lite';
-import { healthComponents, MAX_BARS, providerComparison, topModelsByCost } from '../../src/charts/breakdown-charts.js';
+import { MAX_BARS, topModelsByCost } from '../../src/charts/breakdown-charts.js';
+import { healthComponents } from '../../src/charts/health-chart.js';
+import { p95ByServiceType } from '../../src/charts/latency-chart.js';
+import { MAX_ROWS, providerComparison } from '../../src/charts/provider-comparison.js';
 import { monthToDateVsBudget } from '../../src/charts/budget-chart.js';
-import { msTicks } from '../../src/charts/chart-axes.js';
-import { truncate } from '../../src/charts/chart-values.js';
-import {
-  dailyCostByProvider,
-  healthTrend,
-  p95ByServiceType,
-  requestsAndSuccessRate,
-} from '../../src/charts/daily-charts.js';
+import { dailyCostByProvider, healthTrend, requestsAndSuccessRate } from '../../src/charts/daily-charts.js';
 import { renderChart } from '../../src/charts/render.js';
 import { alertSparkline } from '../../src/charts/sparkline.js';
 import type { DailySeries } from '../../src/charts/series.js';
-import { providerColour, providerScale } from '../../src/charts/theme.js';
-import {
-  dailyCosts,
-  latency,
-  model,
-  operation,
-  PROVIDER_COMPARISON,
-  series,
-  snapshot,
-  type ChartSnapshot,
-} from './fixtures.js';
+import { dailyCosts, latency, model, operation, series, snapshot, type ChartSnapshot } from './fixtures.js';
 
 const LONG = `${'very-long-model-name-'.repeat(25)}end`;
+/** The email column (552 CSS px) at 2×. */
+const EMAIL_PX = 1104;
 const values = (spec: TopLevelSpec): Array<Record<string, unknown>> => {
   const d = (spec as { data?: { values?: unknown } }).data;
   return Array.isArray(d?.values) ? (d.values as Array<Record<string, unknown>>) : [];
@@ -68,15 +56,15 @@ describe('series charts survive', () => {
   it('zero rows: a "No data for …" image of the normal size', async () => {
     for (const spec of seriesCharts([])) {
       expect(isNoData(spec)).toBe(true);
-      expect(await renders(spec)).toEqual({ width: 1440, height: 600 });
+      expect(await renders(spec)).toEqual({ width: EMAIL_PX, height: 280 });
     }
   });
 
-  it('one row and a single provider', async () => {
+  it('one row and a single provider: as wide as the email column', async () => {
     for (const s of [[row()], series().filter((r) => r.provider === 'luma')]) {
       for (const spec of seriesCharts(s)) {
         expect(isNoData(spec)).toBe(false);
-        expect(await renders(spec)).toEqual({ width: 1440, height: 600 });
+        expect((await renders(spec)).width).toBe(EMAIL_PX);
       }
     }
   });
@@ -113,10 +101,11 @@ describe('series charts survive', () => {
     expect(values(requestsAndSuccessRate(s)).find((v) => v.date === '2026-11-22')?.successRate).toBeNull();
   });
 
-  it('p95 by service type ignores non-positive latencies (log scale)', () => {
+  it('p95 by service type ignores non-positive latencies, one panel per service type', () => {
     expect(values(p95ByServiceType([{ date: '2026-11-23', serviceType: 'video', p95LatencyMs: 0 }]))).toHaveLength(1); // the no-data datum
     expect(isNoData(p95ByServiceType([{ date: '2026-11-23', serviceType: 'video', p95LatencyMs: 0 }]))).toBe(true);
-    expect(values(p95ByServiceType(latency()))).toHaveLength(90);
+    const panels = (p95ByServiceType(latency()) as { vconcat: TopLevelSpec[] }).vconcat;
+    expect(panels.map((p) => values(p).length)).toEqual([30, 30, 30]);
   });
 });
 
@@ -131,7 +120,10 @@ describe('top models by cost', () => {
     const v = values(spec);
     expect(v).toHaveLength(MAX_BARS + 1);
     expect(v.at(-1)?.label).toBe(`other (${(5000 - MAX_BARS + 3).toLocaleString('en-US')} models)`);
-    expect(await renders(spec)).toEqual({ width: 1440, height: 840 });
+    // Each row is 50 px (100 at 2×): the 21 rows stand 12 rows taller than the fixture's 9.
+    const nine = await renders(topModelsByCost(snap()));
+    expect(values(topModelsByCost(snap()))).toHaveLength(9);
+    expect(await renders(spec)).toEqual({ width: EMAIL_PX, height: nine.height + 12 * 100 });
   });
 
   it('truncates long names with an ellipsis and keeps duplicate labels apart', async () => {
@@ -157,7 +149,7 @@ describe('top models by cost', () => {
   it('no models, NaN costs, a single model', async () => {
     const empty = topModelsByCost(snap({ models: { top: [], other: null } }));
     expect(isNoData(empty)).toBe(true);
-    expect(await renders(empty)).toEqual({ width: 1440, height: 840 });
+    expect((await renders(empty)).width).toBe(EMAIL_PX);
     const nan = topModelsByCost(snap({ models: { top: [model('openai', 'content', 'a', Number.NaN)], other: null } }));
     expect(isNoData(nan)).toBe(true);
     await renders(topModelsByCost(snap({ models: { top: [model('luma', 'video', 'ray-2', 0)], other: null } })));
@@ -172,18 +164,17 @@ describe('provider comparison', () => {
       operation('flux', 'images', 0, 1, 10),
     ];
     const spec = providerComparison(snap({ operations: ops }));
-    expect(values(spec).map((v) => v.rateText)).toEqual(['n/a', 'n/a']);
-    // A concat has no `fit`: the fixed axis extent and roomy domains keep its size data-independent.
-    const size = { width: PROVIDER_COMPARISON.width, height: PROVIDER_COMPARISON.height };
-    expect(await renders(spec)).toEqual(size);
-    expect(await renders(providerComparison(snap({ operations: [operation('luma', 'video', 1, 1, 120000)] })))).toEqual(
-      size,
-    );
+    expect(values(spec).map((v) => v.rateText)).toEqual(['n/a of 10 calls', 'n/a of 5 calls']);
+    // Rows span the plot between the paddings and their text is clipped to it: the width holds.
+    expect((await renders(spec)).width).toBe(EMAIL_PX);
+    expect(
+      (await renders(providerComparison(snap({ operations: [operation('luma', 'video', 1, 1, 120000)] })))).width,
+    ).toBe(EMAIL_PX);
     const many = providerComparison(
       snap({ operations: Array.from({ length: 300 }, (_, i) => operation(`p${i}`, 'content', 10, 0.9, 1000 * i)) }),
     );
-    expect(values(many)).toHaveLength(MAX_BARS);
-    expect(await renders(many)).toEqual(size);
+    expect(values(many)).toHaveLength(MAX_ROWS);
+    expect((await renders(many)).width).toBe(EMAIL_PX);
     const none = providerComparison(snap({ operations: [] }));
     expect(isNoData(none)).toBe(true);
     await renders(none);
@@ -224,7 +215,7 @@ describe('month to date vs budget', () => {
       }),
     );
     expect(isNoData(empty)).toBe(true);
-    expect(await renders(empty)).toEqual({ width: 1440, height: 600 });
+    expect(await renders(empty)).toEqual({ width: EMAIL_PX, height: 280 });
   });
 });
 
@@ -245,10 +236,10 @@ describe('health components', () => {
       }),
     );
     expect(values(spec).every((v) => v.score === null)).toBe(true);
-    expect(await renders(spec)).toEqual({ width: 1440, height: 480 });
+    expect((await renders(spec)).width).toBe(EMAIL_PX);
     const none = healthComponents(snap({ health: { score: null, components: [], override: null } }));
     expect(isNoData(none)).toBe(true);
-    expect(await renders(none)).toEqual({ width: 1440, height: 480 });
+    expect((await renders(none)).width).toBe(EMAIL_PX);
   });
 });
 
@@ -279,31 +270,5 @@ describe('alert sparkline', () => {
       width: 600,
       height: 160,
     });
-  });
-});
-
-describe('theme and helpers', () => {
-  it('gives each provider a fixed colour, unknown ones grey', () => {
-    expect(providerColour('OpenAI')).toBe(providerColour('openai'));
-    expect(providerColour('acme')).toBe(providerColour('unknown'));
-    expect(providerScale(['runway', 'acme', 'openai'])).toEqual({
-      domain: ['openai', 'runway', 'acme'],
-      range: [providerColour('openai'), providerColour('runway'), providerColour('acme')],
-    });
-    const a = values(dailyCostByProvider(series()));
-    const b = values(dailyCostByProvider(series().filter((r) => r.provider !== 'openai')));
-    expect(JSON.stringify(dailyCostByProvider(series()))).toContain(providerColour('flux'));
-    expect(a.length).toBeGreaterThan(b.length);
-  });
-
-  it('truncates by characters, not UTF-16 units', () => {
-    expect(truncate('abcdef', 4)).toBe('abc…');
-    expect(truncate('😀😀😀😀😀', 3)).toBe('😀😀…');
-    expect(truncate('short')).toBe('short');
-  });
-
-  it('latency ticks are round', () => {
-    expect(msTicks(260_000, 3)).toEqual([0, 120_000, 240_000]);
-    expect(msTicks(900, 4)).toEqual([0, 500]);
   });
 });

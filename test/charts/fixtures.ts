@@ -1,12 +1,10 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { healthComponents, providerComparison, topModelsByCost } from '../../src/charts/breakdown-charts.js';
+import { topModelsByCost } from '../../src/charts/breakdown-charts.js';
+import { healthComponents } from '../../src/charts/health-chart.js';
+import { p95ByServiceType } from '../../src/charts/latency-chart.js';
+import { providerComparison } from '../../src/charts/provider-comparison.js';
 import { monthToDateVsBudget } from '../../src/charts/budget-chart.js';
-import {
-  dailyCostByProvider,
-  healthTrend,
-  p95ByServiceType,
-  requestsAndSuccessRate,
-} from '../../src/charts/daily-charts.js';
+import { dailyCostByProvider, healthTrend, requestsAndSuccessRate } from '../../src/charts/daily-charts.js';
 import { alertSparkline } from '../../src/charts/sparkline.js';
 import type { DailyCost, DailyLatency, DailySeries, HealthTrend, SparkPoint } from '../../src/charts/series.js';
 import type { ModelRow, OperationsRow, Snapshot } from '../../src/metrics/snapshot.js';
@@ -21,7 +19,8 @@ function rng(seed: number) {
 }
 
 const END = Date.UTC(2026, 10, 23);
-const day = (i: number) => new Date(END - (29 - i) * 86_400_000).toISOString().slice(0, 10);
+/** Day i of the 30 days that end on `end` ("YYYY-MM-DD"). */
+const day = (i: number, end = END) => new Date(end - (29 - i) * 86_400_000).toISOString().slice(0, 10);
 const PAIRS: Array<[string, string, number, number]> = [
   ['openai', 'content', 9000, 0.4],
   ['anthropic', 'content', 6000, 0.5],
@@ -31,16 +30,18 @@ const PAIRS: Array<[string, string, number, number]> = [
   ['runway', 'video', 80, 35],
 ];
 
-export function series(): DailySeries {
+/** 30 days of provider traffic ending on `lastDay` (2026-11-23 unless given). */
+export function series(lastDay?: string): DailySeries {
+  const end = lastDay ? Date.parse(lastDay) : END;
   const r = rng(7);
   const out: DailySeries = [];
   for (let i = 0; i < 30; i++) {
-    const weekend = [0, 6].includes(new Date(day(i)).getUTCDay()) ? 0.6 : 1;
+    const weekend = [0, 6].includes(new Date(day(i, end)).getUTCDay()) ? 0.6 : 1;
     for (const [provider, serviceType, base, unit] of PAIRS) {
       const requests = Math.round(base * weekend * (0.8 + 0.4 * r()));
       const successes = Math.round(requests * (0.965 + 0.03 * r()));
       out.push({
-        date: day(i),
+        date: day(i, end),
         provider,
         serviceType,
         requests,
@@ -53,12 +54,13 @@ export function series(): DailySeries {
   return out;
 }
 
-export function latency(): DailyLatency {
+export function latency(lastDay?: string): DailyLatency {
+  const end = lastDay ? Date.parse(lastDay) : END;
   const r = rng(11);
   const base: Record<string, number> = { content: 6500, images: 14000, video: 190000 };
   return Array.from({ length: 30 }, (_, i) =>
     Object.entries(base).map(([serviceType, ms]) => ({
-      date: day(i),
+      date: day(i, end),
       serviceType,
       p95LatencyMs: Math.round(ms * (0.8 + 0.4 * r())),
     })),
@@ -222,8 +224,10 @@ export function snapshot(): ChartSnapshot {
 /** The charts kept as golden PNGs (test/charts/golden/<name>.png). */
 export const GOLDEN = [
   'daily-cost-by-provider',
+  'requests-and-success-rate',
   'top-models-by-cost',
   'provider-comparison',
+  'health-components',
   'alert-sparkline',
   'no-data',
 ];
@@ -235,32 +239,53 @@ export interface ChartCase {
   height: number;
 }
 
-/** Every catalog chart over the fixtures, with its expected size at 2×. */
+/** What the digest passes the charts from the snapshot: the report's day, the SLO and targets. */
+export const REPORT_DAY = day(29);
+export const TARGETS_MS = { content: 15_000, images: 30_000, video: 240_000 };
+export const HEALTH_LIMITS = { slo: 0.99, floor: 0.9 };
+
+/**
+ * Every catalog chart over the fixtures, with its size at 2×: 1104 px wide, the email column's
+ * 552 CSS px. Heights were read off the rendered charts after looking at them.
+ */
 export function catalogCases(): ChartCase[] {
   const s = snapshot();
+  const highlight = [REPORT_DAY];
   return [
-    { name: 'daily-cost-by-provider', spec: dailyCostByProvider(series()), width: 1440, height: 600 },
-    { name: 'requests-and-success-rate', spec: requestsAndSuccessRate(series()), width: 1440, height: 600 },
-    { name: 'p95-by-service-type', spec: p95ByServiceType(latency()), width: 1440, height: 600 },
-    { name: 'top-models-by-cost', spec: topModelsByCost(s), width: 1440, height: 840 },
+    {
+      name: 'daily-cost-by-provider',
+      spec: dailyCostByProvider(series(), { highlight }),
+      width: 1104,
+      height: 760,
+    },
+    {
+      name: 'requests-and-success-rate',
+      spec: requestsAndSuccessRate(series(), { highlight, slo: HEALTH_LIMITS.slo }),
+      width: 1104,
+      height: 934,
+    },
+    {
+      name: 'p95-by-service-type',
+      spec: p95ByServiceType(latency(), { highlight, targetsMs: TARGETS_MS }),
+      width: 1104,
+      height: 1032,
+    },
+    { name: 'top-models-by-cost', spec: topModelsByCost(s), width: 1104, height: 1044 },
     {
       name: 'provider-comparison',
-      spec: providerComparison(s),
-      width: PROVIDER_COMPARISON.width,
-      height: PROVIDER_COMPARISON.height,
+      spec: providerComparison(s, { ...HEALTH_LIMITS, targetsMs: TARGETS_MS }),
+      width: 1104,
+      height: 1596,
     },
-    { name: 'month-to-date-vs-budget', spec: monthToDateVsBudget(s, dailyCosts()), width: 1440, height: 600 },
-    { name: 'health-components', spec: healthComponents(s), width: 1440, height: 480 },
-    { name: 'health-trend', spec: healthTrend(healthTrendData()), width: 1440, height: 600 },
+    { name: 'month-to-date-vs-budget', spec: monthToDateVsBudget(s, dailyCosts()), width: 1104, height: 660 },
+    { name: 'health-components', spec: healthComponents(s), width: 1104, height: 544 },
+    { name: 'health-trend', spec: healthTrend(healthTrendData(), { highlight }), width: 1104, height: 660 },
     {
       name: 'alert-sparkline',
       spec: alertSparkline(sparkPoints(), 18000, 'ms', 'p95 latency, content'),
       width: 600,
       height: 160,
     },
-    { name: 'no-data', spec: dailyCostByProvider([]), width: 1440, height: 600 },
+    { name: 'no-data', spec: dailyCostByProvider([]), width: 1104, height: 280 },
   ];
 }
-
-/** providerComparison is a concat (no `fit`): its size comes from fixed panels and axis extents. */
-export const PROVIDER_COMPARISON = { width: 1422, height: 660 };
