@@ -1,4 +1,12 @@
-import { formatCount, formatMs, formatRate, formatUsd } from '../messages/format.js';
+import {
+  formatAge,
+  formatCount,
+  formatDuration,
+  formatRate,
+  formatTimes,
+  formatUsd,
+  latencyFormat,
+} from '../messages/format.js';
 import type { Contributor } from './evaluate.js';
 import { parseScopeKey, type AlertMetric, type ChangeBaseline, type NamedAlertRule, type Severity } from './rules.js';
 import { notificationKey, type AlertNotification } from './state-machine.js';
@@ -88,36 +96,36 @@ const BASELINE_LABELS: Record<ChangeBaseline, string> = {
   baseline_4w: 'the same weekday over the last 4 weeks',
 };
 
-export function formatMetric(metric: AlertMetric, value: number | null): string {
-  if (value === null) return 'no data';
-  switch (metric) {
-    case 'success_rate':
-    case 'error_rate':
-      return formatRate(value);
-    case 'cost_usd':
-      return formatUsd(value);
-    case 'requests':
-    case 'delivery_failures':
-      return formatCount(value);
-    case 'p95_latency_ms':
-      return formatMs(value);
-    case 'minutes_since_newest_row':
-    case 'refresh_age_minutes':
-      return formatDuration(value * 60_000);
-  }
+/**
+ * A formatter for values of `metric` shown together (a value beside its threshold and baseline,
+ * a list of contributors): latencies share one unit, chosen from the largest.
+ */
+export function metricFormat(
+  metric: AlertMetric,
+  together: ReadonlyArray<number | null>,
+): (v: number | null) => string {
+  const latency = metric === 'p95_latency_ms' ? latencyFormat(together) : null;
+  return (value) => {
+    if (value === null) return 'no data';
+    switch (metric) {
+      case 'success_rate':
+      case 'error_rate':
+        return formatRate(value);
+      case 'cost_usd':
+        return formatUsd(value);
+      case 'requests':
+      case 'delivery_failures':
+        return formatCount(value);
+      case 'p95_latency_ms':
+        return latency!(value);
+      case 'minutes_since_newest_row':
+      case 'refresh_age_minutes':
+        return formatAge(value);
+    }
+  };
 }
 
-/** 45_000 → "45 s", 42 min → "42 min", "3 h 5 min", "2 d 4 h". */
-export function formatDuration(ms: number): string {
-  const s = Math.round(Math.max(0, ms) / 1000);
-  if (s < 60) return `${s} s`;
-  const min = Math.round(s / 60);
-  if (min < 60) return `${min} min`;
-  const h = Math.floor(min / 60);
-  if (h < 48) return min % 60 === 0 ? `${h} h` : `${h} h ${min % 60} min`;
-  const d = Math.floor(h / 24);
-  return h % 24 === 0 ? `${d} d` : `${d} d ${h % 24} h`;
-}
+export const formatMetric = (metric: AlertMetric, value: number | null): string => metricFormat(metric, [value])(value);
 
 function windowText(rule: NamedAlertRule): string {
   if (rule.window_minutes === null) return '';
@@ -132,14 +140,15 @@ function whereOf(scope: string): AlertMessage['where'] {
   return { scope, dimension, value, label };
 }
 
-const ratioText = (r: number) => `${Number(r.toFixed(2))}×`;
+const ratioText = formatTimes;
 
 export function buildAlertMessage(input: AlertMessageInput): AlertMessage {
   const { rule, notification: n } = input;
   const e = n.evaluation;
   const c = rule.condition;
   const label = METRIC_LABELS[rule.metric];
-  const fmt = (v: number | null) => formatMetric(rule.metric, v);
+  // The value, the line and the baseline are read together: one unit for all.
+  const fmt = metricFormat(rule.metric, [e.value, c.type === 'threshold' ? c.value : null, e.baseline, e.threshold]);
   const side = c.op === '<' ? 'below' : 'above';
   const where = whereOf(n.scope);
 
@@ -230,7 +239,7 @@ function topContributors(all: readonly Contributor[], maxPerKind: number): Alert
         return {
           ...x,
           share,
-          text: `${x.name} ${formatCount(x.count)}${share === null ? '' : ` (${Math.round(share * 100)}%)`}`,
+          text: `${x.name} ${formatCount(x.count)}${share === null ? '' : ` (${formatRate(share, 0)})`}`,
         };
       });
   });

@@ -1,10 +1,11 @@
 import type { EmailAttachment, OutgoingMessage } from '../delivery/types.js';
 import { formatInstant } from '../messages/dates.js';
+import { formatRate } from '../messages/format.js';
 import { emailFor, emailMessageId, type EmailContent } from '../messages/email-payload.js';
 import { documentText, type Block, type Tone } from '../messages/email-text.js';
 import { joinMarkup, markup } from '../messages/markup.js';
 import { blocksMjml, CONTENT_WIDTH, renderMjmlTemplate } from '../messages/mjml-render.js';
-import { formatMetric, type AlertMessage } from './message.js';
+import { metricFormat, type AlertMessage } from './message.js';
 import type { AlertMetric } from './rules.js';
 import { failures } from './render-slack.js';
 import type { RenderedSparkline } from './sparkline.js';
@@ -45,15 +46,19 @@ function details(m: AlertMessage, opts: EmailAlertOptions): Array<[string, strin
   ];
   if (m.resolved) rows.push(['Resolved', `${at(m.resolved.at)}, after ${m.resolved.durationText}`]);
   else if (m.kind === 'repeat') rows.push(['Firing for', m.firingForText]);
+  const fmt = metricFormat(
+    opts.metric,
+    m.contributors.map((c) => c.count),
+  );
   for (const c of m.contributors) {
-    const amount = rates ? failures(c.count) : formatMetric(opts.metric, c.count);
+    const amount = rates ? failures(c.count) : fmt(c.count);
     const kind =
       c.kind === 'error_code'
         ? 'Error'
         : c.kind === 'service_type'
           ? 'Service type'
           : c.kind[0]!.toUpperCase() + c.kind.slice(1);
-    rows.push([kind, `${c.name}: ${amount}${c.share === null ? '' : ` (${Math.round(c.share * 100)}%)`}`]);
+    rows.push([kind, `${c.name}: ${amount}${c.share === null ? '' : ` (${formatRate(c.share, 0)})`}`]);
   }
   rows.push(['Rule', `${m.rule} (${m.severity})`]);
   return rows;

@@ -1,8 +1,9 @@
 import type { OutgoingMessage, SlackFile, SlackPayload } from '../delivery/types.js';
 import { formatInstant } from '../messages/dates.js';
+import { formatCount, formatRate } from '../messages/format.js';
 import { contextBlock, mrkdwn, plainText } from '../messages/slack-blocks.js';
 import { SLACK_LIMITS, escapeSlack, fitEscaped, slackLimitViolations } from '../messages/slack-limits.js';
-import { formatMetric, type AlertMessage } from './message.js';
+import { metricFormat, type AlertMessage } from './message.js';
 import type { AlertMetric, Severity } from './rules.js';
 import type { RenderedSparkline } from './sparkline.js';
 
@@ -50,14 +51,18 @@ function field(label: string, value: string): Record<string, unknown> {
   return mrkdwn(`*${label}*\n${value}`);
 }
 
-export const failures = (n: number) => `${n.toLocaleString('en-US')} failure${n === 1 ? '' : 's'}`;
+export const failures = (n: number) => `${formatCount(n)} failure${n === 1 ? '' : 's'}`;
 
 /** Counts for failures, the metric's own unit otherwise (cost, p95). */
 function contributorLines(m: AlertMessage, metric: AlertMetric): string[] {
   const rates = metric === 'success_rate' || metric === 'error_rate';
+  const fmt = metricFormat(
+    metric,
+    m.contributors.map((c) => c.count),
+  );
   return m.contributors.map((c) => {
-    const amount = rates ? failures(c.count) : formatMetric(metric, c.count);
-    const share = c.share === null ? '' : ` (${Math.round(c.share * 100)}%)`;
+    const amount = rates ? failures(c.count) : fmt(c.count);
+    const share = c.share === null ? '' : ` (${formatRate(c.share, 0)})`;
     const kind = c.kind === 'error_code' ? 'error' : c.kind.replace('_', ' ');
     return `• ${kind} \`${fitEscaped(c.name, NAME_MAX)}\`: ${escapeSlack(amount)}${share}`;
   });

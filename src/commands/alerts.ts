@@ -4,6 +4,7 @@ import { rulesToPreview } from '../alerts/preview.js';
 import { evaluateAlerts, type AlertSummary, type AlertsPassResult } from '../alerts/run-alerts.js';
 import { transportsFromEnv } from '../delivery/transports.js';
 import { PulsebotError } from '../errors.js';
+import { formatCount } from '../messages/format.js';
 import { loadCommandConfig, withDatabase, type CommandContext } from './context.js';
 
 interface AlertsOptions {
@@ -108,7 +109,7 @@ const STATUS_LABEL: Record<AlertSummary['status'], string> = {
 function line(a: AlertSummary, dryRun: boolean): string[] {
   const judged =
     a.evaluation === 'low_volume' ? ' (below the volume floor)' : a.evaluation === 'no_data' ? ' (no data)' : '';
-  const volume = a.requests > 0 ? `, ${a.requests.toLocaleString('en-US')} request${a.requests === 1 ? '' : 's'}` : '';
+  const volume = a.requests > 0 ? `, ${formatCount(a.requests)} request${a.requests === 1 ? '' : 's'}` : '';
   const told = a.notified
     ? `  → ${dryRun ? 'would notify' : 'notified'}: ${a.notified}`
     : a.suppressedBy

@@ -10,6 +10,7 @@ import { setDashboardTimezone } from '../db/settings.js';
 import { seedDemo } from '../demo/seed.js';
 import { runChecks } from '../doctor/checks.js';
 import { formatChecks } from '../doctor/format.js';
+import { formatCount, formatNumber, formatUsd, latencyFormat } from '../messages/format.js';
 import { loadCommandConfig, openFromConfig, warningsTo, type CommandContext } from './context.js';
 import { positiveInt } from './seed-demo.js';
 import { defaultReport } from './options.js';
@@ -137,11 +138,13 @@ async function printPreview(sql: Sql, ctx: CommandContext): Promise<void> {
   ctx.io.out('');
   ctx.io.out('mv_daily_metrics, last 7 days (today is partial):');
   ctx.io.out(
-    `  ${'date'.padEnd(10)}  ${'requests'.padStart(8)}  ${'success'.padStart(7)}  ${'cost'.padStart(9)}  ${'users'.padStart(5)}  ${'p95 ms'.padStart(7)}`,
+    `  ${'date'.padEnd(10)}  ${'requests'.padStart(8)}  ${'success'.padStart(7)}  ${'cost'.padStart(9)}  ${'users'.padStart(6)}  ${'p95'.padStart(9)}`,
   );
+  // One unit for the whole p95 column. The view's success_rate is a percentage already.
+  const p95 = latencyFormat(rows.map((r) => r.p95_latency_ms));
   for (const r of rows.reverse()) {
     ctx.io.out(
-      `  ${r.date.toISOString().slice(0, 10)}  ${String(r.total_requests).padStart(8)}  ${(r.success_rate === null ? '–' : `${r.success_rate.toFixed(1)}%`).padStart(7)}  ${`$${r.total_cost_usd.toFixed(2)}`.padStart(9)}  ${String(r.active_users).padStart(5)}  ${(r.p95_latency_ms === null ? '–' : Math.round(r.p95_latency_ms).toString()).padStart(7)}`,
+      `  ${r.date.toISOString().slice(0, 10)}  ${formatCount(r.total_requests).padStart(8)}  ${(r.success_rate === null ? '–' : `${formatNumber(r.success_rate, 1)}%`).padStart(7)}  ${formatUsd(r.total_cost_usd).padStart(9)}  ${formatCount(r.active_users).padStart(6)}  ${p95(r.p95_latency_ms).padStart(9)}`,
     );
   }
 }

@@ -6,6 +6,7 @@ import { refreshViews } from '../db/refresh.js';
 import { rollupsNeedRebuild } from '../db/rollups.js';
 import { setDashboardTimezone } from '../db/settings.js';
 import { partialVisibility } from '../db/visibility.js';
+import { formatCount, formatMs } from '../messages/format.js';
 import { warningsTo, withDatabase, type CommandContext, type Io } from './context.js';
 
 export function registerMigrate(program: Command, ctx: CommandContext): void {
@@ -49,7 +50,7 @@ export function registerMigrate(program: Command, ctx: CommandContext): void {
           if (previous !== null && report.alreadyApplied > 0) {
             const [rows] = await db.sql<{ n: number }[]>`select count(*)::bigint as n from public.api_usage`;
             ctx.io.out(
-              `dashboard time zone: ${previous} → ${config.dashboard.timezone}; the rollups are rebuilt from api_usage (${(rows?.n ?? 0).toLocaleString('en-US')} rows)`,
+              `dashboard time zone: ${previous} → ${config.dashboard.timezone}; the rollups are rebuilt from api_usage (${formatCount(rows?.n ?? 0)} rows)`,
             );
           }
           for (const p of await partialVisibility(db.sql)) ctx.io.err(`warning: ${p.reason}; ${p.fix}`);
@@ -72,7 +73,7 @@ export function registerMigrate(program: Command, ctx: CommandContext): void {
               );
             }
             ctx.io.out(
-              `rollups built from ${results.find((r) => r.view === 'rollups')?.rows ?? 0} rows and views refreshed in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+              `rollups built from ${formatCount(results.find((r) => r.view === 'rollups')?.rows ?? 0)} rows and views refreshed in ${formatMs(Date.now() - started)}`,
             );
           }
         },

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { refreshViews } from '../db/refresh.js';
 import { PulsebotError } from '../errors.js';
+import { formatCount, formatMs } from '../messages/format.js';
 import { warningsTo, withDatabase, type CommandContext } from './context.js';
 
 export function registerRefresh(program: Command, ctx: CommandContext): void {
@@ -15,11 +16,11 @@ export function registerRefresh(program: Command, ctx: CommandContext): void {
           log: warningsTo(ctx.io),
         });
         for (const r of results) {
-          const ms = r.finishedAt.getTime() - r.startedAt.getTime();
+          const took = formatMs(r.finishedAt.getTime() - r.startedAt.getTime());
           ctx.io.out(
             r.outcome === 'ok'
-              ? `✓ ${r.view.padEnd(24)} ${String(r.rows).padStart(8)} ${r.view === 'rollups' ? 'changes folded' : 'rows'.padEnd(14)}  ${ms} ms`
-              : `✗ ${r.view.padEnd(24)} failed after ${ms} ms: ${r.error}`,
+              ? `✓ ${r.view.padEnd(24)} ${formatCount(r.rows).padStart(8)} ${r.view === 'rollups' ? 'changes folded' : 'rows'.padEnd(14)}  ${took}`
+              : `✗ ${r.view.padEnd(24)} failed after ${took}: ${r.error}`,
           );
         }
         const failed = results.filter((r) => r.outcome === 'failed');

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { seedDemo } from '../demo/seed.js';
+import { formatCount, formatMs } from '../messages/format.js';
 import { withDatabase, type CommandContext } from './context.js';
 
 export function positiveInt(name: string, max: number) {
@@ -50,9 +51,10 @@ export function registerSeedDemo(program: Command, ctx: CommandContext): void {
             append: !!opts.append,
             anonymous: !!opts.anonymous,
           });
-          if (r.removedRows > 0) ctx.io.out(`replaced ${r.removedRows} synthetic rows from an earlier run`);
+          if (r.removedRows > 0)
+            ctx.io.out(`replaced ${formatCount(r.removedRows)} synthetic rows from an earlier run`);
           ctx.io.out(
-            `${db.description}: wrote ${r.rows} api_usage rows over ${opts.days} days, ${r.users} users, ${r.subscriptions} subscriptions (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+            `${db.description}: wrote ${formatCount(r.rows)} api_usage rows over ${formatCount(opts.days)} days, ${formatCount(r.users)} users, ${formatCount(r.subscriptions)} subscriptions (${formatMs(Date.now() - started)})`,
           );
           for (const i of r.incidents)
             ctx.io.out(`  incident: ${i.description} (${i.start.toISOString()} – ${i.end.toISOString()})`);

@@ -1,9 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { formatDuration } from '../alerts/message.js';
 import { parseScopeKey } from '../alerts/rules.js';
 import { addSilence, listSilences, removeSilence, type StoredSilence } from '../alerts/store.js';
 import type { PulsebotConfig } from '../config/schema.js';
 import { PulsebotError } from '../errors.js';
+import { formatDuration } from '../messages/format.js';
 import { loadCommandConfig, openFromConfig, withDatabase, type CommandContext } from './context.js';
 
 /**

@@ -13,7 +13,7 @@ import {
   columnProblems,
   type ColumnContract,
 } from './contract.js';
-import { formatAge } from './format.js';
+import { formatAge } from '../messages/format.js';
 
 export interface DoctorInput {
   sql: Sql;
@@ -278,7 +278,7 @@ async function checkLastRefresh({ sql, config, now }: DoctorInput): Promise<Chec
       return {
         name,
         status: 'fail',
-        detail: `last refresh failed ${formatAge(now.getTime() - r.last_failed.getTime())} ago: ${r.last_error ?? 'unknown error'}`,
+        detail: `last refresh failed ${formatAge((now.getTime() - r.last_failed.getTime()) / 60_000)} ago: ${r.last_error ?? 'unknown error'}`,
         fix: 'fix the error above, then run `pulsebot refresh`',
       };
     }
@@ -294,11 +294,11 @@ async function checkLastRefresh({ sql, config, now }: DoctorInput): Promise<Chec
       return {
         name,
         status: 'fail',
-        detail: `last successful refresh ${formatAge(age)} ago (limit ${config.freshness.max_refresh_age_minutes} min)`,
+        detail: `last successful refresh ${formatAge(age / 60_000)} ago (limit ${formatAge(config.freshness.max_refresh_age_minutes)})`,
         fix: 'run `pulsebot refresh`; is `pulsebot run` (or pg_cron) running?',
       };
     }
-    return { name, status: 'ok', detail: `last successful refresh ${formatAge(age)} ago` };
+    return { name, status: 'ok', detail: `last successful refresh ${formatAge(age / 60_000)} ago` };
   });
 }
 
@@ -373,9 +373,9 @@ async function checkNewestRow({ sql, config, now }: DoctorInput): Promise<CheckR
     return {
       name,
       status: 'fail',
-      detail: `newest row is ${formatAge(age)} old (limit ${config.freshness.max_data_age_minutes} min): data has stopped arriving`,
+      detail: `newest row is ${formatAge(age / 60_000)} old (limit ${formatAge(config.freshness.max_data_age_minutes)}): data has stopped arriving`,
       fix: 'check the application that logs API calls into api_usage',
     };
   }
-  return { name, status: 'ok', detail: `newest row ${formatAge(age)} old` };
+  return { name, status: 'ok', detail: `newest row ${formatAge(age / 60_000)} old` };
 }

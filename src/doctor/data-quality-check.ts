@@ -1,4 +1,5 @@
 import type { Sql } from '../db/connect.js';
+import { formatCount } from '../messages/format.js';
 import { type DataQualityCounts, KNOWN_SERVICE_TYPES, dataQualityProblems } from '../metrics/data-quality.js';
 import type { CheckResult } from './check-result.js';
 
@@ -44,12 +45,12 @@ export async function checkDataQuality(sql: Sql, now: Date): Promise<CheckResult
       detail: 'the rollups of the last 7 days hold a NaN or infinite sum: reports over them cannot be built',
       fix: 'UPDATE pulsebot.rollup_state SET needs_rebuild = true; then run `pulsebot refresh`',
     };
-  const problems = dataQualityProblems(row ?? {}, (n) => n.toLocaleString('en-US'));
+  const problems = dataQualityProblems(row ?? {}, formatCount);
   if (problems.length === 0)
     return {
       name: NAME,
       status: 'ok',
-      detail: `no odd rows among the last ${WINDOW_DAYS} days' ${(row?.requests ?? 0).toLocaleString('en-US')}`,
+      detail: `no odd rows among the last ${WINDOW_DAYS} days' ${formatCount(row?.requests ?? 0)}`,
     };
   return {
     name: NAME,

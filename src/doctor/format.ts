@@ -2,16 +2,6 @@ import type { CheckResult } from './check-result.js';
 
 const SYMBOL = { ok: '✓', fail: '✗', warn: '!' } as const;
 
-export function formatAge(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 90) return `${s} s`;
-  const m = Math.round(s / 60);
-  if (m < 90) return `${m} min`;
-  const h = Math.round(m / 60);
-  if (h < 48) return `${h} h`;
-  return `${Math.round(h / 24)} days`;
-}
-
 /** One ✓/✗ line per check, the fix indented under each failure. */
 export function formatChecks(results: readonly CheckResult[]): string {
   const width = Math.min(34, Math.max(...results.map((r) => r.name.length)));

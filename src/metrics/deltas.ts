@@ -1,7 +1,7 @@
 /**
  * Period-over-period comparisons. Relative change for amounts (cost, requests, users, latency),
  * percentage points for rates (success rate). An empty period is said to be empty: a digest must
- * never show a fake 0%, NaN% or ∞%.
+ * never show a fake 0%, NaN% or ∞%. Messages write a delta with messages/format-delta.ts.
  */
 
 export type Delta =
@@ -13,14 +13,6 @@ export type Delta =
   | { kind: 'no-traffic'; side: 'current' | 'previous' | 'both' }
   /** 0 then 0: nothing happened either time. */
   | { kind: 'unchanged-zero' };
-
-export interface FormatDeltaOptions {
-  /** Digits after the decimal point (default 1). */
-  decimals?: number;
-}
-
-/** U+2212, the typographic minus: it lines up with "+" in proportional fonts. */
-const MINUS = '\u2212';
 
 /**
  * Relative change of an amount. `null` means the period had no traffic. A previous value of 0
@@ -54,33 +46,6 @@ export function pointsDelta(currentRate: number | null, previousRate: number | n
   if (empty) return empty;
   // `+ 0` turns -0 into 0 so callers comparing with 0 or printing the value see no "−0".
   return { kind: 'points', points: ((currentRate as number) - (previousRate as number)) * 100 + 0 };
-}
-
-/**
- * "+38.0%", "−100.0%", "−1.5 pp", "0.0%", "no traffic", "no traffic before", "0". A change that
- * rounds to zero is printed unsigned, so "−0.0%" never appears.
- */
-export function formatDelta(delta: Delta, opts: FormatDeltaOptions = {}): string {
-  const decimals = opts.decimals ?? 1;
-  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 20) {
-    throw new RangeError(`decimals must be an integer from 0 to 20, got ${decimals}`);
-  }
-  switch (delta.kind) {
-    case 'relative':
-      return `${signed(delta.ratio * 100, decimals)}%`;
-    case 'points':
-      return `${signed(delta.points, decimals)} pp`;
-    case 'no-traffic':
-      return delta.side === 'previous' ? 'no traffic before' : 'no traffic';
-    case 'unchanged-zero':
-      return '0';
-  }
-}
-
-function signed(value: number, decimals: number): string {
-  const magnitude = Math.abs(value).toFixed(decimals);
-  if (Number(magnitude) === 0) return magnitude;
-  return `${value < 0 ? MINUS : '+'}${magnitude}`;
 }
 
 function emptySide(current: number | null, previous: number | null): Delta | null {

@@ -1,15 +1,24 @@
+import { formatDelta } from '../messages/format-delta.js';
+import {
+  formatAge,
+  formatCount as n,
+  formatNumber,
+  formatRate,
+  formatSignedPp,
+  formatSignedUsd,
+  formatUsd as usd,
+  latencyFormat,
+} from '../messages/format.js';
 import { dataQualityProblems } from './data-quality.js';
-import { formatDelta, type Delta } from './deltas.js';
+import type { Delta } from './deltas.js';
 import type { KpiDeltas, Kpis } from './kpis.js';
 import { errorLabel, type Snapshot } from './snapshot.js';
 
 /** The snapshot as a readable table for a terminal (`pulsebot snapshot` without --json). */
-const n = (x: number) => Math.round(x).toLocaleString('en-US');
-const usd = (x: number) => `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
-const ms = (x: number | null) =>
-  x === null ? '–' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`;
+const pct = (x: number | null) => formatRate(x);
 const d = (x: Delta | undefined) => (x ? formatDelta(x) : '');
+// Avg and p95 latency share the table's value column, so they share a unit.
+const kpiLatency = (k: Kpis) => latencyFormat([k.avgLatencyMs, k.p95LatencyMs]);
 const pad = (s: string, w: number) => (s.length >= w ? s : s + ' '.repeat(w - s.length));
 const lpad = (s: string, w: number) => (s.length >= w ? s : ' '.repeat(w - s.length) + s);
 
@@ -18,8 +27,8 @@ const ROWS: Array<[string, (k: Kpis) => string, keyof KpiDeltas | null]> = [
   ['success rate', (k) => pct(k.successRate), 'successRate'],
   ['cost', (k) => usd(k.costUsd), 'costUsd'],
   ['active users', (k) => n(k.activeUsers), 'activeUsers'],
-  ['avg latency', (k) => ms(k.avgLatencyMs), 'avgLatencyMs'],
-  ['p95 latency', (k) => ms(k.p95LatencyMs), 'p95LatencyMs'],
+  ['avg latency', (k) => kpiLatency(k)(k.avgLatencyMs), 'avgLatencyMs'],
+  ['p95 latency', (k) => kpiLatency(k)(k.p95LatencyMs), 'p95LatencyMs'],
   ['tokens', (k) => n(k.tokens), null],
   ['images', (k) => n(k.images), null],
   ['video seconds', (k) => n(k.videoSeconds), null],
@@ -46,7 +55,7 @@ export function formatSnapshot(s: Snapshot): string {
         .slice(0, 3)
         .map(
           (c) =>
-            `${c.key} ${c.change >= 0 ? '+' : '−'}${usd(Math.abs(c.change))}${c.shareOfChange !== null ? ` (${Math.round(c.shareOfChange * 100)}%)` : ''}`,
+            `${c.key} ${formatSignedUsd(c.change)}${c.shareOfChange !== null ? ` (${formatRate(c.shareOfChange, 0)})` : ''}`,
         )
         .join(', ')}`,
     );
@@ -54,26 +63,27 @@ export function formatSnapshot(s: Snapshot): string {
   const rate = s.attribution.successRate;
   if (rate && Math.abs(rate.totalChange) >= 0.05 && rate.byErrorCode?.length) {
     out.push(
-      `success rate ${d(s.deltas.vsPrevious.successRate)}: ${[...rate.byProvider.slice(0, 2), ...rate.byErrorCode.slice(0, 2)].map((c) => `${c.key} ${c.change >= 0 ? '+' : '−'}${Math.abs(c.change).toFixed(2)} pp`).join(', ')}`,
+      `success rate ${d(s.deltas.vsPrevious.successRate)}: ${[...rate.byProvider.slice(0, 2), ...rate.byErrorCode.slice(0, 2)].map((c) => `${c.key} ${formatSignedPp(c.change)}`).join(', ')}`,
     );
   }
   for (const f of s.anomalies.flags) {
     out.push(
-      `anomaly: ${f.kpi} ${f.direction === 'high' ? 'above' : 'below'} the same weekday's usual (${f.deviations.toFixed(1)} σ from a mean of ${f.kpi === 'successRate' ? pct(f.mean) : f.kpi === 'costUsd' ? usd(f.mean) : n(f.mean)})`,
+      `anomaly: ${f.kpi} ${f.direction === 'high' ? 'above' : 'below'} the same weekday's usual (${formatNumber(f.deviations, 1)} σ from a mean of ${f.kpi === 'successRate' ? pct(f.mean) : f.kpi === 'costUsd' ? usd(f.mean) : f.kpi.endsWith('LatencyMs') ? latencyFormat([f.mean])(f.mean) : n(f.mean)})`,
     );
   }
   out.push('');
   out.push(`health ${score}`);
   for (const c of s.health.components) {
     const points =
-      c.score === null ? 'left out' : `${Math.round(c.score)} × ${c.weight} → ${c.contribution.toFixed(1)}`;
+      c.score === null ? 'left out' : `${n(c.score)} × ${formatNumber(c.weight)} → ${formatNumber(c.contribution, 1)}`;
     out.push(`  ${pad(c.key, 13)} ${pad(points, 20)} ${c.note} (target: ${c.target})`);
   }
   out.push('');
   out.push('operations (provider / service)      requests        cost   success      p95   vs previous');
+  const p95 = latencyFormat(s.operations.map((o) => o.p95LatencyMs));
   for (const o of s.operations) {
     out.push(
-      `  ${pad(`${o.provider} / ${o.serviceType}`, 32)} ${lpad(n(o.requests), 10)} ${lpad(usd(o.costUsd), 11)} ${lpad(pct(o.successRate), 9)} ${lpad(ms(o.p95LatencyMs), 8)}   cost ${d(o.deltas.costUsd)}, success ${d(o.deltas.successRate)}`,
+      `  ${pad(`${o.provider} / ${o.serviceType}`, 32)} ${lpad(n(o.requests), 10)} ${lpad(usd(o.costUsd), 11)} ${lpad(pct(o.successRate), 9)} ${lpad(p95(o.p95LatencyMs), 8)}   cost ${d(o.deltas.costUsd)}, success ${d(o.deltas.successRate)}`,
     );
   }
   out.push('');
@@ -81,13 +91,13 @@ export function formatSnapshot(s: Snapshot): string {
   const models = s.models.other
     ? [
         ...s.models.top,
-        { ...s.models.other, model: `other (${s.models.other.models} models)`, provider: '', serviceType: '' },
+        { ...s.models.other, model: `other (${n(s.models.other.models)} models)`, provider: '', serviceType: '' },
       ]
     : s.models.top;
   for (const m of models) {
     const name = m.provider ? `${m.provider}/${m.model}` : m.model;
     out.push(
-      `  ${pad(name.length > 34 ? `${name.slice(0, 33)}…` : name, 34)} ${lpad(n(m.requests), 10)} ${lpad(usd(m.costUsd), 11)} ${lpad(m.costPerRequest === null ? '–' : `$${m.costPerRequest.toFixed(4)}`, 11)} ${lpad(m.uniqueUsers === null ? '–' : n(m.uniqueUsers), 7)}`,
+      `  ${pad(name.length > 34 ? `${name.slice(0, 33)}…` : name, 34)} ${lpad(n(m.requests), 10)} ${lpad(usd(m.costUsd), 11)} ${lpad(usd(m.costPerRequest), 11)} ${lpad(m.uniqueUsers === null ? '–' : n(m.uniqueUsers), 7)}`,
     );
   }
   const u = s.users;
@@ -110,13 +120,14 @@ export function formatSnapshot(s: Snapshot): string {
     out.push(`top errors: ${s.topErrors.map((e) => `${errorLabel(e)} ${n(e.failures)} (${pct(e.share)})`).join(', ')}`);
   }
   const t = s.technical;
+  const ms = latencyFormat([t.p50LatencyMs, t.p95LatencyMs, t.p99LatencyMs]);
   out.push(
     `latency: p50 ${ms(t.p50LatencyMs)}, p95 ${ms(t.p95LatencyMs)}, p99 ${ms(t.p99LatencyMs)}; error rate ${pct(t.errorRate)}`,
   );
   const q = s.dataQuality;
   const problems = dataQualityProblems(q, n).map((p) => p.text);
   out.push(
-    `data quality: ${problems.length ? problems.join('; ') : 'no bad rows'}; newest row ${q.newestRowAgeMinutes === null ? 'none' : `${Math.round(q.newestRowAgeMinutes)} min old`}, last refresh ${q.lastRefreshAgeMinutes === null ? 'never' : `${Math.round(q.lastRefreshAgeMinutes)} min ago`}`,
+    `data quality: ${problems.length ? problems.join('; ') : 'no bad rows'}; newest row ${q.newestRowAgeMinutes === null ? 'none' : `${formatAge(q.newestRowAgeMinutes)} old`}, last refresh ${q.lastRefreshAgeMinutes === null ? 'never' : `${formatAge(q.lastRefreshAgeMinutes)} ago`}`,
   );
   return out.join('\n');
 }

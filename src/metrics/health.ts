@@ -6,6 +6,8 @@
  * documented, with a worked example, in the README ("Health score").
  */
 
+import { formatAge, formatCount, formatRate, formatUsd, latencyFormat } from '../messages/format.js';
+
 export interface HealthConfig {
   weights: { success_rate: number; latency: number; cost: number; freshness: number };
   /** Success rate (fraction) at or above `slo` scores 100; at or below `floor` scores 0. */
@@ -107,8 +109,8 @@ function descending(value: number, good: number, bad: number): number {
   return (100 * (bad - value)) / (bad - good);
 }
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-const usd = (x: number) => `$${x.toFixed(2)}`;
+const pct = (x: number) => formatRate(x);
+const usd = formatUsd;
 
 function successComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponent, 'contribution'> {
   const { slo, floor } = c.success_rate;
@@ -144,7 +146,9 @@ function latencyComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponen
   const total = rated.reduce((n, s) => n + s.requests, 0);
   const parts = rated.map((s) => {
     const target = c.latency_p95_ms[s.serviceType] ?? c.latency_p95_ms.default;
-    return { ...s, target, score: descending(s.p95Ms!, target, 2 * target) };
+    // A service's p95 and its target are read together: one unit for both.
+    const ms = latencyFormat([s.p95Ms, target]);
+    return { ...s, target, ms, score: descending(s.p95Ms!, target, 2 * target) };
   });
   // Weighted by traffic: a slow service nobody uses should not sink the score.
   const score = parts.reduce((n, p) => n + (p.score * p.requests) / total, 0);
@@ -161,9 +165,9 @@ function latencyComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponen
       })),
     },
     value: worst.p95Ms,
-    target: parts.map((p) => `${p.serviceType} ≤ ${p.target} ms`).join(', '),
+    target: parts.map((p) => `${p.serviceType} ≤ ${p.ms(p.target)}`).join(', '),
     score,
-    note: parts.map((p) => `${p.serviceType} p95 ${Math.round(p.p95Ms!)} ms`).join(', '),
+    note: parts.map((p) => `${p.serviceType} p95 ${p.ms(p.p95Ms)}`).join(', '),
   };
 }
 
@@ -184,7 +188,7 @@ function costComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponent, 
       inputs: inputs('budget'),
       target: `budget ${usd(i.budgetUsd)}`,
       score: descending(ratio, 1, c.cost.over_budget_zero),
-      note: `${(ratio * 100).toFixed(0)}% of budget`,
+      note: `${formatRate(ratio, 0)} of budget`,
     };
   }
   if (i.baselineUsd !== null && i.baselineUsd > 0) {
@@ -194,7 +198,7 @@ function costComponent(i: HealthInputs, c: HealthConfig): Omit<HealthComponent, 
       inputs: inputs('baseline'),
       target: `baseline ${usd(i.baselineUsd)}`,
       score: descending(ratio, c.cost.baseline_ok, c.cost.baseline_zero),
-      note: `${(ratio * 100).toFixed(0)}% of baseline`,
+      note: `${formatRate(ratio, 0)} of baseline`,
     };
   }
   return { ...base, inputs: inputs('none'), target: 'no budget or baseline', score: null, note: 'not enough history' };
@@ -208,7 +212,7 @@ function freshnessComponent(i: HealthInputs, c: HealthConfig): Omit<HealthCompon
   const base = {
     key: 'freshness' as const,
     weight: c.weights.freshness,
-    target: `data ≤ ${i.maxDataAgeMinutes} min, refresh ≤ ${i.maxRefreshAgeMinutes} min`,
+    target: `data ≤ ${formatAge(i.maxDataAgeMinutes)}, refresh ≤ ${formatAge(i.maxRefreshAgeMinutes)}`,
     inputs: {
       dataAgeMinutes: i.dataAgeMinutes,
       refreshAgeMinutes: i.refreshAgeMinutes,
@@ -230,7 +234,7 @@ function freshnessComponent(i: HealthInputs, c: HealthConfig): Omit<HealthCompon
     ...base,
     value: Math.max(i.dataAgeMinutes, i.refreshAgeMinutes),
     score: descending(ratio, 1, c.freshness.zero_at),
-    note: `newest row ${Math.round(i.dataAgeMinutes)} min old, refreshed ${Math.round(i.refreshAgeMinutes)} min ago`,
+    note: `newest row ${formatAge(i.dataAgeMinutes)} old, refreshed ${formatAge(i.refreshAgeMinutes)} ago`,
   };
 }
 
@@ -247,7 +251,7 @@ export function healthScore(inputs: HealthInputs, config: HealthConfig = DEFAULT
     return {
       score: 0,
       components: parts.map((p) => ({ ...p, contribution: 0 })),
-      override: `no traffic at all, where the baseline had ${Math.round(expected)} requests`,
+      override: `no traffic at all, where the baseline had ${formatCount(expected)} requests`,
     };
   }
   const scored = parts.filter((p) => p.score !== null && p.weight > 0);

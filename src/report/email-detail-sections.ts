@@ -1,5 +1,5 @@
 import type { Block, Cell } from '../messages/email-text.js';
-import { formatCount, formatMs, formatRate, formatUsd } from '../messages/format.js';
+import { formatCount, formatRate, formatUsd, latencyFormat } from '../messages/format.js';
 import { dataQualityProblems } from '../metrics/data-quality.js';
 import { errorLabel } from '../metrics/snapshot.js';
 import { clip, type Context, deltaSpan } from './email-section-context.js';
@@ -8,6 +8,7 @@ import { clip, type Context, deltaSpan } from './email-section-context.js';
 
 export function operationsBlocks({ s }: Context): Block[] {
   if (s.operations.length === 0) return [{ kind: 'paragraph', spans: [{ text: 'No traffic in this period.' }] }];
+  const p95 = latencyFormat(s.operations.map((o) => o.p95LatencyMs));
   const out: Block[] = [
     {
       kind: 'table',
@@ -23,7 +24,7 @@ export function operationsBlocks({ s }: Context): Block[] {
         { text: formatCount(o.requests) },
         { text: formatUsd(o.costUsd), note: deltaSpan(o.deltas.costUsd, 'up-is-bad') },
         { text: formatRate(o.successRate), note: deltaSpan(o.deltas.successRate, 'up-is-good') },
-        { text: formatMs(o.p95LatencyMs) },
+        { text: p95(o.p95LatencyMs) },
       ]),
     },
   ];
@@ -33,7 +34,7 @@ export function operationsBlocks({ s }: Context): Block[] {
     spans: [
       {
         text: s.topErrors.length
-          ? `Top errors: ${s.topErrors.map((e) => `${clip(errorLabel(e), 40)} ${formatCount(e.failures)} (${Math.round(e.share * 100)}%)`).join(', ')}`
+          ? `Top errors: ${s.topErrors.map((e) => `${clip(errorLabel(e), 40)} ${formatCount(e.failures)} (${formatRate(e.share, 0)})`).join(', ')}`
           : 'No failed requests.',
       },
     ],
@@ -157,7 +158,7 @@ export function financeBlocks({ s }: Context): Block[] {
     ],
     [
       { text: 'Month-end forecast' },
-      { text: `${formatUsd(f.forecast.monthEndCostUsd)} (${f.forecast.remainingDays} days to go)` },
+      { text: `${formatUsd(f.forecast.monthEndCostUsd)} (${formatCount(f.forecast.remainingDays)} days to go)` },
     ],
   ];
   if (f.budget) {

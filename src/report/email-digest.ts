@@ -2,6 +2,7 @@ import type { EmailAttachment } from '../delivery/types.js';
 import { formatInstant, periodNames } from '../messages/dates.js';
 import type { EmailContent } from '../messages/email-payload.js';
 import { documentText, type Block } from '../messages/email-text.js';
+import { formatDelta } from '../messages/format-delta.js';
 import { formatCount, formatRate, formatUsd } from '../messages/format.js';
 import { joinMarkup, markup } from '../messages/markup.js';
 import { blocksMjml, renderMjmlTemplate, sectionMjml } from '../messages/mjml-render.js';
@@ -9,7 +10,7 @@ import type { Snapshot } from '../metrics/snapshot.js';
 import type { DigestModel } from './digest-model.js';
 import { clip } from './email-section-context.js';
 import { chartCids, digestSections } from './email-sections.js';
-import { formatDeltaArrow, trendOf } from './trend.js';
+import { trendOf } from './trend.js';
 
 /**
  * The email digest: the sections the report lists, in its order, as MJML compiled once per
@@ -37,7 +38,7 @@ function digestSubject(s: Snapshot, reportTitle: string, late: boolean): string 
     k.requests === 0
       ? ['no traffic']
       : [
-          `${formatUsd(k.costUsd)}${d.kind === 'relative' && trendOf(d) !== 'flat' ? ` (${d.ratio > 0 ? '▲' : '▼'} ${Math.abs(d.ratio * 100).toFixed(1)}%)` : ''}`,
+          `${formatUsd(k.costUsd)}${d.kind === 'relative' && trendOf(d) !== 'flat' ? ` (${formatDelta(d)})` : ''}`,
           `${formatRate(k.successRate)} success`,
         ];
   const health = s.health.score === null ? [] : [`health ${s.health.score}/100`];
@@ -58,7 +59,7 @@ function weeklySummary(s: Snapshot, long: string, previous: string): string {
     d.kind === 'relative'
       ? trendOf(d) === 'flat'
         ? `, about the same as ${previous}`
-        : `, ${(Math.abs(d.ratio) * 100).toFixed(1)}% ${d.ratio > 0 ? 'more' : 'less'} than ${previous}`
+        : `, ${formatRate(Math.abs(d.ratio))} ${d.ratio > 0 ? 'more' : 'less'} than ${previous}`
       : ` (no traffic in ${previous})`;
   const health = s.health.score === null ? '' : ` Health score ${s.health.score}/100.`;
   return `In ${long}, AI usage cost ${formatUsd(k.costUsd)}${vs}, across ${formatCount(k.requests)} requests from ${formatCount(k.activeUsers)} active users; ${formatRate(k.successRate)} of requests succeeded.${health}`;
@@ -105,7 +106,7 @@ export async function buildEmailDigest(model: DigestModel, opts: { reportTitle: 
   const preview =
     k.requests === 0
       ? `No traffic · health ${s.health.score ?? '–'}/100`
-      : `Cost ${formatUsd(k.costUsd)} ${formatDeltaArrow(s.deltas.vsPrevious.costUsd)} · ${formatCount(k.requests)} requests · ${formatRate(k.successRate)} success · health ${s.health.score ?? '–'}/100`;
+      : `Cost ${formatUsd(k.costUsd)} ${formatDelta(s.deltas.vsPrevious.costUsd)} · ${formatCount(k.requests)} requests · ${formatRate(k.successRate)} success · health ${s.health.score ?? '–'}/100`;
 
   const html = await renderMjmlTemplate(summary === null ? 'digest' : 'weekly', {
     title: markup`${title}`,

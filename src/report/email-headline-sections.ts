@@ -1,18 +1,29 @@
 import type { Block, Cell, Span, Tone } from '../messages/email-text.js';
-import { formatCount, formatMs, formatRate, formatSignedPp, formatSignedUsd, formatUsd } from '../messages/format.js';
+import { formatDelta } from '../messages/format-delta.js';
+import {
+  formatCount,
+  formatNumber,
+  formatRate,
+  formatSignedPp,
+  formatSignedUsd,
+  formatUsd,
+  latencyFormat,
+} from '../messages/format.js';
 import { MIN_HISTORY, type AnomalyKpi } from '../metrics/anomalies.js';
 import type { Contribution } from '../metrics/attribution.js';
 import type { Delta } from '../metrics/deltas.js';
 import type { HealthKey } from '../metrics/health.js';
 import type { KpiDeltas, Kpis } from '../metrics/kpis.js';
 import { clip, type Context, deltaSpan } from './email-section-context.js';
-import { formatDeltaArrow, KPI_POLARITY, toneOf, type Polarity } from './trend.js';
+import { KPI_POLARITY, toneOf, type Polarity } from './trend.js';
 
 /** The headline sections of the email digest: key figures, health, and what moved since the previous period. */
 
 const share = (c: Contribution) =>
-  c.shareOfChange !== null && c.shareOfChange > 0 ? ` (${Math.round(c.shareOfChange * 100)}% of the change)` : '';
+  c.shareOfChange !== null && c.shareOfChange > 0 ? ` (${formatRate(c.shareOfChange, 0)} of the change)` : '';
 
+// The two latencies share the table's value column, so they share a unit.
+const latency = (k: Kpis) => latencyFormat([k.avgLatencyMs, k.p95LatencyMs]);
 const KPI_ROWS: Array<{ key: keyof KpiDeltas; label: string; value: (k: Kpis) => string }> = [
   { key: 'costUsd', label: 'Cost', value: (k) => formatUsd(k.costUsd) },
   { key: 'requests', label: 'Requests', value: (k) => formatCount(k.requests) },
@@ -22,14 +33,14 @@ const KPI_ROWS: Array<{ key: keyof KpiDeltas; label: string; value: (k: Kpis) =>
     value: (k) => (k.successRate === null ? 'no traffic' : formatRate(k.successRate)),
   },
   { key: 'activeUsers', label: 'Active users', value: (k) => formatCount(k.activeUsers) },
-  { key: 'avgLatencyMs', label: 'Avg latency', value: (k) => formatMs(k.avgLatencyMs) },
-  { key: 'p95LatencyMs', label: 'p95 latency', value: (k) => formatMs(k.p95LatencyMs) },
+  { key: 'avgLatencyMs', label: 'Avg latency', value: (k) => latency(k)(k.avgLatencyMs) },
+  { key: 'p95LatencyMs', label: 'p95 latency', value: (k) => latency(k)(k.p95LatencyMs) },
 ];
 
 export function kpiBlocks({ s, kind, previous, lastWeek }: Context): Block[] {
   const cur = s.kpis.current;
   const vsWeek = s.deltas.vsSameWeekdayLastWeek;
-  // "▼ −18.6% vs Mon 23 Nov"; an empty side is said once, in words.
+  // "▼ 18.6% vs Mon 23 Nov"; an empty side is said once, in words.
   const note = (d: Delta, key: keyof KpiDeltas, label: string): Span[] => {
     if (d.kind !== 'no-traffic') return [deltaSpan(d, KPI_POLARITY[key], ` vs ${label}`)];
     return d.side === 'previous'
@@ -41,7 +52,7 @@ export function kpiBlocks({ s, kind, previous, lastWeek }: Context): Block[] {
     ...(vsWeek && lastWeek ? note(vsWeek[key], key, lastWeek) : []),
   ];
   const [hero, rest] = [KPI_ROWS.slice(0, 3), KPI_ROWS.slice(3)];
-  const cell = (d: Delta, p: Polarity): Cell => ({ text: formatDeltaArrow(d), tone: toneOf(d, p) });
+  const cell = (d: Delta, p: Polarity): Cell => ({ text: formatDelta(d), tone: toneOf(d, p) });
   return [
     { kind: 'stats', items: hero.map((r) => ({ label: r.label, value: r.value(cur), notes: notes(r.key) })) },
     {
@@ -104,21 +115,22 @@ export function healthBlocks({ s }: Context): Block[] {
       ],
       rows: h.components.map((c) => [
         { text: HEALTH_NAMES[c.key] },
-        { text: c.score === null ? 'left out' : `${Math.round(c.score)}`, tone: scoreTone(c.score) },
-        { text: c.score === null ? '–' : `${c.contribution.toFixed(1)} of ${c.weight}` },
+        { text: c.score === null ? 'left out' : formatNumber(c.score), tone: scoreTone(c.score) },
+        { text: c.score === null ? '–' : `${formatNumber(c.contribution, 1)} of ${formatNumber(c.weight)}` },
         { text: `${c.note}; target ${c.target}` },
       ]),
     },
   ];
 }
 
-const ANOMALY_KPIS: Record<AnomalyKpi, { label: string; value: (x: number) => string }> = {
+// Each anomaly's value and mean are read side by side: latencies share a unit (latencyFormat).
+const ANOMALY_KPIS: Record<AnomalyKpi, { label: string; value: (x: number, mean: number) => string }> = {
   requests: { label: 'Requests', value: formatCount },
   costUsd: { label: 'Cost', value: formatUsd },
   activeUsers: { label: 'Active users', value: formatCount },
   successRate: { label: 'Success rate', value: (x) => formatRate(x) },
-  avgLatencyMs: { label: 'Avg latency', value: formatMs },
-  p95LatencyMs: { label: 'p95 latency', value: formatMs },
+  avgLatencyMs: { label: 'Avg latency', value: (x, mean) => latencyFormat([x, mean])(x) },
+  p95LatencyMs: { label: 'p95 latency', value: (x, mean) => latencyFormat([x, mean])(x) },
 };
 
 export function moverBlocks({ s, kind, previous }: Context): Block[] {
@@ -130,7 +142,7 @@ export function moverBlocks({ s, kind, previous }: Context): Block[] {
     spans: [
       { text: 'Cost ', strong: true },
       { text: `${formatSignedUsd(cost.totalChange)} vs ${previous}` },
-      { text: ` (${formatDeltaArrow(costDelta)})`, tone: toneOf(costDelta, 'up-is-bad') },
+      { text: ` (${formatDelta(costDelta)})`, tone: toneOf(costDelta, 'up-is-bad') },
     ],
   });
   if (cost.byModel.length) {
@@ -165,7 +177,7 @@ export function moverBlocks({ s, kind, previous }: Context): Block[] {
       kind: 'paragraph',
       spans: [
         { text: 'Success rate ', strong: true },
-        { text: `${formatDeltaArrow(d)} vs ${previous}`, tone: toneOf(d, 'up-is-good') },
+        { text: `${formatDelta(d)} vs ${previous}`, tone: toneOf(d, 'up-is-good') },
       ],
     });
     const line = (label: string, cs: readonly Contribution[]): Span[] => [
@@ -189,7 +201,7 @@ export function moverBlocks({ s, kind, previous }: Context): Block[] {
       tone: 'warning',
       spans: [
         {
-          text: `${k.label} unusually ${f.direction}: ${k.value(f.value)} against a usual ${k.value(f.mean)} (${f.deviations.toFixed(1)} standard deviations, same weekday of the last ${a.comparableWeeks} weeks)`,
+          text: `${k.label} unusually ${f.direction}: ${k.value(f.value, f.mean)} against a usual ${k.value(f.mean, f.value)} (${formatNumber(f.deviations, 1)} standard deviations, same weekday of the last ${a.comparableWeeks} weeks)`,
         },
       ],
     });

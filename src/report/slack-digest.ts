@@ -1,5 +1,6 @@
 import type { DigestSection } from '../config/schema.js';
 import type { SlackPayload } from '../delivery/types.js';
+import { formatDelta } from '../messages/format-delta.js';
 import { formatCount, formatRate, formatUsd } from '../messages/format.js';
 import { contextBlock, divider, plainText, type Block } from '../messages/slack-blocks.js';
 import { SLACK_LIMITS, escapeSlack, fitEscaped, slackLimitViolations } from '../messages/slack-limits.js';
@@ -26,7 +27,6 @@ import {
   usersBlocks,
   type SectionContext,
 } from './slack-sections.js';
-import { formatDeltaArrow } from './trend.js';
 
 /**
  * The daily (weekly, monthly) digest as one Slack Block Kit message: header, the configured
@@ -242,7 +242,7 @@ function blocksFor(model: DigestModel, title: string, ctx: SectionContext, shape
   return blocks;
 }
 
-/** The notification line: "Daily digest Tue 24 Nov 2026: cost $67.90 (▼ −18.6%), …". */
+/** The notification line: "Daily digest Tue 24 Nov 2026: cost $67.90 (▼ 18.6%), …". */
 function fallbackText(model: DigestModel, title: string, previousLabel: string): string {
   const s = model.snapshot;
   const k = s.kpis.current;
@@ -253,7 +253,7 @@ function fallbackText(model: DigestModel, title: string, previousLabel: string):
     const before = s.kpis.previous.requests === 0 ? 'no traffic' : `${formatCount(s.kpis.previous.requests)} requests`;
     return `${head}: no traffic (${previousLabel}: ${before}) · ${healthText(s).toLowerCase()}${late}`;
   }
-  return `${head}: cost ${formatUsd(k.costUsd)} (${formatDeltaArrow(d.costUsd)}), success ${formatRate(k.successRate)} (${formatDeltaArrow(d.successRate)}), ${formatCount(k.requests)} requests · ${healthText(s).toLowerCase()}${late}`;
+  return `${head}: cost ${formatUsd(k.costUsd)} (${formatDelta(d.costUsd)}), success ${formatRate(k.successRate)} (${formatDelta(d.successRate)}), ${formatCount(k.requests)} requests · ${healthText(s).toLowerCase()}${late}`;
 }
 
 export function buildSlackDigest(model: DigestModel, opts: { channel: string; reportTitle: string }): SlackPayload {

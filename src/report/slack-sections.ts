@@ -1,15 +1,25 @@
-import { formatCount, formatMs, formatRate, formatSignedPp, formatSignedUsd, formatUsd } from '../messages/format.js';
+import { formatDelta } from '../messages/format-delta.js';
+import {
+  formatAge,
+  formatCount,
+  formatNumber,
+  formatRate,
+  formatSignedPp,
+  formatSignedUsd,
+  formatUsd,
+  latencyFormat,
+} from '../messages/format.js';
 import { dataQualityProblems } from '../metrics/data-quality.js';
 import { mrkdwn, type Block } from '../messages/slack-blocks.js';
 import { SLACK_LIMITS, fitEscaped } from '../messages/slack-limits.js';
 import { MIN_HISTORY, type AnomalyKpi } from '../metrics/anomalies.js';
 import type { Contribution } from '../metrics/attribution.js';
-import { formatDelta, type Delta } from '../metrics/deltas.js';
+import type { Delta } from '../metrics/deltas.js';
 import type { HealthComponent, HealthKey } from '../metrics/health.js';
 import type { KpiDeltas, Kpis } from '../metrics/kpis.js';
 import { errorLabel, type Snapshot } from '../metrics/snapshot.js';
 import { MONTH_NAMES } from '../metrics/zoned-time.js';
-import { formatDeltaArrow, KPI_POLARITY, toneOf } from './trend.js';
+import { KPI_POLARITY, toneOf } from './trend.js';
 
 /**
  * The blocks of each digest section (KPIs, health, what moved, operations, models, users,
@@ -56,23 +66,15 @@ function sectionBlocks(lines: string[]): Block[] {
 
 const name = (raw: string) => fitEscaped(raw, NAME_MAX);
 const label = (raw: string) => fitEscaped(raw, LABEL_MAX);
-const arrowOf = (x: number) => (x > 0 ? '▲ ' : x < 0 ? '▼ ' : '');
 const plural = (n: number, one: string, many: string) => `${formatCount(n)} ${n === 1 ? one : many}`;
 const more = (n: number, what: string, ctx: SectionContext) =>
   `… and ${formatCount(n)} more ${what}${ctx.hasDashboard ? ' (see the dashboard)' : ''}`;
 
-/** Minutes as "just now", "12 min", "3.5 h", "2.0 days". */
-function formatAge(minutes: number): string {
-  if (minutes < 1) return 'under 1 min';
-  if (minutes < 120) return `${Math.round(minutes)} min`;
-  if (minutes < 48 * 60) return `${(minutes / 60).toFixed(1)} h`;
-  return `${(minutes / 1440).toFixed(1)} days`;
-}
-
 // ── KPIs ────────────────────────────────────────────────────────────────────────────────────
 
+// Avg and p95 sit side by side in the key numbers, so they share a unit.
 const latencyText = (x: number | null, k: Kpis) =>
-  x !== null ? formatMs(x) : k.requests === 0 ? 'no traffic' : 'no data';
+  x !== null ? latencyFormat([k.avgLatencyMs, k.p95LatencyMs])(x) : k.requests === 0 ? 'no traffic' : 'no data';
 
 const KPI_ROWS: Array<{ key: keyof KpiDeltas; title: string; value: (k: Kpis) => string }> = [
   { key: 'requests', title: 'Requests', value: (k) => (k.requests === 0 ? '0 · no traffic' : formatCount(k.requests)) },
@@ -87,12 +89,12 @@ const KPI_ROWS: Array<{ key: keyof KpiDeltas; title: string; value: (k: Kpis) =>
   { key: 'avgLatencyMs', title: 'Avg latency', value: (k) => latencyText(k.avgLatencyMs, k) },
 ];
 
-/** "🟢 ▼ −18.6% vs Mon 23 Nov"; without a computable change, the other period's own value. */
+/** "🟢 ▼ 18.6% vs Mon 23 Nov"; without a computable change, the other period's own value. */
 function kpiChange(delta: Delta, key: keyof KpiDeltas, before: Kpis, when: string): string {
   if (delta.kind === 'relative' || delta.kind === 'points') {
     const tone = toneOf(delta, KPI_POLARITY[key]);
     const mark = tone === 'good' ? '🟢 ' : tone === 'bad' ? '🔴 ' : '';
-    return `${mark}${formatDeltaArrow(delta)} vs ${when}`;
+    return `${mark}${formatDelta(delta)} vs ${when}`;
   }
   const row = KPI_ROWS.find((r) => r.key === key)!;
   return `${when}: ${before.requests === 0 ? 'no traffic' : row.value(before)}`;
@@ -123,7 +125,6 @@ const HEALTH_TITLES: Record<HealthKey, string> = {
   cost: 'Cost',
   freshness: 'Freshness',
 };
-const points = (x: number) => String(Number(x.toFixed(1)));
 
 function healthDetail(c: HealthComponent): string {
   const note = fitEscaped(c.note, NOTE_MAX);
@@ -153,7 +154,7 @@ export function healthBlocks(ctx: SectionContext): Block[] {
     }
     const max = totalWeight > 0 ? (c.weight * 100) / totalWeight : 0;
     lines.push(
-      `• ${title} ${Math.round(c.score)}/100 → ${points(c.contribution)} of ${points(max)} pts · ${healthDetail(c)}`,
+      `• ${title} ${formatNumber(c.score)}/100 → ${formatNumber(c.contribution, 1)} of ${formatNumber(max, Number.isInteger(max) ? 0 : 1)} pts · ${healthDetail(c)}`,
     );
   }
   return sectionBlocks(lines);
@@ -169,14 +170,18 @@ const ANOMALY_TITLES: Record<AnomalyKpi, string> = {
   avgLatencyMs: 'Avg latency',
   p95LatencyMs: 'p95 latency',
 };
-const anomalyValue = (kpi: AnomalyKpi, x: number) =>
-  kpi === 'costUsd'
-    ? formatUsd(x)
-    : kpi === 'successRate'
-      ? formatRate(x)
-      : kpi.endsWith('LatencyMs')
-        ? formatMs(x)
-        : formatCount(x);
+/** A flag's value and mean, read side by side: latencies share a unit. */
+const anomalyValues = (kpi: AnomalyKpi, value: number, mean: number): [string, string] => {
+  const f =
+    kpi === 'costUsd'
+      ? formatUsd
+      : kpi === 'successRate'
+        ? (x: number) => formatRate(x)
+        : kpi.endsWith('LatencyMs')
+          ? latencyFormat([value, mean])
+          : formatCount;
+  return [f(value), f(mean)];
+};
 
 /** "luma/ray-2 −$11.34 (73% of the change)", "ideogram +$3.59 (the other way)". */
 function contributions(list: Contribution[], amount: (x: number) => string, withShare: boolean): string {
@@ -188,7 +193,7 @@ function contributions(list: Contribution[], amount: (x: number) => string, with
         share =
           c.shareOfChange < 0
             ? ' (the other way)'
-            : ` (${Math.round(c.shareOfChange * 100)}%${i === 0 ? ' of the change' : ''})`;
+            : ` (${formatRate(c.shareOfChange, 0)}${i === 0 ? ' of the change' : ''})`;
       }
       return `${name(c.key)} ${amount(c.change)}${share}`;
     })
@@ -201,17 +206,13 @@ export function moversBlocks(ctx: SectionContext): Block[] {
   const cost = s.attribution.cost;
   const costDelta = s.deltas.vsPrevious.costUsd;
   const pct = costDelta.kind === 'relative' || costDelta.kind === 'no-traffic' ? ` (${formatDelta(costDelta)})` : '';
-  lines.push(
-    cost.totalChange === 0
-      ? '*Cost* unchanged'
-      : `*Cost* ${arrowOf(cost.totalChange)}${formatSignedUsd(cost.totalChange)}${pct}`,
-  );
+  lines.push(cost.totalChange === 0 ? '*Cost* unchanged' : `*Cost* ${formatSignedUsd(cost.totalChange)}${pct}`);
   if (cost.byModel.length) lines.push(`• by model: ${contributions(cost.byModel, formatSignedUsd, true)}`);
   if (cost.byProvider.length) lines.push(`• by provider: ${contributions(cost.byProvider, formatSignedUsd, true)}`);
 
   const rate = s.attribution.successRate;
   if (rate) {
-    lines.push(`*Success rate* ${arrowOf(rate.totalChange)}${formatSignedPp(rate.totalChange)}`);
+    lines.push(`*Success rate* ${formatDelta({ kind: 'points', points: rate.totalChange })}`);
     if (rate.byErrorCode?.length)
       lines.push(`• by error code: ${contributions(rate.byErrorCode, formatSignedPp, false)}`);
     if (rate.byProvider.length) lines.push(`• by provider: ${contributions(rate.byProvider, formatSignedPp, false)}`);
@@ -236,8 +237,9 @@ export function moversBlocks(ctx: SectionContext): Block[] {
     }
     // One flag per KPI at most; the cap only guards against a malformed snapshot.
     for (const f of a.flags.slice(0, 6)) {
+      const [value, mean] = anomalyValues(f.kpi, f.value, f.mean);
       lines.push(
-        `⚠️ ${ANOMALY_TITLES[f.kpi] ?? label(f.kpi)} ${f.deviations.toFixed(1)}σ ${f.direction === 'high' ? 'above' : 'below'} ${baseline} (${anomalyValue(f.kpi, f.value)} vs a mean of ${anomalyValue(f.kpi, f.mean)})`,
+        `⚠️ ${ANOMALY_TITLES[f.kpi] ?? label(f.kpi)} ${formatNumber(f.deviations, 1)}σ ${f.direction === 'high' ? 'above' : 'below'} ${baseline} (${value} vs a mean of ${mean})`,
       );
     }
   }
@@ -246,17 +248,20 @@ export function moversBlocks(ctx: SectionContext): Block[] {
 
 // ── Operations and models ───────────────────────────────────────────────────────────────────
 
-const change = (d: Delta) => formatDeltaArrow(d);
+const change = (d: Delta) => formatDelta(d);
 
 export function operationsBlocks(ctx: SectionContext): Block[] {
   const rows = ctx.snapshot.operations;
   const lines = [`*Operations* by provider and service type · changes vs ${ctx.previousLabel}`];
   if (rows.length === 0) lines.push('No traffic in this period.');
-  for (const o of rows.slice(0, ctx.operationsRows)) {
+  const shown = rows.slice(0, ctx.operationsRows);
+  // The rows are read as a column: one unit for every p95.
+  const p95Text = latencyFormat(shown.map((o) => o.p95LatencyMs));
+  for (const o of shown) {
     const success =
       o.successRate === null ? 'success n/a' : `success ${formatRate(o.successRate)} (${change(o.deltas.successRate)})`;
     const p95 =
-      o.p95LatencyMs === null ? 'p95 no data' : `p95 ${formatMs(o.p95LatencyMs)} (${change(o.deltas.p95LatencyMs)})`;
+      o.p95LatencyMs === null ? 'p95 no data' : `p95 ${p95Text(o.p95LatencyMs)} (${change(o.deltas.p95LatencyMs)})`;
     lines.push(
       `• *${name(o.provider)} · ${label(o.serviceType)}*: ${plural(o.requests, 'request', 'requests')} (${change(o.deltas.requests)}) · ${success} · ${p95} · ${formatUsd(o.costUsd)} (${change(o.deltas.costUsd)})`,
     );
@@ -324,7 +329,7 @@ export function financeBlocks(ctx: SectionContext): Block[] {
     '*Finance*',
     `MRR ${formatUsd(f.mrrUsd)} from ${plural(f.activeSubscriptions, 'subscription', 'subscriptions')}`,
     `This period: revenue ${formatUsd(f.periodRevenueUsd)} · cost ${formatUsd(f.periodCostUsd)} · gross margin ${formatUsd(f.grossMarginUsd)} (${margin})`,
-    `${month} to date (${f.monthToDate.days} days): ${formatUsd(f.monthToDate.costUsd)} · month-end forecast ${formatUsd(f.forecast.monthEndCostUsd)} (${f.forecast.remainingDays} days left)`,
+    `${month} to date (${f.monthToDate.days} days): ${formatUsd(f.monthToDate.costUsd)} · month-end forecast ${formatUsd(f.forecast.monthEndCostUsd)} (${formatCount(f.forecast.remainingDays)} days left)`,
     f.budget
       ? `Budget ${formatUsd(f.budget.monthlyUsd)} a month: forecast at ${formatRate(f.budget.forecastVsBudget, 0)} of it · share to date ${formatUsd(f.budget.monthToDateShareUsd)}${f.budget.forecastVsBudget > 1 ? ' ⚠️' : ''}`
       : 'No monthly budget set',

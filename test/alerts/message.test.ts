@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateScope, type Observation } from '../../src/alerts/evaluate.js';
-import { buildAlertMessage, formatDuration } from '../../src/alerts/message.js';
+import { buildAlertMessage } from '../../src/alerts/message.js';
 import type { NamedAlertRule } from '../../src/alerts/rules.js';
 import { step, type AlertNotification, type AlertState } from '../../src/alerts/state-machine.js';
 import { at, successRule } from './fixtures.js';
@@ -155,20 +155,5 @@ describe('buildAlertMessage', () => {
     expect(m.title).toBe('Time since the newest api_usage row: no data — all traffic');
     expect(m.what).toBe('Time since the newest api_usage row above 30 min');
     expect(m.howBad.comparison).toBe('no data');
-  });
-});
-
-describe('formatDuration', () => {
-  it.each([
-    [0, '0 s'],
-    [45_000, '45 s'],
-    [60_000, '1 min'],
-    [42 * 60_000, '42 min'],
-    [60 * 60_000, '1 h'],
-    [185 * 60_000, '3 h 5 min'],
-    [48 * 3_600_000, '2 d'],
-    [52 * 3_600_000, '2 d 4 h'],
-  ])('%d ms → %s', (ms, text) => {
-    expect(formatDuration(ms)).toBe(text);
   });
 });

@@ -6,7 +6,7 @@ import { refreshViews } from '../../src/db/refresh.js';
 import { seedDemo } from '../../src/demo/seed.js';
 import type { CheckResult } from '../../src/doctor/check-result.js';
 import { runChecks } from '../../src/doctor/checks.js';
-import { formatAge, formatChecks } from '../../src/doctor/format.js';
+import { formatChecks } from '../../src/doctor/format.js';
 import { TARGETS, freshDatabase } from '../support/databases.js';
 
 const config = defaultConfig();
@@ -198,15 +198,6 @@ describe.each(TARGETS)('doctor on %s', (target) => {
 });
 
 describe('doctor output', () => {
-  it('formats ages for people', () => {
-    expect([formatAge(4_000), formatAge(600_000), formatAge(3 * 3_600_000), formatAge(5 * 86_400_000)]).toEqual([
-      '4 s',
-      '10 min',
-      '3 h',
-      '5 days',
-    ]);
-  });
-
   it('prints ✓/✗ lines with the fix under each failure, and a summary', () => {
     const text = formatChecks([
       { name: 'a', status: 'ok', detail: 'fine' },

@@ -1,30 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { formatDelta, pointsDelta, relativeDelta, type Delta } from '../../src/metrics/deltas.js';
-
-const MINUS = '\u2212';
+import { formatDelta } from '../../src/messages/format-delta.js';
+import { pointsDelta, relativeDelta } from '../../src/metrics/deltas.js';
 
 describe('relativeDelta', () => {
   it('cost 100 → 138 is +38%', () => {
     const delta = relativeDelta(138, 100);
     expect(delta.kind).toBe('relative');
     expect(delta.kind === 'relative' && delta.ratio).toBeCloseTo(0.38, 12);
-    expect(formatDelta(delta)).toBe('+38.0%');
+    expect(formatDelta(delta)).toBe('▲ 38.0%');
   });
 
   it('requests 50 → 0 is an honest −100%', () => {
     expect(relativeDelta(0, 50)).toEqual({ kind: 'relative', ratio: -1 });
-    expect(formatDelta(relativeDelta(0, 50))).toBe(`${MINUS}100.0%`);
+    expect(formatDelta(relativeDelta(0, 50))).toBe('▼ 100.0%');
   });
 
   it('p95 latency 200 ms → 240 ms is +20%, 240 → 180 is −25%', () => {
     expect(relativeDelta(240, 200)).toEqual({ kind: 'relative', ratio: 0.2 });
     expect(relativeDelta(180, 240)).toEqual({ kind: 'relative', ratio: -0.25 });
-    expect(formatDelta(relativeDelta(180, 240))).toBe(`${MINUS}25.0%`);
+    expect(formatDelta(relativeDelta(180, 240))).toBe('▼ 25.0%');
   });
 
-  it('no change is 0.0%', () => {
+  it('no change reads "no change"', () => {
     expect(relativeDelta(100, 100)).toEqual({ kind: 'relative', ratio: 0 });
-    expect(formatDelta(relativeDelta(100, 100))).toBe('0.0%');
+    expect(formatDelta(relativeDelta(100, 100))).toBe('no change');
   });
 
   it('empty periods say "no traffic"', () => {
@@ -38,7 +37,7 @@ describe('relativeDelta', () => {
 
   it('0 → 0 is unchanged-zero; 0 → something has no meaningful percentage', () => {
     expect(relativeDelta(0, 0)).toEqual({ kind: 'unchanged-zero' });
-    expect(formatDelta(relativeDelta(0, 0))).toBe('0');
+    expect(formatDelta(relativeDelta(0, 0))).toBe('no change');
     expect(relativeDelta(12.5, 0)).toEqual({ kind: 'no-traffic', side: 'previous' });
     expect(formatDelta(relativeDelta(12.5, 0))).toBe('no traffic before');
   });
@@ -65,8 +64,8 @@ describe('pointsDelta', () => {
     const delta = pointsDelta(0.955, 0.97);
     expect(delta.kind).toBe('points');
     expect(delta.kind === 'points' && delta.points).toBeCloseTo(-1.5, 12);
-    expect(formatDelta(delta)).toBe(`${MINUS}1.5 pp`);
-    expect(formatDelta(pointsDelta(0.97, 0.955))).toBe('+1.5 pp');
+    expect(formatDelta(delta)).toBe('▼ 1.5 pp');
+    expect(formatDelta(pointsDelta(0.97, 0.955))).toBe('▲ 1.5 pp');
   });
 
   it('from 100% to 0% is −100 pp; equal rates are 0 pp, never −0', () => {
@@ -74,7 +73,7 @@ describe('pointsDelta', () => {
     const same = pointsDelta(0, 0);
     expect(same).toEqual({ kind: 'points', points: 0 });
     expect(same.kind === 'points' && Object.is(same.points, 0)).toBe(true);
-    expect(formatDelta(pointsDelta(0.5, 0.5))).toBe('0.0 pp');
+    expect(formatDelta(pointsDelta(0.5, 0.5))).toBe('no change');
   });
 
   it('a rate without traffic is "no traffic"', () => {
@@ -88,30 +87,5 @@ describe('pointsDelta', () => {
     expect(() => pointsDelta(97, 95)).toThrow(/currentRate must be a fraction from 0 to 1/);
     expect(() => pointsDelta(0.9, -0.1)).toThrow(/previousRate/);
     expect(() => pointsDelta(Number.NaN, 0.5)).toThrow(RangeError);
-  });
-});
-
-describe('formatDelta', () => {
-  it('uses U+2212 for minus, never a hyphen', () => {
-    const text = formatDelta({ kind: 'relative', ratio: -0.024 });
-    expect(text).toBe('\u22122.4%');
-    expect(text).not.toContain('-');
-    expect(formatDelta({ kind: 'points', points: -2.4 })).toBe('\u22122.4 pp');
-  });
-
-  it('honours decimals', () => {
-    const delta: Delta = { kind: 'relative', ratio: 0.38 };
-    expect(formatDelta(delta, { decimals: 0 })).toBe('+38%');
-    expect(formatDelta(delta, { decimals: 2 })).toBe('+38.00%');
-    expect(formatDelta({ kind: 'points', points: 1.25 }, { decimals: 2 })).toBe('+1.25 pp');
-    expect(() => formatDelta(delta, { decimals: -1 })).toThrow(RangeError);
-    expect(() => formatDelta(delta, { decimals: 1.5 })).toThrow(RangeError);
-  });
-
-  it('a change that rounds to zero carries no sign', () => {
-    const tiny = relativeDelta(99.99, 100); // −0.01%
-    expect(formatDelta(tiny)).toBe('0.0%');
-    expect(formatDelta(tiny, { decimals: 2 })).toBe(`${MINUS}0.01%`);
-    expect(formatDelta({ kind: 'points', points: 0.04 })).toBe('0.0 pp');
   });
 });

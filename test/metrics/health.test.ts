@@ -97,7 +97,7 @@ describe('health score', () => {
       expectedRequests: 1234.4,
     });
     expect(r.score).toBe(0);
-    expect(r.override).toBe('no traffic at all, where the baseline had 1234 requests');
+    expect(r.override).toBe('no traffic at all, where the baseline had 1,234 requests');
     expect(r.components.every((c) => c.contribution === 0)).toBe(true);
   });
 

@@ -44,26 +44,26 @@ describe('buildEmailDigest: the daily fixture', async () => {
   });
 
   it('shows the KPIs with deltas vs the previous day and the same weekday, in HTML and text', () => {
-    // vs Mon 23 Nov: cost −18.6%; requests (2240 − 2233) / 2233 = +0.31% → +0.3%; success (0.978125 − 0.980743) × 100 = −0.26 pp → −0.3 pp.
-    // vs Tue 17 Nov: cost (67.901877 − 70.235655) / 70.235655 = −3.32% → −3.3%; p95 (24779.18 − 19727.17) / 19727.17 = +25.6%.
+    // vs Mon 23 Nov: cost −18.6%; requests (2240 − 2233) / 2233 = +0.31% → ▲ 0.3%; success (0.978125 − 0.980743) × 100 = −0.26 pp → ▼ 0.3 pp.
+    // vs Tue 17 Nov: cost (67.901877 − 70.235655) / 70.235655 = −3.32% → ▼ 3.3%; p95 (24779.18 − 19727.17) / 19727.17 = ▲ 25.6%.
     for (const text of [seen, flat(digest.text)]) {
       expect(text).toContain('$67.90');
-      expect(text).toContain('▼ −18.6% vs Mon 23 Nov');
-      expect(text).toContain('▼ −3.3% vs Tue 17 Nov');
-      expect(text).toContain('▲ +0.3% vs Mon 23 Nov');
-      expect(text).toContain('▼ −0.3 pp vs Mon 23 Nov');
+      expect(text).toContain('▼ 18.6% vs Mon 23 Nov');
+      expect(text).toContain('▼ 3.3% vs Tue 17 Nov');
+      expect(text).toContain('▲ 0.3% vs Mon 23 Nov');
+      expect(text).toContain('▼ 0.3 pp vs Mon 23 Nov');
       expect(text).toContain('2,240');
       expect(text).toContain('97.8%');
-      expect(text).toContain('▲ +25.6%');
-      // 7445.26 ms average latency; 24779.18 ms p95 → 24.8 s.
-      expect(text).toContain('7445 ms');
+      expect(text).toContain('▲ 25.6%');
+      // 7445.26 ms average latency and 24779.18 ms p95 share a column, in s: 7.4 s and 24.8 s.
+      expect(text).toContain('7.4 s');
       expect(text).toContain('24.8 s');
     }
   });
 
   it('colours a delta by whether it is good news: lower cost green, lower success rate red', () => {
-    expect(digest.html).toMatch(/color:#1a7f37;[^"]*">▼ −18\.6% vs Mon 23 Nov/);
-    expect(digest.html).toMatch(/color:#c62828;[^"]*">▼ −0\.3 pp vs Mon 23 Nov/);
+    expect(digest.html).toMatch(/color:#1a7f37;[^"]*">▼ 18\.6% vs Mon 23 Nov/);
+    expect(digest.html).toMatch(/color:#c62828;[^"]*">▼ 0\.3 pp vs Mon 23 Nov/);
   });
 
   it('shows health, what moved, operations, models, users, finance and data quality', () => {
@@ -74,14 +74,16 @@ describe('buildEmailDigest: the daily fixture', async () => {
       // cost change 67.901877 − 83.465176 = −15.563299; luma/ray-2 −11.34, 0.7286 of it.
       expect(text).toContain('−$15.56');
       expect(text).toContain('luma/ray-2 −$11.34 (73% of the change)');
-      expect(text).toContain('server_error −0.27 pp');
+      // server_error −0.27 pp, shown with one decimal.
+      expect(text).toContain('server_error −0.3 pp');
       expect(text).toContain('No anomalies against the same weekday of the last 4 weeks');
       // runway · video: $16.75 at 100.0%; top error server_error 16 of 49 failures = 33%.
       expect(text).toContain('runway · video');
       expect(text).toContain('$16.75');
       expect(text).toContain('server_error 16 (33%)');
-      // luma/ray-2: $7.80 over 18 requests = $0.4333 per request; 12 other models, 1,950 requests.
-      expect(text).toContain('$0.4333');
+      // luma/ray-2: $7.80 over 18 requests = $0.4333 per request → $0.43; 12 other models, 1,950 requests.
+      expect(text).toContain('$0.43');
+      expect(text).not.toContain('$0.4333');
       expect(text).toContain('12 other models');
       expect(text).toContain('228 active users');
       // MRR 7067; margin 167.66 / 235.57 = 71.2%.

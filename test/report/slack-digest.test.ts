@@ -61,25 +61,25 @@ describe('buildSlackDigest: the daily fixture', () => {
       text: { type: 'plain_text', text: 'Daily digest · Tue 24 Nov 2026 · Health 95/100', emoji: true },
     });
     // cost 67.901877 → $67.90; (67.901877 − 83.465176) / 83.465176 = −0.18646 → −18.6%;
-    // success 2191/2240 = 0.978125 → 97.8%, (0.978125 − 0.980743) × 100 = −0.26 pp → −0.3 pp.
+    // success 2191/2240 = 0.978125 → 97.8%, (0.978125 − 0.980743) × 100 = −0.26 pp → ▼ 0.3 pp.
     expect(p.text).toBe(
-      'Daily digest Tue 24 Nov 2026: cost $67.90 (▼ −18.6%), success 97.8% (▼ −0.3 pp), 2,240 requests · health 95/100',
+      'Daily digest Tue 24 Nov 2026: cost $67.90 (▼ 18.6%), success 97.8% (▼ 0.3 pp), 2,240 requests · health 95/100',
     );
   });
 
   it('shows each KPI with its change vs the previous day and the same weekday last week', async () => {
     const p = await build();
     // (67.901877 − 83.465176) / 83.465176 = −18.6% (cost down: good); (67.901877 − 70.235655) / 70.235655 = −3.3%.
-    expect(field(p.blocks, 'Cost')).toBe('*Cost*\n$67.90\n🟢 ▼ −18.6% vs Mon 23 Nov\n🟢 ▼ −3.3% vs Tue 17 Nov');
+    expect(field(p.blocks, 'Cost')).toBe('*Cost*\n$67.90\n🟢 ▼ 18.6% vs Mon 23 Nov\n🟢 ▼ 3.3% vs Tue 17 Nov');
     // (2240 − 2233) / 2233 = +0.31%; (2240 − 2316) / 2316 = −3.28%.
-    expect(field(p.blocks, 'Requests')).toBe('*Requests*\n2,240\n🟢 ▲ +0.3% vs Mon 23 Nov\n🔴 ▼ −3.3% vs Tue 17 Nov');
+    expect(field(p.blocks, 'Requests')).toBe('*Requests*\n2,240\n🟢 ▲ 0.3% vs Mon 23 Nov\n🔴 ▼ 3.3% vs Tue 17 Nov');
     // (0.978125 − 0.9840242) × 100 = −0.59 pp.
     expect(field(p.blocks, 'Success rate')).toBe(
-      '*Success rate*\n97.8%\n🔴 ▼ −0.3 pp vs Mon 23 Nov\n🔴 ▼ −0.6 pp vs Tue 17 Nov',
+      '*Success rate*\n97.8%\n🔴 ▼ 0.3 pp vs Mon 23 Nov\n🔴 ▼ 0.6 pp vs Tue 17 Nov',
     );
     // 24,779 ms → 24.8 s; (24779.18 − 29400.42) / 29400.42 = −15.7% (faster: good); vs 19727.17: +25.6%.
     expect(field(p.blocks, 'p95 latency')).toBe(
-      '*p95 latency*\n24.8 s\n🟢 ▼ −15.7% vs Mon 23 Nov\n🔴 ▲ +25.6% vs Tue 17 Nov',
+      '*p95 latency*\n24.8 s\n🟢 ▼ 15.7% vs Mon 23 Nov\n🔴 ▲ 25.6% vs Tue 17 Nov',
     );
     expect(field(p.blocks, 'Active users')).toContain('228');
   });
@@ -89,7 +89,7 @@ describe('buildSlackDigest: the daily fixture', () => {
     expect(text.split('\n')[0]).toBe('*Health 95/100*');
     // score 86.81 → 87; contribution 40 × 86.81 / 100 = 34.72 → 34.7 of 40.
     expect(text).toContain('• Success rate 87/100 → 34.7 of 40 pts · 97.8% vs SLO 99.0%');
-    expect(text).toContain('• Cost 100/100 → 20 of 20 pts · $67.90 vs baseline $79.15 (86% of baseline)');
+    expect(text).toContain('• Cost 100/100 → 20.0 of 20 pts · $67.90 vs baseline $79.15 (86% of baseline)');
   });
 
   it('says "no data" for a component left out, with the others renormalised', async () => {
@@ -107,13 +107,14 @@ describe('buildSlackDigest: the daily fixture', () => {
     const text = blockStarting((await build()).blocks, '*What moved*')!.text.text as string;
     expect(text).toContain('*What moved* vs Mon 23 Nov');
     // total −15.563299 → −$15.56; luma/ray-2 −11.34 / −15.563299 = 72.9% of the change.
-    expect(text).toContain('*Cost* ▼ −$15.56 (−18.6%)');
+    expect(text).toContain('*Cost* −$15.56 (▼ 18.6%)');
     expect(text).toContain(
       '• by model: luma/ray-2 −$11.34 (73% of the change) · luma/ray-flash-2 −$3.94 (25%) · runway/gen-3-alpha-turbo −$3.25 (21%)',
     );
     // ideogram +3.59 while the total fell: it moved the other way.
     expect(text).toContain('ideogram +$3.59 (the other way)');
-    expect(text).toContain('• by error code: server_error −0.27 pp · rate_limited −0.18 pp · invalid_request +0.13 pp');
+    // −0.27 → −0.3 pp, −0.18 → −0.2 pp, +0.13 → +0.1 pp (one decimal).
+    expect(text).toContain('• by error code: server_error −0.3 pp · rate_limited −0.2 pp · invalid_request +0.1 pp');
     // server_error 16 of 49 failures = 32.7% → 33%.
     expect(text).toContain('server_error 16 (33% of failures)');
     expect(text).toContain('*Anomalies*: none against the last 4 Tuesdays');
@@ -135,8 +136,9 @@ describe('buildSlackDigest: the daily fixture', () => {
     let p = await build();
     const ops = blockStarting(p.blocks, '*Operations*')!.text.text as string;
     // runway/video: 41 requests, (41 − 55) / 55 = −25.5%; success 100% (+5.45 pp); $16.75, −16.25%.
+    // The p95 column takes its unit from its largest row (luma · video, 2.4 min): 115.5 s = 1.9 min.
     expect(ops).toContain(
-      '• *runway · video*: 41 requests (▼ −25.5%) · success 100.0% (▲ +5.5 pp) · p95 115.5 s (0.0%) · $16.75 (▼ −16.3%)',
+      '• *runway · video*: 41 requests (▼ 25.5%) · success 100.0% (▲ 5.5 pp) · p95 1.9 min (no change) · $16.75 (▼ 16.3%)',
     );
     expect(ops.split('\n')).toHaveLength(1 + 7);
     p = await build({}, (s) => {
@@ -150,10 +152,10 @@ describe('buildSlackDigest: the daily fixture', () => {
 
   it('lists top models with cost per request and users, and the rest as "other"', async () => {
     const text = blockStarting((await build()).blocks, '*Top models by cost*')!.text.text as string;
-    // 7.80 / 18 = 0.4333 per request.
-    expect(text).toContain('• *luma/ray-2* (video): $7.80 · 18 requests · $0.4333/request · 16 users');
-    // 21.995209 / 1950 = 0.01128.
-    expect(text).toContain('• other 12 models: $22.00 · 1,950 requests · $0.0113/request');
+    // 7.80 / 18 = 0.4333 per request → two significant digits, $0.43.
+    expect(text).toContain('• *luma/ray-2* (video): $7.80 · 18 requests · $0.43/request · 16 users');
+    // 21.995209 / 1950 = 0.01128 → $0.011.
+    expect(text).toContain('• other 12 models: $22.00 · 1,950 requests · $0.011/request');
   });
 
   it('folds model rows beyond the cap into the remainder line', async () => {
@@ -180,8 +182,8 @@ describe('buildSlackDigest: the daily fixture', () => {
     const text = blockStarting(p.blocks, '*Top models by cost*')!.text.text as string;
     expect(text).toContain('*luma/m14*');
     expect(text).not.toContain('*luma/m15*');
-    // 2 hidden rows + 3 other = 5 models; 2 × $2 + $1.50 = $5.50; 2 × 4 + 10 = 18 requests; 5.5 / 18 = 0.3056.
-    expect(text).toContain('… and 5 more models: $5.50 · 18 requests · $0.3056/request (see the dashboard)');
+    // 2 hidden rows + 3 other = 5 models; 2 × $2 + $1.50 = $5.50; 2 × 4 + 10 = 18 requests; 5.5 / 18 = 0.3056 → $0.31.
+    expect(text).toContain('… and 5 more models: $5.50 · 18 requests · $0.31/request (see the dashboard)');
   });
 
   it('shows users and finance', async () => {
@@ -288,7 +290,7 @@ describe('buildSlackDigest: variants', () => {
     let p = buildSlackDigest(await digestModelFixture({ snapshot: weekly }), { ...OPTS, reportTitle: 'Weekly digest' });
     expect((p.blocks[0] as B).text.text).toBe('Weekly digest · Week 47, 16–22 Nov 2026 · Health 96/100');
     // (472.868687 − 499.205802) / 499.205802 = −5.3%, vs the week before; no same-weekday line.
-    expect(field(p.blocks, 'Cost')).toBe('*Cost*\n$472.87\n🟢 ▼ −5.3% vs Week 46');
+    expect(field(p.blocks, 'Cost')).toBe('*Cost*\n$472.87\n🟢 ▼ 5.3% vs Week 46');
 
     const crossing = loadSnapshotFixture('weekly');
     Object.assign(crossing.period, { start: '2026-11-30T00:00:00.000Z', end: '2026-12-07T00:00:00.000Z' });
