@@ -7,7 +7,7 @@ import { p95ByServiceType } from '../charts/latency-chart.js';
 import { providerComparison } from '../charts/provider-comparison.js';
 import type { DailyCost, DailyLatency, DailySeries } from '../charts/series.js';
 import type { BuiltinChart } from '../config/schema.js';
-import { formatCount, formatMs, formatRate, formatUsd } from '../messages/format.js';
+import { formatCount, formatMs, formatRate, formatUsd, latencyFormat } from '../messages/format.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import { addDays, compareLocalDates, formatLocalDate, localDateOf } from '../metrics/zoned-time.js';
 
@@ -152,7 +152,9 @@ function latencyAlt(d: ChartData, m: Marks): string {
   if (!last || rows.length === 0) return 'No latency was recorded on the report day.';
   const parts = rows.map((r) => {
     const target = m.targetsMs[r.serviceType];
-    return `${r.serviceType} ${formatMs(r.p95LatencyMs)}${target ? ` (target ${formatMs(target)})` : ''}`;
+    // A p95 and its target are read together: one unit for both.
+    const ms = latencyFormat([r.p95LatencyMs, target]);
+    return `${r.serviceType} ${ms(r.p95LatencyMs)}${target ? ` (target ${ms(target)})` : ''}`;
   });
   return `p95 on ${last} was ${parts.join(', ')}.`;
 }
