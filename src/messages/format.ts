@@ -6,9 +6,9 @@
  * for a missing or non-finite value. Deltas are written by ./format-delta.ts.
  */
 
-export const MINUS = '\u2212';
+const MINUS = '\u2212';
 /** What a missing value (null, NaN, ±Infinity) reads as. */
-export const MISSING = '–';
+const MISSING = '–';
 
 type Value = number | null | undefined;
 

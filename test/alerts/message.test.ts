@@ -156,4 +156,19 @@ describe('buildAlertMessage', () => {
     expect(m.what).toBe('Time since the newest api_usage row above 30 min');
     expect(m.howBad.comparison).toBe('no data');
   });
+
+  it('a latency and its threshold are written in one unit, chosen from the larger', () => {
+    const slow: NamedAlertRule = {
+      ...successRule(),
+      name: 'slow',
+      metric: 'p95_latency_ms',
+      recovery: null,
+      condition: { type: 'threshold', op: '>', value: 90_000 },
+    };
+    const [n] = notifications(slow, 'all', [['2026-03-08T07:00:00Z', { value: 144_265, requests: 500 }]]);
+    const m = buildAlertMessage({ rule: slow, notification: n!, dashboardUrl: null });
+    // 144,265 ms reads 2.4 min, so the 90,000 ms line reads 1.5 min (not "90.0 s").
+    expect(m.howBad.comparison).toBe('2.4 min > 1.5 min');
+    expect(m.howBad.valueText).toBe('2.4 min');
+  });
 });

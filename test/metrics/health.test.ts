@@ -150,6 +150,28 @@ describe('health score', () => {
     expect(byKey(r).freshness).toMatchObject({ score: 0, note: 'never refreshed' });
   });
 
+  it('words each component with the shared formatter', () => {
+    const c = byKey(healthScore(EXAMPLE));
+    // 0.972 → 97.2%; floor 0.90 → 90.0%; SLO 0.99 → 99.0%.
+    expect(c.success_rate).toMatchObject({ note: '97.2% (0 points at 90.0%)', target: 'SLO 99.0%' });
+    // Each service's p95 and target share a unit: content 18,000 and 15,000 ms → 18.0 s and 15.0 s;
+    // images 15,000 and 30,000 ms → 15.0 s and 30.0 s.
+    expect(c.latency).toMatchObject({
+      note: 'content p95 18.0 s, images p95 15.0 s',
+      target: 'content ≤ 15.0 s, images ≤ 30.0 s',
+    });
+    // 150 / 100 = 150% of the $100.00 baseline.
+    expect(c.cost).toMatchObject({ note: '150% of baseline', target: 'baseline $100.00' });
+    expect(c.freshness).toMatchObject({
+      note: 'newest row 10 min old, refreshed 3 min ago',
+      target: 'data ≤ 30 min, refresh ≤ 15 min',
+    });
+    // A refresh 20 s ago is "under 1 min", never "0 min".
+    expect(byKey(healthScore({ ...EXAMPLE, refreshAgeMinutes: 1 / 3 })).freshness!.note).toBe(
+      'newest row 10 min old, refreshed under 1 min ago',
+    );
+  });
+
   it('uses the default latency target for an unknown service type', () => {
     // 30000 ms vs the default 20000 → (40000 − 30000) / 20000 = 50
     const r = healthScore({ ...EXAMPLE, p95ByService: [{ serviceType: 'audio', p95Ms: 30000, requests: 10 }] });
