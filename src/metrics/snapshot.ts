@@ -179,6 +179,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
   const history = comparison.periods.map(kpisOf);
   const usual = usualKpis(history);
   const judged = verdictInput({
+    kind: periods.current.kind,
     current,
     cur,
     comparison,

@@ -81,6 +81,7 @@ function byProvider(d: PeriodData): Map<string, Segment> {
 const numbers = (xs: ReadonlyArray<number | null>) => xs.filter((x): x is number => x !== null);
 
 export interface VerdictFigures {
+  kind: PeriodKind;
   current: PeriodData;
   cur: Kpis;
   comparison: Comparison;
@@ -100,6 +101,8 @@ export function verdictInput(f: VerdictFigures): VerdictInput {
   const providers = [...byProvider(f.current)].map(([name, s]) => ({
     name,
     requests: s.requests,
+    outcomes: s.outcomes,
+    failures: s.outcomes - s.successes,
     value: ratio(s.successes, s.outcomes),
     history: numbers(before.map((b) => (b.get(name) ? ratio(b.get(name)!.successes, b.get(name)!.outcomes) : null))),
   }));
@@ -116,6 +119,7 @@ export function verdictInput(f: VerdictFigures): VerdictInput {
   }));
   return {
     comparedWith: f.comparison.label,
+    rule: f.kind === 'day' ? 'spread' : 'threshold',
     requests: series(f.cur.requests, (k) => k.requests),
     costUsd: series(f.cur.costUsd, (k) => k.costUsd),
     activeUsers: series(f.cur.activeUsers, (k) => k.activeUsers),
