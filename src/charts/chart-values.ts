@@ -1,9 +1,10 @@
+import { formatAge, formatCount, formatMs, formatRate, formatUsd, latencyFormat } from '../messages/format.js';
 import { providerKey } from './theme.js';
 
 /**
  * The values the chart specs show, made safe to draw (numbers kept only when finite, text made
  * printable and short, days checked), and every label's wording: the charts format numbers only
- * through the functions here, so one switch changes them all.
+ * through the functions here.
  */
 
 export type Row = Record<string, string | number | null>;
@@ -35,29 +36,36 @@ export const isDay = (d: unknown): d is string =>
 export const provider = (p: unknown) => providerKey(clean(p)) || 'unknown';
 
 const sign = (x: number) => (x < 0 ? MINUS : '');
-const grouped = (x: number, digits: number, trim = false) =>
-  Math.abs(x).toLocaleString('en-US', { minimumFractionDigits: trim ? 0 : digits, maximumFractionDigits: digits });
+const grouped = (x: number, digits: number) =>
+  Math.abs(x).toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: digits });
 
-/** "$1,234.56", "−$40.00". */
-export const usd = (x: number) => `${sign(x)}$${grouped(x, 2)}`;
-/** Axis ticks: "$20", "$2.5". */
-export const usdTick = (x: number) => `${sign(x)}$${grouped(x, 2, true)}`;
+// Labels read like the messages beside them: the one formatter (src/messages/format.ts).
+/** "$1,234.56", "−$40.00", "$12,346". */
+export const usd = (x: number) => formatUsd(x);
 /** A fraction as a percentage: 0.9384 → "93.8%". */
-export const pct = (x: number) => `${sign(x)}${grouped(x * 100, 1)}%`;
-/** Axis ticks: 0.9 → "90%", 0.975 → "97.5%". */
-export const pctTick = (x: number) => `${sign(x)}${grouped(x * 100, 1, true)}%`;
+export const pct = (x: number) => formatRate(x);
 /** "1,234". */
-export const count = (x: number) => `${sign(x)}${grouped(Math.round(x), 0)}`;
+export const count = (x: number) => formatCount(x);
 export const calls = (n: number) => `${count(n)} ${Math.round(n) === 1 ? 'call' : 'calls'}`;
-
 /** Latency in the unit of its size: "850 ms", "8.1 s" (below 2 min), "2.4 min". */
-export function ms(x: number, trim = false): string {
-  if (Math.abs(x) < 1000) return `${count(x)} ms`;
-  if (Math.abs(x) < 120_000) return `${sign(x)}${grouped(x / 1000, 1, trim)} s`;
-  return `${sign(x)}${grouped(x / 60_000, 1, trim)} min`;
+export const ms = (x: number) => formatMs(x);
+/** Latencies read together (a value and its target): one unit for both, from the larger. */
+export const msTogether = (values: Array<number | null>) => latencyFormat(values);
+/** An age in minutes: "under 1 min", "25 min", "2.5 h". */
+export const minutes = (m: number) => formatAge(m);
+
+// Axis ticks are round numbers: the same units, without trailing zeros.
+/** "$20", "$2.5", "$5,000". */
+export const usdTick = (x: number) => `${sign(x)}$${grouped(x, 2)}`;
+/** 0.9 → "90%", 0.975 → "97.5%". */
+export const pctTick = (x: number) => `${sign(x)}${grouped(x * 100, 1)}%`;
+/** "0", "500 ms", "10 s", "2 min" (the units of formatMs: s below 2 min). */
+export function msTick(x: number): string {
+  if (x === 0) return '0';
+  if (Math.abs(x) < 1000) return `${sign(x)}${grouped(x, 0)} ms`;
+  if (Math.abs(x) < 120_000) return `${sign(x)}${grouped(x / 1000, 1)} s`;
+  return `${sign(x)}${grouped(x / 60_000, 1)} min`;
 }
-/** Axis ticks: "0", "500 ms", "10 s", "2 min". */
-export const msTick = (x: number) => (x === 0 ? '0' : ms(x, true));
 
 /** "Dec 6" for a "YYYY-MM-DD" day (UTC: the day is already local to the report). */
 export const shortDay = (d: string) =>
@@ -81,10 +89,3 @@ export const msExpr = (v: string) =>
 
 /** d3 formats for axes whose ticks vega chooses (cost and counts). */
 export const FORMAT = { usdAxis: '$,.2~f', countAxis: ',d' } as const;
-
-/** An age in minutes: "under 1 min", "25 min", "2.5 h". */
-export function minutes(m: number): string {
-  if (m < 1) return 'under 1 min';
-  if (m < 120) return `${count(m)} min`;
-  return `${grouped(m / 60, 1)} h`;
-}

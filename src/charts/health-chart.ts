@@ -3,7 +3,7 @@ import type { HealthComponent } from '../metrics/health.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import { noData, rowFrame } from './chart-frame.js';
 import { markY, placeRows, rowText } from './chart-rows.js';
-import { clean, minutes, ms, msTick, num, pct, pctTick, truncate, usd } from './chart-values.js';
+import { clean, minutes, ms, msTogether, num, pct, pctTick, truncate, usd } from './chart-values.js';
 import { INK } from './theme.js';
 
 /**
@@ -45,7 +45,8 @@ function latencyText(c: HealthComponent, value: number | null): string {
   if (rated.length > 0) {
     // The service closest to (or furthest past) its target says the most.
     const worst = rated.reduce((a, b) => (b.p95 / b.target > a.p95 / a.target ? b : a));
-    return `${truncate(worst.type, 12)} p95 ${ms(worst.p95)} · target ${msTick(worst.target)}`;
+    const f = msTogether([worst.p95, worst.target]);
+    return `${truncate(worst.type, 12)} p95 ${f(worst.p95)} · target ${f(worst.target)}`;
   }
   return value === null ? 'no latency data' : `p95 ${ms(value)}`;
 }

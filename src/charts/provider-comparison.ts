@@ -3,7 +3,7 @@ import type { Snapshot } from '../metrics/snapshot.js';
 import { msAxis, msLogTicks, rateAxis } from './chart-axes.js';
 import { noData, panelTitle, ROW } from './chart-frame.js';
 import { markY, placeRows, rowText } from './chart-rows.js';
-import { calls, clean, ms, msTick, num, pct, pctTick, provider, truncate } from './chart-values.js';
+import { calls, clean, msTogether, num, pct, pctTick, provider, truncate } from './chart-values.js';
 import { CHART_WIDTH, config, INK } from './theme.js';
 
 /**
@@ -40,6 +40,12 @@ function latencyStatus(p95: number | null, target: number | null): Status {
   if (p95 === null || target === null) return 'none';
   if (p95 <= target) return 'good';
   return p95 >= 2 * target ? 'bad' : 'warn';
+}
+
+/** "1.7 min · target 4.0 min": a p95 and its target in one unit. */
+function p95Text(p95: number | null, target: number | null): string {
+  const f = msTogether([p95, target]);
+  return `${p95 === null ? 'n/a' : f(p95)}${target !== null && target > 0 ? ` · target ${f(target)}` : ''}`;
 }
 
 /** The end ticks' labels stay inside the picture: the first starts, the last ends, at its tick. */
@@ -90,7 +96,7 @@ export function providerComparison(
         p95LatencyMs,
         target: target !== null && target > 0 ? target : null,
         p95Status: latencyStatus(p95LatencyMs, target),
-        p95Text: `${p95LatencyMs === null ? 'n/a' : ms(p95LatencyMs)}${target ? ` · target ${msTick(target)}` : ''}`,
+        p95Text: p95Text(p95LatencyMs, target),
       };
     });
   const title = `${what} · ${snapshot.period.label}`;

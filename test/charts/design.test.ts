@@ -234,7 +234,8 @@ describe('what the charts draw', () => {
       .map((v) => v.label);
     expect(labels).toEqual([
       'Success rate: 98.4% · SLO 99%',
-      'Latency: content p95 7.8 s · target 15 s',
+      // A p95 and its target in one unit, seconds with one decimal.
+      'Latency: content p95 7.8 s · target 15.0 s',
       // 150 / 166.67 = 90%.
       'Cost: $150.00 · 90% of budget $166.67',
       'Freshness: data 95 min old · limit 60 min',
