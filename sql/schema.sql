@@ -199,7 +199,7 @@ create table pulsebot.outbox (
   dead_at timestamp with time zone,
   failure_reported_at timestamp with time zone,
   constraint outbox_attempts_check CHECK ((attempts >= 0)),
-  constraint outbox_channel_check CHECK ((channel = ANY (ARRAY['slack'::text, 'email'::text]))),
+  constraint outbox_channel_check CHECK ((channel = ANY (ARRAY['slack'::text, 'email'::text, 'pagerduty'::text, 'webhook'::text]))),
   constraint outbox_check CHECK (((state = 'sending'::text) = (lease_until IS NOT NULL))),
   constraint outbox_check1 CHECK (((state = 'sent'::text) = ((sent_at IS NOT NULL) AND (receipt IS NOT NULL)))),
   constraint outbox_check2 CHECK (((state = 'dead'::text) = (dead_at IS NOT NULL))),
