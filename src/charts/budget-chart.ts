@@ -8,7 +8,7 @@ import type { DailyCost } from './series.js';
 import { INK, SIZE } from './theme.js';
 
 /**
- * Cumulative cost this month (ink), the forecast to month end (grey, dashed) and the monthly
+ * Cumulative cost this month (ink), the forecast to month end (grey, dotted) and the monthly
  * budget as the threshold line every chart uses.
  */
 export function monthToDateVsBudget(snapshot: Pick<Snapshot, 'finance'>, dailyCosts?: DailyCost): TopLevelSpec {
@@ -42,7 +42,7 @@ export function monthToDateVsBudget(snapshot: Pick<Snapshot, 'finance'>, dailyCo
   const second = end === null ? [] : [`forecast ${usd(end)}`];
   if (monthly !== null)
     second.push(
-      `budget ${usd(monthly)}${end !== null && monthly > 0 ? ` (forecast ${Math.round((end / monthly) * 100)}%)` : ''}`,
+      `budget ${usd(monthly)} dashed${end !== null && monthly > 0 ? ` (forecast ${Math.round((end / monthly) * 100)}%)` : ''}`,
     );
   else second.push('no budget set');
   parts.push(second.join(' · '));
@@ -53,9 +53,8 @@ export function monthToDateVsBudget(snapshot: Pick<Snapshot, 'finance'>, dailyCo
     scale: { domain: [0, monthDays], nice: false },
     axis: { values: [1, 8, 15, 22, 29].filter((d) => d <= monthDays), format: 'd', grid: false },
   };
-  // Room above the highest of cost, forecast and budget for the budget line's label.
   const top = Math.max(...line.map((r) => Number(r.costUsd)), monthly ?? 0);
-  const ticks = niceTicks(top * 1.12, 5);
+  const ticks = niceTicks(top * 1.05, 5);
   const y = {
     field: 'costUsd',
     type: 'quantitative' as const,
@@ -65,7 +64,7 @@ export function monthToDateVsBudget(snapshot: Pick<Snapshot, 'finance'>, dailyCo
   };
   const layers: NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']> = [
     {
-      mark: { type: 'line', strokeWidth: 2.5, point: { size: 20 } },
+      mark: { type: 'line', strokeWidth: 2.5, strokeCap: 'round', point: { size: 20 } },
       encoding: {
         x,
         y,
@@ -82,7 +81,8 @@ export function monthToDateVsBudget(snapshot: Pick<Snapshot, 'finance'>, dailyCo
             domain: ['Actual', 'Forecast'],
             range: [
               [1, 0],
-              [6, 4],
+              // Dotted: dashed is the threshold style (the budget line).
+              [1, 4],
             ],
           },
           legend: null,
@@ -90,6 +90,6 @@ export function monthToDateVsBudget(snapshot: Pick<Snapshot, 'finance'>, dailyCo
       },
     },
   ];
-  if (monthly !== null) layers.push(...thresholdRule(y, monthly, `budget ${usdTick(monthly)}`));
+  if (monthly !== null) layers.push(...thresholdRule(y, monthly));
   return { ...frame(title, parts, SIZE.wide), data: { values: line }, layer: layers };
 }

@@ -53,7 +53,7 @@ export const labelExtent = (labels: readonly string[]) =>
 export const msAxis = (ticks: number[]) => axisLabels(ticks, msTick);
 
 /** Where a zoomed success-rate axis may start: the highest of these at or below every value. */
-const RATE_FLOORS = [0.99, 0.98, 0.95, 0.9, 0.8, 0.5, 0];
+const RATE_FLOORS = [0.99, 0.98, 0.97, 0.96, 0.95, 0.9, 0.85, 0.8, 0.7, 0.5, 0];
 
 /**
  * A success-rate axis zoomed to where the values (and the SLO) are: from the highest round floor

@@ -1,10 +1,9 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { INK, TEXT } from './theme.js';
+import { INK } from './theme.js';
 
 /**
  * Layers the charts share, so a threshold or the report's day looks the same everywhere: a pale
- * band behind the report's day(s), and a dashed ink line with its label for an SLO, a target or
- * a budget.
+ * band behind the report's day(s), and a dashed ink line for an SLO, a target or a budget.
  */
 
 type Layer = NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']>[number];
@@ -25,16 +24,12 @@ export function dayBand(x: { field: string; type: 'ordinal'; scale: object }, da
 }
 
 /**
- * A horizontal threshold at `value` on the y field `field`, labelled at the right end
- * ("SLO 99%"), above the line or, when the line runs near the top of the plot, below it. `y` is
- * the encoding the chart's data uses, so the line shares its scale.
+ * A horizontal threshold at `value`, dashed ink across the plot. `y` is the encoding the chart's
+ * data uses, so the line shares its scale. The line carries no label of its own: a label at the
+ * line runs into the data whenever the data runs along the threshold, which is when it matters;
+ * the panel's title or subtitle names it instead ("SLO 99% dashed").
  */
-export function thresholdRule(
-  y: Record<string, unknown>,
-  value: number,
-  label: string,
-  place: 'above' | 'below' = 'above',
-): Layer[] {
+export function thresholdRule(y: Record<string, unknown>, value: number): Layer[] {
   const field = String(y.field);
   // Field, type and scale only: the axis is the chart's own layer's.
   const yy = { field, type: y.type, ...(y.scale ? { scale: y.scale } : {}) } as never;
@@ -44,24 +39,5 @@ export function thresholdRule(
       mark: { type: 'rule', color: INK.threshold, strokeDash: [6, 4], strokeWidth: 2, clip: true },
       encoding: { y: yy },
     },
-    // The label twice: a white outline first, so it stays legible over bars and lines.
-    ...(['#ffffff', INK.threshold] as const).map(
-      (colour): Layer => ({
-        data: { values: [{ [field]: value, text: label }] },
-        mark: {
-          type: 'text',
-          align: 'right',
-          baseline: place === 'above' ? 'bottom' : 'top',
-          dy: place === 'above' ? -3 : 4,
-          fontSize: TEXT.body,
-          fontWeight: 700,
-          color: colour,
-          x: { expr: 'width' },
-          clip: true,
-          ...(colour === '#ffffff' ? { stroke: colour, strokeWidth: 5, strokeJoin: 'round' as const } : {}),
-        },
-        encoding: { y: yy, text: { field: 'text' } },
-      }),
-    ),
   ];
 }

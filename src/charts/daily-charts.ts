@@ -182,17 +182,13 @@ export function requestsAndSuccessRate(
       {
         width,
         height: 170,
-        title: panelTitle(`Success rate · ${axis.note}`, extent),
+        title: panelTitle(
+          `Success rate · ${axis.note}${slo !== null && slo >= axis.from ? ` · SLO ${pctTick(slo)} dashed` : ''}`,
+          extent,
+        ),
         layer: [
           ...dayBand(xTop, highlight),
-          ...(slo !== null && slo >= axis.from
-            ? thresholdRule(
-                rateY,
-                slo,
-                `SLO ${pctTick(slo)}`,
-                (slo - axis.from) / (1 - axis.from) > 0.85 ? 'below' : 'above',
-              )
-            : []),
+          ...(slo !== null && slo >= axis.from ? thresholdRule(rateY, slo) : []),
           {
             mark: { type: 'line', color: INK.series, strokeWidth: 2.5, point: { color: INK.series, size: 36 } },
             encoding: { x: xTop, y: rateY },
@@ -246,12 +242,16 @@ export function healthTrend(trend: HealthTrend, opts: DayChartOptions = {}): Top
     axis: { values: [from, 70, 90, 100].filter((v, i, a) => a.indexOf(v) === i) },
   };
   return {
-    ...frame(what, `${dayRange(days)} · 100 is best · axis from ${from}`, SIZE.wide),
+    ...frame(
+      what,
+      [`${dayRange(days)} · 100 is best · axis from ${from}`, 'Dashed at 90 (good) and 70 (watch)'],
+      SIZE.wide,
+    ),
     data: { values },
     layer: [
       ...dayBand(x, highlight),
-      ...thresholdRule(y, 90, 'good 90'),
-      ...thresholdRule(y, 70, 'watch 70'),
+      ...thresholdRule(y, 90),
+      ...thresholdRule(y, 70),
       {
         mark: { type: 'line', color: INK.series, strokeWidth: 2.5, point: { color: INK.series, size: 36 } },
         encoding: { x, y },

@@ -2,7 +2,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { dayRange, dayX, labelExtent, msAxis, msTicks } from './chart-axes.js';
 import { noData, panelTitle } from './chart-frame.js';
 import { dayBand, thresholdRule } from './chart-marks.js';
-import { clean, isDay, ms, msTick, num, shortDay } from './chart-values.js';
+import { clean, isDay, msTick, msTogether, num, shortDay } from './chart-values.js';
 import { type DayChartOptions, highlightName } from './daily-charts.js';
 import type { DailyLatency } from './series.js';
 import { CHART_WIDTH, config, INK } from './theme.js';
@@ -17,6 +17,7 @@ import { CHART_WIDTH, config, INK } from './theme.js';
 /** Panels drawn at most; the subtitle names the service types left out. */
 const MAX_PANELS = 4;
 const ORDER = ['content', 'images', 'video'];
+const PANEL_HEIGHT = 96;
 
 export function p95ByServiceType(
   latency: DailyLatency,
@@ -39,15 +40,14 @@ export function p95ByServiceType(
   const highlight = (opts.highlight ?? []).filter((d) => days.includes(d));
   const x = dayX(days, highlight);
   const padding = Number(config.padding);
-  const subtitle = [`${dayRange(days)} · target dashed`];
+  const subtitle = [`${dayRange(days)}`];
   if (highlight.length) subtitle[0] += ` · ${highlightName(highlight)} shaded`;
   if (services.length > shown.length) subtitle.push(`${services.length - shown.length} more service types not shown`);
 
   const scales = shown.map((service) => {
     const rows = values.filter((v) => v.serviceType === service);
     const target = num(opts.targetsMs?.[service]);
-    // Room above the target line for its label.
-    const max = Math.max(Math.max(...rows.map((r) => r.p95LatencyMs)) * 1.15, (target ?? 0) * 1.4);
+    const max = Math.max(...rows.map((r) => r.p95LatencyMs), target ?? 0) * 1.15;
     return { service, rows, target, max, ticks: msTicks(max, 3) };
   });
   // Every panel reserves the room of the widest tick label, so the days line up.
@@ -66,14 +66,19 @@ export function p95ByServiceType(
     // The report's (last shaded) day when it has a value, else the latest day.
     const marked = rows.filter((r) => highlight.includes(r.date));
     const latest = (marked.length ? marked : rows).reduce((a, b) => (b.date > a.date ? b : a));
+    // The day's p95 and the target in one unit.
+    const f = msTogether([latest.p95LatencyMs, target]);
     return {
       width,
-      height: 96,
-      title: panelTitle(`${service} · ${ms(latest.p95LatencyMs)} on ${shortDay(latest.date)}`, extent),
+      height: PANEL_HEIGHT,
+      title: panelTitle(
+        `${service} · ${f(latest.p95LatencyMs)} on ${shortDay(latest.date)}${target !== null && target > 0 ? ` · target ${f(target)} dashed` : ''}`,
+        extent,
+      ),
       data: { values: rows },
       layer: [
         ...dayBand(xi, highlight),
-        ...(target !== null && target > 0 ? thresholdRule(y, target, `target ${msTick(target)}`) : []),
+        ...(target !== null && target > 0 ? thresholdRule(y, target) : []),
         {
           mark: { type: 'line' as const, color: INK.series, strokeWidth: 2.5, point: { color: INK.series, size: 30 } },
           encoding: { x: xi, y },

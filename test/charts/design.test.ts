@@ -180,15 +180,18 @@ describe('what the charts draw', () => {
   it('success rate: the SLO line, the zoomed axis stated, the report day marked', () => {
     const spec = requestsAndSuccessRate(series(), { highlight, slo: 0.99 });
     const text = json(spec);
-    expect(text).toContain('"text":"SLO 99%"');
-    expect(text).toMatch(/Success rate · axis from \d+(\.\d)?%/);
+    expect(allValues(spec)).toContainEqual({ successRate: 0.99 });
+    expect(text).toMatch(/Success rate · axis from \d+(\.\d)?% · SLO 99% dashed/);
     expect(text).toContain(`indexof([\\"${REPORT_DAY}\\"], datum.date) >= 0`);
     expect(allValues(spec).some((v) => v.date === REPORT_DAY && Object.keys(v).length === 1)).toBe(true);
   });
 
   it('p95: each service type against its own target', () => {
-    const text = json(p95ByServiceType(latency(), { highlight, targetsMs: TARGETS_MS }));
-    for (const t of ['target 15 s', 'target 30 s', 'target 4 min']) expect(text).toContain(`"text":"${t}"`);
+    const spec = p95ByServiceType(latency(), { highlight, targetsMs: TARGETS_MS });
+    for (const t of Object.values(TARGETS_MS)) expect(allValues(spec)).toContainEqual({ p95LatencyMs: t });
+    // Each panel's title gives the day's p95 and the target in the target's unit.
+    for (const t of ['target 15.0 s dashed', 'target 30.0 s dashed', 'target 4.0 min dashed'])
+      expect(json(spec)).toContain(t);
   });
 
   it('cost per day: the report day outlined, with its cost in the subtitle', () => {
@@ -202,7 +205,9 @@ describe('what the charts draw', () => {
   });
 
   it('month to date: the budget line', () => {
-    expect(json(monthToDateVsBudget(snapshot(), dailyCosts()))).toContain('"text":"budget $5,000"');
+    const spec = monthToDateVsBudget(snapshot(), dailyCosts());
+    expect(allValues(spec)).toContainEqual({ costUsd: 5000 });
+    expect(json(spec)).toContain('budget $5,000.00 dashed');
   });
 
   it('providers compared: status colours from the SLO and targets, request counts beside rates', () => {

@@ -268,7 +268,7 @@ export function catalogCases(): ChartCase[] {
       name: 'p95-by-service-type',
       spec: p95ByServiceType(latency(), { highlight, targetsMs: TARGETS_MS }),
       width: 1104,
-      height: 1032,
+      height: 1012,
     },
     { name: 'top-models-by-cost', spec: topModelsByCost(s), width: 1104, height: 1044 },
     {

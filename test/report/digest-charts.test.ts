@@ -75,11 +75,11 @@ describe('thresholds from the health components', () => {
 
   it('reach the specs: the SLO line and the targets', () => {
     const data = { snapshot: withInputs(), series: series('2026-11-24'), latency: latency('2026-11-24') };
-    expect(JSON.stringify(planChart('requests_and_success_rate', data).spec)).toContain('"text":"SLO 99.5%"');
+    expect(JSON.stringify(planChart('requests_and_success_rate', data).spec)).toContain('SLO 99.5% dashed');
     const p95 = JSON.stringify(planChart('p95_by_service_type', data).spec);
-    expect(p95).toContain('"text":"target 12 s"');
-    // 200 s is past 2 min: minutes, one decimal.
-    expect(p95).toContain('"text":"target 3.3 min"');
+    expect(p95).toContain('target 12.0 s dashed');
+    // 200 s is past 2 min: the panel reads in minutes, one decimal.
+    expect(p95).toContain('target 3.3 min dashed');
     expect(JSON.stringify(planChart('daily_cost_by_provider', data).spec)).toContain('Nov 24 (outlined)');
   });
 });
