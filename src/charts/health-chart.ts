@@ -73,7 +73,8 @@ function freshnessText(c: HealthComponent): string {
   return truncate(clean(c.note) || clean(c.target), 34);
 }
 
-function componentText(c: HealthComponent): string {
+/** A component's name and what it measured against what: ["Cost", "$43.51 · 85% of usual $50.90"]. */
+export function componentReading(c: HealthComponent): [name: string, reading: string] {
   const value = num(c.value);
   const name = NAME[c.key] ?? truncate(clean(c.key), 16);
   const text =
@@ -86,8 +87,10 @@ function componentText(c: HealthComponent): string {
           : c.key === 'freshness'
             ? freshnessText(c)
             : truncate(clean(c.note) || clean(c.target), 34);
-  return `${name}: ${text}`;
+  return [name, text];
 }
+
+const componentText = (c: HealthComponent) => componentReading(c).join(': ');
 
 export function healthComponents(snapshot: Pick<Snapshot, 'health' | 'period'>): TopLevelSpec {
   const score = num(snapshot.health.score);

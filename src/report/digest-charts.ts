@@ -2,7 +2,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { topModelsByCost } from '../charts/breakdown-charts.js';
 import { monthToDateVsBudget } from '../charts/budget-chart.js';
 import { dailyCostByProvider, requestsAndSuccessRate } from '../charts/daily-charts.js';
-import { healthComponents } from '../charts/health-chart.js';
+import { componentReading, healthComponents } from '../charts/health-chart.js';
 import { p95ByServiceType } from '../charts/latency-chart.js';
 import { providerComparison } from '../charts/provider-comparison.js';
 import type { DailyCost, DailyLatency, DailySeries } from '../charts/series.js';
@@ -212,11 +212,12 @@ function budgetAlt(s: Snapshot): string {
 }
 
 function healthAlt(s: Snapshot, m: Marks): string {
-  const parts = s.health.components.map(
-    (c) => `${c.key.replace('_', ' ')} ${c.score === null ? 'no data' : Math.round(c.score)}`,
-  );
+  const parts = s.health.components.map((c) => {
+    const [name, reading] = componentReading(c);
+    return `${name} ${reading.replaceAll(' · ', ', ')} (${c.score === null ? 'no score' : `score ${Math.round(c.score)}`})`;
+  });
   const score = s.health.score === null ? 'Not scored' : `Score ${Math.round(s.health.score)} of 100`;
-  return `${score} ${onPeriod(m.highlight.length ? m.highlight : [s.period.label], s.period.label)}, by component ${parts.join(', ')}.`;
+  return `${score} ${onPeriod(m.highlight.length ? m.highlight : [s.period.label], s.period.label)}. ${parts.join('; ')}.`;
 }
 
 export function planChart(id: BuiltinChart, d: ChartData): ChartPlan {

@@ -97,6 +97,13 @@ describe('alt texts', () => {
     }
   });
 
+  it('health components: the values measured, not only the scores', () => {
+    const alt = planChart('health_components', data).alt;
+    // The fixture's success rate is 0.978125 and its score 86.8; the SLO comes from the inputs.
+    expect(alt).toContain('Success rate 97.8%, SLO 99.5% (score 87)');
+    expect(alt).toContain('Cost $67.90');
+  });
+
   it('providers compared: below the SLO with their request counts', () => {
     const alt = planChart('provider_comparison', data).alt;
     const s = data.snapshot;
