@@ -75,6 +75,10 @@ export type AlertCondition =
 export interface AlertRoutes {
   slack: string[];
   email: string[];
+  /** PagerDuty Events API v2 integration keys (secrets); absent: none. */
+  pagerduty?: string[];
+  /** Webhook URLs, signed with PULSEBOT_WEBHOOK_SECRET; absent: none. */
+  webhook?: string[];
 }
 
 /**

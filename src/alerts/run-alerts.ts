@@ -4,12 +4,21 @@ import type { Sql, TransactionSql } from '../db/connect.js';
 import { deliverConfigOf } from '../delivery/deliver-config.js';
 import { deliverDue, type DeliverResult } from '../delivery/dispatch.js';
 import { enqueueIn } from '../delivery/outbox.js';
-import type { EmailPayload, OutgoingMessage, SlackPayload, Transport } from '../delivery/types.js';
+import type {
+  EmailPayload,
+  PagerDutyPayload,
+  QueuedMessage,
+  SlackPayload,
+  Transport,
+  WebhookPayload,
+} from '../delivery/types.js';
 import { messageOf } from '../errors.js';
 import { evaluateRule, type EvaluationStatus, type ScopeEvaluation } from './evaluate.js';
 import { buildAlertMessage, formatMetric } from './message.js';
 import { metricSeries, observeRule, topContributors } from './queries.js';
+import { alertPagerDutyMessages } from './render-pagerduty.js';
 import { alertSlackMessage } from './render-slack.js';
+import { alertWebhookMessages } from './render-webhook.js';
 import { enabledRules, parseScopeKey, type NamedAlertRule } from './rules.js';
 import { suppressionOf, type Suppression } from './silences.js';
 import { hasSparkline, renderSparkline, sparklineLabel, sparklineSpans, type RenderedSparkline } from './sparkline.js';
@@ -48,6 +57,8 @@ export interface EvaluateAlertsDeps {
     slack: Transport<SlackPayload>;
     email: Transport<EmailPayload>;
     files?: { email: Transport<EmailPayload> };
+    pagerduty?: Transport<PagerDutyPayload>;
+    webhook?: Transport<WebhookPayload>;
   };
   now: () => Date;
   log: AlertsLog;
@@ -113,7 +124,7 @@ export async function evaluateAlerts(
   const committed = await deps.sql.begin(async (tx) => {
     if (!(await tryPassLock(tx))) return null;
     const { list, failedRules, stale } = await decide(tx, tx, deps, now);
-    const messages: OutgoingMessage[] = [];
+    const messages: QueuedMessage[] = [];
     for (const o of list) if (o.notify) messages.push(...(await messagesOf(tx, deps, o, o.notify, now)));
     await saveStates(
       tx,
@@ -275,7 +286,7 @@ async function messagesOf(
   o: Outcome,
   n: AlertNotification,
   now: Date,
-): Promise<OutgoingMessage[]> {
+): Promise<QueuedMessage[]> {
   const { config, log } = deps;
   const tz = config.alerts.timezone;
   const rule = o.rule;
@@ -338,7 +349,19 @@ async function messagesOf(
     metric: rule.metric,
     sparkline,
   });
-  return [...slack, ...email];
+  const pagerdutyKeys = rule.routes.pagerduty ?? [];
+  const pagerduty =
+    pagerdutyKeys.length > 0
+      ? alertPagerDutyMessages(message, pagerdutyKeys, { metric: rule.metric, source: await sourceOf(tx) })
+      : [];
+  const webhook = alertWebhookMessages(message, rule.routes.webhook ?? []);
+  return [...slack, ...email, ...pagerduty, ...webhook];
+}
+
+/** PagerDuty's payload.source: the database whose traffic is judged, the same from every replica. */
+async function sourceOf(tx: TransactionSql): Promise<string> {
+  const [row] = await tx<{ name: string }[]>`select current_database() as name`;
+  return `pulsebot: database ${row?.name ?? 'unknown'}`;
 }
 
 async function deliver(deps: EvaluateAlertsDeps): Promise<DeliverResult> {

@@ -1,16 +1,6 @@
 import { z } from 'zod';
-import {
-  boundedNumber,
-  cron,
-  emailAddress,
-  got,
-  httpUrl,
-  numberLike,
-  slackChannel,
-  timeZone,
-  whenValid,
-  wholeNumber,
-} from './fields.js';
+import { boundedNumber, cron, got, httpUrl, numberLike, timeZone, whenValid, wholeNumber } from './fields.js';
+import { alertRoutesSchema } from './route-fields.js';
 import { DEFAULT_EVALUATE_SCHEDULE, defaultAlertRules } from '../alerts/default-rules.js';
 import {
   ALERT_METRICS,
@@ -92,11 +82,6 @@ const windowMinutes = numberLike(
   }),
 );
 
-const routesSchema = z.strictObject({
-  slack: z.array(slackChannel).default([]),
-  email: z.array(emailAddress).default([]),
-});
-
 const ruleObject = z.strictObject({
   metric: z.enum(ALERT_METRICS, { error: `expected a metric: one of ${ALERT_METRICS.join(', ')}` }),
   scope: z.enum(ALERT_SCOPES, { error: `expected a scope: one of ${ALERT_SCOPES.join(', ')}` }).default('all'),
@@ -110,7 +95,7 @@ const ruleObject = z.strictObject({
     .enum(NO_DATA_POLICIES, { error: `expected no_data: one of ${NO_DATA_POLICIES.join(', ')}` })
     .default('keep'),
   severity: z.enum(SEVERITIES, { error: `expected a severity: one of ${SEVERITIES.join(', ')}` }).default('warning'),
-  routes: routesSchema.prefault({}),
+  routes: alertRoutesSchema.prefault({}),
   runbook_url: httpUrl.nullable().default(null),
   enabled: z.boolean({ error: 'expected true or false' }).default(true),
 });
@@ -156,8 +141,12 @@ function checkRule(r: RuleFields, ctx: z.RefinementCtx): void {
       );
     }
   }
-  if (r.enabled && r.routes.slack.length === 0 && r.routes.email.length === 0) {
-    issue(['routes'], 'an enabled rule needs at least one Slack channel or email address (or enabled: false)');
+  const { slack, email, pagerduty = [], webhook = [] } = r.routes;
+  if (r.enabled && slack.length + email.length + pagerduty.length + webhook.length === 0) {
+    issue(
+      ['routes'],
+      'an enabled rule needs at least one Slack channel, email address, PagerDuty key or webhook (or enabled: false)',
+    );
   }
 }
 

@@ -3,6 +3,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { PulsebotError, messageOf } from '../errors.js';
 import { got } from './fields.js';
+import { checkRouteEnvironment } from './route-env.js';
 import { configSchema, type PulsebotConfig } from './schema.js';
 import {
   formatPath,
@@ -102,7 +103,10 @@ export function parseConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv):
     );
   }
   const result = configSchema.safeParse(substituted, { error: plainMessage });
-  if (result.success) return result.data;
+  if (result.success) {
+    checkRouteEnvironment(result.data, env, origins, file);
+    return result.data;
+  }
   // One value can fail more than one check (2.5 is neither whole nor in range): say it once.
   const lines = [...new Set(result.error.issues.flatMap((issue) => describeIssue(issue, origins)))];
   const [head, ...rest] = lines;

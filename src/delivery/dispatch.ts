@@ -1,7 +1,7 @@
 import type { Sql } from '../db/connect.js';
 import { PulsebotError, messageOf } from '../errors.js';
 import { inlineRetryDelayMs, nextAttemptDelayMs } from './backoff.js';
-import { failureNotices, fileFailureNotice, type FailureRoutes } from './failure-notice.js';
+import { failureChannelsOf, failureNotices, fileFailureNotice, type FailureRoutes } from './failure-notice.js';
 import {
   claimDue,
   enqueue,
@@ -17,11 +17,14 @@ import {
 } from './outbox.js';
 import {
   DeliveryError,
+  type Channel,
   type DeliveryReceipt,
   type EmailPayload,
+  type PagerDutyPayload,
   type SendContext,
   type SlackPayload,
   type Transport,
+  type WebhookPayload,
 } from './types.js';
 
 export interface DeliverConfig {
@@ -35,7 +38,13 @@ export interface DeliverConfig {
 
 export interface DeliverDeps {
   sql: Sql;
-  transports: { slack: Transport<SlackPayload>; email: Transport<EmailPayload> };
+  transports: {
+    slack: Transport<SlackPayload>;
+    email: Transport<EmailPayload>;
+    /** Absent: a PagerDuty or webhook row is given up, saying the route is not set up here. */
+    pagerduty?: Transport<PagerDutyPayload>;
+    webhook?: Transport<WebhookPayload>;
+  };
   now: () => Date;
   config: DeliverConfig;
   /** One structured event per outcome; `level` is info, warn or error. */
@@ -61,7 +70,7 @@ export interface DeliverDeps {
 
 export interface MessageOutcome {
   key: string;
-  channel: 'slack' | 'email';
+  channel: Channel;
   destination: string;
   outcome: 'sent' | 'retried' | 'dead';
 }
@@ -171,10 +180,7 @@ async function deliverOne(deps: DeliverDeps, claimed: ClaimedMessage, inlineUnti
 
     let receipt: DeliveryReceipt;
     try {
-      receipt =
-        claimed.channel === 'slack'
-          ? await deps.transports.slack.send(claimed.payload, ctx)
-          : await deps.transports.email.send(claimed.payload, ctx);
+      receipt = await sendClaimed(deps, claimed, ctx);
     } catch (error) {
       const delayMs = inlineDelayMs(deps, error, retry, inlineUntil);
       if (delayMs === null) return failed(deps, claimed, error);
@@ -214,6 +220,28 @@ async function deliverOne(deps: DeliverDeps, claimed: ClaimedMessage, inlineUnti
     return 'sent';
   }
 }
+
+function sendClaimed(deps: DeliverDeps, claimed: ClaimedMessage, ctx: SendContext): Promise<DeliveryReceipt> {
+  const { transports } = deps;
+  switch (claimed.channel) {
+    case 'slack':
+      return transports.slack.send(claimed.payload, ctx);
+    case 'email':
+      return transports.email.send(claimed.payload, ctx);
+    case 'pagerduty':
+      if (!transports.pagerduty) throw notSetUp('PagerDuty');
+      return transports.pagerduty.send(claimed.payload, ctx);
+    case 'webhook':
+      if (!transports.webhook) throw notSetUp('webhook');
+      return transports.webhook.send(claimed.payload, ctx);
+  }
+}
+
+const notSetUp = (what: string) =>
+  new DeliveryError(`no ${what} transport in this process`, {
+    retryable: true,
+    hint: 'a pulsebot with this route in its config delivers it (check the config of the process that runs `pulsebot deliver`)',
+  });
 
 /** The wait before trying again within this run, or null: not transient, or the window would be over. */
 function inlineDelayMs(deps: DeliverDeps, error: unknown, retry: number, inlineUntil: number): number | null {
@@ -314,7 +342,7 @@ async function writeFileNotice(deps: DeliverDeps, dead: DeadMessage): Promise<bo
     reason:
       dead.kind === 'failure_notice'
         ? 'the failure notice itself failed'
-        : `no failure route on ${dead.channel === 'slack' ? 'email' : 'slack'}`,
+        : `no failure route on ${failureChannelsOf(dead.channel).join(' or ')}`,
   };
   if (!deps.files) {
     deps.log({ ...event, file: null });

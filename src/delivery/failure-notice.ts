@@ -20,20 +20,33 @@ export interface FailureRoutes {
 const MAX_ERROR_CHARS = 500;
 const MAX_SUMMARY_CHARS = 200;
 
-/** Notices for the routes of the other channel; empty when that channel has no route. */
+/**
+ * Notices for the routes of the other channel(s); empty when they have no route. A PagerDuty or
+ * webhook failure goes to both Slack and email failure routes.
+ */
 export function failureNotices(dead: DeadMessage, routes: FailureRoutes, opts: { from: string }): OutgoingMessage[] {
-  if (dead.channel === 'slack') {
-    return routes.email.map((to) => ({
-      channel: 'email' as const,
-      key: noticeKey(dead, 'email', to),
-      payload: emailNotice(dead, to, opts.from),
-    }));
-  }
-  return routes.slack.map((channel) => ({
-    channel: 'slack' as const,
-    key: noticeKey(dead, 'slack', channel),
-    payload: slackNotice(dead, channel),
-  }));
+  const email =
+    dead.channel === 'email'
+      ? []
+      : routes.email.map((to) => ({
+          channel: 'email' as const,
+          key: noticeKey(dead, 'email', to),
+          payload: emailNotice(dead, to, opts.from),
+        }));
+  const slack =
+    dead.channel === 'slack'
+      ? []
+      : routes.slack.map((channel) => ({
+          channel: 'slack' as const,
+          key: noticeKey(dead, 'slack', channel),
+          payload: slackNotice(dead, channel),
+        }));
+  return [...email, ...slack];
+}
+
+/** The failure channels a dead message of `channel` is reported through. */
+export function failureChannelsOf(channel: DeadMessage['channel']): Array<'slack' | 'email'> {
+  return channel === 'slack' ? ['email'] : channel === 'email' ? ['slack'] : ['email', 'slack'];
 }
 
 /** The notice written to the file outbox when there is no route to send it through. */
@@ -64,7 +77,16 @@ function what(dead: DeadMessage): string {
 }
 
 function where(dead: DeadMessage): string {
-  return dead.channel === 'slack' ? `Slack ${dead.destination}` : `email to ${dead.destination}`;
+  switch (dead.channel) {
+    case 'slack':
+      return `Slack ${dead.destination}`;
+    case 'email':
+      return `email to ${dead.destination}`;
+    case 'pagerduty':
+      return dead.destination;
+    case 'webhook':
+      return `webhook ${dead.destination}`;
+  }
 }
 
 function clip(text: string, max: number): string {

@@ -1,10 +1,11 @@
 import type { Sql } from '../db/connect.js';
 import type { OutboxKind } from './outbox.js';
+import type { Channel } from './types.js';
 
 /** Where each of the given outbox messages stands, in the order of `keys`. */
 export interface OutboxStatus {
   key: string;
-  channel: 'slack' | 'email';
+  channel: Channel;
   destination: string;
   kind: OutboxKind;
   state: 'pending' | 'sending' | 'sent' | 'dead';

@@ -3,7 +3,16 @@ import type { Sql, TransactionSql } from '../db/connect.js';
 import { PulsebotError, messageOf } from '../errors.js';
 import { redact } from '../redact.js';
 import { blobRefsOf, dehydrate, hydrate, loadBlobs, storeBlobs } from './outbox-blobs.js';
-import type { DeliveryReceipt, EmailPayload, OutgoingMessage, Progress, SlackPayload } from './types.js';
+import type {
+  Channel,
+  DeliveryReceipt,
+  EmailPayload,
+  PagerDutyPayload,
+  Progress,
+  QueuedMessage,
+  SlackPayload,
+  WebhookPayload,
+} from './types.js';
 
 /**
  * The outbox ledger's queries. Every time comparison and stamp uses the `now` the caller passes,
@@ -22,7 +31,12 @@ export interface Claim {
 }
 
 export type ClaimedMessage = Claim &
-  ({ channel: 'slack'; payload: SlackPayload } | { channel: 'email'; payload: EmailPayload }) & {
+  (
+    | { channel: 'slack'; payload: SlackPayload }
+    | { channel: 'email'; payload: EmailPayload }
+    | { channel: 'pagerduty'; payload: PagerDutyPayload }
+    | { channel: 'webhook'; payload: WebhookPayload }
+  ) & {
     key: string;
     kind: OutboxKind;
     destination: string;
@@ -34,7 +48,7 @@ export type ClaimedMessage = Claim &
 
 export interface OutboxProblem {
   key: string;
-  channel: 'slack' | 'email';
+  channel: Channel;
   destination: string;
   kind: OutboxKind;
   /** dead: given up; retrying: failed at least once and waiting; stuck: leased by a sender that stopped renewing. */
@@ -51,7 +65,7 @@ export interface OutboxProblem {
 export interface DeadMessage {
   id: number;
   key: string;
-  channel: 'slack' | 'email';
+  channel: Channel;
   destination: string;
   kind: OutboxKind;
   attempts: number;
@@ -72,8 +86,16 @@ async function run<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function destinationOf(message: OutgoingMessage): string {
-  return message.channel === 'slack' ? message.payload.channel : message.payload.to;
+function destinationOf(message: QueuedMessage): string {
+  switch (message.channel) {
+    case 'slack':
+      return message.payload.channel;
+    case 'email':
+      return message.payload.to;
+    default:
+      // Never the key or URL itself: a secret stays out of the outbox.
+      return message.payload.destination;
+  }
 }
 
 /**
@@ -82,7 +104,7 @@ function destinationOf(message: OutgoingMessage): string {
  */
 export async function enqueue(
   sql: Sql,
-  messages: OutgoingMessage[],
+  messages: QueuedMessage[],
   opts: { kind: OutboxKind; now: Date },
 ): Promise<{ inserted: number; existing: number }> {
   if (messages.length === 0) return { inserted: 0, existing: 0 };
@@ -92,7 +114,7 @@ export async function enqueue(
 /** enqueue inside a transaction the caller holds. */
 export async function enqueueIn(
   tx: TransactionSql,
-  messages: OutgoingMessage[],
+  messages: QueuedMessage[],
   opts: { kind: OutboxKind; now: Date },
 ): Promise<{ inserted: number; existing: number }> {
   const allBlobs = new Map<string, Buffer>();
@@ -133,10 +155,23 @@ export async function enqueueIn(
   return { inserted: inserted.length, existing: keys.size - inserted.length };
 }
 
+function payloadOf(channel: Channel, payload: unknown) {
+  switch (channel) {
+    case 'slack':
+      return { channel, payload: payload as SlackPayload };
+    case 'email':
+      return { channel, payload: payload as EmailPayload };
+    case 'pagerduty':
+      return { channel, payload: payload as PagerDutyPayload };
+    case 'webhook':
+      return { channel, payload: payload as WebhookPayload };
+  }
+}
+
 interface ClaimRow {
   id: number;
   key: string;
-  channel: 'slack' | 'email';
+  channel: Channel;
   kind: OutboxKind;
   destination: string;
   payload: unknown;
@@ -200,9 +235,7 @@ export async function claimDue(
       progress: r.progress ?? {},
       resumed: r.resumed,
       leaseUntil: r.lease_until,
-      ...(r.channel === 'slack'
-        ? { channel: 'slack' as const, payload: hydrate(r.payload, blobs) as SlackPayload }
-        : { channel: 'email' as const, payload: hydrate(r.payload, blobs) as EmailPayload }),
+      ...payloadOf(r.channel, hydrate(r.payload, blobs)),
     }));
 }
 
@@ -288,7 +321,7 @@ export async function unreportedDead(sql: Sql, limit = 100): Promise<DeadMessage
       {
         id: number;
         key: string;
-        channel: 'slack' | 'email';
+        channel: Channel;
         destination: string;
         kind: OutboxKind;
         attempts: number;
@@ -328,7 +361,7 @@ export async function listProblems(sql: Sql, opts: { now?: Date; limit?: number 
     () => sql<
       {
         key: string;
-        channel: 'slack' | 'email';
+        channel: Channel;
         destination: string;
         kind: OutboxKind;
         problem: OutboxProblem['problem'];

@@ -1,4 +1,4 @@
-import type { FailureRoutes } from './failure-notice.js';
+import { failureChannelsOf, type FailureRoutes } from './failure-notice.js';
 import type { OutboxStatus } from './outbox-status.js';
 
 /**
@@ -16,7 +16,16 @@ const BY_WHAT = 'via `pulsebot run` or `pulsebot deliver`';
 
 /** "Slack #ai-usage", "email to cfo@acme.test". */
 function whereOf(r: Pick<OutboxStatus, 'channel' | 'destination'>): string {
-  return r.channel === 'slack' ? `Slack ${r.destination}` : `email to ${r.destination}`;
+  switch (r.channel) {
+    case 'slack':
+      return `Slack ${r.destination}`;
+    case 'email':
+      return `email to ${r.destination}`;
+    case 'pagerduty':
+      return r.destination;
+    case 'webhook':
+      return `webhook ${r.destination}`;
+  }
 }
 
 /**
@@ -44,11 +53,12 @@ function when(r: OutboxStatus, now: Date): string {
 /** Where a given-up message was reported (dispatch's reportFailure decides the same way). */
 function reportedWhere(r: OutboxStatus, routes: FailureRoutes): string {
   if (r.kind === 'failure_notice') return 'a failure notice is not reported by another; see `pulsebot doctor`';
-  const other = r.channel === 'slack' ? routes.email : routes.slack;
-  if (other.length === 0) {
-    return `no failure route on ${r.channel === 'slack' ? 'email' : 'Slack'}: written to the outbox directory and the log`;
+  const via = failureChannelsOf(r.channel).filter((c) => routes[c].length > 0);
+  if (via.length === 0) {
+    const names = failureChannelsOf(r.channel).map((c) => (c === 'email' ? 'email' : 'Slack'));
+    return `no failure route on ${names.join(' or ')}: written to the outbox directory and the log`;
   }
-  return `reported ${r.channel === 'slack' ? 'by email to' : 'in Slack'} ${other.join(', ')}`;
+  return via.map((c) => `reported ${c === 'email' ? 'by email to' : 'in Slack'} ${routes[c].join(', ')}`).join('; ');
 }
 
 export function statusLine(r: OutboxStatus, opts: { now: Date; routes: FailureRoutes }): StatusLine {

@@ -51,13 +51,68 @@ export interface EmailPayload {
   headers?: Record<string, string>;
 }
 
+/**
+ * A PagerDuty Events API v2 event, without its routing key: the key is a secret and never enters
+ * the outbox. `routingKeyRef` names it (routeRef of the key); the transport holds the keys of the
+ * config and sends the one it names.
+ */
+export interface PagerDutyPayload {
+  routingKeyRef: string;
+  /** For people: "PagerDuty key 1a2b3c4d5e6f". */
+  destination: string;
+  /** One line for failure notices (what was lost). */
+  text: string;
+  /** Sent only once the message under this key is no longer pending (a resolve after its trigger). */
+  threadOfKey?: string;
+  event: {
+    event_action: 'trigger' | 'resolve';
+    dedup_key: string;
+    payload?: {
+      summary: string;
+      source: string;
+      severity: 'critical' | 'error' | 'warning' | 'info';
+      timestamp?: string;
+      component?: string;
+      group?: string;
+      class?: string;
+      custom_details?: Record<string, unknown>;
+    };
+    client?: string;
+    client_url?: string;
+    links?: Array<{ href: string; text: string }>;
+    images?: Array<{ src: string; href?: string; alt?: string }>;
+  };
+}
+
+/**
+ * A webhook POST. Like a PagerDuty key, the URL stays out of the outbox (it often carries a
+ * token): `urlRef` names it. The body gets `sent_at` when it is sent, then is signed.
+ */
+export interface WebhookPayload {
+  urlRef: string;
+  /** For people: the URL's origin and its ref, "https://hooks.example.com (1a2b3c4d5e6f)". */
+  destination: string;
+  text: string;
+  threadOfKey?: string;
+  body: Record<string, unknown>;
+}
+
+/** A report or a failure notice: Slack or email. */
 export type OutgoingMessage =
   | { channel: 'slack'; key: string; payload: SlackPayload }
   | { channel: 'email'; key: string; payload: EmailPayload };
 
+/** Anything the outbox carries: alerts also go to PagerDuty and webhooks. */
+export type QueuedMessage =
+  | OutgoingMessage
+  | { channel: 'pagerduty'; key: string; payload: PagerDutyPayload }
+  | { channel: 'webhook'; key: string; payload: WebhookPayload };
+
+export type Channel = QueuedMessage['channel'];
+
 /** What a transport returns once the message is accepted; stored on the outbox row. */
 export interface DeliveryReceipt {
-  /** Slack: "C123:1700000000.000100"; email: the Message-ID; file: the path. */
+  /** Slack: "C123:1700000000.000100"; email: the Message-ID; file: the path; PagerDuty: the dedup_key; webhook: the HTTP status. */
   externalId: string;
   detail?: Record<string, unknown>;
 }
@@ -98,7 +153,7 @@ export interface SendContext {
 }
 
 export interface Transport<P> {
-  readonly name: 'slack' | 'email' | 'file';
+  readonly name: 'slack' | 'email' | 'file' | 'pagerduty' | 'webhook';
   send(payload: P, ctx: SendContext): Promise<DeliveryReceipt>;
   close(): Promise<void>;
 }

@@ -239,7 +239,7 @@ describe('errors name the key and say what is expected', () => {
 
   it('an enabled rule with nowhere to go', () => {
     expect(problems({ rules: { success_rate: { routes: { slack: [] } } } })).toEqual([
-      'rules.success_rate.routes: an enabled rule needs at least one Slack channel or email address (or enabled: false)',
+      'rules.success_rate.routes: an enabled rule needs at least one Slack channel, email address, PagerDuty key or webhook (or enabled: false)',
     ]);
     expect(problems({ rules: { success_rate: { routes: { slack: [] }, enabled: false } } })).toEqual([]);
     expect(problems({ rules: { success_rate: { routes: { slack: ['ops'] } } } })).toEqual([

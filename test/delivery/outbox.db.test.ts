@@ -169,7 +169,11 @@ describe.each(TARGETS)('outbox on %s', (target) => {
     claimed.forEach((c, i) => {
       expect(c.payload).toEqual(messages[i]!.payload);
       const buffers =
-        c.channel === 'slack' ? c.payload.files.map((f) => f.content) : c.payload.attachments.map((a) => a.content);
+        c.channel === 'slack'
+          ? c.payload.files.map((f) => f.content)
+          : c.channel === 'email'
+            ? c.payload.attachments.map((a) => a.content)
+            : [];
       buffers.forEach((b, j) => expect(Buffer.isBuffer(b) && b.equals(charts[j]!)).toBe(true));
     });
     for (const c of claimed) await markSent(db.sql, c, { receipt: { externalId: c.key }, now: at(1) });
