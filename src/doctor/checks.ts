@@ -4,6 +4,7 @@ import { migrationStatus } from '../db/migrate.js';
 import { messageOf } from '../errors.js';
 import type { CheckResult } from './check-result.js';
 import { checkDataQuality } from './data-quality-check.js';
+import { routeChecks } from './route-checks.js';
 import {
   API_USAGE_COLUMNS,
   DASHBOARD_VIEWS,
@@ -19,6 +20,8 @@ export interface DoctorInput {
   sql: Sql;
   config: PulsebotConfig;
   now: Date;
+  /** For the checks that read the environment (alert routes); absent: they skip that part. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -39,6 +42,7 @@ export async function runChecks(input: DoctorInput): Promise<CheckResult[]> {
     ['last refresh', checkLastRefresh],
     ['newest api_usage row', checkNewestRow],
     ['data quality', (i) => checkDataQuality(i.sql, i.now)],
+    ['alert routes', (i) => routeChecks(i.config, i.env)],
   ];
   for (const [name, check] of checks) {
     try {
