@@ -27,7 +27,7 @@ export function registerDoctor(program: Command, ctx: CommandContext): void {
         db = await openFromConfig(ctx, loaded);
         const [v] = await db.sql<{ version: string }[]>`select current_setting('server_version') as version`;
         results.push({ name: 'connection', status: 'ok', detail: `${db.description} (server ${v?.version})` });
-        results.push(...(await runChecks({ sql: db.sql, config: loaded.config, now: ctx.now() })));
+        results.push(...(await runChecks({ sql: db.sql, config: loaded.config, now: ctx.now(), env: ctx.env })));
         results.push(...(await securityChecks(db.sql, loaded.config)));
         const { transportsFromEnv } = await import('../delivery/transports.js');
         const transports = transportsFromEnv(ctx.env, loaded.config);
