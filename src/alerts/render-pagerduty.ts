@@ -13,7 +13,7 @@ import type { AlertMetric, Severity } from './rules.js';
  */
 
 /** pulsebot's severities map onto PagerDuty's by name; PagerDuty's `error` has no counterpart. */
-export const PAGERDUTY_SEVERITY: Record<Severity, 'critical' | 'warning' | 'info'> = {
+const PAGERDUTY_SEVERITY: Record<Severity, 'critical' | 'warning' | 'info'> = {
   critical: 'critical',
   warning: 'warning',
   info: 'info',
@@ -22,7 +22,7 @@ export const PAGERDUTY_SEVERITY: Record<Severity, 'critical' | 'warning' | 'info
 const MAX_DEDUP_KEY = 255;
 
 /** The episode id when it fits PagerDuty's 255 characters (a long model name may not), else its hash. */
-export function dedupKeyOf(episodeId: string): string {
+function dedupKeyOf(episodeId: string): string {
   return episodeId.length <= MAX_DEDUP_KEY
     ? episodeId
     : `pulsebot:sha256:${createHash('sha256').update(episodeId).digest('hex')}`;

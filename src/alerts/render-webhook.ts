@@ -9,11 +9,11 @@ import type { AlertMessage } from './message.js';
  * transport adds `sent_at` and signs the body.
  */
 
-export const WEBHOOK_BODY_VERSION = 1;
+const WEBHOOK_BODY_VERSION = 1;
 
 const webhookKey = (notificationKey: string, url: string) => `${notificationKey}:webhook:${routeRef(url)}`;
 
-export function webhookBody(m: AlertMessage): Record<string, unknown> {
+function webhookBody(m: AlertMessage): Record<string, unknown> {
   return {
     version: WEBHOOK_BODY_VERSION,
     id: m.key,

@@ -12,7 +12,7 @@ const PAGERDUTY_KEY_MESSAGE =
   'expected a PagerDuty integration key: 32 letters and digits (the "Integration Key" of an Events API v2 integration), given through ${VARIABLE}';
 
 /** An Events API v2 integration (routing) key. Its value is never echoed, not even its length. */
-export const pagerdutyRoutingKey = z
+const pagerdutyRoutingKey = z
   .string({ error: PAGERDUTY_KEY_MESSAGE })
   .regex(/^[A-Za-z0-9]{32}$/, { error: PAGERDUTY_KEY_MESSAGE });
 
@@ -40,7 +40,7 @@ export function webhookUrlProblem(value: string): string | null {
   return null;
 }
 
-export const webhookUrl = z.string({ error: WEBHOOK_MESSAGE }).superRefine((value, ctx) => {
+const webhookUrl = z.string({ error: WEBHOOK_MESSAGE }).superRefine((value, ctx) => {
   const problem = webhookUrlProblem(value);
   if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
 });

@@ -36,7 +36,7 @@ export function oneLine(text: string, max = MAX_DETAIL): string {
 }
 
 /** Retry-After in ms: seconds, or an HTTP date; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | null, now: Date): number | undefined {
+function retryAfterMs(header: string | null, now: Date): number | undefined {
   if (header === null || header.trim() === '') return undefined;
   const text = header.trim();
   if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);

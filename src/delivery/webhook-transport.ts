@@ -9,7 +9,7 @@ import { DeliveryError, type DeliveryReceipt, type SendContext, type Transport, 
  * A retry is signed anew with its own `sent_at`; receivers deduplicate by the body's `id`.
  */
 
-export const SIGNATURE_HEADER = 'X-Pulsebot-Signature';
+const SIGNATURE_HEADER = 'X-Pulsebot-Signature';
 
 export function signatureOf(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
