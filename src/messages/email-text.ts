@@ -138,7 +138,7 @@ function blockText(block: Block): string[] {
     case 'button':
       return [`${block.label}:`, `  ${block.url}`];
     case 'notice':
-      return wrapText(`!! ${spansText(block.spans)}`);
+      return wrapText(`${block.tone === 'good' ? '' : '!! '}${spansText(block.spans)}`);
   }
 }
 

@@ -146,15 +146,18 @@ export function formatMs(x: Value): string {
 }
 
 /**
- * A formatter for latencies shown together (a table column, "p95 X vs Y"): one unit for all,
- * chosen from the largest, so 830 ms and 7,775 ms read "0.8 s" and "7.8 s". Missing values are
- * ignored for the choice; without any, values are formatted one by one.
+ * A formatter for latencies shown together (a table column, "p95 X vs Y"): one unit for all, the
+ * one the largest calls for, stepped down until the smallest reads at least 1 in it, so a column
+ * of 7.7 s to 145 s reads "7.7 s" to "145.0 s" rather than "0.1 min" to "2.4 min". Missing values
+ * are ignored for the choice; without any, values are formatted one by one.
  */
 export function latencyFormat(values: Iterable<Value>): (x: Value) => string {
-  let largest: number | null = null;
-  for (const v of values) if (finite(v) && (largest === null || Math.abs(v) > largest)) largest = Math.abs(v);
-  if (largest === null) return formatMs;
-  const unit = latencyUnit(largest);
+  const sizes = [...values].filter(finite).map((v) => Math.abs(v));
+  if (sizes.length === 0) return formatMs;
+  const smallest = Math.min(...sizes);
+  let unit = latencyUnit(Math.max(...sizes));
+  if (unit === 'min' && smallest < 60_000) unit = 's';
+  if (unit === 's' && smallest < 1_000) unit = 'ms';
   return (x) => (finite(x) ? inUnit(x, unit) : MISSING);
 }
 

@@ -4,7 +4,6 @@ import {
   formatCount as n,
   formatNumber,
   formatRate,
-  formatSignedPp,
   formatSignedUsd,
   formatUsd as usd,
   latencyFormat,
@@ -34,10 +33,19 @@ const ROWS: Array<[string, (k: Kpis) => string, keyof KpiDeltas | null]> = [
   ['video seconds', (k) => n(k.videoSeconds), null],
 ];
 
+/** "anthropic took 3.1 pp, openai gave back 0.2 pp": what each segment did to the success rate. */
+const rateParts = (cs: ReadonlyArray<{ key: string; change: number }>) =>
+  cs
+    .slice(0, 2)
+    .map((c) => `${c.key} ${c.change < 0 ? 'took' : 'gave back'} ${formatNumber(Math.abs(c.change), 1)} pp`)
+    .join(', ');
+
 export function formatSnapshot(s: Snapshot): string {
   const out: string[] = [];
   const score = s.health.score === null ? 'n/a' : `${s.health.score}/100`;
   out.push(`${s.report.name} report · ${s.period.label} (${s.report.timeZone}, ${s.period.hours} h) · health ${score}`);
+  out.push(`${s.verdict.status === 'normal' ? '✅' : '🔴'} ${s.verdict.headline}`);
+  for (const item of s.verdict.items) out.push(`  • ${item.text}`);
   out.push('');
   const vsWeek = s.deltas.vsSameWeekdayLastWeek;
   out.push(
@@ -63,7 +71,7 @@ export function formatSnapshot(s: Snapshot): string {
   const rate = s.attribution.successRate;
   if (rate && Math.abs(rate.totalChange) >= 0.05 && rate.byErrorCode?.length) {
     out.push(
-      `success rate ${d(s.deltas.vsPrevious.successRate)}: ${[...rate.byProvider.slice(0, 2), ...rate.byErrorCode.slice(0, 2)].map((c) => `${c.key} ${formatSignedPp(c.change)}`).join(', ')}`,
+      `success rate ${d(s.deltas.vsPrevious.successRate)}: by provider ${rateParts(rate.byProvider)}; by error code ${rateParts(rate.byErrorCode)}`,
     );
   }
   for (const f of s.anomalies.flags) {

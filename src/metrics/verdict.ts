@@ -1,4 +1,12 @@
-import { formatCount, formatMs, formatRate, formatSignedPp, formatUsd } from '../messages/format.js';
+import {
+  formatAge,
+  formatCount,
+  formatMs,
+  formatRate,
+  formatSignedPercent,
+  formatSignedPp,
+  formatUsd,
+} from '../messages/format.js';
 
 /**
  * The one-line answer to "is everything all right?", and which changes deserve colour. A figure
@@ -17,7 +25,10 @@ export interface AttentionItem {
   kind: AttentionKind;
   /** The provider or service type it is about; null for the whole period. */
   segment: string | null;
+  /** "anthropic success 94.1% (−3.2 pp vs the usual Tuesday)" */
   text: string;
+  /** The same without its comparison, for a subject line: "anthropic success 94.1%". */
+  short: string;
 }
 
 export interface Verdict {
@@ -64,8 +75,6 @@ const MIN_SEGMENT_REQUESTS = 30;
 /** How unlikely a segment's failures must be by chance alone to be news (about 3σ one-sided). */
 const SURPRISE = 0.001;
 
-const MINUS = '\u2212';
-const signedPercent = (r: number) => `${r < 0 ? MINUS : '+'}${Math.abs(r * 100).toFixed(0)}%`;
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**
@@ -121,6 +130,7 @@ export function verdict(i: VerdictInput): Verdict {
       kind: 'silence',
       segment: null,
       text: `no requests at all (${vs} had ${formatCount(i.silence.expectedRequests)})`,
+      short: 'no requests at all',
     });
   }
   for (const p of i.providers) {
@@ -138,7 +148,8 @@ export function verdict(i: VerdictInput): Verdict {
     const surprising = poissonTail(p.failures, expected) < SURPRISE;
     if ((d < 0 && surprising) || p.value < i.successFloor) {
       const usual = p.history.length ? ` (${formatSignedPp((p.value - mean(p.history)) * 100)} vs ${vs})` : '';
-      items.push({ kind: 'success_rate', segment: p.name, text: `${p.name} success ${formatRate(p.value)}${usual}` });
+      const short = `${p.name} success ${formatRate(p.value)}`;
+      items.push({ kind: 'success_rate', segment: p.name, text: `${short}${usual}`, short });
     }
   }
   const serviceTones: Record<string, Tone> = {};
@@ -148,10 +159,12 @@ export function verdict(i: VerdictInput): Verdict {
     if (s.value === null || s.requests < MIN_SEGMENT_REQUESTS) continue;
     if ((d > 0 && s.value > s.targetMs) || s.value >= 2 * s.targetMs) {
       const usual = s.history.length ? `, usually ${formatMs(mean(s.history))}` : '';
+      const short = `${s.name} p95 ${formatMs(s.value)}`;
       items.push({
         kind: 'latency',
         segment: s.name,
-        text: `${s.name} p95 ${formatMs(s.value)} (target ${formatMs(s.targetMs)}${usual})`,
+        text: `${short} (target ${formatMs(s.targetMs)}${usual})`,
+        short,
       });
     }
   }
@@ -161,7 +174,8 @@ export function verdict(i: VerdictInput): Verdict {
     items.push({
       kind: 'cost',
       segment: null,
-      text: `cost ${formatUsd(i.costUsd.value)} (${signedPercent(ratio)} vs ${vs})`,
+      text: `cost ${formatUsd(i.costUsd.value)} (${formatSignedPercent(ratio)} vs ${vs})`,
+      short: `cost ${formatUsd(i.costUsd.value)}`,
     });
   }
   const traffic = outsideNormal(i.requests.value, i.requests.history, relativeFloor(i.requests.history), i.rule);
@@ -170,23 +184,24 @@ export function verdict(i: VerdictInput): Verdict {
     items.push({
       kind: 'traffic',
       segment: null,
-      text: `requests ${formatCount(i.requests.value)} (${signedPercent(ratio)} vs ${vs})`,
+      text: `requests ${formatCount(i.requests.value)} (${formatSignedPercent(ratio)} vs ${vs})`,
+      short: `requests ${formatCount(i.requests.value)}`,
     });
   }
   const f = i.freshness;
-  if (f.dataAgeMinutes !== null && f.dataAgeMinutes > f.maxData) {
-    items.push({
-      kind: 'freshness',
-      segment: null,
-      text: `newest row ${formatCount(f.dataAgeMinutes)} min old (limit ${formatCount(f.maxData)} min)`,
-    });
-  } else if (f.refreshAgeMinutes !== null && f.refreshAgeMinutes > f.maxRefresh) {
-    items.push({
-      kind: 'freshness',
-      segment: null,
-      text: `last refresh ${formatCount(f.refreshAgeMinutes)} min ago (limit ${formatCount(f.maxRefresh)} min)`,
-    });
-  }
+  const stale = (short: string, text: string) => items.push({ kind: 'freshness', segment: null, text, short });
+  if (f.dataAgeMinutes === null) stale('no usage data', 'no usage data has arrived');
+  else if (f.dataAgeMinutes > f.maxData)
+    stale(
+      `newest row ${formatAge(f.dataAgeMinutes)} old`,
+      `newest row ${formatAge(f.dataAgeMinutes)} old (limit ${formatAge(f.maxData)})`,
+    );
+  else if (f.refreshAgeMinutes === null) stale('never refreshed', 'the rollups were never refreshed');
+  else if (f.refreshAgeMinutes > f.maxRefresh)
+    stale(
+      `last refresh ${formatAge(f.refreshAgeMinutes)} ago`,
+      `last refresh ${formatAge(f.refreshAgeMinutes)} ago (limit ${formatAge(f.maxRefresh)})`,
+    );
   const rate = outsideNormal(i.successRate.value, i.successRate.history, RATE_FLOOR, i.rule);
   return {
     status: items.length ? 'attention' : 'normal',

@@ -3,7 +3,7 @@ import type { EmailPayload, OutgoingMessage, SlackPayload } from '../delivery/ty
 import { emailFor, emailMessageId } from '../messages/email-payload.js';
 import type { DigestModel } from './digest-model.js';
 import { buildEmailDigest } from './email-digest.js';
-import { buildSlackDigest } from './slack-digest.js';
+import { buildSlackDetails, buildSlackDigest } from './slack-digest.js';
 
 /**
  * One digest → every message it produces: one Slack message per channel and one email per
@@ -13,7 +13,9 @@ import { buildSlackDigest } from './slack-digest.js';
 export interface ComposedDigest {
   title: string;
   messages: OutgoingMessage[];
+  /** The message per channel; `slackDetails` its reply in the thread, per channel, when there is one. */
   slack: SlackPayload[];
+  slackDetails: SlackPayload[];
   email: { subject: string; html: string; text: string } | null;
 }
 
@@ -40,11 +42,19 @@ export async function composeDigest(
   const title = reportTitle(opts.name, opts.report);
   const period = model.snapshot.period.label;
   const slack = opts.report.routes.slack.map((channel) => buildSlackDigest(model, { channel, reportTitle: title }));
-  const messages: OutgoingMessage[] = slack.map((payload) => ({
-    channel: 'slack',
-    key: reportKey(opts.name, period, 'slack', payload.channel),
-    payload,
-  }));
+  const messages: OutgoingMessage[] = [];
+  const slackDetails: SlackPayload[] = [];
+  for (const payload of slack) {
+    const key = reportKey(opts.name, period, 'slack', payload.channel);
+    messages.push({ channel: 'slack', key, payload });
+    const details = buildSlackDetails(model, { channel: payload.channel, reportTitle: title });
+    if (details) {
+      // A reply in the message's thread: the outbox sends it once the message itself is out.
+      const reply: SlackPayload = { ...details, threadOfKey: key };
+      slackDetails.push(reply);
+      messages.push({ channel: 'slack', key: `${key}:details`, payload: reply });
+    }
+  }
   let email: ComposedDigest['email'] = null;
   const recipients = [...new Set(opts.report.routes.email.map((r) => r.toLowerCase()))];
   if (recipients.length > 0) {
@@ -60,5 +70,5 @@ export async function composeDigest(
       messages.push({ channel: 'email', key: reportKey(opts.name, period, 'email', to), payload });
     }
   }
-  return { title, messages, slack, email };
+  return { title, messages, slack, slackDetails, email };
 }

@@ -22,8 +22,8 @@ export function operationsBlocks({ s }: Context): Block[] {
       rows: s.operations.map((o) => [
         { text: `${clip(o.provider, 40)} · ${clip(o.serviceType, 20)}` },
         { text: formatCount(o.requests) },
-        { text: formatUsd(o.costUsd), note: deltaSpan(o.deltas.costUsd, 'up-is-bad') },
-        { text: formatRate(o.successRate), note: deltaSpan(o.deltas.successRate, 'up-is-good') },
+        { text: formatUsd(o.costUsd), note: deltaSpan(o.deltas.costUsd) },
+        { text: formatRate(o.successRate), note: deltaSpan(o.deltas.successRate) },
         { text: p95(o.p95LatencyMs) },
       ]),
     },

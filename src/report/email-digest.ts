@@ -2,15 +2,15 @@ import type { EmailAttachment } from '../delivery/types.js';
 import { formatInstant, periodNames } from '../messages/dates.js';
 import type { EmailContent } from '../messages/email-payload.js';
 import { documentText, type Block } from '../messages/email-text.js';
-import { formatDelta } from '../messages/format-delta.js';
 import { formatCount, formatRate, formatUsd } from '../messages/format.js';
 import { joinMarkup, markup } from '../messages/markup.js';
 import { blocksMjml, renderMjmlTemplate, sectionMjml } from '../messages/mjml-render.js';
 import type { Snapshot } from '../metrics/snapshot.js';
 import type { DigestModel } from './digest-model.js';
-import { clip } from './email-section-context.js';
-import { chartCids, digestSections } from './email-sections.js';
+import { chartCids, digestSections, emailShows } from './email-sections.js';
 import { trendOf } from './trend.js';
+import { digestSubject, verdictTitle } from './digest-headline.js';
+import { verdictBlocks } from './email-headline-sections.js';
 
 /**
  * The email digest: the sections the report lists, in its order, as MJML compiled once per
@@ -21,35 +21,13 @@ import { trendOf } from './trend.js';
 
 // ── Subject, header, footer ────────────────────────────────────────────────────────────────────
 
-const SUBJECT_MAX = 100;
 const KICKER: Record<Snapshot['report']['period'], string> = {
   day: 'Daily digest',
   week: 'Weekly report',
   month: 'Monthly report',
 };
+const DEFAULT_NAMES: Record<Snapshot['report']['period'], string> = { day: 'daily', week: 'weekly', month: 'monthly' };
 const oneLine = (s: string) => s.replace(/[\r\n\t]+/g, ' ').trim();
-
-/** "Daily AI usage digest · Tue 24 Nov: $67.90 (▼ 18.6%), 97.8% success, health 95/100" */
-function digestSubject(s: Snapshot, reportTitle: string, late: boolean): string {
-  const when = periodNames(s.period, s.report.period, s.report.timeZone).short;
-  const k = s.kpis.current;
-  const d = s.deltas.vsPrevious.costUsd;
-  const figures =
-    k.requests === 0
-      ? ['no traffic']
-      : [
-          `${formatUsd(k.costUsd)}${d.kind === 'relative' && trendOf(d) !== 'flat' ? ` (${formatDelta(d)})` : ''}`,
-          `${formatRate(k.successRate)} success`,
-        ];
-  const health = s.health.score === null ? [] : [`health ${s.health.score}/100`];
-  const prefix = late ? '[late] ' : '';
-  for (const tail of [[...figures, ...health], figures]) {
-    const rest = `${when}: ${tail.join(', ')}`;
-    const room = SUBJECT_MAX - prefix.length - rest.length - 3;
-    if (room >= 12 || tail === figures) return `${prefix}${clip(oneLine(reportTitle), Math.max(12, room))} · ${rest}`;
-  }
-  throw new Error('unreachable');
-}
 
 function weeklySummary(s: Snapshot, long: string, previous: string): string {
   const k = s.kpis.current;
@@ -88,6 +66,7 @@ export async function buildEmailDigest(model: DigestModel, opts: { reportTitle: 
   const sections = digestSections(model, cids);
   const title = oneLine(opts.reportTitle);
   const subtitle = `${names.long[0]!.toUpperCase()}${names.long.slice(1)} · ${s.report.timeZone}`;
+  const verdict = verdictBlocks(s);
   const late: Block[] = model.late
     ? [
         {
@@ -105,15 +84,15 @@ export async function buildEmailDigest(model: DigestModel, opts: { reportTitle: 
   const k = s.kpis.current;
   const preview =
     k.requests === 0
-      ? `No traffic · health ${s.health.score ?? '–'}/100`
-      : `Cost ${formatUsd(k.costUsd)} ${formatDelta(s.deltas.vsPrevious.costUsd)} · ${formatCount(k.requests)} requests · ${formatRate(k.successRate)} success · health ${s.health.score ?? '–'}/100`;
+      ? `${verdictTitle(s)} · no traffic`
+      : `${verdictTitle(s)} · ${formatUsd(k.costUsd)} · ${formatCount(k.requests)} requests · ${formatRate(k.successRate)} success`;
 
   const html = await renderMjmlTemplate(summary === null ? 'digest' : 'weekly', {
     title: markup`${title}`,
     preview: markup`${preview}`,
     kicker: markup`${KICKER[kind]}`,
     subtitle: markup`${subtitle}`,
-    notices: blocksMjml(late),
+    notices: blocksMjml([...late, ...verdict]),
     ...(summary === null ? {} : { summary: markup`${summary}` }),
     sections: joinMarkup(sections.map(sectionMjml)),
     dashboard: blocksMjml(dashboard),
@@ -125,14 +104,24 @@ export async function buildEmailDigest(model: DigestModel, opts: { reportTitle: 
   const text = documentText({
     title,
     subtitle,
-    intro: [...late, ...(summary === null ? [] : [{ kind: 'paragraph' as const, spans: [{ text: summary }] }])],
+    intro: [
+      ...late,
+      ...verdict,
+      ...(summary === null ? [] : [{ kind: 'paragraph' as const, spans: [{ text: summary }] }]),
+    ],
     sections,
     outro: dashboard,
     footer,
   });
-  const attachments = model.charts.map((chart, i): EmailAttachment => {
+  const attachments = model.charts.flatMap((chart, i): EmailAttachment[] => {
+    if (!emailShows(model, chart)) return [];
     const cid = cids[i]!;
-    return { filename: `${cid.replace(/@pulsebot$/, '')}.png`, cid, contentType: 'image/png', content: chart.png };
+    return [{ filename: `${cid.replace(/@pulsebot$/, '')}.png`, cid, contentType: 'image/png', content: chart.png }];
   });
-  return { subject: digestSubject(s, title, model.late), html, text, attachments };
+  const subject = digestSubject(s, {
+    name: s.report.name,
+    custom: s.report.name !== DEFAULT_NAMES[kind],
+    late: model.late,
+  });
+  return { subject, html, text, attachments };
 }

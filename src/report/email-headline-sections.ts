@@ -1,85 +1,64 @@
-import type { Block, Cell, Span, Tone } from '../messages/email-text.js';
+import type { Block, Span, Tone } from '../messages/email-text.js';
 import { formatDelta } from '../messages/format-delta.js';
 import {
   formatCount,
   formatNumber,
   formatRate,
-  formatSignedPp,
   formatSignedUsd,
   formatUsd,
   latencyFormat,
 } from '../messages/format.js';
 import { MIN_HISTORY, type AnomalyKpi } from '../metrics/anomalies.js';
 import type { Contribution } from '../metrics/attribution.js';
-import type { Delta } from '../metrics/deltas.js';
 import type { HealthKey } from '../metrics/health.js';
-import type { KpiDeltas, Kpis } from '../metrics/kpis.js';
-import { clip, type Context, deltaSpan } from './email-section-context.js';
-import { KPI_POLARITY, toneOf, type Polarity } from './trend.js';
+import type { Snapshot } from '../metrics/snapshot.js';
+import { comparisonNote, keyFigures, verdictTitle, type KeyFigure } from './digest-headline.js';
+import { clip, type Context } from './email-section-context.js';
 
 /** The headline sections of the email digest: key figures, health, and what moved since the previous period. */
 
 const share = (c: Contribution) =>
   c.shareOfChange !== null && c.shareOfChange > 0 ? ` (${formatRate(c.shareOfChange, 0)} of the change)` : '';
 
-// The two latencies share the table's value column, so they share a unit.
-const latency = (k: Kpis) => latencyFormat([k.avgLatencyMs, k.p95LatencyMs]);
-const KPI_ROWS: Array<{ key: keyof KpiDeltas; label: string; value: (k: Kpis) => string }> = [
-  { key: 'costUsd', label: 'Cost', value: (k) => formatUsd(k.costUsd) },
-  { key: 'requests', label: 'Requests', value: (k) => formatCount(k.requests) },
-  {
-    key: 'successRate',
-    label: 'Success rate',
-    value: (k) => (k.successRate === null ? 'no traffic' : formatRate(k.successRate)),
-  },
-  { key: 'activeUsers', label: 'Active users', value: (k) => formatCount(k.activeUsers) },
-  { key: 'avgLatencyMs', label: 'Avg latency', value: (k) => latency(k)(k.avgLatencyMs) },
-  { key: 'p95LatencyMs', label: 'p95 latency', value: (k) => latency(k)(k.p95LatencyMs) },
-];
-
-export function kpiBlocks({ s, kind, previous, lastWeek }: Context): Block[] {
+/**
+ * The key figures, each against what the period is judged by (digest-headline.ts), coloured
+ * only when the change is noteworthy; then the volumes.
+ */
+export function kpiBlocks({ s }: Context): Block[] {
   const cur = s.kpis.current;
-  const vsWeek = s.deltas.vsSameWeekdayLastWeek;
-  // "▼ 18.6% vs Mon 23 Nov"; an empty side is said once, in words.
-  const note = (d: Delta, key: keyof KpiDeltas, label: string): Span[] => {
-    if (d.kind !== 'no-traffic') return [deltaSpan(d, KPI_POLARITY[key], ` vs ${label}`)];
-    return d.side === 'previous'
-      ? [{ text: `no traffic ${kind === 'day' ? 'on' : 'in'} ${label}`, tone: 'neutral' }]
-      : [];
-  };
-  const notes = (key: keyof KpiDeltas): Span[] => [
-    ...note(s.deltas.vsPrevious[key], key, previous),
-    ...(vsWeek && lastWeek ? note(vsWeek[key], key, lastWeek) : []),
-  ];
-  const [hero, rest] = [KPI_ROWS.slice(0, 3), KPI_ROWS.slice(3)];
-  const cell = (d: Delta, p: Polarity): Cell => ({ text: formatDelta(d), tone: toneOf(d, p) });
-  return [
-    { kind: 'stats', items: hero.map((r) => ({ label: r.label, value: r.value(cur), notes: notes(r.key) })) },
+  const figures = keyFigures(s);
+  const stat = (f: KeyFigure) => ({
+    label: f.label,
+    value: f.value,
+    ...(f.tone !== 'neutral' ? { tone: f.tone } : {}),
+    notes: f.change ? [{ text: f.change, tone: f.tone }] : [],
+  });
+  const blocks: Block[] = [{ kind: 'stats', items: figures.slice(0, 4).map(stat) }];
+  if (figures.length > 4) blocks.push({ kind: 'stats', items: figures.slice(4).map(stat) });
+  blocks.push({
+    kind: 'paragraph',
+    muted: true,
+    spans: [
+      {
+        text: `${comparisonNote(s)[0]!.toUpperCase()}${comparisonNote(s).slice(1)}. Volume: ${formatCount(cur.tokens)} tokens · ${formatCount(cur.images)} images · ${formatCount(cur.videoSeconds)} s of video.`,
+      },
+    ],
+  });
+  return blocks;
+}
+
+/** The verdict at the very top: what a reader on a phone sees first. */
+export function verdictBlocks(s: Snapshot): Block[] {
+  const blocks: Block[] = [
     {
-      kind: 'table',
-      columns: [
-        { label: '' },
-        { label: 'Value', align: 'right' },
-        { label: `vs ${previous}`, align: 'right' },
-        ...(vsWeek && lastWeek ? [{ label: `vs ${lastWeek}`, align: 'right' as const }] : []),
-      ],
-      rows: rest.map((r) => [
-        { text: r.label },
-        { text: r.value(cur) },
-        cell(s.deltas.vsPrevious[r.key], KPI_POLARITY[r.key]),
-        ...(vsWeek ? [cell(vsWeek[r.key], KPI_POLARITY[r.key])] : []),
-      ]),
-    },
-    {
-      kind: 'paragraph',
-      muted: true,
-      spans: [
-        {
-          text: `Volume: ${formatCount(cur.tokens)} tokens · ${formatCount(cur.images)} images · ${formatCount(cur.videoSeconds)} s of video`,
-        },
-      ],
+      kind: 'notice',
+      tone: s.verdict.status === 'normal' ? 'good' : 'bad',
+      spans: [{ text: verdictTitle(s), strong: true }],
     },
   ];
+  if (s.verdict.items.length)
+    blocks.push({ kind: 'list', items: s.verdict.items.map((i) => [{ text: clip(i.text, 200) }]) });
+  return blocks;
 }
 
 const HEALTH_NAMES: Record<HealthKey, string> = {
@@ -142,7 +121,7 @@ export function moverBlocks({ s, kind, previous }: Context): Block[] {
     spans: [
       { text: 'Cost ', strong: true },
       { text: `${formatSignedUsd(cost.totalChange)} vs ${previous}` },
-      { text: ` (${formatDelta(costDelta)})`, tone: toneOf(costDelta, 'up-is-bad') },
+      { text: ` (${formatDelta(costDelta)})`, tone: s.verdict.tones.costUsd },
     ],
   });
   if (cost.byModel.length) {
@@ -177,14 +156,15 @@ export function moverBlocks({ s, kind, previous }: Context): Block[] {
       kind: 'paragraph',
       spans: [
         { text: 'Success rate ', strong: true },
-        { text: `${formatDelta(d)} vs ${previous}`, tone: toneOf(d, 'up-is-good') },
+        { text: `${formatDelta(d)} vs ${previous}`, tone: s.verdict.tones.successRate },
       ],
     });
     const line = (label: string, cs: readonly Contribution[]): Span[] => [
       { text: `${label}: ` },
       ...cs.flatMap((c, i): Span[] => [
-        { text: `${i ? ', ' : ''}${clip(c.key, 40)} ` },
-        { text: formatSignedPp(c.change), tone: c.change < 0 ? 'bad' : 'good' },
+        // What the segment did to the rate, in words: "+0.5 pp" beside an error code reads as more of it.
+        { text: `${i ? ', ' : ''}${clip(c.key, 40)} ${c.change < 0 ? 'took' : 'gave back'} ` },
+        { text: `${formatNumber(Math.abs(c.change), 1)} pp` },
       ]),
     ];
     const items = [

@@ -2,7 +2,6 @@ import type { Span } from '../messages/email-text.js';
 import { formatDelta } from '../messages/format-delta.js';
 import type { Delta } from '../metrics/deltas.js';
 import type { Snapshot } from '../metrics/snapshot.js';
-import { toneOf, type Polarity } from './trend.js';
 
 /**
  * What every email section builder is given: the snapshot and the names of the periods it is
@@ -11,10 +10,8 @@ import { toneOf, type Polarity } from './trend.js';
 
 /** Long names (a 300-character model) would stretch tables; the dashboard has the full ones. */
 export const clip = (s: string, max = 80) => ([...s].length > max ? `${[...s].slice(0, max - 1).join('')}…` : s);
-export const deltaSpan = (d: Delta, polarity: Polarity, suffix = ''): Span => ({
-  text: `${formatDelta(d)}${suffix}`,
-  tone: toneOf(d, polarity),
-});
+/** A change in a table: arrow and size, never coloured (colour is for what the verdict names). */
+export const deltaSpan = (d: Delta, suffix = ''): Span => ({ text: `${formatDelta(d)}${suffix}` });
 
 export interface Context {
   s: Snapshot;

@@ -50,6 +50,13 @@ export function chartCids(charts: readonly DigestChart[]): string[] {
   });
 }
 
+/**
+ * The top-models chart repeats the models table beside it, on a screen where every pixel of
+ * height counts: the email shows the table alone (Slack, without the table, keeps the chart).
+ */
+export const emailShows = (model: DigestModel, chart: DigestChart) =>
+  !(chart.id === 'top_models_by_cost' && model.sections.includes('models'));
+
 export function digestSections(model: DigestModel, cids: readonly string[]): ContentSection[] {
   const s = model.snapshot;
   const kind = s.report.period;
@@ -64,6 +71,7 @@ export function digestSections(model: DigestModel, cids: readonly string[]): Con
   );
   const charts: ContentSection = { key: 'charts', title: 'Charts', blocks: [] };
   model.charts.forEach((chart, i) => {
+    if (!emailShows(model, chart)) return;
     const image: Block = {
       kind: 'image',
       cid: cids[i]!,

@@ -11,7 +11,14 @@ export interface PreviewFiles {
   title: string;
   /** The email file and its HTML with chart paths a browser loads. */
   email: { file: string; html: string; subject: string; textFile: string } | null;
-  slack: Array<{ channel: string; blocks: unknown[]; text: string; json: string }>;
+  /** Each channel's message, and its reply in the thread with the details, if any. */
+  slack: Array<{
+    channel: string;
+    blocks: unknown[];
+    text: string;
+    json: string;
+    thread: { blocks: unknown[]; json: string } | null;
+  }>;
   charts: Array<{ file: string; title: string; alt: string }>;
   snapshotJson: string;
   /** A section of its own under the digest (the demo's example alert), as HTML. */
@@ -37,7 +44,14 @@ export function previewPage(model: DigestModel, files: PreviewFiles): string {
       (m) => `
       <h3>Slack · ${esc(m.channel)}</h3>
       ${slackMessageHtml(m.blocks, thread)}
-      ${blockKitDetails(m.blocks, m.json)}`,
+      ${blockKitDetails(m.blocks, m.json)}${
+        m.thread
+          ? `
+      <h4>Reply in the thread: the details</h4>
+      ${slackMessageHtml(m.thread.blocks, '')}
+      ${blockKitDetails(m.thread.blocks, m.thread.json)}`
+          : ''
+      }`,
     )
     .join('\n');
   const email = files.email

@@ -1,8 +1,7 @@
 import type { DigestSection } from '../config/schema.js';
 import type { SlackPayload } from '../delivery/types.js';
-import { formatDelta } from '../messages/format-delta.js';
-import { formatCount, formatRate, formatUsd } from '../messages/format.js';
-import { contextBlock, divider, plainText, type Block } from '../messages/slack-blocks.js';
+import { formatCount } from '../messages/format.js';
+import { contextBlock, divider, mrkdwn, plainText, type Block } from '../messages/slack-blocks.js';
 import { SLACK_LIMITS, escapeSlack, fitEscaped, slackLimitViolations } from '../messages/slack-limits.js';
 import { isoWeekOf } from '../metrics/period.js';
 import type { Snapshot } from '../metrics/snapshot.js';
@@ -14,13 +13,13 @@ import {
   weekdayOf,
   type LocalDate,
 } from '../metrics/zoned-time.js';
+import { comparisonNote, figureText, keyFigures, verdictTitle } from './digest-headline.js';
 import type { DigestModel } from './digest-model.js';
 import {
   dataQualityBlocks,
   failedChartBlocks,
   financeBlocks,
   healthBlocks,
-  kpiBlocks,
   modelsBlocks,
   moversBlocks,
   operationsBlocks,
@@ -122,17 +121,8 @@ interface Shape {
   dropped: ReadonlyArray<DigestSection | 'failed_charts'>;
 }
 
-/** Most to least complete; the last holds only header, key numbers and footer. */
-const DROP_ORDER: ReadonlyArray<DigestSection | 'failed_charts'> = [
-  'users',
-  'finance',
-  'models',
-  'operations',
-  'data_quality',
-  'movers',
-  'health',
-  'failed_charts',
-];
+/** The thread reply, most to least complete; the last holds only the note of what was left out. */
+const DROP_ORDER: ReadonlyArray<DigestSection> = ['users', 'finance', 'models', 'operations', 'data_quality', 'health'];
 const SHAPES: Shape[] = [
   { modelRows: 15, operationsRows: 20, dropped: [] },
   { modelRows: 3, operationsRows: 20, dropped: [] },
@@ -170,12 +160,40 @@ function shorteningNote(model: DigestModel, shape: Shape, full: Shape): string |
 
 // ── The message ─────────────────────────────────────────────────────────────────────────────
 
-const healthText = (s: Snapshot) => (s.health.score === null ? 'Health n/a' : `Health ${s.health.score}/100`);
-
 function headerBlock(model: DigestModel, title: string): Block {
-  const suffix = ` · ${escapeSlack(periodTitle(model.snapshot))} · ${healthText(model.snapshot)}${model.late ? ' (sent late)' : ''}`;
+  const suffix = ` · ${escapeSlack(periodTitle(model.snapshot))}${model.late ? ' (sent late)' : ''}`;
   const room = Math.max(1, SLACK_LIMITS.headerText - suffix.length);
   return { type: 'header', text: plainText(`${fitEscaped(title, room)}${suffix}`) };
+}
+
+const VERDICT_ITEMS = 8;
+
+/** "✅ All normal · health 95/100", or what needs attention, one line each. */
+function verdictBlock(s: Snapshot): Block {
+  const items = s.verdict.items;
+  const lines = [`*${escapeSlack(verdictTitle(s))}*`];
+  for (const item of items.slice(0, VERDICT_ITEMS)) lines.push(`• ${fitEscaped(item.text, 200)}`);
+  if (items.length > VERDICT_ITEMS) lines.push(`• and ${formatCount(items.length - VERDICT_ITEMS)} more`);
+  return { type: 'section', text: mrkdwn(lines.join('\n')) };
+}
+
+/** Slack shows at most 10 fields in a section. */
+const MAX_FIELDS = 10;
+
+function keyFigureBlocks(s: Snapshot): Block[] {
+  const fields = keyFigures(s)
+    .slice(0, MAX_FIELDS)
+    .map((f) => mrkdwn(`*${escapeSlack(f.label)}*\n${escapeSlack(figureText(f))}`));
+  return [{ type: 'section', fields }, contextBlock([escapeSlack(comparisonNote(s))])];
+}
+
+/** Something moved that the reader should see: an item in the verdict, or a noteworthy figure. */
+function somethingMoved(s: Snapshot): boolean {
+  const t = s.verdict.tones;
+  return (
+    s.verdict.status === 'attention' ||
+    [t.requests, t.costUsd, t.activeUsers, t.successRate, ...Object.values(t.p95ByService)].some((x) => x !== 'neutral')
+  );
 }
 
 function footerBlock(model: DigestModel): Block {
@@ -199,11 +217,10 @@ function footerBlock(model: DigestModel): Block {
 function sectionOf(section: DigestSection, ctx: SectionContext): Block[] {
   switch (section) {
     case 'kpis':
-      return kpiBlocks(ctx);
+    case 'movers':
+      return [];
     case 'health':
       return healthBlocks(ctx);
-    case 'movers':
-      return moversBlocks(ctx);
     case 'operations':
       return operationsBlocks(ctx);
     case 'models':
@@ -217,19 +234,29 @@ function sectionOf(section: DigestSection, ctx: SectionContext): Block[] {
   }
 }
 
-function blocksFor(model: DigestModel, title: string, ctx: SectionContext, shape: Shape, note: string | null): Block[] {
+/**
+ * The message itself, short enough for a phone: the verdict, the key figures, what moved (only
+ * when something did), the dashboard and the footer. The rest goes into the thread.
+ */
+function mainBlocks(
+  model: DigestModel,
+  title: string,
+  ctx: SectionContext,
+  show: { movers: boolean; failed: boolean },
+): Block[] {
+  const s = model.snapshot;
   const blocks: Block[] = [headerBlock(model, title)];
   if (model.late)
     blocks.push(
       contextBlock(['⏰ Sent late: this digest missed its scheduled time. The figures cover the complete period.']),
     );
-  const groups = model.sections.filter((x) => !shape.dropped.includes(x)).map((x) => sectionOf(x, ctx));
-  if (!shape.dropped.includes('failed_charts')) groups.push(failedChartBlocks(model.failedCharts, ctx));
-  for (const group of groups.filter((g) => g.length > 0)) {
-    if (blocks.length > (model.late ? 2 : 1)) blocks.push(divider);
-    blocks.push(...group);
-  }
-  if (note) blocks.push(contextBlock([note]));
+  blocks.push(verdictBlock(s));
+  if (model.sections.includes('kpis')) blocks.push(...keyFigureBlocks(s));
+  if (show.movers && model.sections.includes('movers') && somethingMoved(s)) blocks.push(divider, ...moversBlocks(ctx));
+  const failed = show.failed ? failedChartBlocks(model.failedCharts, ctx) : [];
+  if (failed.length) blocks.push(...failed);
+  const inThread = detailSections(model).map((x) => SECTION_NAMES[x]);
+  if (inThread.length) blocks.push(contextBlock([`🧵 In the thread: ${inThread.join(', ')}.`]));
   if (model.dashboardUrl && model.dashboardUrl.length <= SLACK_LIMITS.buttonUrl) {
     blocks.push({
       type: 'actions',
@@ -242,44 +269,76 @@ function blocksFor(model: DigestModel, title: string, ctx: SectionContext, shape
   return blocks;
 }
 
-/** The notification line: "Daily digest Tue 24 Nov 2026: cost $67.90 (▼ 18.6%), …". */
-function fallbackText(model: DigestModel, title: string, previousLabel: string): string {
-  const s = model.snapshot;
-  const k = s.kpis.current;
-  const d = s.deltas.vsPrevious;
-  const head = `${fitEscaped(title, 200)} ${escapeSlack(periodTitle(s))}`;
-  const late = model.late ? ' (sent late)' : '';
-  if (k.requests === 0) {
-    const before = s.kpis.previous.requests === 0 ? 'no traffic' : `${formatCount(s.kpis.previous.requests)} requests`;
-    return `${head}: no traffic (${previousLabel}: ${before}) · ${healthText(s).toLowerCase()}${late}`;
+const detailSections = (model: DigestModel) => model.sections.filter((x) => x !== 'kpis' && x !== 'movers');
+
+/** The thread reply: every other configured section, shortened the same way when it must fit. */
+function detailBlocks(model: DigestModel, ctx: SectionContext, shape: Shape, note: string | null): Block[] {
+  const blocks: Block[] = [];
+  const groups = detailSections(model)
+    .filter((x) => !shape.dropped.includes(x))
+    .map((x) => sectionOf(x, ctx));
+  for (const group of groups.filter((g) => g.length > 0)) {
+    if (blocks.length) blocks.push(divider);
+    blocks.push(...group);
   }
-  return `${head}: cost ${formatUsd(k.costUsd)} (${formatDelta(d.costUsd)}), success ${formatRate(k.successRate)} (${formatDelta(d.successRate)}), ${formatCount(k.requests)} requests · ${healthText(s).toLowerCase()}${late}`;
+  if (note) blocks.push(contextBlock([note]));
+  return blocks;
 }
 
-export function buildSlackDigest(model: DigestModel, opts: { channel: string; reportTitle: string }): SlackPayload {
+/** The notification line: "Daily AI usage digest Tue 24 Nov 2026: ✅ All normal · health 95/100". */
+function fallbackText(model: DigestModel, title: string): string {
+  const s = model.snapshot;
+  return `${fitEscaped(title, 200)} ${escapeSlack(periodTitle(s))}: ${escapeSlack(verdictTitle(s))}${model.late ? ' (sent late)' : ''}`;
+}
+
+function sectionContext(model: DigestModel, shape: Shape): SectionContext {
   const s = model.snapshot;
   const firstDay = daysOf(s.period, s.report.timeZone).first;
-  const previousLabel = comparedLabel(s.previous, s);
-  const text = fallbackText(model, opts.reportTitle, previousLabel);
-  const full = SHAPES[0]!;
-  let blocks: Block[] = [];
-  for (const shape of SHAPES) {
-    const ctx: SectionContext = {
-      snapshot: s,
-      previousLabel,
-      lastWeekLabel: s.sameWeekdayLastWeek ? comparedLabel(s.sameWeekdayLastWeek, s) : null,
-      weekdayPlural: s.report.period === 'day' ? `${WEEKDAYS_LONG[weekdayOf(firstDay) - 1]}s` : null,
-      modelRows: shape.modelRows,
-      operationsRows: shape.operationsRows,
-      hasDashboard: model.dashboardUrl !== null,
-    };
-    blocks = blocksFor(model, opts.reportTitle, ctx, shape, shape === full ? null : shorteningNote(model, shape, full));
-    if (slackLimitViolations(blocks, text).length === 0) break;
-  }
+  return {
+    snapshot: s,
+    previousLabel: comparedLabel(s.previous, s),
+    lastWeekLabel: s.sameWeekdayLastWeek ? comparedLabel(s.sameWeekdayLastWeek, s) : null,
+    weekdayPlural: s.report.period === 'day' ? `${WEEKDAYS_LONG[weekdayOf(firstDay) - 1]}s` : null,
+    modelRows: shape.modelRows,
+    operationsRows: shape.operationsRows,
+    hasDashboard: model.dashboardUrl !== null,
+  };
+}
+
+/** The digest's Slack message, with the charts as files in its thread. */
+export function buildSlackDigest(model: DigestModel, opts: { channel: string; reportTitle: string }): SlackPayload {
+  const text = fallbackText(model, opts.reportTitle);
+  const ctx = sectionContext(model, SHAPES[0]!);
+  let blocks = mainBlocks(model, opts.reportTitle, ctx, { movers: true, failed: true });
+  // Hostile data can make what moved or the failed charts too long: they go before the rest.
+  if (slackLimitViolations(blocks, text).length > 0)
+    blocks = mainBlocks(model, opts.reportTitle, ctx, { movers: false, failed: true });
+  if (slackLimitViolations(blocks, text).length > 0)
+    blocks = mainBlocks(model, opts.reportTitle, ctx, { movers: false, failed: false });
   return {
     channel: opts.channel,
     text,
     blocks,
     files: model.charts.map((c) => ({ filename: `${c.id}.png`, title: c.title, altText: c.alt, content: c.png })),
   };
+}
+
+/**
+ * The details as a reply in the message's thread (null when the report lists no other section),
+ * shortened step by step until it fits Slack's limits.
+ */
+export function buildSlackDetails(
+  model: DigestModel,
+  opts: { channel: string; reportTitle: string },
+): Omit<SlackPayload, 'threadOfKey'> | null {
+  if (detailSections(model).length === 0) return null;
+  const text = `${fitEscaped(opts.reportTitle, 200)} ${escapeSlack(periodTitle(model.snapshot))}: the details`;
+  const full = SHAPES[0]!;
+  let blocks: Block[] = [];
+  for (const shape of SHAPES) {
+    const note = shape === full ? null : shorteningNote(model, shape, full);
+    blocks = detailBlocks(model, sectionContext(model, shape), shape, note);
+    if (slackLimitViolations(blocks, text).length === 0) break;
+  }
+  return blocks.length ? { channel: opts.channel, text, blocks, files: [] } : null;
 }

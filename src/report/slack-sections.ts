@@ -4,7 +4,6 @@ import {
   formatCount,
   formatNumber,
   formatRate,
-  formatSignedPp,
   formatSignedUsd,
   formatUsd,
   latencyFormat,
@@ -16,10 +15,8 @@ import { MIN_HISTORY, type AnomalyKpi } from '../metrics/anomalies.js';
 import type { Contribution } from '../metrics/attribution.js';
 import type { Delta } from '../metrics/deltas.js';
 import type { HealthComponent, HealthKey } from '../metrics/health.js';
-import type { KpiDeltas, Kpis } from '../metrics/kpis.js';
 import { errorLabel, type Snapshot } from '../metrics/snapshot.js';
 import { MONTH_NAMES } from '../metrics/zoned-time.js';
-import { KPI_POLARITY, toneOf } from './trend.js';
 
 /**
  * The blocks of each digest section (KPIs, health, what moved, operations, models, users,
@@ -69,53 +66,6 @@ const label = (raw: string) => fitEscaped(raw, LABEL_MAX);
 const plural = (n: number, one: string, many: string) => `${formatCount(n)} ${n === 1 ? one : many}`;
 const more = (n: number, what: string, ctx: SectionContext) =>
   `… and ${formatCount(n)} more ${what}${ctx.hasDashboard ? ' (see the dashboard)' : ''}`;
-
-// ── KPIs ────────────────────────────────────────────────────────────────────────────────────
-
-// Avg and p95 sit side by side in the key numbers, so they share a unit.
-const latencyText = (x: number | null, k: Kpis) =>
-  x !== null ? latencyFormat([k.avgLatencyMs, k.p95LatencyMs])(x) : k.requests === 0 ? 'no traffic' : 'no data';
-
-const KPI_ROWS: Array<{ key: keyof KpiDeltas; title: string; value: (k: Kpis) => string }> = [
-  { key: 'requests', title: 'Requests', value: (k) => (k.requests === 0 ? '0 · no traffic' : formatCount(k.requests)) },
-  {
-    key: 'successRate',
-    title: 'Success rate',
-    value: (k) => (k.successRate === null ? 'no traffic' : formatRate(k.successRate)),
-  },
-  { key: 'costUsd', title: 'Cost', value: (k) => formatUsd(k.costUsd) },
-  { key: 'activeUsers', title: 'Active users', value: (k) => formatCount(k.activeUsers) },
-  { key: 'p95LatencyMs', title: 'p95 latency', value: (k) => latencyText(k.p95LatencyMs, k) },
-  { key: 'avgLatencyMs', title: 'Avg latency', value: (k) => latencyText(k.avgLatencyMs, k) },
-];
-
-/** "🟢 ▼ 18.6% vs Mon 23 Nov"; without a computable change, the other period's own value. */
-function kpiChange(delta: Delta, key: keyof KpiDeltas, before: Kpis, when: string): string {
-  if (delta.kind === 'relative' || delta.kind === 'points') {
-    const tone = toneOf(delta, KPI_POLARITY[key]);
-    const mark = tone === 'good' ? '🟢 ' : tone === 'bad' ? '🔴 ' : '';
-    return `${mark}${formatDelta(delta)} vs ${when}`;
-  }
-  const row = KPI_ROWS.find((r) => r.key === key)!;
-  return `${when}: ${before.requests === 0 ? 'no traffic' : row.value(before)}`;
-}
-
-export function kpiBlocks(ctx: SectionContext): Block[] {
-  const s = ctx.snapshot;
-  const fields = KPI_ROWS.map((row) => {
-    const lines = [
-      `*${row.title}*`,
-      row.value(s.kpis.current),
-      kpiChange(s.deltas.vsPrevious[row.key], row.key, s.kpis.previous, ctx.previousLabel),
-    ];
-    const week = s.deltas.vsSameWeekdayLastWeek;
-    if (week && s.kpis.sameWeekdayLastWeek && ctx.lastWeekLabel) {
-      lines.push(kpiChange(week[row.key], row.key, s.kpis.sameWeekdayLastWeek, ctx.lastWeekLabel));
-    }
-    return mrkdwn(lines.join('\n'));
-  });
-  return [{ type: 'section', text: mrkdwn('*Key numbers*'), fields }];
-}
 
 // ── Health ──────────────────────────────────────────────────────────────────────────────────
 
@@ -200,6 +150,18 @@ function contributions(list: Contribution[], amount: (x: number) => string, with
     .join(' · ');
 }
 
+/**
+ * A success-rate change by segment, said as what each one did to the rate: "overloaded took
+ * 3.1 pp · server_error gave back 0.5 pp". A bare "+0.5 pp" next to an error code reads as more
+ * of that error.
+ */
+function rateContributions(list: Contribution[]): string {
+  return list
+    .slice(0, 3)
+    .map((c) => `${name(c.key)} ${c.change < 0 ? 'took' : 'gave back'} ${formatNumber(Math.abs(c.change), 1)} pp`)
+    .join(' · ');
+}
+
 export function moversBlocks(ctx: SectionContext): Block[] {
   const s = ctx.snapshot;
   const lines = [`*What moved* vs ${ctx.previousLabel}`];
@@ -213,9 +175,8 @@ export function moversBlocks(ctx: SectionContext): Block[] {
   const rate = s.attribution.successRate;
   if (rate) {
     lines.push(`*Success rate* ${formatDelta({ kind: 'points', points: rate.totalChange })}`);
-    if (rate.byErrorCode?.length)
-      lines.push(`• by error code: ${contributions(rate.byErrorCode, formatSignedPp, false)}`);
-    if (rate.byProvider.length) lines.push(`• by provider: ${contributions(rate.byProvider, formatSignedPp, false)}`);
+    if (rate.byErrorCode?.length) lines.push(`• by error code: ${rateContributions(rate.byErrorCode)}`);
+    if (rate.byProvider.length) lines.push(`• by provider: ${rateContributions(rate.byProvider)}`);
   }
   if (s.topErrors.length) {
     const shown = s.topErrors.map(

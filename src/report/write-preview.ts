@@ -61,8 +61,8 @@ export async function writePreview(
     put('email.txt', composed.email.text);
     put('email.eml', await composeEml(firstEmail.payload, { date: new Date() }));
   }
-  const slack = composed.slack.map((p: SlackPayload) => {
-    const name = `slack-${safeName(p.channel.replace(/^#/, ''))}.json`;
+  const slackJson = (p: SlackPayload, suffix: string) => {
+    const name = `slack-${safeName(p.channel.replace(/^#/, ''))}${suffix}.json`;
     put(
       name,
       JSON.stringify(
@@ -71,12 +71,23 @@ export async function writePreview(
           text: p.text,
           blocks: p.blocks,
           files: p.files.map((f) => ({ filename: f.filename, title: f.title, alt: f.altText })),
+          ...(p.threadOfKey ? { threadOfKey: p.threadOfKey } : {}),
         },
         null,
         2,
       ),
     );
-    return { channel: p.channel, blocks: p.blocks, text: p.text, json: name };
+    return name;
+  };
+  const slack = composed.slack.map((p: SlackPayload) => {
+    const details = composed.slackDetails.find((d) => d.channel === p.channel);
+    return {
+      channel: p.channel,
+      blocks: p.blocks,
+      text: p.text,
+      json: slackJson(p, ''),
+      thread: details ? { blocks: details.blocks, json: slackJson(details, '-thread') } : null,
+    };
   });
   const index = previewPage(model, {
     title: composed.title,

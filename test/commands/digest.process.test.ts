@@ -68,7 +68,15 @@ describe.each(TARGETS)('pulsebot digest (subprocess) on %s', (target) => {
     const r = await runCli(['digest', '--out', out], { env: base, cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(join(out, 'index.html'));
-    for (const f of ['index.html', 'email.html', 'email.eml', 'email.txt', 'slack-ai-usage.json', 'snapshot.json'])
+    for (const f of [
+      'index.html',
+      'email.html',
+      'email.eml',
+      'email.txt',
+      'slack-ai-usage.json',
+      'slack-ai-usage-thread.json',
+      'snapshot.json',
+    ])
       expect(existsSync(join(out, f)), f).toBe(true);
     const charts = readdirSync(join(out, 'charts')).sort();
     expect(charts).toEqual([
@@ -88,7 +96,8 @@ describe.each(TARGETS)('pulsebot digest (subprocess) on %s', (target) => {
     // The browser copy points at the chart files, the .eml keeps cid: references with their parts.
     const html = readFileSync(join(out, 'email.html'), 'utf8');
     expect(html).not.toContain('cid:');
-    for (const c of charts) expect(html).toContain(`charts/${c}`);
+    // Every chart but top models, which the models table beside it would repeat.
+    for (const c of charts) expect(html.includes(`charts/${c}`), c).toBe(c !== 'top_models_by_cost.png');
     const eml = readFileSync(join(out, 'email.eml'), 'utf8');
     expect(eml).toMatch(/Content-ID: <daily_cost_by_provider@pulsebot>/i);
     const snapshot = JSON.parse(readFileSync(join(out, 'snapshot.json'), 'utf8'));
@@ -99,6 +108,10 @@ describe.each(TARGETS)('pulsebot digest (subprocess) on %s', (target) => {
     expect(index).not.toContain('1800px');
     const slackJson = JSON.parse(readFileSync(join(out, 'slack-ai-usage.json'), 'utf8'));
     expect(index).toContain(`&quot;type&quot;: &quot;${slackJson.blocks[0].type}&quot;`);
+    // The details, a reply in the message's thread, are shown and written too.
+    const thread = JSON.parse(readFileSync(join(out, 'slack-ai-usage-thread.json'), 'utf8'));
+    expect(thread.threadOfKey).toMatch(/^report:daily:\d{4}-\d{2}-\d{2}:slack:#ai-usage$/);
+    expect(index).toContain('Reply in the thread: the details');
     // Nothing was sent.
     expect(slack.messages).toHaveLength(0);
     expect(smtp.messages).toHaveLength(0);
@@ -118,9 +131,13 @@ describe.each(TARGETS)('pulsebot digest (subprocess) on %s', (target) => {
     const live = { ...base, SLACK_BOT_TOKEN: slack.token, SLACK_API_URL: slack.url, SMTP_URL: smtp.url };
     const first = await runCli(['digest'], { env: live, cwd });
     expect(first.code, first.stdout + first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/4 messages queued/);
+    // The Slack message, its details in the thread, three emails.
+    expect(first.stdout).toMatch(/5 messages queued/);
     expect(slack.messages.filter((m) => !m.thread_ts)).toHaveLength(1);
-    const post = slack.messages[0]!;
+    const post = slack.messages.find((m) => !m.thread_ts)!;
+    const replies = slack.messages.filter((m) => m.thread_ts === post.ts);
+    expect(replies).toHaveLength(1);
+    expect(JSON.stringify(replies[0]!.blocks)).toContain('*Operations*');
     expect(post.channel).toBe(FAKE_SLACK_CHANNELS['#ai-usage']);
     expect(post.metadata?.event_payload).toEqual({
       pulsebot_key: expect.stringMatching(/^report:daily:\d{4}-\d{2}-\d{2}:slack:#ai-usage$/),
@@ -133,7 +150,7 @@ describe.each(TARGETS)('pulsebot digest (subprocess) on %s', (target) => {
     ]);
     for (const m of smtp.messages) {
       const cids = [...String(m.parsed.html).matchAll(/cid:([^"']+)/g)].map((x) => x[1]);
-      expect(cids).toHaveLength(6);
+      expect(cids).toHaveLength(5);
       for (const cid of cids)
         expect(
           m.parsed.attachments.filter((a) => a.cid === cid),
@@ -144,8 +161,9 @@ describe.each(TARGETS)('pulsebot digest (subprocess) on %s', (target) => {
 
     const second = await runCli(['digest'], { env: live, cwd });
     expect(second.code, second.stdout + second.stderr).toBe(0);
-    expect(second.stdout).toMatch(/0 messages queued, 4 already queued earlier \(not sent again\)/);
+    expect(second.stdout).toMatch(/0 messages queued, 5 already queued earlier \(not sent again\)/);
     expect(slack.messages.filter((m) => !m.thread_ts)).toHaveLength(1);
+    expect(slack.messages).toHaveLength(2);
     expect(smtp.messages).toHaveLength(3);
   });
 

@@ -160,15 +160,17 @@ table('formatMs', formatMs, [
   [-0, '0 ms'],
 ]);
 
-describe('latencyFormat: one unit for values shown together, from the largest', () => {
+describe('latencyFormat: one unit for values shown together, in which the smallest reads at least 1', () => {
   it.each<[label: string, values: Array<number | null>, shown: Array<number | null>, expected: string[]]>([
-    ['ms and s → s', [830, 7775], [830, 7775], ['0.8 s', '7.8 s']],
-    ['ms and min → min', [830, 144265], [830, 144265], ['0.0 min', '2.4 min']],
+    ['s and s → s', [1200, 7775], [1200, 7775], ['1.2 s', '7.8 s']],
+    ['ms and s → ms (0.8 s would read below 1)', [830, 7775], [830, 7775], ['830 ms', '7,775 ms']],
+    ['s and min → s', [7700, 144265], [7700, 144265], ['7.7 s', '144.3 s']],
+    ['min and min → min', [61_000, 144265], [61_000, 144265], ['1.0 min', '2.4 min']],
     ['all below 1 s → ms', [120, 830, null], [120, 830, null], ['120 ms', '830 ms', '–']],
-    ['999.6 ms reads 1.0 s, so s', [999.6, 500], [999.6, 500], ['1.0 s', '0.5 s']],
-    ['119,999 ms reads 2.0 min, so min', [119999, 60000], [119999, 60000], ['2.0 min', '1.0 min']],
+    ['999.6 ms and 500 ms → ms', [999.6, 500], [999.6, 500], ['1,000 ms', '500 ms']],
+    ['119,999 ms and 60,000 ms → min', [119999, 60000], [119999, 60000], ['2.0 min', '1.0 min']],
     ['119,949 ms stays in s', [119949, 1000], [119949, 1000], ['119.9 s', '1.0 s']],
-    ['a negative value by its size', [-2000, 500], [-2000, 500], ['−2.0 s', '0.5 s']],
+    ['a negative value by its size', [-2000, 1500], [-2000, 1500], ['−2.0 s', '1.5 s']],
     ['no values: each by its own size', [], [830, 7775], ['830 ms', '7.8 s']],
     ['only missing values: each by its own size', [null, Number.NaN], [830, 144265], ['830 ms', '2.4 min']],
     [

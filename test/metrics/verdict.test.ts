@@ -76,7 +76,12 @@ describe('verdict', () => {
     expect(outage.status).toBe('attention');
     expect(outage.headline).toBe('1 thing needs attention');
     expect(outage.items).toEqual([
-      { kind: 'success_rate', segment: 'anthropic', text: 'anthropic success 94.0% (−5.0 pp vs the usual Tuesday)' },
+      {
+        kind: 'success_rate',
+        segment: 'anthropic',
+        text: 'anthropic success 94.0% (−5.0 pp vs the usual Tuesday)',
+        short: 'anthropic success 94.0%',
+      },
     ]);
   });
 
@@ -97,8 +102,8 @@ describe('verdict', () => {
       freshness: { dataAgeMinutes: 95, refreshAgeMinutes: 2, maxData: 30, maxRefresh: 15 },
     });
     expect(v.items.map((i) => i.text)).toEqual([
-      'cost $80.00 (+60% vs the usual Tuesday)',
-      'requests 500 (−50% vs the usual Tuesday)',
+      'cost $80.00 (+60.0% vs the usual Tuesday)',
+      'requests 500 (−50.0% vs the usual Tuesday)',
       'newest row 95 min old (limit 30 min)',
     ]);
     expect(v.headline).toBe('3 things need attention');
@@ -114,9 +119,20 @@ describe('verdict', () => {
       kind: 'silence',
       segment: null,
       text: 'no requests at all (the usual Tuesday had 1,000)',
+      short: 'no requests at all',
     });
     // The drop to zero is the silence, not a second item.
     expect(silent.items.filter((i) => i.kind === 'traffic')).toEqual([]);
+  });
+
+  it('a database where no row ever arrived, or that was never refreshed, needs attention', () => {
+    const none = verdict({ ...calm, freshness: { ...calm.freshness, dataAgeMinutes: null } });
+    expect(none.items.map((i) => [i.text, i.short])).toEqual([['no usage data has arrived', 'no usage data']]);
+    const never = verdict({ ...calm, freshness: { ...calm.freshness, refreshAgeMinutes: null } });
+    expect(never.items.map((i) => i.text)).toEqual(['the rollups were never refreshed']);
+    // 20 min since the last refresh against a 15 min limit.
+    const late = verdict({ ...calm, freshness: { ...calm.freshness, refreshAgeMinutes: 20 } });
+    expect(late.items.map((i) => i.text)).toEqual(['last refresh 20 min ago (limit 15 min)']);
   });
 
   it('a provider is named only when chance cannot explain its failures', () => {
@@ -169,7 +185,7 @@ describe('verdict', () => {
     const week: VerdictInput = { ...calm, comparedWith: 'the previous week', rule: 'threshold' };
     // cost 50 → 61: +22%, past 2 × 10%
     const v = verdict({ ...week, costUsd: { value: 61, history: [50] } });
-    expect(v.items.map((i) => i.text)).toEqual(['cost $61.00 (+22% vs the previous week)']);
+    expect(v.items.map((i) => i.text)).toEqual(['cost $61.00 (+22.0% vs the previous week)']);
     expect(verdict({ ...week, costUsd: { value: 59, history: [50] } }).items).toEqual([]);
   });
 });

@@ -15,15 +15,23 @@ const config = configSchema.parse({
 });
 
 describe('composeDigest', () => {
-  it('one Slack message per channel and one email per distinct recipient, each under its report × period × destination key', async () => {
+  it('one Slack message per channel with its details in the thread, and one email per distinct recipient, each under its report × period × destination key', async () => {
     const model = await digestModelFixture();
     const c = await composeDigest(model, { name: 'daily', report: config.reports.daily!, email: config.email });
     // The fixture's period is 2026-11-24; "Ana@Acme.test" and "ana@acme.test" are one mailbox.
     expect(c.messages.map((m) => m.key)).toEqual([
       'report:daily:2026-11-24:slack:#ai-usage',
+      'report:daily:2026-11-24:slack:#ai-usage:details',
       'report:daily:2026-11-24:slack:C0123ABCD',
+      'report:daily:2026-11-24:slack:C0123ABCD:details',
       'report:daily:2026-11-24:email:ana@acme.test',
       'report:daily:2026-11-24:email:ben@acme.test',
+    ]);
+    // Each reply goes into the thread of its own channel's message.
+    const replies = c.messages.filter((m) => m.key.endsWith(':details'));
+    expect(replies.map((m) => m.channel === 'slack' && m.payload.threadOfKey)).toEqual([
+      'report:daily:2026-11-24:slack:#ai-usage',
+      'report:daily:2026-11-24:slack:C0123ABCD',
     ]);
     const emails = c.messages.filter((m) => m.channel === 'email');
     expect(emails.map((m) => m.channel === 'email' && m.payload.to)).toEqual(['ana@acme.test', 'ben@acme.test']);
@@ -36,10 +44,12 @@ describe('composeDigest', () => {
     }
     const ids = emails.map((m) => (m.channel === 'email' ? m.payload.messageId : ''));
     expect(new Set(ids).size).toBe(2);
-    // The charts travel with every message: as thread files in Slack, as CID parts in email.
+    // The charts travel with every message: as thread files in Slack (on the message, not the
+    // reply), as CID parts in email, less the top-models chart the models table makes redundant.
     for (const m of c.messages) {
-      const n = m.channel === 'slack' ? m.payload.files.length : m.payload.attachments.length;
-      expect(n, m.key).toBe(model.charts.length);
+      if (m.channel === 'slack')
+        expect(m.payload.files.length, m.key).toBe(m.payload.threadOfKey ? 0 : model.charts.length);
+      else expect(m.payload.attachments.map((a) => a.cid)).toEqual(['daily_cost_by_provider@pulsebot']);
     }
   });
 

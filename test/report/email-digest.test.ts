@@ -36,34 +36,48 @@ describe('buildEmailDigest: the daily fixture', async () => {
   const digest = await buildEmailDigest(model, { reportTitle: 'Daily AI usage digest' });
   const seen = visible(digest.html);
 
-  it('puts the key numbers in the subject, within 100 characters', () => {
-    // 2026-11-24 is a Tuesday; cost 67.901877 → $67.90; (67.901877 − 83.465176) / 83.465176 = −0.18646 → ▼ 18.6%;
-    // 2191 / 2240 = 0.978125 → 97.8%; health score 95.
-    expect(digest.subject).toBe('Daily AI usage digest · Tue 24 Nov: $67.90 (▼ 18.6%), 97.8% success, health 95/100');
-    expect([...digest.subject].length).toBeLessThanOrEqual(100);
+  it('puts the verdict and the key numbers in the subject, within 60 characters', () => {
+    // 2026-11-24 is a Tuesday; the fixture's verdict is "All normal"; cost 67.901877 → $67.90;
+    // 2191 / 2240 = 0.978125 → 97.8%.
+    expect(digest.subject).toBe('✅ All normal · $67.90 · 97.8% ok · Tue 24 Nov');
+    expect([...digest.subject].length).toBeLessThanOrEqual(60);
   });
 
-  it('shows the KPIs with deltas vs the previous day and the same weekday, in HTML and text', () => {
-    // vs Mon 23 Nov: cost −18.6%; requests (2240 − 2233) / 2233 = +0.31% → ▲ 0.3%; success (0.978125 − 0.980743) × 100 = −0.26 pp → ▼ 0.3 pp.
-    // vs Tue 17 Nov: cost (67.901877 − 70.235655) / 70.235655 = −3.32% → ▼ 3.3%; p95 (24779.18 − 19727.17) / 19727.17 = ▲ 25.6%.
+  it('opens with the verdict, before any section or chart', () => {
+    for (const text of [seen, flat(digest.text)]) {
+      expect(text).toContain('✅ All normal · health 95/100');
+      expect(text.indexOf('✅ All normal')).toBeLessThan(text.indexOf('Requests'));
+    }
+    expect(digest.html.indexOf('All normal')).toBeLessThan(digest.html.indexOf('cid:'));
+  });
+
+  it('shows the key figures with their change, and p95 per service type, in HTML and text', () => {
+    // The fixture has no usual-Tuesday figures, so changes are vs Mon 23 Nov: cost −18.6%;
+    // requests (2240 − 2233) / 2233 = +0.31% → ▲ 0.3%; success (0.978125 − 0.980743) × 100 = −0.26 pp → ▼ 0.3 pp.
+    // p95 per service from the fixture: content 9226 ms → 9.2 s, images 26736 ms → 26.7 s, video 145047 ms → 2.4 min.
     for (const text of [seen, flat(digest.text)]) {
       expect(text).toContain('$67.90');
-      expect(text).toContain('▼ 18.6% vs Mon 23 Nov');
-      expect(text).toContain('▼ 3.3% vs Tue 17 Nov');
-      expect(text).toContain('▲ 0.3% vs Mon 23 Nov');
-      expect(text).toContain('▼ 0.3 pp vs Mon 23 Nov');
-      expect(text).toContain('2,240');
-      expect(text).toContain('97.8%');
-      expect(text).toContain('▲ 25.6%');
-      // 7445.26 ms average latency and 24779.18 ms p95 share a column, in s: 7.4 s and 24.8 s.
-      expect(text).toContain('7.4 s');
-      expect(text).toContain('24.8 s');
+      // HTML: "Cost $67.90 ▼ 18.6%"; text: "* Cost: $67.90 (▼ 18.6%)".
+      expect(text).toMatch(/Cost:? \$67\.90 \(?▼ 18\.6%/);
+      expect(text).toMatch(/Requests:? 2,240 \(?▲ 0\.3%/);
+      expect(text).toMatch(/Success:? 97\.8% \(?▼ 0\.3 pp/);
+      expect(text).toContain('Changes vs Mon 23 Nov');
+      expect(text).toMatch(/p95 content:? 9\.2 s/);
+      expect(text).toMatch(/p95 images:? 26\.7 s/);
+      expect(text).toMatch(/p95 video:? 2\.4 min/);
+      // No blended p95 over text, images and video.
+      expect(text).not.toContain('p95 latency');
     }
   });
 
-  it('colours a delta by whether it is good news: lower cost green, lower success rate red', () => {
-    expect(digest.html).toMatch(/color:#1a7f37;[^"]*">▼ 18\.6% vs Mon 23 Nov/);
-    expect(digest.html).toMatch(/color:#c62828;[^"]*">▼ 0\.3 pp vs Mon 23 Nov/);
+  it('colours a change only when it is noteworthy: neutral on an ordinary day, red or green when the verdict says so', async () => {
+    expect(digest.html).not.toMatch(/color:#1a7f37;[^"]*">▼ 18\.6%/);
+    expect(digest.html).not.toMatch(/color:#c62828;[^"]*">▼ 0\.3 pp/);
+    const fixture = loadSnapshotFixture('daily');
+    fixture.verdict.tones = { ...fixture.verdict.tones, costUsd: 'good', successRate: 'bad' };
+    const marked = await buildEmailDigest(await digestModelFixture({ snapshot: fixture }), { reportTitle: 'Daily' });
+    expect(marked.html).toMatch(/color:#1a7f37;[^"]*">▼ 18\.6%/);
+    expect(marked.html).toMatch(/color:#c62828;[^"]*">▼ 0\.3 pp/);
   });
 
   it('shows health, what moved, operations, models, users, finance and data quality', () => {
@@ -74,8 +88,8 @@ describe('buildEmailDigest: the daily fixture', async () => {
       // cost change 67.901877 − 83.465176 = −15.563299; luma/ray-2 −11.34, 0.7286 of it.
       expect(text).toContain('−$15.56');
       expect(text).toContain('luma/ray-2 −$11.34 (73% of the change)');
-      // server_error −0.27 pp, shown with one decimal.
-      expect(text).toContain('server_error −0.3 pp');
+      // server_error −0.27 pp, shown with one decimal, as what it did to the rate.
+      expect(text).toContain('server_error took 0.3 pp');
       expect(text).toContain('No anomalies against the same weekday of the last 4 weeks');
       // runway · video: $16.75 at 100.0%; top error server_error 16 of 49 failures = 33%.
       expect(text).toContain('runway · video');
@@ -107,14 +121,15 @@ describe('buildEmailDigest: the daily fixture', async () => {
 
   it('refers to every chart by cid, each with exactly one PNG attachment holding its bytes', () => {
     const cids = cidsOf(digest.html);
-    expect(cids.sort()).toEqual(['daily_cost_by_provider@pulsebot', 'top_models_by_cost@pulsebot']);
+    // The top-models chart would repeat the models table: the email shows the table alone.
+    expect(cids.sort()).toEqual(['daily_cost_by_provider@pulsebot']);
     for (const cid of cids) {
       const matching = digest.attachments.filter((a) => a.cid === cid);
       expect(matching).toHaveLength(1);
       expect(matching[0]!.contentType).toBe('image/png');
       expect(matching[0]!.filename).toBe(cid.replace('@pulsebot', '.png'));
     }
-    expect(digest.attachments.map((a) => a.content)).toEqual(model.charts.map((c) => c.png));
+    expect(digest.attachments.map((a) => a.content)).toEqual([model.charts[0]!.png]);
     // Alt text for clients that block images; the text part names the chart.
     expect(digest.html).toContain('alt="Chart 1: daily cost by provider"');
     expect(digest.text).toContain('[Chart: Daily cost by provider. Chart 1: daily cost by provider]');
@@ -150,7 +165,8 @@ describe('buildEmailDigest: layout choices', () => {
     const digest = await buildEmailDigest(model, { reportTitle: 'Weekly AI usage report' });
     const seen = visible(digest.html);
     // 472.868687 → $472.87; (472.868687 − 499.205802) / 499.205802 = −5.28% → ▼ 5.3%; health 96.
-    expect(digest.subject).toBe('Weekly AI usage report · week 47: $472.87 (▼ 5.3%), 98.2% success, health 96/100');
+    // 472.868687 → $472.87; 98.2% success; the fixture's verdict is "All normal".
+    expect(digest.subject).toBe('✅ All normal · $472.87 · 98.2% ok · week 47');
     expect(digest.html).toContain('pb-summary');
     expect(seen).toContain('Weekly report');
     for (const text of [seen, flat(digest.text)]) {
@@ -297,7 +313,8 @@ describe('buildEmailDigest: a day without traffic', () => {
       for (const out of [digest.subject, digest.html, digest.text]) {
         expect(out).not.toMatch(/NaN|undefined|Infinity|null/);
       }
-      expect(digest.subject).toBe('AI usage · Tue 24 Nov: no traffic, health 0/100');
+      // No row has ever arrived (newestRowAt null): that is what needs attention.
+      expect(digest.subject).toBe('🔴 no usage data · no traffic · Tue 24 Nov');
       expect(digest.text).toContain('No usage data has arrived yet.');
       expect(digest.text).toContain('No traffic in this period.');
     });

@@ -116,7 +116,8 @@ describe.each(TARGETS)('pulsebot snapshot, digest and doctor with odd rows (subp
     const out = join(cwd, 'preview');
     const preview = await runCli(['digest', '--out', out], { env: base, cwd });
     expect(preview.code, preview.stdout + preview.stderr).toBe(0);
-    const slack = readFileSync(join(out, 'slack-ai-usage.json'), 'utf8');
+    // Data quality is among the details, in the Slack message's thread.
+    const slack = readFileSync(join(out, 'slack-ai-usage-thread.json'), 'utf8');
     const text = readFileSync(join(out, 'email.txt'), 'utf8');
     const html = readFileSync(join(out, 'email.html'), 'utf8');
     for (const part of [slack, text, html]) {

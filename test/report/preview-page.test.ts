@@ -25,7 +25,15 @@ function files(overrides: Partial<PreviewFiles> = {}): PreviewFiles {
       subject: 'Daily AI usage digest · Sun 6 Dec',
       textFile: 'email.txt',
     },
-    slack: [{ channel: '#ai-usage', blocks: BLOCKS, text: 'Daily AI usage digest', json: 'slack-ai-usage.json' }],
+    slack: [
+      {
+        channel: '#ai-usage',
+        blocks: BLOCKS,
+        text: 'Daily AI usage digest',
+        json: 'slack-ai-usage.json',
+        thread: null,
+      },
+    ],
     charts: [
       {
         file: 'charts/daily_cost_by_provider.png',

@@ -3,7 +3,7 @@ import type { DigestSection } from '../../src/config/schema.js';
 import type { Snapshot } from '../../src/metrics/snapshot.js';
 import type { DigestModel } from '../../src/report/digest-model.js';
 import { escapeSlack, fitEscaped, slackLimitViolations, totalBlockText } from '../../src/messages/slack-limits.js';
-import { buildSlackDigest } from '../../src/report/slack-digest.js';
+import { buildSlackDetails, buildSlackDigest } from '../../src/report/slack-digest.js';
 import { digestModelFixture, loadSnapshotFixture } from '../fixtures/digest-model.js';
 
 type B = Record<string, any>;
@@ -21,8 +21,9 @@ function textsOf(block: B): string {
 const allText = (blocks: unknown[]) => (blocks as B[]).map(textsOf).join('\n');
 const blockStarting = (blocks: unknown[], start: string) =>
   (blocks as B[]).find((b) => b.text?.text?.startsWith(start));
+const keyFigures = (blocks: unknown[]) => (blocks as B[]).find((b) => b.type === 'section' && b.fields)!;
 const field = (blocks: unknown[], title: string): string =>
-  (blockStarting(blocks, '*Key numbers*')!.fields as B[]).find((f) => f.text.startsWith(`*${title}*`))!.text;
+  (keyFigures(blocks).fields as B[]).find((f) => f.text.startsWith(`*${title}*`))!.text;
 
 function strings(x: unknown, out: string[] = []): string[] {
   if (typeof x === 'string') out.push(x);
@@ -31,11 +32,23 @@ function strings(x: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/** The message and its reply in the thread; `blocks` holds both, message first. */
 async function build(overrides: Partial<DigestModel> = {}, edit?: (s: Snapshot) => void, title = OPTS.reportTitle) {
   const model = await digestModelFixture(overrides);
   edit?.(model.snapshot);
-  return buildSlackDigest(model, { channel: OPTS.channel, reportTitle: title });
+  const main = buildSlackDigest(model, { channel: OPTS.channel, reportTitle: title });
+  const details = buildSlackDetails(model, { channel: OPTS.channel, reportTitle: title });
+  return { ...main, main, details, blocks: [...main.blocks, ...(details?.blocks ?? [])] };
 }
+
+/** A day the verdict names something on: what moved is then in the message. */
+const attention = (s: Snapshot) => {
+  s.verdict.status = 'attention';
+  s.verdict.headline = '1 thing needs attention';
+  s.verdict.items = [
+    { kind: 'cost', segment: null, text: 'cost $67.90 (+25.0% vs the usual Tuesday)', short: 'cost $67.90' },
+  ];
+};
 
 describe('escapeSlack', () => {
   it('escapes &, < and > in that order, so entities made for < and > are not escaped twice', () => {
@@ -53,35 +66,65 @@ describe('escapeSlack', () => {
 });
 
 describe('buildSlackDigest: the daily fixture', () => {
-  it('heads the message with report, day and health, and sends the fallback line', async () => {
+  it('heads the message with report and day, then the verdict, and sends it as the fallback line', async () => {
     const p = await build();
     expect(p.channel).toBe('#ai-usage');
     expect(p.blocks[0]).toEqual({
       type: 'header',
-      text: { type: 'plain_text', text: 'Daily digest · Tue 24 Nov 2026 · Health 95/100', emoji: true },
+      text: { type: 'plain_text', text: 'Daily digest · Tue 24 Nov 2026', emoji: true },
     });
-    // cost 67.901877 → $67.90; (67.901877 − 83.465176) / 83.465176 = −0.18646 → −18.6%;
-    // success 2191/2240 = 0.978125 → 97.8%, (0.978125 − 0.980743) × 100 = −0.26 pp → ▼ 0.3 pp.
-    expect(p.text).toBe(
-      'Daily digest Tue 24 Nov 2026: cost $67.90 (▼ 18.6%), success 97.8% (▼ 0.3 pp), 2,240 requests · health 95/100',
+    expect(textsOf(p.blocks[1] as B)).toBe('*✅ All normal · health 95/100*');
+    expect(p.text).toBe('Daily digest Tue 24 Nov 2026: ✅ All normal · health 95/100');
+  });
+
+  it('names what needs attention, one line each, in the verdict', async () => {
+    const p = await build({}, (s) => {
+      attention(s);
+      s.verdict.items.push({
+        kind: 'success_rate',
+        segment: 'anthropic',
+        text: 'anthropic success 94.1% (−3.2 pp vs the usual Tuesday)',
+        short: 'anthropic success 94.1%',
+      });
+      s.verdict.headline = '2 things need attention';
+    });
+    expect(textsOf(p.blocks[1] as B)).toBe(
+      '*🔴 2 things need attention · health 95/100*\n• cost $67.90 (+25.0% vs the usual Tuesday)\n• anthropic success 94.1% (−3.2 pp vs the usual Tuesday)',
     );
   });
 
-  it('shows each KPI with its change vs the previous day and the same weekday last week', async () => {
+  it('shows the key figures with one cue per change, marked only when noteworthy, and p95 per service type', async () => {
     const p = await build();
-    // (67.901877 − 83.465176) / 83.465176 = −18.6% (cost down: good); (67.901877 − 70.235655) / 70.235655 = −3.3%.
-    expect(field(p.blocks, 'Cost')).toBe('*Cost*\n$67.90\n🟢 ▼ 18.6% vs Mon 23 Nov\n🟢 ▼ 3.3% vs Tue 17 Nov');
-    // (2240 − 2233) / 2233 = +0.31%; (2240 − 2316) / 2316 = −3.28%.
-    expect(field(p.blocks, 'Requests')).toBe('*Requests*\n2,240\n🟢 ▲ 0.3% vs Mon 23 Nov\n🔴 ▼ 3.3% vs Tue 17 Nov');
-    // (0.978125 − 0.9840242) × 100 = −0.59 pp.
-    expect(field(p.blocks, 'Success rate')).toBe(
-      '*Success rate*\n97.8%\n🔴 ▼ 0.3 pp vs Mon 23 Nov\n🔴 ▼ 0.6 pp vs Tue 17 Nov',
-    );
-    // 24,779 ms → 24.8 s; (24779.18 − 29400.42) / 29400.42 = −15.7% (faster: good); vs 19727.17: +25.6%.
-    expect(field(p.blocks, 'p95 latency')).toBe(
-      '*p95 latency*\n24.8 s\n🟢 ▼ 15.7% vs Mon 23 Nov\n🔴 ▲ 25.6% vs Tue 17 Nov',
-    );
+    // The fixture has no usual-Tuesday figures: changes vs Mon 23 Nov. (67.901877 − 83.465176) / 83.465176 = −18.6%.
+    expect(field(p.blocks, 'Cost')).toBe('*Cost*\n$67.90 · ▼ 18.6%');
+    // (2240 − 2233) / 2233 = +0.31%.
+    expect(field(p.blocks, 'Requests')).toBe('*Requests*\n2,240 · ▲ 0.3%');
+    // (0.978125 − 0.980743) × 100 = −0.26 pp.
+    expect(field(p.blocks, 'Success')).toBe('*Success*\n97.8% · ▼ 0.3 pp');
     expect(field(p.blocks, 'Active users')).toContain('228');
+    // One p95 per service type (9226 ms, 26736 ms, 145047 ms), never one over the mix.
+    expect(field(p.blocks, 'p95 content')).toBe('*p95 content*\n9.2 s');
+    expect(field(p.blocks, 'p95 images')).toBe('*p95 images*\n26.7 s');
+    expect(field(p.blocks, 'p95 video')).toBe('*p95 video*\n2.4 min');
+    expect(allText(p.blocks)).not.toContain('p95 latency');
+    expect(allText(p.main.blocks)).toContain('changes vs Mon 23 Nov');
+    // An ordinary day: no 🔴 or 🟢 anywhere in the message.
+    expect(allText(p.main.blocks)).not.toMatch(/🔴|🟢/);
+    const marked = await build({}, (s) => {
+      s.verdict.tones = { ...s.verdict.tones, costUsd: 'bad', successRate: 'good' };
+    });
+    expect(field(marked.blocks, 'Cost')).toBe('*Cost*\n🔴 $67.90 · ▼ 18.6%');
+    expect(field(marked.blocks, 'Success')).toBe('*Success*\n🟢 97.8% · ▼ 0.3 pp');
+  });
+
+  it('stays short on an ordinary day: no "what moved", the details in the thread, under 2,500 characters', async () => {
+    const p = await build();
+    expect(allText(p.main.blocks)).not.toContain('*What moved*');
+    expect(totalBlockText(p.main.blocks)).toBeLessThan(2500);
+    expect(p.details).not.toBeNull();
+    for (const start of ['*Health', '*Operations*', '*Top models by cost*', '*Users*'])
+      expect(blockStarting(p.details!.blocks, start)).toBeDefined();
+    expect(p.details!.files).toEqual([]);
   });
 
   it('explains the health score component by component', async () => {
@@ -104,7 +147,7 @@ describe('buildSlackDigest: the daily fixture', () => {
   });
 
   it('attributes the cost change to models and providers, and success rate to error codes', async () => {
-    const text = blockStarting((await build()).blocks, '*What moved*')!.text.text as string;
+    const text = blockStarting((await build({}, attention)).main.blocks, '*What moved*')!.text.text as string;
     expect(text).toContain('*What moved* vs Mon 23 Nov');
     // total −15.563299 → −$15.56; luma/ray-2 −11.34 / −15.563299 = 72.9% of the change.
     expect(text).toContain('*Cost* −$15.56 (▼ 18.6%)');
@@ -113,8 +156,10 @@ describe('buildSlackDigest: the daily fixture', () => {
     );
     // ideogram +3.59 while the total fell: it moved the other way.
     expect(text).toContain('ideogram +$3.59 (the other way)');
-    // −0.27 → −0.3 pp, −0.18 → −0.2 pp, +0.13 → +0.1 pp (one decimal).
-    expect(text).toContain('• by error code: server_error −0.3 pp · rate_limited −0.2 pp · invalid_request +0.1 pp');
+    // −0.27 → 0.3 pp off the rate, −0.18 → 0.2 pp, +0.13 → 0.1 pp back (one decimal).
+    expect(text).toContain(
+      '• by error code: server_error took 0.3 pp · rate_limited took 0.2 pp · invalid_request gave back 0.1 pp',
+    );
     // server_error 16 of 49 failures = 32.7% → 33%.
     expect(text).toContain('server_error 16 (33% of failures)');
     expect(text).toContain('*Anomalies*: none against the last 4 Tuesdays');
@@ -122,6 +167,7 @@ describe('buildSlackDigest: the daily fixture', () => {
 
   it('words anomaly flags and leaves out a missing success-rate attribution', async () => {
     const p = await build({}, (s) => {
+      attention(s);
       s.attribution.successRate = null;
       s.anomalies.flags = [
         { kpi: 'costUsd', value: 67.901877, mean: 50, stddev: 5.2, deviations: 3.44, direction: 'high' },
@@ -136,9 +182,9 @@ describe('buildSlackDigest: the daily fixture', () => {
     let p = await build();
     const ops = blockStarting(p.blocks, '*Operations*')!.text.text as string;
     // runway/video: 41 requests, (41 − 55) / 55 = −25.5%; success 100% (+5.45 pp); $16.75, −16.25%.
-    // The p95 column takes its unit from its largest row (luma · video, 2.4 min): 115.5 s = 1.9 min.
+    // The p95 column shares one unit, in which its smallest row (openai · content, 7.8 s) reads at least 1: s.
     expect(ops).toContain(
-      '• *runway · video*: 41 requests (▼ 25.5%) · success 100.0% (▲ 5.5 pp) · p95 1.9 min (no change) · $16.75 (▼ 16.3%)',
+      '• *runway · video*: 41 requests (▼ 25.5%) · success 100.0% (▲ 5.5 pp) · p95 115.5 s (no change) · $16.75 (▼ 16.3%)',
     );
     expect(ops.split('\n')).toHaveLength(1 + 7);
     p = await build({}, (s) => {
@@ -219,7 +265,7 @@ describe('buildSlackDigest: the daily fixture', () => {
 
   it('ends with a dashboard button and a footer on data age, period and time zone', async () => {
     const p = await build();
-    const blocks = p.blocks as B[];
+    const blocks = p.main.blocks as B[];
     expect(blocks.at(-2)).toMatchObject({
       type: 'actions',
       elements: [{ type: 'button', text: { text: 'Open dashboard' }, url: 'https://dashboard.example.com/ai' }],
@@ -241,9 +287,10 @@ describe('buildSlackDigest: the daily fixture', () => {
     expect(p.files[0]!.content).toBe(model.charts[0]!.png);
   });
 
-  it('is within Slack limits', async () => {
+  it('is within Slack limits, the message and its reply', async () => {
     const p = await build();
-    expect(slackLimitViolations(p.blocks, p.text)).toEqual([]);
+    expect(slackLimitViolations(p.main.blocks, p.text)).toEqual([]);
+    expect(slackLimitViolations(p.details!.blocks, p.details!.text)).toEqual([]);
   });
 });
 
@@ -259,7 +306,7 @@ describe('buildSlackDigest: variants', () => {
 
   it('says when it is sent late', async () => {
     const p = await build({ late: true });
-    expect((p.blocks[0] as B).text.text).toBe('Daily digest · Tue 24 Nov 2026 · Health 95/100 (sent late)');
+    expect((p.blocks[0] as B).text.text).toBe('Daily digest · Tue 24 Nov 2026 (sent late)');
     expect(textsOf(p.blocks[1] as B)).toContain('Sent late');
     expect(p.text).toMatch(/\(sent late\)$/);
   });
@@ -274,12 +321,14 @@ describe('buildSlackDigest: variants', () => {
   it('follows the configured section order and leaves out sections not asked for', async () => {
     const p = await build({ sections: ['models', 'kpis', 'health'] });
     const starts = (p.blocks as B[]).map((b) => b.text?.text?.split('\n')[0]).filter(Boolean);
+    // The message: header, verdict, key figures (fields); the reply: the other sections in order.
     expect(starts).toEqual([
-      'Daily digest · Tue 24 Nov 2026 · Health 95/100',
+      'Daily digest · Tue 24 Nov 2026',
+      '*✅ All normal · health 95/100*',
       '*Top models by cost*',
-      '*Key numbers*',
       '*Health 95/100*',
     ]);
+    expect(keyFigures(p.main.blocks)).toBeDefined();
     const text = allText(p.blocks);
     for (const absent of ['*What moved*', '*Operations*', '*Users*', '*Finance*', 'Data quality'])
       expect(text).not.toContain(absent);
@@ -288,22 +337,23 @@ describe('buildSlackDigest: variants', () => {
   it('titles a week and a month report, in the report time zone', async () => {
     const weekly = loadSnapshotFixture('weekly');
     let p = buildSlackDigest(await digestModelFixture({ snapshot: weekly }), { ...OPTS, reportTitle: 'Weekly digest' });
-    expect((p.blocks[0] as B).text.text).toBe('Weekly digest · Week 47, 16–22 Nov 2026 · Health 96/100');
-    // (472.868687 − 499.205802) / 499.205802 = −5.3%, vs the week before; no same-weekday line.
-    expect(field(p.blocks, 'Cost')).toBe('*Cost*\n$472.87\n🟢 ▼ 5.3% vs Week 46');
+    expect((p.blocks[0] as B).text.text).toBe('Weekly digest · Week 47, 16–22 Nov 2026');
+    // (472.868687 − 499.205802) / 499.205802 = −5.3%, vs the week before.
+    expect(field(p.blocks, 'Cost')).toBe('*Cost*\n$472.87 · ▼ 5.3%');
+    expect(allText(p.blocks)).toContain('changes vs week 46');
 
     const crossing = loadSnapshotFixture('weekly');
     Object.assign(crossing.period, { start: '2026-11-30T00:00:00.000Z', end: '2026-12-07T00:00:00.000Z' });
     p = buildSlackDigest(await digestModelFixture({ snapshot: crossing }), OPTS);
-    expect((p.blocks[0] as B).text.text).toContain('· Week 49, 30 Nov – 6 Dec 2026 ·');
+    expect((p.blocks[0] as B).text.text).toBe('Daily digest · Week 49, 30 Nov – 6 Dec 2026');
 
     const monthly = loadSnapshotFixture('weekly');
     monthly.report.period = 'month';
     Object.assign(monthly.period, { start: '2026-11-01T00:00:00.000Z', end: '2026-12-01T00:00:00.000Z' });
     Object.assign(monthly.previous, { start: '2026-10-01T00:00:00.000Z', end: '2026-11-01T00:00:00.000Z' });
     p = buildSlackDigest(await digestModelFixture({ snapshot: monthly }), OPTS);
-    expect((p.blocks[0] as B).text.text).toContain('· November 2026 ·');
-    expect(field(p.blocks, 'Cost')).toContain('vs October');
+    expect((p.blocks[0] as B).text.text).toBe('Daily digest · November 2026');
+    expect(allText(p.blocks)).toContain('changes vs Oct 2026');
 
     // Kolkata is UTC+05:30: its 24 Nov starts at 23 Nov 18:30 UTC; data as of 00:49 UTC is 06:19 there.
     const kolkata = loadSnapshotFixture('daily');
@@ -311,7 +361,7 @@ describe('buildSlackDigest: variants', () => {
     Object.assign(kolkata.period, { start: '2026-11-23T18:30:00.000Z', end: '2026-11-24T18:30:00.000Z' });
     Object.assign(kolkata.previous, { start: '2026-11-22T18:30:00.000Z', end: '2026-11-23T18:30:00.000Z' });
     p = buildSlackDigest(await digestModelFixture({ snapshot: kolkata }), OPTS);
-    expect((p.blocks[0] as B).text.text).toContain('· Tue 24 Nov 2026 ·');
+    expect((p.blocks[0] as B).text.text).toBe('Daily digest · Tue 24 Nov 2026');
     expect(textsOf((p.blocks as B[]).at(-1)!)).toContain(
       'Data as of 25 Nov 2026 06:19 · generated 25 Nov 2026 06:20 · period 24 Nov 2026 00:00 – 25 Nov 2026 00:00 · times in Asia/Kolkata',
     );
@@ -362,15 +412,13 @@ describe('buildSlackDigest: variants', () => {
       Object.assign(s.finance, { periodCostUsd: 0, grossMarginRate: null });
       Object.assign(s.dataQuality, { newestRowAgeMinutes: null });
     });
-    expect(field(p.blocks, 'Requests')).toBe('*Requests*\n0 · no traffic\nMon 23 Nov: 2,233\nTue 17 Nov: 2,316');
-    expect(field(p.blocks, 'Success rate')).toBe('*Success rate*\nno traffic\nMon 23 Nov: 98.1%\nTue 17 Nov: 98.4%');
-    expect(field(p.blocks, 'p95 latency')).toContain('no traffic');
-    expect(p.text).toBe('Daily digest Tue 24 Nov 2026: no traffic (Mon 23 Nov: 2,233 requests) · health n/a');
-    expect((p.blocks[0] as B).text.text).toContain('Health n/a');
+    expect(field(p.blocks, 'Requests')).toBe('*Requests*\n0 · no traffic');
+    expect(p.text).toBe('Daily digest Tue 24 Nov 2026: ✅ All normal · health n/a');
     for (const s of strings({ blocks: p.blocks, text: p.text })) {
       for (const bad of ['NaN', 'Infinity', 'undefined', 'null']) expect(s).not.toContain(bad);
     }
-    expect(slackLimitViolations(p.blocks, p.text)).toEqual([]);
+    expect(slackLimitViolations(p.main.blocks, p.main.text)).toEqual([]);
+    if (p.details) expect(slackLimitViolations(p.details.blocks, p.details.text)).toEqual([]);
   });
 });
 
@@ -462,10 +510,12 @@ describe('buildSlackDigest: Slack limits', () => {
       },
       'T'.repeat(300),
     );
-    expect(slackLimitViolations(p.blocks, p.text)).toEqual([]);
-    const blocks = p.blocks as B[];
+    expect(slackLimitViolations(p.main.blocks, p.main.text)).toEqual([]);
+    expect(slackLimitViolations(p.details!.blocks, p.details!.text)).toEqual([]);
+    const blocks = p.main.blocks as B[];
     expect(blocks[0]!.type).toBe('header');
-    expect(blockStarting(blocks, '*Key numbers*')!.fields).toHaveLength(6);
+    // Requests, success, cost, users and three p95s.
+    expect(keyFigures(blocks).fields).toHaveLength(7);
     expect(textsOf(blocks.at(-1)!)).toMatch(/^Data as of /);
     // Names are cut, never passed whole.
     expect(allText(blocks)).not.toContain('x'.repeat(200));
@@ -476,7 +526,9 @@ describe('buildSlackDigest: Slack limits', () => {
     const p = await build(
       { failedCharts: Array.from({ length: 9 }, (_, i) => ({ id: long('c', i), error: 'y'.repeat(2900) })) },
       (s) => {
+        // 12 health components of ~600 characters: with full row lists the reply is over 12,000.
         for (const c of s.health.components) Object.assign(c, { note: 'y'.repeat(2900), target: 'y'.repeat(2900) });
+        s.health.components = Array.from({ length: 12 }, (_, i) => ({ ...s.health.components[i % 4]! }));
         s.operations = Array.from({ length: 40 }, (_, i) => ({
           ...s.operations[0]!,
           provider: long('provider', i),
@@ -513,7 +565,8 @@ describe('buildSlackDigest: Slack limits', () => {
         ).map((kpi) => ({ kpi, value: 1, mean: 0.5, stddev: 0.1, deviations: 5, direction: 'high' as const }));
       },
     );
-    expect(slackLimitViolations(p.blocks, p.text)).toEqual([]);
+    expect(slackLimitViolations(p.main.blocks, p.main.text)).toEqual([]);
+    if (p.details) expect(slackLimitViolations(p.details.blocks, p.details.text)).toEqual([]);
     const text = allText(p.blocks);
     // 20 operations rows of ~210 characters and 15 model rows of ~170 are more than the 12,000 allow here.
     expect(text).toContain(
@@ -526,28 +579,33 @@ describe('buildSlackDigest: Slack limits', () => {
     expect(models.split('\n').filter((l) => l.startsWith('• *'))).toHaveLength(3);
     // 37 hidden rows + 12 "other" models.
     expect(models).toContain('… and 49 more models:');
-    // Shortening stops as soon as the message fits: the sections are all still there.
-    for (const start of ['*Users*', '*Finance*', '*Health', '*What moved*'])
-      expect(blockStarting(p.blocks, start)).toBeDefined();
+    // Shortening stops as soon as the reply fits: the sections are all still there.
+    for (const start of ['*Users*', '*Finance*', '*Health']) expect(blockStarting(p.blocks, start)).toBeDefined();
   });
 
-  it('drops whole sections in order (users, finance, models, operations, data quality, movers, health) until it fits', async () => {
+  it('drops whole sections from the reply in order (users, finance, models, operations, data quality, health) until it fits', async () => {
     // 30 health components of ~600 characters: the health section alone is over 12,000, so every
-    // section before it in the drop order goes, then health itself; key numbers and footer stay.
+    // section before it in the drop order goes, then health itself; the message itself is whole.
     const p = await build({ failedCharts: [{ id: 'provider_comparison', error: 'boom' }] }, (s) => {
       const parts = s.health.components.map((c) => ({ ...c, note: 'n'.repeat(300), target: 't'.repeat(300) }));
       s.health.components = Array.from({ length: 30 }, (_, i) => parts[i % 4]!);
     });
-    expect(slackLimitViolations(p.blocks, p.text)).toEqual([]);
-    const starts = (p.blocks as B[]).map((b) => (b.type === 'header' ? 'header' : textsOf(b).split('\n')[0] || b.type));
-    expect(starts).toEqual([
+    expect(slackLimitViolations(p.main.blocks, p.main.text)).toEqual([]);
+    if (p.details) expect(slackLimitViolations(p.details.blocks, p.details.text)).toEqual([]);
+    const starts = (blocks: unknown[]) =>
+      (blocks as B[]).map((b) => (b.type === 'header' ? 'header' : textsOf(b).split('\n')[0] || b.type));
+    expect(starts(p.main.blocks)).toEqual([
       'header',
-      '*Key numbers*',
-      'divider',
+      '*✅ All normal · health 95/100*',
+      '*Requests*',
+      'changes vs Mon 23 Nov',
       '⚠️ Chart provider_comparison could not be drawn: boom',
-      "✂️ Shortened to fit Slack's limits: users, finance, models, operations, data quality, what moved, health left out; the dashboard has everything.",
+      '🧵 In the thread: health, operations, models, users, finance, data quality.',
       'Open dashboard',
       'Data as of 25 Nov 2026 00:49 · generated 25 Nov 2026 00:50 · period 24 Nov 2026 00:00 – 25 Nov 2026 00:00 · times in UTC',
+    ]);
+    expect(starts(p.details!.blocks)).toEqual([
+      "✂️ Shortened to fit Slack's limits: users, finance, models, operations, data quality, health left out; the dashboard has everything.",
     ]);
   });
 });
