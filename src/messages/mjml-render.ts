@@ -118,8 +118,8 @@ function columnMjml(blocks: readonly Block[]): Markup {
       case 'list':
         return markup`<mj-text><ul style="margin:0;padding-left:20px;">${b.items.map((item) => markup`<li style="margin:2px 0;">${spansMjml(item)}</li>`)}</ul></mj-text>`;
       case 'image':
-        return markup`<mj-text padding="12px 24px 0px 24px" font-size="13px" font-weight="600" color="#57606a">${b.title}</mj-text>
-          <mj-image src="cid:${b.cid}" alt="${b.alt}" title="${b.title}" width="${Math.min(CONTENT_WIDTH, Math.round(b.width))}px" fluid-on-mobile="true" />`;
+        // The chart draws its own title: a heading above it would say it twice.
+        return markup`<mj-image src="cid:${b.cid}" alt="${b.alt}" title="${b.title}" width="${Math.min(CONTENT_WIDTH, Math.round(b.width))}px" padding="12px 24px 0px 24px" fluid-on-mobile="true" />`;
       case 'button':
         return markup`<mj-button href="${b.url}" align="left" background-color="#1f4ed8" color="#ffffff" font-size="14px" font-weight="600" border-radius="4px" inner-padding="10px 18px" padding="12px 24px">${b.label}</mj-button>`;
       case 'notice':

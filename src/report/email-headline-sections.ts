@@ -1,4 +1,4 @@
-import type { Block, Span, Tone } from '../messages/email-text.js';
+import type { Block, Cell, Span, Tone } from '../messages/email-text.js';
 import { formatDelta } from '../messages/format-delta.js';
 import {
   formatCount,
@@ -26,25 +26,27 @@ const share = (c: Contribution) =>
  */
 export function kpiBlocks({ s }: Context): Block[] {
   const cur = s.kpis.current;
-  const figures = keyFigures(s);
-  const stat = (f: KeyFigure) => ({
-    label: f.label,
-    value: f.value,
-    ...(f.tone !== 'neutral' ? { tone: f.tone } : {}),
-    notes: f.change ? [{ text: f.change, tone: f.tone }] : [],
-  });
-  const blocks: Block[] = [{ kind: 'stats', items: figures.slice(0, 4).map(stat) }];
-  if (figures.length > 4) blocks.push({ kind: 'stats', items: figures.slice(4).map(stat) });
-  blocks.push({
-    kind: 'paragraph',
-    muted: true,
-    spans: [
-      {
-        text: `${comparisonNote(s)[0]!.toUpperCase()}${comparisonNote(s).slice(1)}. Volume: ${formatCount(cur.tokens)} tokens · ${formatCount(cur.images)} images · ${formatCount(cur.videoSeconds)} s of video.`,
-      },
-    ],
-  });
-  return blocks;
+  // A table, not big stat tiles: seven figures stay one screen tall on a phone.
+  return [
+    {
+      kind: 'table',
+      columns: [{ label: '' }, { label: 'Value', align: 'right' }, { label: 'Change', align: 'right' }],
+      rows: keyFigures(s).map((f: KeyFigure): Cell[] => [
+        { text: f.label },
+        { text: f.value, ...(f.tone !== 'neutral' ? { tone: f.tone } : {}) },
+        { text: f.change ?? '–', tone: f.tone },
+      ]),
+    },
+    {
+      kind: 'paragraph',
+      muted: true,
+      spans: [
+        {
+          text: `${comparisonNote(s)[0]!.toUpperCase()}${comparisonNote(s).slice(1)}. Volume: ${formatCount(cur.tokens)} tokens · ${formatCount(cur.images)} images · ${formatCount(cur.videoSeconds)} s of video.`,
+        },
+      ],
+    },
+  ];
 }
 
 /** The verdict at the very top: what a reader on a phone sees first. */
