@@ -57,9 +57,16 @@ export function formatSnapshot(s: Snapshot): string {
     out.push(`${pad(label, 15)}${lpad(value(s.kpis.current), 14)}  ${lpad(a, 18)}${vsWeek ? `  ${lpad(b, 18)}` : ''}`);
   }
   const cost = s.attribution.cost;
-  if (cost.byModel.length && s.deltas.vsPrevious.costUsd.kind === 'relative') {
+  // Attribution is against the same weekday for a day report, else the previous period.
+  const against =
+    (s.attribution.against === 'sameWeekdayLastWeek' && s.deltas.vsSameWeekdayLastWeek) || s.deltas.vsPrevious;
+  const label =
+    s.attribution.against === 'sameWeekdayLastWeek' && s.sameWeekdayLastWeek
+      ? s.sameWeekdayLastWeek.label
+      : s.previous.label;
+  if (cost.byModel.length && against.costUsd.kind === 'relative') {
     out.push(
-      `cost ${d(s.deltas.vsPrevious.costUsd)}: ${cost.byModel
+      `cost ${d(against.costUsd)} vs ${label}: ${cost.byModel
         .slice(0, 3)
         .map(
           (c) =>
@@ -71,7 +78,7 @@ export function formatSnapshot(s: Snapshot): string {
   const rate = s.attribution.successRate;
   if (rate && Math.abs(rate.totalChange) >= 0.05 && rate.byErrorCode?.length) {
     out.push(
-      `success rate ${d(s.deltas.vsPrevious.successRate)}: by provider ${rateParts(rate.byProvider)}; by error code ${rateParts(rate.byErrorCode)}`,
+      `success rate ${d(against.successRate)} vs ${label}: by provider ${rateParts(rate.byProvider)}; by error code ${rateParts(rate.byErrorCode)}`,
     );
   }
   for (const f of s.anomalies.flags) {

@@ -77,7 +77,16 @@ export interface Snapshot {
     tone: Tone;
   }>;
   health: HealthScore;
-  attribution: { cost: Attribution; successRate: Attribution | null };
+  /**
+   * Who moved the numbers, against `against`: a day report against the same weekday a week
+   * earlier (a Monday against a Sunday would blame the weekend), other reports against the
+   * previous period.
+   */
+  attribution: {
+    against: 'previous' | 'sameWeekdayLastWeek';
+    cost: Attribution;
+    successRate: Attribution | null;
+  };
   anomalies: { flags: AnomalyFlag[]; comparableWeeks: number };
   /** baselineUsd is baseline.expectedUsd; `baseline` says how it was made (baseline.ts). */
   budget: { periodBudgetUsd: number | null; baselineUsd: number | null; baseline: CostBaseline };
@@ -135,6 +144,7 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
   const cur = kpisOf(current);
   const prev = kpisOf(previous);
   const lastWeek = input.sameWeekdayLastWeek ? kpisOf(input.sameWeekdayLastWeek) : null;
+  const against = lastWeek && lastWeek.requests > 0 && input.sameWeekdayLastWeek ? input.sameWeekdayLastWeek : previous;
   const baselineKpis = input.baseline.map(kpisOf);
   const baseline = costBaseline(
     periods.current.kind,
@@ -219,8 +229,9 @@ export function buildSnapshot(input: SnapshotInput): Snapshot {
     })),
     health,
     attribution: {
-      cost: attributeCost(current.byModel, previous.byModel),
-      successRate: attributeSuccessRate(current.byModel, previous.byModel, current.errors, previous.errors),
+      against: against === previous ? 'previous' : 'sameWeekdayLastWeek',
+      cost: attributeCost(current.byModel, against.byModel),
+      successRate: attributeSuccessRate(current.byModel, against.byModel, current.errors, against.errors),
     },
     anomalies: anomalies(cur, baselineKpis),
     budget: { periodBudgetUsd, baselineUsd, baseline },

@@ -114,10 +114,13 @@ const ANOMALY_KPIS: Record<AnomalyKpi, { label: string; value: (x: number, mean:
   p95LatencyMs: { label: 'p95 latency', value: (x, mean) => latencyFormat([x, mean])(x) },
 };
 
-export function moverBlocks({ s, kind, previous }: Context): Block[] {
+export function moverBlocks({ s, kind, previous: dayBefore, lastWeek }: Context): Block[] {
+  const weekAgo = s.attribution.against === 'sameWeekdayLastWeek' && s.deltas.vsSameWeekdayLastWeek;
+  const deltas = weekAgo ? weekAgo : s.deltas.vsPrevious;
+  const previous = weekAgo && lastWeek ? lastWeek : dayBefore;
   const out: Block[] = [];
   const cost = s.attribution.cost;
-  const costDelta = s.deltas.vsPrevious.costUsd;
+  const costDelta = deltas.costUsd;
   out.push({
     kind: 'paragraph',
     spans: [
@@ -153,7 +156,7 @@ export function moverBlocks({ s, kind, previous }: Context): Block[] {
       spans: [{ text: 'Success rate ', strong: true }, { text: `not compared: no traffic in one of the two periods.` }],
     });
   } else {
-    const d = s.deltas.vsPrevious.successRate;
+    const d = deltas.successRate;
     out.push({
       kind: 'paragraph',
       spans: [

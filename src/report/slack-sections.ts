@@ -164,9 +164,11 @@ function rateContributions(list: Contribution[]): string {
 
 export function moversBlocks(ctx: SectionContext): Block[] {
   const s = ctx.snapshot;
-  const lines = [`*What moved* vs ${ctx.previousLabel}`];
+  const weekAgo = s.attribution.against === 'sameWeekdayLastWeek' && s.deltas.vsSameWeekdayLastWeek;
+  const deltas = weekAgo ? weekAgo : s.deltas.vsPrevious;
+  const lines = [`*What moved* vs ${weekAgo ? ctx.lastWeekLabel : ctx.previousLabel}`];
   const cost = s.attribution.cost;
-  const costDelta = s.deltas.vsPrevious.costUsd;
+  const costDelta = deltas.costUsd;
   const pct = costDelta.kind === 'relative' || costDelta.kind === 'no-traffic' ? ` (${formatDelta(costDelta)})` : '';
   lines.push(cost.totalChange === 0 ? '*Cost* unchanged' : `*Cost* ${formatSignedUsd(cost.totalChange)}${pct}`);
   if (cost.byModel.length) lines.push(`• by model: ${contributions(cost.byModel, formatSignedUsd, true)}`);

@@ -403,7 +403,11 @@ describe('buildSlackDigest: variants', () => {
           note: 'no traffic',
         })),
       };
-      s.attribution = { cost: { totalChange: -83.465176, byProvider: [], byModel: [] }, successRate: null };
+      s.attribution = {
+        against: 'previous',
+        cost: { totalChange: -83.465176, byProvider: [], byModel: [] },
+        successRate: null,
+      };
       s.operations = [];
       s.models = { top: [], other: null };
       s.topErrors = [];
