@@ -16,6 +16,7 @@ import {
   type DeadMessage,
 } from './outbox.js';
 import {
+  GONE_WITH_ITS_MESSAGE,
   DeliveryError,
   type Channel,
   type DeliveryReceipt,
@@ -161,6 +162,8 @@ function leaseMsOf(deps: DeliverDeps): number {
  */
 async function deliverOne(deps: DeliverDeps, claimed: ClaimedMessage, inlineUntil: number): Promise<Outcome> {
   const { sql } = deps;
+  const orphan = await orphanedReply(sql, claimed);
+  if (orphan) return goneWithItsMessage(deps, claimed, orphan);
   let progress = claimed.progress;
   // Any earlier attempt may have reached the server without us learning it (a crash, or a
   // timeout after the request went out): the transport should look before it repeats a step.
@@ -297,6 +300,25 @@ async function failed(deps: DeliverDeps, claimed: ClaimedMessage, error: unknown
     deadAt: now,
     summary: claimed.channel === 'email' ? claimed.payload.subject : claimed.payload.text,
   });
+  return 'dead';
+}
+
+/**
+ * The key of the message a thread-only reply belongs to, when that message was not sent: a row
+ * is claimed only once its message is no longer pending or sending, so no receipt means given up.
+ */
+async function orphanedReply(sql: Sql, claimed: ClaimedMessage): Promise<string | null> {
+  if (claimed.channel !== 'slack' || !claimed.payload.onlyInThread || !claimed.payload.threadOfKey) return null;
+  return (await receiptOf(sql, claimed.payload.threadOfKey)) === null ? claimed.payload.threadOfKey : null;
+}
+
+/** Given up with its message; that message's own failure notice says what was lost. */
+async function goneWithItsMessage(deps: DeliverDeps, claimed: ClaimedMessage, parent: string): Promise<Outcome> {
+  const now = deps.now();
+  const error = `its message ${parent} ${GONE_WITH_ITS_MESSAGE}`;
+  if (!(await markDead(deps.sql, claimed, { error, now }))) return lost(deps, claimed, 'dead');
+  await markFailureReported(deps.sql, claimed.id, now);
+  deps.log({ level: 'warn', event: 'outbox.dead', key: claimed.key, channel: claimed.channel, error });
   return 'dead';
 }
 

@@ -1,5 +1,6 @@
 import { failureChannelsOf, type FailureRoutes } from './failure-notice.js';
 import type { OutboxStatus } from './outbox-status.js';
+import { GONE_WITH_ITS_MESSAGE } from './types.js';
 
 /**
  * How the one-shot commands (digest, deliver) tell a person where each message stands: delivered,
@@ -53,6 +54,7 @@ function when(r: OutboxStatus, now: Date): string {
 /** Where a given-up message was reported (dispatch's reportFailure decides the same way). */
 function reportedWhere(r: OutboxStatus, routes: FailureRoutes): string {
   if (r.kind === 'failure_notice') return 'a failure notice is not reported by another; see `pulsebot doctor`';
+  if (r.lastError?.endsWith(GONE_WITH_ITS_MESSAGE)) return "its message's failure notice covers it";
   const via = failureChannelsOf(r.channel).filter((c) => routes[c].length > 0);
   if (via.length === 0) {
     const names = failureChannelsOf(r.channel).map((c) => (c === 'email' ? 'email' : 'Slack'));

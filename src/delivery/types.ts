@@ -25,6 +25,11 @@ export interface SlackPayload {
   files: SlackFile[];
   /** Reply in the thread of the message sent under this outbox key (alerts' resolved messages). */
   threadOfKey?: string;
+  /**
+   * A reply that means nothing without its message (a digest's details): when that message was
+   * given up, the reply is given up with it, without a failure notice of its own.
+   */
+  onlyInThread?: boolean;
   /** Replace the message sent under this outbox key (chat.update) in addition to posting. */
   updateOfKey?: { key: string; text: string; blocks: unknown[] };
 }
@@ -157,3 +162,6 @@ export interface Transport<P> {
   send(payload: P, ctx: SendContext): Promise<DeliveryReceipt>;
   close(): Promise<void>;
 }
+
+/** The end of the error a thread-only reply is given up with when its message was (status lines). */
+export const GONE_WITH_ITS_MESSAGE = 'was given up, so this reply in its thread is too';

@@ -50,7 +50,7 @@ export async function composeDigest(
     const details = buildSlackDetails(model, { channel: payload.channel, reportTitle: title });
     if (details) {
       // A reply in the message's thread: the outbox sends it once the message itself is out.
-      const reply: SlackPayload = { ...details, threadOfKey: key };
+      const reply: SlackPayload = { ...details, threadOfKey: key, onlyInThread: true };
       slackDetails.push(reply);
       messages.push({ channel: 'slack', key: `${key}:details`, payload: reply });
     }

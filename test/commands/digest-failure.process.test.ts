@@ -7,11 +7,16 @@ import { freshEnvironment, type FreshEnvironment } from '../support/databases.js
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api-server.js';
 import { startSmtpSink, type SmtpSink } from '../fakes/smtp-sink.js';
 
-/** A channel the bot cannot post to: Slack answers channel_not_found, which no retry can fix. */
+/**
+ * A channel the bot cannot post to: Slack answers channel_not_found, which no retry can fix. The
+ * report is the verdict and key figures only, so there is no reply in the thread to follow it
+ * (test/report/compose-digest.test.ts has that reply).
+ */
 const CONFIG = `
 reports:
   daily:
     period: day
+    sections: [kpis, movers]
     routes:
       slack: ["#nowhere"]
 delivery:

@@ -6,19 +6,25 @@ import { runCli } from '../support/cli.js';
 import { freshEnvironment, type FreshEnvironment } from '../support/databases.js';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack-api-server.js';
 
-/** Three reports on three channels, so each step below has a message of its own. */
+/**
+ * Three reports on three channels, so each step below has a message of its own: the verdict and
+ * key figures only, so no reply in the thread follows any of them.
+ */
 const REPORTS = `
 reports:
   daily:
     period: day
+    sections: [kpis, movers]
     routes:
       slack: ["#ai-usage"]
   team:
     period: day
+    sections: [kpis, movers]
     routes:
       slack: ["#alerts"]
   ops:
     period: day
+    sections: [kpis, movers]
     routes:
       slack: ["#general"]
 slack:

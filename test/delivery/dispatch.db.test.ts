@@ -207,6 +207,29 @@ describe.each(TARGETS)('deliverDue on %s', (target) => {
     expect(row!.failure_reported_at).not.toBeNull();
   });
 
+  it('a thread-only reply is given up with its message, and only the message is reported', async () => {
+    await enqueue(db.sql, [slack('d4b:main'), slack('d4b:details', { threadOfKey: 'd4b:main', onlyInThread: true })], {
+      kind: 'report',
+      now: T0,
+    });
+    // The first send (the message) fails for good; the reply would succeed, but is never sent.
+    slackFake.failures.push(new DeliveryError('channel_not_found', { retryable: false }));
+    await deliverDue(deps());
+    await deliverDue(deps());
+    expect(slackFake.attempts).toBe(1);
+    expect(await stateOf(db.sql, 'd4b:main')).toBe('dead');
+    expect(await stateOf(db.sql, 'd4b:details')).toBe('dead');
+    expect(emailFake.sent.map((m) => m.ctx.key)).toEqual(['failure:d4b:main:attempt:1:email:ops@example.com']);
+    const rows = await db.sql<
+      { key: string; last_error: string; reported: boolean }[]
+    >`select key, last_error, failure_reported_at is not null as reported from pulsebot.outbox where key like 'd4b:%' order by id`;
+    expect(rows[1]).toEqual({
+      key: 'd4b:details',
+      last_error: 'its message d4b:main was given up, so this reply in its thread is too',
+      reported: true,
+    });
+  });
+
   it('gives up at once on a permanent error and reports an email failure in Slack', async () => {
     await enqueue(db.sql, [email('d5:email', 'gone@example.com')], { kind: 'report', now: T0 });
     emailFake.failures.push(new DeliveryError('550 5.1.1 <gone@example.com>: user unknown', { retryable: false }));
