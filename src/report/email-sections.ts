@@ -51,11 +51,12 @@ export function chartCids(charts: readonly DigestChart[]): string[] {
 }
 
 /**
- * The top-models chart repeats the models table beside it, on a screen where every pixel of
- * height counts: the email shows the table alone (Slack, without the table, keeps the chart).
+ * Charts that repeat the table beside them (top models, health components), on a screen where
+ * every pixel of height counts: the email shows the table alone (Slack's message keeps them).
  */
+const REPEATS_SECTION: Record<string, DigestSection> = { top_models_by_cost: 'models', health_components: 'health' };
 export const emailShows = (model: DigestModel, chart: DigestChart) =>
-  !(chart.id === 'top_models_by_cost' && model.sections.includes('models'));
+  !(REPEATS_SECTION[chart.id] !== undefined && model.sections.includes(REPEATS_SECTION[chart.id]!));
 
 export function digestSections(model: DigestModel, cids: readonly string[]): ContentSection[] {
   const s = model.snapshot;

@@ -96,8 +96,9 @@ describe.each(TARGETS)('pulsebot digest (subprocess) on %s', (target) => {
     // The browser copy points at the chart files, the .eml keeps cid: references with their parts.
     const html = readFileSync(join(out, 'email.html'), 'utf8');
     expect(html).not.toContain('cid:');
-    // Every chart but top models, which the models table beside it would repeat.
-    for (const c of charts) expect(html.includes(`charts/${c}`), c).toBe(c !== 'top_models_by_cost.png');
+    // Every chart but top models and health components, which the tables beside them would repeat.
+    for (const c of charts)
+      expect(html.includes(`charts/${c}`), c).toBe(c !== 'top_models_by_cost.png' && c !== 'health_components.png');
     const eml = readFileSync(join(out, 'email.eml'), 'utf8');
     expect(eml).toMatch(/Content-ID: <daily_cost_by_provider@pulsebot>/i);
     const snapshot = JSON.parse(readFileSync(join(out, 'snapshot.json'), 'utf8'));
@@ -150,7 +151,7 @@ describe.each(TARGETS)('pulsebot digest (subprocess) on %s', (target) => {
     ]);
     for (const m of smtp.messages) {
       const cids = [...String(m.parsed.html).matchAll(/cid:([^"']+)/g)].map((x) => x[1]);
-      expect(cids).toHaveLength(5);
+      expect(cids).toHaveLength(4);
       for (const cid of cids)
         expect(
           m.parsed.attachments.filter((a) => a.cid === cid),
