@@ -108,10 +108,11 @@ export const BENCHES: readonly BenchEntry[] = [
   {
     name: 'alert-latency',
     about:
-      'The on-call path end to end: the compiled daemon with the default config on a fresh database, Slack pointed at a local server. ' +
-      'Each trial inserts failing calls that break the default success-rate rule at a random moment and times them until the alert reaches Slack, ' +
-      'then waits for the resolve. Then the daemon idles and its resident memory (plus any render process) is read. ' +
-      'Targets (issue 7): worst trial ≤ 30 s; ≤ 110 MB idle after 10 minutes.',
+      'The on-call path end to end: the compiled daemon with the default config on a fresh database, Slack pointed at a local server, ' +
+      'the default success-rate rule also routed to a local PagerDuty Events API. ' +
+      'Each trial inserts failing calls that break the rule at a random moment and times them until the alert reaches Slack and PagerDuty, ' +
+      'then removes them and times the resolve in PagerDuty. Then the daemon idles and its resident memory (plus any render process) is read. ' +
+      'Targets: worst trial ≤ 30 s to Slack (issue 7), to PagerDuty and to its resolve (issue 25); ≤ 110 MB idle after 10 minutes.',
     needsDatabase: true,
     options: {
       trials: rounds(10, 'alert trials'),
