@@ -11,7 +11,7 @@ import {
 import { dataQualityProblems } from './data-quality.js';
 import type { Delta } from './deltas.js';
 import type { KpiDeltas, Kpis } from './kpis.js';
-import { errorLabel, type Snapshot } from './snapshot.js';
+import { attributionDeltas, errorLabel, type Snapshot } from './snapshot.js';
 
 /** The snapshot as a readable table for a terminal (`pulsebot snapshot` without --json). */
 const pct = (x: number | null) => formatRate(x);
@@ -57,13 +57,8 @@ export function formatSnapshot(s: Snapshot): string {
     out.push(`${pad(label, 15)}${lpad(value(s.kpis.current), 14)}  ${lpad(a, 18)}${vsWeek ? `  ${lpad(b, 18)}` : ''}`);
   }
   const cost = s.attribution.cost;
-  // Attribution is against the same weekday for a day report, else the previous period.
-  const against =
-    (s.attribution.against === 'sameWeekdayLastWeek' && s.deltas.vsSameWeekdayLastWeek) || s.deltas.vsPrevious;
-  const label =
-    s.attribution.against === 'sameWeekdayLastWeek' && s.sameWeekdayLastWeek
-      ? s.sameWeekdayLastWeek.label
-      : s.previous.label;
+  const { deltas: against, weekAgo } = attributionDeltas(s);
+  const label = weekAgo && s.sameWeekdayLastWeek ? s.sameWeekdayLastWeek.label : s.previous.label;
   if (cost.byModel.length && against.costUsd.kind === 'relative') {
     out.push(
       `cost ${d(against.costUsd)} vs ${label}: ${cost.byModel

@@ -139,6 +139,15 @@ function kpiDeltas(cur: Kpis, prev: Kpis): KpiDeltas {
 const minutesSince = (at: Date | null, now: Date) =>
   at === null ? null : Math.max(0, (now.getTime() - at.getTime()) / 60_000);
 
+/**
+ * The deltas the attribution was computed against: the same weekday a week earlier when it was
+ * (`weekAgo`), else the previous period. Every renderer of "what moved" reads them from here.
+ */
+export function attributionDeltas(s: Snapshot): { deltas: KpiDeltas; weekAgo: boolean } {
+  const week = s.attribution.against === 'sameWeekdayLastWeek' ? s.deltas.vsSameWeekdayLastWeek : null;
+  return week ? { deltas: week, weekAgo: true } : { deltas: s.deltas.vsPrevious, weekAgo: false };
+}
+
 export function buildSnapshot(input: SnapshotInput): Snapshot {
   const { periods, current, previous, now } = input;
   const cur = kpisOf(current);

@@ -11,7 +11,7 @@ import {
 import { MIN_HISTORY, type AnomalyKpi } from '../metrics/anomalies.js';
 import type { Contribution } from '../metrics/attribution.js';
 import type { HealthKey } from '../metrics/health.js';
-import type { Snapshot } from '../metrics/snapshot.js';
+import { attributionDeltas, type Snapshot } from '../metrics/snapshot.js';
 import { comparisonNote, keyFigures, verdictTitle, type KeyFigure } from './digest-headline.js';
 import { clip, type Context } from './email-section-context.js';
 
@@ -115,8 +115,7 @@ const ANOMALY_KPIS: Record<AnomalyKpi, { label: string; value: (x: number, mean:
 };
 
 export function moverBlocks({ s, kind, previous: dayBefore, lastWeek }: Context): Block[] {
-  const weekAgo = s.attribution.against === 'sameWeekdayLastWeek' && s.deltas.vsSameWeekdayLastWeek;
-  const deltas = weekAgo ? weekAgo : s.deltas.vsPrevious;
+  const { deltas, weekAgo } = attributionDeltas(s);
   const previous = weekAgo && lastWeek ? lastWeek : dayBefore;
   const out: Block[] = [];
   const cost = s.attribution.cost;

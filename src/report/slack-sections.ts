@@ -15,7 +15,7 @@ import { MIN_HISTORY, type AnomalyKpi } from '../metrics/anomalies.js';
 import type { Contribution } from '../metrics/attribution.js';
 import type { Delta } from '../metrics/deltas.js';
 import type { HealthComponent, HealthKey } from '../metrics/health.js';
-import { errorLabel, type Snapshot } from '../metrics/snapshot.js';
+import { attributionDeltas, errorLabel, type Snapshot } from '../metrics/snapshot.js';
 import { MONTH_NAMES } from '../metrics/zoned-time.js';
 
 /**
@@ -164,8 +164,7 @@ function rateContributions(list: Contribution[]): string {
 
 export function moversBlocks(ctx: SectionContext): Block[] {
   const s = ctx.snapshot;
-  const weekAgo = s.attribution.against === 'sameWeekdayLastWeek' && s.deltas.vsSameWeekdayLastWeek;
-  const deltas = weekAgo ? weekAgo : s.deltas.vsPrevious;
+  const { deltas, weekAgo } = attributionDeltas(s);
   const lines = [`*What moved* vs ${weekAgo ? ctx.lastWeekLabel : ctx.previousLabel}`];
   const cost = s.attribution.cost;
   const costDelta = deltas.costUsd;
