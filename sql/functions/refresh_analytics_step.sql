@@ -23,6 +23,9 @@ begin
       when step in ('measures', 'users') then n := pulsebot.fold_taken(step);
       when step in ('rollups', 'fold') then n := pulsebot.fold_changes();
       when step in ('mv_daily_metrics', 'mv_provider_performance', 'mv_model_costs') then
+        -- Shared with the other views, exclusive to migrate's grants on them: a GRANT beside a
+        -- concurrent refresh fails with "tuple concurrently updated" (src/db/migrate.ts).
+        perform pg_catalog.pg_advisory_xact_lock_shared(1886743670);
         execute format('refresh materialized view concurrently public.%I', step);
         execute format('select count(*) from public.%I', step) into n;
       when step = 'compact' then

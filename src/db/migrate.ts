@@ -15,6 +15,12 @@ const MIGRATION_LOCK_KEY = 0x70756c73; // "puls"
  * from deadlocking when a refresh runs beside a migrate.
  */
 const FOLD_LOCK_KEY = 1886221428;
+/**
+ * The dashboard views' lock (sql/functions/refresh_analytics_step.sql): their refreshes hold it
+ * shared. A GRANT on a view beside its REFRESH … CONCURRENTLY fails with "tuple concurrently
+ * updated", and LOCK TABLE does not take materialized views.
+ */
+const VIEWS_LOCK_KEY = 0x70756c76; // "pulv"
 
 export interface MigrationReport {
   applied: Migration[];
@@ -97,6 +103,7 @@ export async function migrate(
   const changed = await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`;
     await tx`select pg_advisory_xact_lock(${FOLD_LOCK_KEY})`;
+    await tx`select pg_advisory_xact_lock(${VIEWS_LOCK_KEY})`;
     const changed = await applyDefinitions(tx, definitions, (path, cause) => failure(`sql/${path}`, cause));
     await applyAccess(tx, runtimeRole.state === 'cannot-create' ? null : access.runtimeRole, access.readers);
     return changed;
