@@ -1,5 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  buildBlockActions,
+  createFakeSocketMode,
+  type FakeSocketMode,
+  fakeTriggerId,
+  fakeUserName,
+} from './socket-mode.js';
 
 /**
  * A local Slack Web API for tests: a real HTTP server on 127.0.0.1 that speaks the methods
@@ -7,6 +14,10 @@ import type { AddressInfo } from 'node:net';
  * Retry-After). State lives in this process, so clients in child processes see the same
  * channel. Where Slack's behaviour is undocumented the fake is the stricter choice (a
  * thread_ts that names no message is an error here).
+ *
+ * Two tokens, as a Socket Mode app has: the bot token (xoxb) for the Web API methods and the
+ * app-level token (xapp) for apps.connections.open only; each is refused where the other belongs.
+ * Socket Mode itself (WebSockets on the same port) is in ./socket-mode.ts, reached as `fake.socket`.
  */
 
 /**
@@ -39,18 +50,46 @@ export interface FakeSlackFile {
   thread_ts?: string;
 }
 
+export interface FakeSlackEphemeral {
+  channel: string;
+  user: string;
+  text: string;
+  blocks: unknown[];
+  thread_ts?: string;
+  /** The message_ts chat.postEphemeral answered. */
+  ts: string;
+}
+
 export interface FakeSlack {
   /** 'http://127.0.0.1:PORT/api/': the WebClient's slackApiUrl. */
   url: string;
+  /** The bot token. */
   token: string;
+  /** The app-level token, the only one apps.connections.open takes. */
+  appToken: string;
   messages: FakeSlackMessage[];
   files: FakeSlackFile[];
+  ephemerals: FakeSlackEphemeral[];
+  /** JSON bodies POSTed to response_urls (`path` is '/actions/<n>'). */
+  responses: Array<{ path: string; body: unknown }>;
   calls: Array<{ method: string; body: Record<string, unknown>; at: number }>;
+  socket: FakeSocketMode;
+  /** `method` is a Web API method, 'upload' (an upload URL) or 'response_url'. */
   failNext(method: string, fault: SlackFault, times?: number): void;
+  /** See blockActionsPayload. */
+  blockActions(
+    message: FakeSlackMessage,
+    actionId: string,
+    user: { id: string; name?: string },
+    opts?: { actionTs?: string; triggerId?: string },
+  ): Record<string, unknown>;
+  /** Also closes every Socket Mode connection; disconnect SocketModeClients first, or they retry. */
   close(): Promise<void>;
 }
 
 const FAKE_SLACK_TOKEN = 'xoxb-fake-pulsebot-0000-token';
+const FAKE_SLACK_APP_TOKEN = 'xapp-1-A0PULSEBOT-fake-app-token';
+const FAKE_SLACK_APP_ID = 'A0PULSEBOT';
 export const FAKE_SLACK_CHANNELS: Readonly<Record<string, string>> = {
   '#ai-usage': 'C01AIUSAGE',
   '#alerts': 'C02ALERTS',
@@ -87,6 +126,7 @@ interface PendingUpload {
 
 const fail = (error: string, extra: Reply = {}): Reply => ({ ok: false, error, ...extra });
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const USER_ID = /^[UW][A-Z0-9]+$/;
 const flag = (v: unknown): boolean => v === true || v === 'true' || v === '1' || v === 1;
 
 /** ts strings compared exactly: "1700000000.000123" → 1700000000000123 µs (a safe integer). */
@@ -122,21 +162,42 @@ export const FAKE_SLACK_SCOPES: readonly string[] = [
 ];
 
 /**
- * `scopes`: what the token was granted, sent as Slack does in every answer's x-oauth-scopes
- * header; null sends no such header (a proxy that drops it).
+ * `scopes`: what the bot token was granted, sent as Slack does in every answer's x-oauth-scopes
+ * header; null sends no such header (a proxy that drops it). `appScopes`: the app-level token's
+ * (default connections:write). `usergroups`: usergroup id → member user ids.
+ * `socketPingIntervalMs`: how often Socket Mode connections are pinged (default 5000, 0 never);
+ * a SocketModeClient's serverPingTimeout must be longer.
  */
 export async function startFakeSlack(
-  opts: { token?: string; channels?: Record<string, string>; scopes?: readonly string[] | null } = {},
+  opts: {
+    token?: string;
+    appToken?: string;
+    channels?: Record<string, string>;
+    scopes?: readonly string[] | null;
+    appScopes?: readonly string[];
+    usergroups?: Record<string, string[]>;
+    socketPingIntervalMs?: number;
+  } = {},
 ): Promise<FakeSlack> {
   const token = opts.token ?? FAKE_SLACK_TOKEN;
+  const appToken = opts.appToken ?? FAKE_SLACK_APP_TOKEN;
   const scopes = opts.scopes === undefined ? FAKE_SLACK_SCOPES : opts.scopes;
   const scopeHeaders: Record<string, string> = scopes === null ? {} : { 'x-oauth-scopes': scopes.join(',') };
+  const appScopes = opts.appScopes ?? ['connections:write'];
+  const usergroups = opts.usergroups ?? {};
+  const socketMode = createFakeSocketMode({
+    appId: FAKE_SLACK_APP_ID,
+    pingIntervalMs: opts.socketPingIntervalMs ?? 5000,
+  });
   const channels = new Map(
     Object.entries(opts.channels ?? FAKE_SLACK_CHANNELS).map(([name, id]) => [name.replace(/^#/, ''), id]),
   );
   const channelIds = new Set(channels.values());
   const messages: FakeSlackMessage[] = [];
   const files: FakeSlackFile[] = [];
+  const ephemerals: FakeSlackEphemeral[] = [];
+  const responses: FakeSlack['responses'] = [];
+  const responseUrls = new Set<string>();
   const shares: FileShare[] = [];
   const pending = new Map<string, PendingUpload>();
   const calls: FakeSlack['calls'] = [];
@@ -144,6 +205,7 @@ export async function startFakeSlack(
   let origin = '';
   let lastMicros = 0;
   let fileCounter = 0;
+  let responseCounter = 0;
 
   // Unique and increasing even within one millisecond, and close to the wall clock so that
   // "the last 24 hours" queries behave as against Slack.
@@ -361,6 +423,64 @@ export async function startFakeSlack(
       if (!p) return fail('invalid_cursor');
       return { ok: true, channels: p.items, response_metadata: { next_cursor: p.next } };
     },
+
+    'chat.postEphemeral': (args) => {
+      const channel = channelOf(args.channel, true);
+      if (!channel) return fail('channel_not_found');
+      const user = str(args.user);
+      if (!user || !USER_ID.test(user)) return fail('user_not_found');
+      const text = typeof args.text === 'string' ? args.text : '';
+      const blocks = args.blocks ?? [];
+      if (!Array.isArray(blocks)) return fail('invalid_blocks');
+      if (text === '' && blocks.length === 0) return fail('no_text');
+      const threadTs = str(args.thread_ts);
+      if (threadTs && !messageAt(channel, threadTs)) return fail('thread_not_found');
+      const ephemeral: FakeSlackEphemeral = {
+        channel,
+        user,
+        text,
+        blocks,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        ts: nextTs(),
+      };
+      ephemerals.push(ephemeral);
+      return { ok: true, message_ts: ephemeral.ts };
+    },
+
+    'usergroups.users.list': (args) => {
+      const id = str(args.usergroup);
+      const users = id === undefined ? undefined : usergroups[id];
+      if (!users) return fail('no_such_subteam');
+      return { ok: true, users: [...users] };
+    },
+
+    'users.info': (args) => {
+      const id = str(args.user);
+      if (!id || !USER_ID.test(id)) return fail('user_not_found');
+      const name = fakeUserName(id);
+      return {
+        ok: true,
+        user: {
+          id,
+          team_id: FAKE_SLACK_IDENTITY.team_id,
+          name,
+          real_name: name,
+          tz: 'UTC',
+          deleted: false,
+          is_bot: false,
+        },
+      };
+    },
+  };
+
+  /** Methods only the app-level token may call. */
+  const appMethods: Record<string, (args: Args) => Reply> = {
+    'apps.connections.open': () =>
+      !appScopes.includes('connections:write')
+        ? fail('missing_scope', { needed: 'connections:write', provided: appScopes.join(',') })
+        : socketMode.refusingOpen()
+          ? fail('internal_error')
+          : { ok: true, url: socketMode.mintUrl(origin) },
   };
 
   const timers = new Set<NodeJS.Timeout>();
@@ -424,15 +544,20 @@ export async function startFakeSlack(
     await respond(res, takeFault(method), async () => {
       const header = String(req.headers.authorization ?? '');
       const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : str(bodyToken);
-      const handler = methods[method];
+      const forApp = Object.hasOwn(appMethods, method);
+      const handler = forApp ? appMethods[method] : methods[method];
+      const rightToken = forApp ? appToken : token;
       const reply = !handler
         ? fail('unknown_method')
         : given === undefined
           ? fail('not_authed')
-          : given !== token
-            ? fail('invalid_auth')
-            : await handler(args);
-      return { status: 200, body: JSON.stringify(reply), headers: scopeHeaders };
+          : given === rightToken
+            ? await handler(args)
+            : given === token || given === appToken
+              ? fail('not_allowed_token_type')
+              : fail('invalid_auth');
+      const headers = given === appToken ? { 'x-oauth-scopes': appScopes.join(',') } : scopeHeaders;
+      return { status: 200, body: JSON.stringify(reply), headers };
     });
   };
 
@@ -453,6 +578,24 @@ export async function startFakeSlack(
     });
   };
 
+  /** A response_url POST: JSON recorded as the app sent it, answered as Slack does. */
+  const handleResponse = async (res: ServerResponse, path: string, raw: Buffer) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      body = raw.toString('utf8');
+    }
+    calls.push({ method: 'response_url', body: { path }, at: Date.now() });
+    await respond(res, takeFault('response_url'), async () => {
+      if (!responseUrls.has(path)) return { status: 404, body: 'Not Found', headers: { 'content-type': 'text/plain' } };
+      if (typeof body !== 'object' || body === null)
+        return { status: 400, body: 'invalid_payload', headers: { 'content-type': 'text/plain' } };
+      responses.push({ path, body });
+      return { status: 200, body: JSON.stringify({ ok: true }) };
+    });
+  };
+
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -464,7 +607,9 @@ export async function startFakeSlack(
         ? handleApi(req, res, path.slice('/api/'.length), raw)
         : upload && req.method === 'POST'
           ? handleUpload(req, res, upload[1] ?? '', raw)
-          : Promise.resolve(send(res, 404, 'Not Found', { 'content-type': 'text/plain' }));
+          : path.startsWith('/actions/') && req.method === 'POST'
+            ? handleResponse(res, path, raw)
+            : Promise.resolve(send(res, 404, 'Not Found', { 'content-type': 'text/plain' }));
       work.catch((error: unknown) => send(res, 500, `fake slack: ${String(error)}`, { 'content-type': 'text/plain' }));
     });
   });
@@ -472,14 +617,38 @@ export async function startFakeSlack(
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
+  server.on('upgrade', socketMode.handleUpgrade);
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
     url: `${origin}/api/`,
     token,
+    appToken,
     messages,
     files,
+    ephemerals,
+    responses,
     calls,
+    socket: socketMode.api,
+    blockActions(message, actionId, user, o = {}) {
+      // The live message if it is still there: a click sees the blocks as updated since.
+      const live = messageAt(message.channel, message.ts) ?? message;
+      responseCounter += 1;
+      const responsePath = `/actions/${responseCounter}`;
+      responseUrls.add(responsePath);
+      return buildBlockActions({
+        message: live,
+        wire: wireMessage(live, false),
+        channelName: [...channels].find(([, id]) => id === live.channel)?.[0] ?? live.channel,
+        actionId,
+        user,
+        responseUrl: `${origin}${responsePath}`,
+        actionTs: o.actionTs ?? nextTs(),
+        triggerId: o.triggerId ?? fakeTriggerId(),
+        appId: FAKE_SLACK_APP_ID,
+        team: { id: FAKE_SLACK_IDENTITY.team_id, domain: FAKE_SLACK_IDENTITY.team },
+      });
+    },
     failNext(method, fault, times = 1) {
       const queue = faults.get(method) ?? [];
       queue.push({ fault, left: times });
@@ -488,10 +657,27 @@ export async function startFakeSlack(
     async close() {
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      await socketMode.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * A block_actions payload for `user` clicking the button `actionId` (in any actions block) of
+ * `message`, as Slack sends it in an 'interactive' envelope: `message` in the wire form
+ * conversations.history gives (no metadata), a fresh response_url served by the fake, a unique
+ * action_ts and trigger_id unless given. Throws if the message has no such button.
+ */
+export function blockActionsPayload(
+  fake: FakeSlack,
+  message: FakeSlackMessage,
+  actionId: string,
+  user: { id: string; name?: string },
+  opts?: { actionTs?: string; triggerId?: string },
+): Record<string, unknown> {
+  return fake.blockActions(message, actionId, user, opts);
 }
 
 function isMetadata(v: unknown): v is { event_type: string; event_payload: Record<string, unknown> } {
