@@ -109,6 +109,7 @@ function redactAuthExchanges(text: string): string {
 const SHAPES: Array<[RegExp, string]> = [
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+@/gi, '$1***@'],
   [/\bxox[a-z]-[A-Za-z0-9-]+/g, 'xox*-***'],
+  [/\bxapp-[A-Za-z0-9-]+/g, 'xapp-***'],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, '$1 ***'],
   [/\b((?:token|password|passwd|secret|api[_-]?key)\s*[=:]\s*)("?)[^\s",;&]+/gi, '$1$2***'],
 ];
@@ -137,14 +138,16 @@ export function rememberCredential(credential: Credential): void {
   if (remembered.size !== before) rememberedPattern = formsPattern([...remembered]);
 }
 
-/** Remembers the secrets of pulsebot's environment: SMTP_URL's and DATABASE_URL's passwords, the Slack token. */
+/** Remembers the secrets of pulsebot's environment: SMTP_URL's and DATABASE_URL's passwords, the Slack tokens. */
 export function rememberEnvironmentSecrets(env: NodeJS.ProcessEnv): void {
   for (const name of ['SMTP_URL', 'DATABASE_URL']) {
     const credential = urlCredential(env[name]);
     if (credential) rememberCredential(credential);
   }
-  const token = env.SLACK_BOT_TOKEN?.trim();
-  if (token) rememberCredential({ secret: token });
+  for (const name of ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN']) {
+    const token = env[name]?.trim();
+    if (token) rememberCredential({ secret: token });
+  }
 }
 
 /**

@@ -88,7 +88,7 @@ begin
   for obj in
     select c.oid::regclass as rel from pg_class c
     where c.relnamespace = 'pulsebot'::regnamespace
-      and c.relname in ('outbox', 'outbox_blobs', 'outbox_blob_refs', 'job_runs', 'alert_states', 'alert_events', 'silences')
+      and c.relname in ('outbox', 'outbox_blobs', 'outbox_blob_refs', 'job_runs', 'alert_states', 'alert_events', 'silences', 'alert_actions')
   loop
     execute format('grant insert, update, delete on %s to %I', obj.rel, runtime);
   end loop;
@@ -97,7 +97,7 @@ begin
     join pg_depend d on d.objid = s.oid and d.deptype in ('a', 'i')
     join pg_class t on t.oid = d.refobjid
     where s.relkind = 'S' and t.relnamespace = 'pulsebot'::regnamespace
-      and t.relname in ('outbox', 'outbox_blobs', 'outbox_blob_refs', 'job_runs', 'alert_states', 'alert_events', 'silences')
+      and t.relname in ('outbox', 'outbox_blobs', 'outbox_blob_refs', 'job_runs', 'alert_states', 'alert_events', 'silences', 'alert_actions')
   loop
     execute format('grant usage on sequence %s to %I', obj.seq, runtime);
   end loop;

@@ -5,6 +5,7 @@ import { contextBlock, mrkdwn, plainText } from '../messages/slack-blocks.js';
 import { SLACK_LIMITS, escapeSlack, fitEscaped, slackLimitViolations } from '../messages/slack-limits.js';
 import { metricFormat, type AlertMessage } from './message.js';
 import type { AlertMetric, Severity } from './rules.js';
+import { actionButtons } from './slack-actions.js';
 import type { RenderedSparkline } from './sparkline.js';
 
 /**
@@ -20,6 +21,8 @@ export interface SlackAlertOptions {
   timeZone: string;
   metric: AlertMetric;
   sparkline?: RenderedSparkline | null;
+  /** Acknowledge and Silence buttons on firing and repeat messages (Socket Mode is on). */
+  actions?: boolean;
 }
 
 const SEVERITY_EMOJI: Record<Severity, string> = { critical: '🔴', warning: '🟠', info: '🔵' };
@@ -87,7 +90,7 @@ function footer(m: AlertMessage, timeZone: string): Block {
 }
 
 /** The firing (or repeat) message's blocks. */
-function firingBlocks(m: AlertMessage, opts: SlackAlertOptions): Block[] {
+function firingBlocks(m: AlertMessage, opts: SlackAlertOptions, channel: string): Block[] {
   const tz = opts.timeZone;
   const since =
     m.kind === 'repeat'
@@ -115,7 +118,12 @@ function firingBlocks(m: AlertMessage, opts: SlackAlertOptions): Block[] {
   ];
   const lines = contributorLines(m, opts.metric);
   if (lines.length) blocks.push({ type: 'section', text: mrkdwn(`*Top contributors*\n${lines.join('\n')}`) });
-  blocks.push(...buttons(m), footer(m, tz));
+  blocks.push(...buttons(m));
+  const actions = opts.actions
+    ? actionButtons({ rule: m.rule, scope: m.where.scope, firingSince: m.firingSince }, channel)
+    : null;
+  if (actions) blocks.push(actions);
+  blocks.push(footer(m, tz));
   return blocks;
 }
 
@@ -207,7 +215,7 @@ export function alertSlackMessage(m: AlertMessage, channel: string, opts: SlackA
     payload = {
       channel,
       text,
-      blocks: within(firingBlocks(m, opts), text, m),
+      blocks: within(firingBlocks(m, opts, channel), text, m),
       // Files go into the posted message's thread: only a firing message starts one.
       files: opts.sparkline && m.kind === 'firing' ? [sparklineFile(m, opts.sparkline)] : [],
       ...(m.replyToKey ? { threadOfKey: slackAlertKey(m.replyToKey, channel) } : {}),

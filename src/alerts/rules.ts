@@ -125,6 +125,11 @@ export interface AlertsConfig {
   /** Where `today` windows and the day-based baselines begin their days. */
   timezone: string;
   maintenance_windows: MaintenanceWindow[];
+  /**
+   * Who may use the buttons on Slack alerts: user ids (U…, W…) and user group ids (S…). Empty:
+   * anyone in the channel.
+   */
+  slack_responders: string[];
   rules: Record<string, AlertRule>;
 }
 

@@ -14,7 +14,10 @@ import type {
 } from '../delivery/types.js';
 import { messageOf } from '../errors.js';
 import { evaluateRule, type EvaluationStatus, type ScopeEvaluation } from './evaluate.js';
-import { buildAlertMessage, formatMetric } from './message.js';
+import { acknowledgementsOf, endEpisodeSilences, pruneActions } from './action-store.js';
+import { messagesOf } from './alert-messages.js';
+import type { Acknowledgement } from './slack-actions.js';
+import { formatMetric } from './message.js';
 import { metricSeries, observeRule, topContributors } from './queries.js';
 import { alertPagerDutyMessages } from './render-pagerduty.js';
 import { alertSlackMessage } from './render-slack.js';
@@ -64,6 +67,8 @@ export interface EvaluateAlertsDeps {
   log: AlertsLog;
   /** One-shot commands: retry transient failures within the run this long (DeliverDeps.inlineRetryMs). */
   inlineRetryMs?: number;
+  /** Acknowledge and Silence buttons on Slack alerts: SLACK_APP_TOKEN is set, so a daemon handles them. */
+  slackButtons?: boolean;
 }
 
 export interface AlertSummary {
@@ -79,6 +84,8 @@ export interface AlertSummary {
   notified: AlertNotification['kind'] | null;
   /** Why a notification was held back: "silence 12" or "maintenance <name>". */
   suppressedBy: string | null;
+  /** The Slack user who acknowledged the firing episode. */
+  acknowledgedBy: string | null;
 }
 
 export interface AlertsPassResult {
@@ -102,6 +109,7 @@ interface Outcome {
   state: AlertState;
   notify: AlertNotification | null;
   suppression: Suppression | null;
+  acknowledgement: Acknowledgement | null;
 }
 
 /** How long an ok or resolved alert is remembered after it was last evaluated. */
@@ -123,7 +131,7 @@ export async function evaluateAlerts(
 
   const committed = await deps.sql.begin(async (tx) => {
     if (!(await tryPassLock(tx))) return null;
-    const { list, failedRules, stale } = await decide(tx, tx, deps, now);
+    const { list, failedRules, stale, staleEpisodes } = await decide(tx, tx, deps, now);
     const messages: QueuedMessage[] = [];
     for (const o of list) if (o.notify) messages.push(...(await messagesOf(tx, deps, o, o.notify, now)));
     await saveStates(
@@ -136,7 +144,10 @@ export async function evaluateAlerts(
       list.flatMap((o) => eventOf(o, now) ?? []),
     );
     const forgotten = await forgetStates(tx, { stale, quietBefore: new Date(now.getTime() - FORGET_QUIET_AFTER_MS) });
+    // "Silence until resolved" ends with its episode (or with a state nobody evaluates any more).
+    await endEpisodeSilences(tx, [...endedEpisodes(list), ...staleEpisodes], now);
     await pruneEvents(tx, new Date(now.getTime() - KEEP_EVENTS_MS));
+    await pruneActions(tx, new Date(now.getTime() - KEEP_EVENTS_MS));
     for (const f of forgotten.filter((x) => x.status === 'firing' || x.status === 'pending')) {
       deps.log({
         level: 'warn',
@@ -189,6 +200,10 @@ async function decide(db: Sql | TransactionSql, tx: TransactionSql | null, deps:
   const rules = enabledRules(alerts.rules);
   const states = await loadStates(db);
   const silences = await currentSilences(db, now);
+  const acknowledgements = await acknowledgementsOf(
+    db,
+    [...states.values()].flatMap((s) => (s.status === 'firing' && s.episodeId ? [s.episodeId] : [])),
+  );
   const list: Outcome[] = [];
   const failedRules: string[] = [];
 
@@ -228,20 +243,28 @@ async function decide(db: Sql | TransactionSql, tx: TransactionSql | null, deps:
         continue;
       }
       const suppression = suppressionOf(silences, alerts.maintenance_windows, rule.name, evaluation.scope, now);
-      const { state, notify } = step(prev, evaluation, rule, now, suppression !== null);
-      list.push({ rule, evaluation, prev, state, notify, suppression });
+      const acknowledgement = (prev?.status === 'firing' && acknowledgements.get(prev.episodeId ?? '')) || null;
+      const { state, notify } = step(prev, evaluation, rule, now, suppression !== null, acknowledgement !== null);
+      list.push({ rule, evaluation, prev, state, notify, suppression, acknowledgement });
     }
   }
 
   // States nobody evaluates any more: rules that were removed or disabled, or whose scope changed.
   const byName = new Map(rules.map((r) => [r.name, r]));
-  const stale = [...states.values()]
-    .filter((s) => {
-      const rule = byName.get(s.rule);
-      return !rule || scopeDimension(s.scope) !== rule.scope;
-    })
-    .map((s) => ({ rule: s.rule, scope: s.scope }));
-  return { list, failedRules, stale };
+  const staleStates = [...states.values()].filter((s) => {
+    const rule = byName.get(s.rule);
+    return !rule || scopeDimension(s.scope) !== rule.scope;
+  });
+  const stale = staleStates.map((s) => ({ rule: s.rule, scope: s.scope }));
+  const staleEpisodes = staleStates.flatMap((s) => (s.status === 'firing' && s.episodeId ? [s.episodeId] : []));
+  return { list, failedRules, stale, staleEpisodes };
+}
+
+/** Episodes that stopped firing in this pass. */
+function endedEpisodes(list: readonly Outcome[]): string[] {
+  return list.flatMap((o) =>
+    o.prev?.status === 'firing' && o.state.status !== 'firing' && o.prev.episodeId ? [o.prev.episodeId] : [],
+  );
 }
 
 function scopeDimension(key: string): string | null {
@@ -276,94 +299,6 @@ function eventOf(o: Outcome, now: Date): AlertEvent | null {
   };
 }
 
-/**
- * The messages of one notification, one per route. Contributors and the sparkline are extras:
- * when their query or the chart fails, the alert goes out without them.
- */
-async function messagesOf(
-  tx: TransactionSql,
-  deps: EvaluateAlertsDeps,
-  o: Outcome,
-  n: AlertNotification,
-  now: Date,
-): Promise<QueuedMessage[]> {
-  const { config, log } = deps;
-  const tz = config.alerts.timezone;
-  const rule = o.rule;
-  const extra = async <T>(what: string, fallback: T, fn: (sp: TransactionSql) => Promise<T>): Promise<T> => {
-    try {
-      return (await tx.savepoint(fn)) as T;
-    } catch (error) {
-      log({
-        level: 'warn',
-        event: 'alerts.extra_failed',
-        rule: rule.name,
-        scope: n.scope,
-        what,
-        error: messageOf(error),
-        message: `alert ${rule.name} ${n.scope}: ${what} left out: ${messageOf(error)}`,
-      });
-      return fallback;
-    }
-  };
-
-  const contributors =
-    n.kind === 'resolved'
-      ? []
-      : await extra('top contributors', [], (sp) => topContributors(sp, rule, n.scope, now, tz));
-  const series =
-    n.kind !== 'resolved' && hasSparkline(rule.metric)
-      ? await extra('sparkline data', [], (sp) => metricSeries(sp, rule, n.scope, sparklineSpans(rule, now, tz)))
-      : [];
-  const message = buildAlertMessage({
-    rule,
-    notification: { ...n, evaluation: { ...n.evaluation, contributors } },
-    dashboardUrl: config.dashboard.url,
-    series,
-  });
-  let sparkline: RenderedSparkline | null = null;
-  if (series.length > 0) {
-    try {
-      sparkline = await renderSparkline(rule, series, sparklineLabel(rule.metric, message.where.label));
-    } catch (error) {
-      log({
-        level: 'warn',
-        event: 'alerts.extra_failed',
-        rule: rule.name,
-        scope: n.scope,
-        what: 'sparkline',
-        error: messageOf(error),
-        message: `alert ${rule.name} ${n.scope}: sparkline left out: ${messageOf(error)}`,
-      });
-    }
-  }
-  const slack = rule.routes.slack.map((channel) =>
-    alertSlackMessage(message, channel, { timeZone: tz, metric: rule.metric, sparkline }),
-  );
-  // MJML loads with the first alert email, not with the daemon.
-  const { alertEmailMessages } = await import('./render-email.js');
-  const email = await alertEmailMessages(message, rule.routes.email, {
-    from: config.email.from,
-    replyTo: config.email.reply_to,
-    timeZone: tz,
-    metric: rule.metric,
-    sparkline,
-  });
-  const pagerdutyKeys = rule.routes.pagerduty ?? [];
-  const pagerduty =
-    pagerdutyKeys.length > 0
-      ? alertPagerDutyMessages(message, pagerdutyKeys, { metric: rule.metric, source: await sourceOf(tx) })
-      : [];
-  const webhook = alertWebhookMessages(message, rule.routes.webhook ?? []);
-  return [...slack, ...email, ...pagerduty, ...webhook];
-}
-
-/** PagerDuty's payload.source: the database whose traffic is judged, the same from every replica. */
-async function sourceOf(tx: TransactionSql): Promise<string> {
-  const [row] = await tx<{ name: string }[]>`select current_database() as name`;
-  return `pulsebot: database ${row?.name ?? 'unknown'}`;
-}
-
 async function deliver(deps: EvaluateAlertsDeps): Promise<DeliverResult> {
   const { files } = deps.transports;
   return deliverDue({
@@ -395,6 +330,7 @@ function summarise(
       requests: o.evaluation.requests,
       notified: o.notify?.kind ?? null,
       suppressedBy: o.state.status === 'firing' || o.state.status === 'pending' ? suppressedBy(o.suppression) : null,
+      acknowledgedBy: o.state.status === 'firing' ? (o.acknowledgement?.userId ?? null) : null,
     }),
   );
   return {

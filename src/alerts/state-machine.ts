@@ -18,6 +18,9 @@ import type { NamedAlertRule, Severity } from './rules.js';
  * - a repeat due while silenced waits for the silence to end;
  * - a resolve is notified exactly when its firing was, silenced or not: it replies to and
  *   updates a message people saw, and an alert nobody was told about is not "resolved" to them.
+ *
+ * An acknowledged episode (someone pressed Acknowledge on its Slack message) repeats no more; it
+ * still resolves, and a new episode starts unacknowledged.
  */
 
 export type AlertStatus = 'ok' | 'pending' | 'firing' | 'resolved';
@@ -100,7 +103,7 @@ function initialState(rule: string, scope: string): AlertState {
   };
 }
 
-function episodeIdOf(rule: string, scope: string, firingSince: Date): string {
+export function episodeIdOf(rule: string, scope: string, firingSince: Date): string {
   return `${rule}|${scope}|${firingSince.toISOString()}`;
 }
 
@@ -116,6 +119,7 @@ export function step(
   rule: NamedAlertRule,
   now: Date,
   silenced: boolean,
+  acknowledged = false,
 ): StepResult {
   if (evaluation.rule !== rule.name)
     throw new RangeError(`evaluation of rule ${evaluation.rule} stepped with rule ${rule.name}`);
@@ -185,7 +189,7 @@ export function step(
       }
       const due =
         rule.repeat_minutes !== null && now.getTime() - prev.lastNotifiedAt.getTime() >= rule.repeat_minutes * MINUTE;
-      if (!due) return { state: seen, notify: null };
+      if (!due || acknowledged) return { state: seen, notify: null };
       const repeated: AlertState = { ...seen, lastNotifiedAt: now, repeats: prev.repeats + 1 };
       return { state: repeated, notify: notification(repeated, 'repeat') };
     }

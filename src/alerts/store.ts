@@ -15,9 +15,9 @@ type Db = Sql | TransactionSql;
  * Arbitrary but fixed: one evaluation pass at a time across replicas. A transaction-scoped lock,
  * released by the commit that also writes the states and queues the messages.
  */
-const ALERTS_LOCK_KEY = 0x616c7274; // "alrt"
+export const ALERTS_LOCK_KEY = 0x616c7274; // "alrt"
 
-async function run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+export async function run<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (cause) {
@@ -181,6 +181,8 @@ export async function recordEvents(tx: TransactionSql, events: readonly AlertEve
 export interface StoredSilence extends Silence {
   createdAt: Date;
   removedAt: Date | null;
+  /** "Silence until resolved" from Slack: ends when this episode resolves. */
+  endsWithEpisode: string | null;
 }
 
 interface SilenceRow {
@@ -193,6 +195,7 @@ interface SilenceRow {
   created_by: string;
   created_at: Date;
   removed_at: Date | null;
+  ends_with_episode: string | null;
 }
 
 function silenceOf(r: SilenceRow): StoredSilence {
@@ -205,6 +208,7 @@ function silenceOf(r: SilenceRow): StoredSilence {
     created_by: r.created_by,
     createdAt: r.created_at,
     removedAt: r.removed_at,
+    endsWithEpisode: r.ends_with_episode,
   };
 }
 
@@ -213,7 +217,7 @@ export async function currentSilences(sql: Db, now: Date): Promise<StoredSilence
   const rows = await run(
     'load silences',
     () => sql<SilenceRow[]>`
-    select id, rule, scope_key, starts_at, ends_at, comment, created_by, created_at, removed_at
+    select id, rule, scope_key, starts_at, ends_at, comment, created_by, created_at, removed_at, ends_with_episode
     from pulsebot.silences where ends_at > ${now} and removed_at is null order by starts_at, id`,
   );
   return rows.map(silenceOf);
@@ -225,7 +229,7 @@ export async function listSilences(sql: Db, opts: { now: Date; all?: boolean }):
   const rows = await run(
     'list silences',
     () => sql<SilenceRow[]>`
-    select id, rule, scope_key, starts_at, ends_at, comment, created_by, created_at, removed_at
+    select id, rule, scope_key, starts_at, ends_at, comment, created_by, created_at, removed_at, ends_with_episode
     from pulsebot.silences order by created_at desc, id desc`,
   );
   return rows.map(silenceOf);
@@ -238,6 +242,7 @@ export interface NewSilence {
   endsAt: Date;
   comment: string;
   createdBy: string;
+  endsWithEpisode?: string | null;
 }
 
 export async function addSilence(sql: Db, s: NewSilence, now: Date): Promise<StoredSilence> {
@@ -251,9 +256,9 @@ export async function addSilence(sql: Db, s: NewSilence, now: Date): Promise<Sto
   const [row] = await run(
     'add silence',
     () => sql<SilenceRow[]>`
-    insert into pulsebot.silences (rule, scope_key, starts_at, ends_at, comment, created_by, created_at)
-    values (${s.rule}, ${s.scope}, ${s.startsAt}, ${s.endsAt}, ${s.comment}, ${s.createdBy}, ${now})
-    returning id, rule, scope_key, starts_at, ends_at, comment, created_by, created_at, removed_at`,
+    insert into pulsebot.silences (rule, scope_key, starts_at, ends_at, comment, created_by, created_at, ends_with_episode)
+    values (${s.rule}, ${s.scope}, ${s.startsAt}, ${s.endsAt}, ${s.comment}, ${s.createdBy}, ${now}, ${s.endsWithEpisode ?? null})
+    returning id, rule, scope_key, starts_at, ends_at, comment, created_by, created_at, removed_at, ends_with_episode`,
   );
   return silenceOf(row!);
 }
@@ -269,7 +274,7 @@ export async function removeSilence(sql: Db, id: number, now: Date): Promise<Sto
     update pulsebot.silences
     set removed_at = ${now}, ends_at = case when starts_at < ${now} then least(ends_at, ${now}) else ends_at end
     where id = ${id} and ends_at > ${now} and removed_at is null
-    returning id, rule, scope_key, starts_at, ends_at, comment, created_by, created_at, removed_at`,
+    returning id, rule, scope_key, starts_at, ends_at, comment, created_by, created_at, removed_at, ends_with_episode`,
   );
   return row ? silenceOf(row) : null;
 }

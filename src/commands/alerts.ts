@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { rulesToPreview } from '../alerts/preview.js';
 import { evaluateAlerts, type AlertSummary, type AlertsPassResult } from '../alerts/run-alerts.js';
+import { slackAppTokenFromEnv } from '../config/env.js';
 import { transportsFromEnv } from '../delivery/transports.js';
 import { PulsebotError } from '../errors.js';
 import { formatCount } from '../messages/format.js';
@@ -50,6 +51,8 @@ export function registerAlerts(program: Command, ctx: CommandContext): void {
               transports,
               now: ctx.now,
               inlineRetryMs: config.delivery.inline_retry_seconds * 1000,
+              // A running daemon answers the buttons; this command only puts them on the message.
+              slackButtons: slackAppTokenFromEnv(ctx.env) !== null,
               log: (event) => {
                 if (event.level === 'error' || event.level === 'warn')
                   ctx.io.err(

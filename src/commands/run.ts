@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { portFromEnv } from '../config/env.js';
+import { portFromEnv, slackAppTokenFromEnv } from '../config/env.js';
 import { migrationStatus } from '../db/migrate.js';
 import { transportsFromEnv } from '../delivery/transports.js';
 import { PulsebotError } from '../errors.js';
@@ -7,6 +7,8 @@ import { countDelivery, createDaemonMetrics, type DaemonMetrics } from '../daemo
 import { jobsFromConfig } from '../daemon/jobs.js';
 import { createLogger, lineDestination, logLevelFromEnv, type Logger } from '../daemon/logger.js';
 import { newInstanceId, startDaemon } from '../daemon/run.js';
+import { socketReadinessReason, startSlackButtons } from '../daemon/slack-buttons.js';
+import type { SlackSocket } from '../daemon/slack-socket.js';
 import type { RenderProcessEvent } from '../render/render-process.js';
 import { renderInChildProcess, stopRenderingInChildProcess } from '../render/renderer.js';
 import { handleSignals } from '../daemon/shutdown.js';
@@ -31,6 +33,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
       const { config } = loaded;
       const level = logLevelFromEnv(ctx.env);
       const port = portFromEnv(ctx.env);
+      const appToken = slackAppTokenFromEnv(ctx.env);
       const instanceId = newInstanceId();
       const log = await createLogger({
         level,
@@ -41,6 +44,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
 
       const db = await openFromConfig(ctx, loaded);
       const transports = transportsFromEnv(ctx.env, config);
+      let slackSocket: SlackSocket | null = null;
       try {
         await refuseUnmigrated(db.sql);
         await assertDashboardTimezone(db.sql, config.dashboard.timezone);
@@ -80,9 +84,17 @@ export function registerRun(program: Command, ctx: CommandContext): void {
                 transports,
                 now: ctx.now,
                 log: deliveryLog(jobLog),
+                slackButtons: appToken !== null,
               });
               if (!result.skipped)
-                metrics.setAlertStates(result.alerts.map((a) => ({ rule: a.rule, scope: a.scope, state: a.status })));
+                metrics.setAlertStates(
+                  result.alerts.map((a) => ({
+                    rule: a.rule,
+                    scope: a.scope,
+                    state: a.status,
+                    acknowledgedBy: a.acknowledgedBy,
+                  })),
+                );
               return {
                 evaluated: result.evaluated,
                 notifications: result.notifications,
@@ -102,6 +114,20 @@ export function registerRun(program: Command, ctx: CommandContext): void {
           `pulsebot daemon starting against ${db.description}`,
         );
 
+        if (appToken) {
+          slackSocket = startSlackButtons({
+            appToken,
+            env: ctx.env,
+            config,
+            sql: db.sql,
+            transports,
+            now: ctx.now,
+            log: log.child({ component: 'slack-buttons' }),
+            metrics,
+            deliveryLog: deliveryLog(log),
+          });
+        }
+        const socket = slackSocket;
         const daemon = await startDaemon({
           sql: db.sql,
           jobs,
@@ -112,6 +138,10 @@ export function registerRun(program: Command, ctx: CommandContext): void {
           now: ctx.now,
           catchUpGraceMs: config.daemon.catch_up_grace_minutes * 60_000,
           shutdownTimeoutMs: config.daemon.shutdown_timeout_seconds * 1000,
+          readinessReasons: () => {
+            const reason = socket ? socketReadinessReason(socket.state(), ctx.now()) : null;
+            return reason ? [reason] : [];
+          },
         });
         const signals = handleSignals({
           signals: process,
@@ -124,6 +154,7 @@ export function registerRun(program: Command, ctx: CommandContext): void {
         signals.dispose();
         ctx.setExitCode(code);
       } finally {
+        await slackSocket?.stop();
         await stopRenderingInChildProcess();
         await transports.close();
         await db.close();

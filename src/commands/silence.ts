@@ -1,5 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseScopeKey } from '../alerts/rules.js';
+import { acknowledgedAlerts, type AcknowledgedAlert } from '../alerts/action-store.js';
+import { describeSilence, printable, silenceAuthor, slackUser } from '../alerts/silence-text.js';
 import { addSilence, listSilences, removeSilence, type StoredSilence } from '../alerts/store.js';
 import type { PulsebotConfig } from '../config/schema.js';
 import { PulsebotError } from '../errors.js';
@@ -96,13 +98,37 @@ function checkAdd(
   return { rule: opts.rule ?? null, scope: opts.scope ?? null, endsAt };
 }
 
-function describe(s: StoredSilence): string {
-  const { rule, scope } = s.matchers;
-  if (rule !== undefined && scope !== undefined) return `${rule} on ${scope}`;
-  return rule !== undefined ? `${rule} (every scope)` : `every rule on ${scope}`;
+/** One row of `silence list`; a Slack silence "until resolved" says so, with its 7-day cap. */
+function silenceLine(s: StoredSilence, now: Date): string {
+  const untilResolved = s.endsWithEpisode !== null && !s.removedAt && s.ends_at > now;
+  const span = untilResolved
+    ? `${s.starts_at.toISOString()} → until the alert resolves (at most ${s.ends_at.toISOString()})`
+    : `${s.starts_at.toISOString()} → ${s.ends_at.toISOString()}`;
+  const left = formatDuration(s.ends_at.getTime() - now.getTime());
+  const state = s.removedAt
+    ? `removed ${s.removedAt.toISOString()}`
+    : s.ends_at <= now
+      ? 'ended'
+      : s.starts_at > now
+        ? 'starts later'
+        : untilResolved
+          ? `at most ${left} left`
+          : `${left} left`;
+  return `${s.id.padStart(4)}  ${describeSilence(s)}  ${span}  (${state})  by ${silenceAuthor(s.created_by)}: ${printable(s.comment)}`;
 }
 
-const printable = (text: string) => text.replace(/\p{Cc}/gu, ' ');
+/** The firing alerts acknowledged from Slack: their repeats are held back as a silence's would be. */
+function acknowledgedSection(acks: readonly AcknowledgedAlert[]): string[] {
+  if (acks.length === 0) return [];
+  return [
+    '',
+    'acknowledged:',
+    ...acks.map(
+      (a) =>
+        `  ${printable(a.rule)} on ${printable(a.scope)}  by ${slackUser(a)} at ${a.at.toISOString()}${a.firingSince ? `  (firing since ${a.firingSince.toISOString()})` : ''}`,
+    ),
+  ];
+}
 
 export function registerSilence(program: Command, ctx: CommandContext): void {
   const silence = program
@@ -143,7 +169,7 @@ export function registerSilence(program: Command, ctx: CommandContext): void {
           now,
         );
         ctx.io.out(
-          `silence ${s.id}: ${describe(s)} until ${s.ends_at.toISOString()} (${formatDuration(s.ends_at.getTime() - now.getTime())}) — ${printable(s.comment)}`,
+          `silence ${s.id}: ${describeSilence(s)} until ${s.ends_at.toISOString()} (${formatDuration(s.ends_at.getTime() - now.getTime())}) — ${printable(s.comment)}`,
         );
       } finally {
         await db.close();
@@ -158,26 +184,16 @@ export function registerSilence(program: Command, ctx: CommandContext): void {
       await withDatabase(ctx, async (db) => {
         const now = ctx.now();
         const list = await listSilences(db.sql, { now, all: opts.all === true });
+        const acks = await acknowledgedAlerts(db.sql);
         if (list.length === 0) {
           ctx.io.out(
             opts.all
               ? 'no silences'
               : 'no silences in force (pulsebot silence add --rule NAME --for 2h --comment "why")',
           );
-          return;
         }
-        for (const s of list) {
-          const state = s.removedAt
-            ? `removed ${s.removedAt.toISOString()}`
-            : s.ends_at <= now
-              ? 'ended'
-              : s.starts_at > now
-                ? 'starts later'
-                : `${formatDuration(s.ends_at.getTime() - now.getTime())} left`;
-          ctx.io.out(
-            `${s.id.padStart(4)}  ${describe(s)}  ${s.starts_at.toISOString()} → ${s.ends_at.toISOString()}  (${state})  by ${printable(s.created_by)}: ${printable(s.comment)}`,
-          );
-        }
+        for (const s of list) ctx.io.out(silenceLine(s, now));
+        for (const line of acknowledgedSection(acks)) ctx.io.out(line);
       });
     });
 
@@ -191,7 +207,7 @@ export function registerSilence(program: Command, ctx: CommandContext): void {
         if (!removed)
           throw new PulsebotError('USAGE', `no silence ${id} in force`, { hint: 'see `pulsebot silence list`' });
         ctx.io.out(
-          `silence ${removed.id} removed: ${describe(removed)} — notifications resume with the next evaluation`,
+          `silence ${removed.id} removed: ${describeSilence(removed)} — notifications resume with the next evaluation`,
         );
       });
     });

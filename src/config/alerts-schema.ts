@@ -242,6 +242,11 @@ export const alertsSchema = z
     evaluate_schedule: cron.default(DEFAULT_EVALUATE_SCHEDULE),
     timezone: timeZone.default('UTC'),
     maintenance_windows: z.array(maintenanceWindowSchema).default([]),
+    slack_responders: z
+      .array(
+        z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'expected a Slack user id (U…, W…) or user group id (S…), not a name'),
+      )
+      .default([]),
     rules: rulesSchema,
   })
   .superRefine((a, ctx) => {

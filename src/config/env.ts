@@ -63,3 +63,28 @@ export function portFromEnv(env: NodeJS.ProcessEnv): number {
 export function outboxDirFromEnv(env: NodeJS.ProcessEnv): string {
   return resolve(env.PULSEBOT_OUTBOX_DIR || './outbox');
 }
+
+/**
+ * SLACK_APP_TOKEN: the app-level token (xapp-…, connections:write) that turns on the buttons of
+ * Slack alerts over Socket Mode; null when unset. They act through the bot, so it needs
+ * SLACK_BOT_TOKEN too.
+ */
+export function slackAppTokenFromEnv(env: NodeJS.ProcessEnv): string | null {
+  const token = env.SLACK_APP_TOKEN?.trim();
+  if (!token) return null;
+  if (!token.startsWith('xapp-')) {
+    throw new PulsebotError(
+      'ENV_INVALID',
+      'SLACK_APP_TOKEN must be an app-level token (xapp-…); bot (xoxb-…) and user tokens cannot open Socket Mode',
+      { hint: 'create one under Basic Information → App-Level Tokens with the connections:write scope' },
+    );
+  }
+  if (!env.SLACK_BOT_TOKEN?.trim()) {
+    throw new PulsebotError(
+      'ENV_INVALID',
+      'SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not: the alert buttons answer through the bot',
+      { hint: 'set SLACK_BOT_TOKEN (xoxb-…), or unset SLACK_APP_TOKEN to go without buttons' },
+    );
+  }
+  return token;
+}

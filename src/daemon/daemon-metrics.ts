@@ -11,6 +11,8 @@ export interface AlertStateSample {
   rule: string;
   scope: string;
   state: string;
+  /** The Slack user who acknowledged the firing episode, if one did. */
+  acknowledgedBy?: string | null;
 }
 
 export interface DaemonMetrics {
@@ -23,6 +25,10 @@ export interface DaemonMetrics {
   /** Render process starts (src/render/); its memory while it runs, 0 when it has gone. */
   renderProcessStarts: Counter;
   renderProcessMemory: Gauge;
+  /** Clicks on the Slack alert buttons this instance applied or refused. */
+  alertActions: Counter;
+  /** 1 while the Slack Socket Mode connection is up; absent when Socket Mode is off. */
+  slackSocketConnected: Gauge;
   /** Replaces every alert-state series with the current states (one series of value 1 per rule × scope). */
   setAlertStates(states: readonly AlertStateSample[]): void;
 }
@@ -65,6 +71,20 @@ export function createDaemonMetrics(opts: {
     'scope',
     'state',
   ]);
+  const alertAcknowledged = registry.gauge(
+    'pulsebot_alert_acknowledged',
+    'Firing alerts whose episode was acknowledged from Slack (value 1), with who acknowledged.',
+    ['rule', 'scope', 'user'],
+  );
+  const alertActions = registry.counter(
+    'pulsebot_alert_actions_total',
+    'Clicks on Slack alert buttons handled by this instance, by action and outcome (applied, not_allowed, already_resolved, …).',
+    ['action', 'outcome'],
+  );
+  const slackSocketConnected = registry.gauge(
+    'pulsebot_slack_socket_connected',
+    'Whether the Slack Socket Mode connection that receives button clicks is up (1) or down (0).',
+  );
   const renderProcessStarts = registry.counter(
     'pulsebot_render_process_starts_total',
     'Render process starts (charts and email HTML render in a child process that exits when idle).',
@@ -98,9 +118,16 @@ export function createDaemonMetrics(opts: {
     deliveries,
     renderProcessStarts,
     renderProcessMemory,
+    alertActions,
+    slackSocketConnected,
     setAlertStates(states) {
       alertState.reset();
-      for (const s of states) alertState.set({ rule: s.rule, scope: s.scope, state: s.state }, 1);
+      alertAcknowledged.reset();
+      for (const s of states) {
+        alertState.set({ rule: s.rule, scope: s.scope, state: s.state }, 1);
+        if (s.acknowledgedBy && s.state === 'firing')
+          alertAcknowledged.set({ rule: s.rule, scope: s.scope, user: s.acknowledgedBy }, 1);
+      }
     },
   };
 }

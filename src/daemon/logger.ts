@@ -46,6 +46,7 @@ const SECRET_KEYS = [
   'databaseUrl',
   'database_url',
   'SLACK_BOT_TOKEN',
+  'SLACK_APP_TOKEN',
   'SMTP_URL',
   'DATABASE_URL',
 ];

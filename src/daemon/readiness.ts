@@ -121,7 +121,13 @@ export interface Readiness {
   staleJobs: StaleJob[];
 }
 
-export function readiness(input: { database: DatabaseProbe; staleJobs: StaleJob[]; shuttingDown: boolean }): Readiness {
+export function readiness(input: {
+  database: DatabaseProbe;
+  staleJobs: StaleJob[];
+  shuttingDown: boolean;
+  /** Other parts that are down (the Slack Socket Mode connection), in words. */
+  other?: readonly string[];
+}): Readiness {
   const reasons: string[] = [];
   if (input.shuttingDown) reasons.push('shutting down');
   if (!input.database.ok) reasons.push(`database: ${input.database.reason}`);
@@ -130,5 +136,6 @@ export function readiness(input: { database: DatabaseProbe; staleJobs: StaleJob[
       `job ${s.job} has not ticked ${s.lastTickAt ? `since ${s.lastTickAt}` : 'since start'} (interval ${s.intervalSeconds} s)`,
     );
   }
+  reasons.push(...(input.other ?? []));
   return { ready: reasons.length === 0, reasons, database: input.database, staleJobs: input.staleJobs };
 }

@@ -32,6 +32,8 @@ export interface DaemonOptions {
   now: () => Date;
   catchUpGraceMs: number;
   shutdownTimeoutMs: number;
+  /** Parts outside the jobs that can make the daemon not ready (the Slack Socket Mode connection). */
+  readinessReasons?: () => string[];
 }
 
 export interface Daemon {
@@ -75,6 +77,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           database: await probeDatabase(sql, READINESS_DB_TIMEOUT_MS),
           staleJobs: staleJobs(jobs, scheduler.lastTickAt, startedAt, now()),
           shuttingDown,
+          other: options.readinessReasons?.() ?? [],
         }),
       metrics: () => metrics.registry.expose(),
     },

@@ -9,13 +9,22 @@ export interface ScopeNeed {
   why: string;
 }
 
-export function requiredSlackScopes(opts: { uploadCharts: boolean }): ScopeNeed[] {
+/** `responderGroups`: alerts.slack_responders lists a user group (S…), whose members the alert buttons read. */
+export function requiredSlackScopes(opts: { uploadCharts: boolean; responderGroups?: boolean }): ScopeNeed[] {
   return [
     { scope: 'chat:write', why: 'post the messages' },
     ...(opts.uploadCharts ? [{ scope: 'files:write', why: 'upload the charts (slack.upload_charts)' }] : []),
     { scope: 'channels:read', why: "find a channel's id by its name when a send is retried" },
     { scope: 'channels:history', why: "read the channel's history on a retry, so nothing is posted twice" },
+    ...(opts.responderGroups
+      ? [{ scope: 'usergroups:read', why: 'read the members of the user groups in alerts.slack_responders' }]
+      : []),
   ];
+}
+
+/** The user group ids (S…) among alerts.slack_responders. */
+export function responderGroups(responders: readonly string[]): string[] {
+  return responders.filter((r) => r.startsWith('S'));
 }
 
 /** The same two needs for private channels (the bot must also be invited there). */

@@ -2,6 +2,7 @@ import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql } from '../db/connect.js';
 import { migrationStatus } from '../db/migrate.js';
 import { messageOf } from '../errors.js';
+import { alertActivity } from './alert-activity.js';
 import type { CheckResult } from './check-result.js';
 import { checkDataQuality } from './data-quality-check.js';
 import { routeChecks } from './route-checks.js';
@@ -43,6 +44,7 @@ export async function runChecks(input: DoctorInput): Promise<CheckResult[]> {
     ['newest api_usage row', checkNewestRow],
     ['data quality', (i) => checkDataQuality(i.sql, i.now)],
     ['alert routes', (i) => routeChecks(i.config, i.env)],
+    ['alert activity', alertActivity],
   ];
   for (const [name, check] of checks) {
     try {

@@ -1,11 +1,18 @@
 import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql } from '../db/connect.js';
 import { listProblems } from '../delivery/outbox.js';
-import { addScopesFix, missingScopes, PRIVATE_CHANNEL_SCOPES, requiredSlackScopes } from '../delivery/slack-scopes.js';
+import {
+  addScopesFix,
+  missingScopes,
+  PRIVATE_CHANNEL_SCOPES,
+  requiredSlackScopes,
+  responderGroups,
+} from '../delivery/slack-scopes.js';
 import type { Transports } from '../delivery/transports.js';
 import { messageOf, PulsebotError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { CheckResult } from './check-result.js';
+import { slackButtonsChecks } from './slack-buttons-check.js';
 
 /**
  * Delivery's part of `pulsebot doctor`: can we reach Slack and the SMTP server with the
@@ -23,6 +30,7 @@ export interface DeliveryCheckInput {
 export async function deliveryChecks(input: DeliveryCheckInput): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   out.push(await guarded('slack', () => checkSlack(input)));
+  out.push(...(await slackButtonsChecks(input.config, input.env)));
   out.push(await guarded('smtp', () => checkSmtp(input)));
   out.push(...(await guardedMany('deliveries', () => checkOutbox(input))));
   return out;
@@ -73,7 +81,7 @@ async function checkSlack(input: DeliveryCheckInput): Promise<CheckResult> {
   if (!transports.slackCheck) return { name: 'slack', status: 'ok', detail: transports.describe.slack };
   const who = await transports.slackCheck();
   const works = `token works: ${who.user} in ${who.team}`;
-  const needed = requiredSlackScopes({ uploadCharts: config.slack.upload_charts });
+  const needed = scopesOf(config);
   if (who.scopes === undefined) return probeScopes(input, works);
   const missing = missingScopes(who.scopes, needed);
   if (missing.length > 0) {
@@ -92,8 +100,14 @@ async function checkSlack(input: DeliveryCheckInput): Promise<CheckResult> {
   };
 }
 
+const scopesOf = (config: PulsebotConfig) =>
+  requiredSlackScopes({
+    uploadCharts: config.slack.upload_charts,
+    responderGroups: responderGroups(config.alerts.slack_responders).length > 0,
+  });
+
 function neededScopes(config: PulsebotConfig): string[] {
-  return requiredSlackScopes({ uploadCharts: config.slack.upload_charts }).map((n) => n.scope);
+  return scopesOf(config).map((n) => n.scope);
 }
 
 /**

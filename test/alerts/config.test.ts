@@ -319,6 +319,21 @@ it('has a JSON Schema for editors (what src/config/json-schema.ts generates)', (
     'evaluate_schedule',
     'maintenance_windows',
     'rules',
+    'slack_responders',
     'timezone',
   ]);
+});
+
+describe('alerts.slack_responders', () => {
+  it('takes user and group ids and refuses names', () => {
+    expect(alertsSchema.parse({ slack_responders: ['U012AB3CD', 'S0ONCALL1'] }).slack_responders).toEqual([
+      'U012AB3CD',
+      'S0ONCALL1',
+    ]);
+    expect(alertsSchema.parse({}).slack_responders).toEqual([]);
+    const r = alertsSchema.safeParse({ slack_responders: ['U012AB3CD', '@alice'] });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.path).toEqual(['slack_responders', 1]);
+    expect(r.error?.issues[0]?.message).toMatch(/Slack user id .* not a name/);
+  });
 });

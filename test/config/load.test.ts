@@ -77,6 +77,7 @@ const DEFAULTS: PulsebotConfig = {
     evaluate_schedule: '*/15 * * * * *',
     timezone: 'UTC',
     maintenance_windows: [],
+    slack_responders: [],
     rules: {
       success_rate: {
         metric: 'success_rate',
