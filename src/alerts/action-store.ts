@@ -1,5 +1,5 @@
 import type { Sql, TransactionSql } from '../db/connect.js';
-import type { Acknowledgement, ActionKind, Click, Decision } from './slack-actions.js';
+import type { Acknowledgement, Click, Decision } from './slack-actions.js';
 import { ALERTS_LOCK_KEY, run } from './store.js';
 
 /**
@@ -113,22 +113,6 @@ export async function acknowledgedAlerts(db: Db): Promise<AcknowledgedAlert[]> {
     userName: r.slack_user,
     at: r.at,
   }));
-}
-
-export interface ActionCount {
-  action: ActionKind;
-  outcome: Decision['outcome'];
-  count: number;
-}
-
-/** Clicks by action and outcome, all replicas' together (for /metrics). */
-export async function actionCounts(db: Db): Promise<ActionCount[]> {
-  const rows = await run(
-    'count clicks',
-    () => db<{ action: ActionKind; outcome: Decision['outcome']; count: string }[]>`
-    select action, outcome, count(*) as count from pulsebot.alert_actions group by action, outcome order by action, outcome`,
-  );
-  return rows.map((r) => ({ action: r.action, outcome: r.outcome, count: Number(r.count) }));
 }
 
 /** The click log keeps as long as the alert events. */

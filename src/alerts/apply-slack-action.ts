@@ -48,7 +48,7 @@ export type ClickResult =
   | { status: Decision['outcome']; click: Click; silenceId: string | null };
 
 /** Whether the user may act: anyone when no responders are configured, else listed or in a listed group. */
-export async function mayAct(
+async function mayAct(
   responders: readonly string[],
   userId: string,
   membersOf: (groupId: string) => Promise<string[]>,

@@ -18,13 +18,9 @@ import { acknowledgementsOf, endEpisodeSilences, pruneActions } from './action-s
 import { messagesOf } from './alert-messages.js';
 import type { Acknowledgement } from './slack-actions.js';
 import { formatMetric } from './message.js';
-import { metricSeries, observeRule, topContributors } from './queries.js';
-import { alertPagerDutyMessages } from './render-pagerduty.js';
-import { alertSlackMessage } from './render-slack.js';
-import { alertWebhookMessages } from './render-webhook.js';
+import { observeRule } from './queries.js';
 import { enabledRules, parseScopeKey, type NamedAlertRule } from './rules.js';
 import { suppressionOf, type Suppression } from './silences.js';
-import { hasSparkline, renderSparkline, sparklineLabel, sparklineSpans, type RenderedSparkline } from './sparkline.js';
 import { step, type AlertNotification, type AlertState, type AlertStatus } from './state-machine.js';
 import {
   currentSilences,

@@ -19,13 +19,13 @@ export const ACTION_IDS: Readonly<Record<ActionKind, string>> = {
 const KIND_OF_ACTION_ID = new Map(Object.entries(ACTION_IDS).map(([k, id]) => [id, k as ActionKind]));
 
 /** The block_id of the buttons' actions block: an acknowledgement edits it out of the message. */
-export const ACTIONS_BLOCK_ID = 'pulsebot_alert_actions';
+const ACTIONS_BLOCK_ID = 'pulsebot_alert_actions';
 
 /** Slack's limit on a button's value. */
 const VALUE_MAX = 2000;
 /** Silence 1 h lasts this long; "until resolved" ends when the episode does, or after this at most. */
-export const SILENCE_HOUR_MS = 3_600_000;
-export const SILENCE_UNTIL_RESOLVED_MAX_MS = 7 * 86_400_000;
+const SILENCE_HOUR_MS = 3_600_000;
+const SILENCE_UNTIL_RESOLVED_MAX_MS = 7 * 86_400_000;
 
 /** What a button carries: the alert and episode, and the Slack channel of the config (for the message's outbox key). */
 interface ButtonValue {
@@ -39,7 +39,7 @@ interface ButtonValue {
 }
 
 /** The outbox key of an episode's firing message on one configured channel. */
-export function firingMessageKey(episodeId: string, channel: string): string {
+function firingMessageKey(episodeId: string, channel: string): string {
   return `${notificationKey(episodeId, 'firing')}:slack:${channel}`;
 }
 

@@ -10,15 +10,23 @@ interface Tick {
   /** The success rate seen (with 200 requests), or a full observation, or null for none. */
   obs: number | Observation | null;
   silenced?: boolean;
+  acknowledged?: boolean;
 }
 
 /** Runs a sequence of evaluations of scope "all" through the state machine. */
 function drive(rule: NamedAlertRule, ticks: Tick[], start: AlertState | null = null) {
   let state = start;
-  return ticks.map(({ t, obs, silenced }) => {
+  return ticks.map(({ t, obs, silenced, acknowledged }) => {
     const now = at(t);
     const observation = typeof obs === 'number' ? { value: obs, requests: 200 } : obs;
-    const result = step(state, evaluateScope(rule, 'all', observation, now), rule, now, silenced ?? false);
+    const result = step(
+      state,
+      evaluateScope(rule, 'all', observation, now),
+      rule,
+      now,
+      silenced ?? false,
+      acknowledged ?? false,
+    );
     state = result.state;
     return result;
   });
@@ -171,6 +179,23 @@ describe('repeat', () => {
     expect(r[2]!.notify!.key).toBe('alert:success_rate|all|2026-03-08T07:00:00.000Z:repeat:1');
     expect(r[4]!.notify!.key).toBe('alert:success_rate|all|2026-03-08T07:00:00.000Z:repeat:2');
     expect(r[4]!.notify!.repeat).toBe(2);
+  });
+
+  it('an acknowledged episode repeats no more but still resolves; the next episode repeats again', () => {
+    const r = drive(successRule({ repeat_minutes: 60 }), [
+      { t: '2026-03-08T07:00:00Z', obs: 0.9 },
+      { t: '2026-03-08T08:00:00Z', obs: 0.9, acknowledged: true },
+      { t: '2026-03-08T09:30:00Z', obs: 0.9, acknowledged: true },
+      { t: '2026-03-08T10:00:00Z', obs: 0.99, acknowledged: true },
+      { t: '2026-03-08T10:10:00Z', obs: 0.9 },
+      { t: '2026-03-08T11:10:00Z', obs: 0.9 },
+    ]);
+    expect(told(r)).toEqual([
+      'firing@2026-03-08T07:00:00.000Z',
+      'resolved@2026-03-08T10:00:00.000Z',
+      'firing@2026-03-08T10:10:00.000Z',
+      'repeat@2026-03-08T11:10:00.000Z',
+    ]);
   });
 
   it('repeat_minutes null never repeats', () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   databaseTargetFromEnv,
   describeTarget,
+  slackAppTokenFromEnv,
   outboxDirFromEnv,
   parseDatabaseUrl,
   portFromEnv,
@@ -166,5 +167,35 @@ describe('PULSEBOT_PORT and PULSEBOT_OUTBOX_DIR', () => {
   it('the outbox defaults to ./outbox, resolved', () => {
     expect(outboxDirFromEnv({})).toBe(join(process.cwd(), 'outbox'));
     expect(outboxDirFromEnv({ PULSEBOT_OUTBOX_DIR: '/srv/outbox' })).toBe('/srv/outbox');
+  });
+});
+
+describe('SLACK_APP_TOKEN', () => {
+  const bot = 'xoxb-1-bot';
+  it('unset: no buttons', () => {
+    expect(slackAppTokenFromEnv({ SLACK_BOT_TOKEN: bot })).toBeNull();
+    expect(slackAppTokenFromEnv({ SLACK_APP_TOKEN: '  ', SLACK_BOT_TOKEN: bot })).toBeNull();
+  });
+  it('an app-level token with the bot token', () => {
+    expect(slackAppTokenFromEnv({ SLACK_APP_TOKEN: ' xapp-1-A1-2-abc ', SLACK_BOT_TOKEN: bot })).toBe(
+      'xapp-1-A1-2-abc',
+    );
+  });
+  it('a bot token in its place, or no bot token, is a usage error that names the variable and never echoes the token', () => {
+    for (const env of [
+      { SLACK_APP_TOKEN: 'xoxb-1-secret-value', SLACK_BOT_TOKEN: bot },
+      { SLACK_APP_TOKEN: 'xapp-1-secret-value' },
+    ]) {
+      let error: unknown;
+      try {
+        slackAppTokenFromEnv(env);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(PulsebotError);
+      expect((error as PulsebotError).code).toBe('ENV_INVALID');
+      expect((error as PulsebotError).message).toMatch(/^SLACK_APP_TOKEN /);
+      expect((error as PulsebotError).message).not.toContain('secret-value');
+    }
   });
 });
