@@ -33,6 +33,26 @@ create table public.user_subscriptions (
 alter table public.user_subscriptions enable row level security;
 comment on table public.user_subscriptions is 'Subscriptions per user (created by pulsebot).';
 
+create table pulsebot.alert_actions (
+  id bigint generated always as identity not null,
+  action_key text not null,
+  action text not null,
+  outcome text not null,
+  rule text,
+  scope_key text,
+  episode_id text,
+  slack_user_id text not null,
+  slack_user text,
+  channel_id text,
+  message_ts text,
+  silence_id bigint,
+  at timestamp with time zone not null,
+  constraint alert_actions_action_check CHECK ((action = ANY (ARRAY['acknowledge'::text, 'silence_1h'::text, 'silence_until_resolved'::text]))),
+  constraint alert_actions_action_key_key UNIQUE (action_key),
+  constraint alert_actions_outcome_check CHECK ((outcome = ANY (ARRAY['applied'::text, 'already_acknowledged'::text, 'already_resolved'::text, 'not_allowed'::text, 'unknown_alert'::text]))),
+  constraint alert_actions_pkey PRIMARY KEY (id)
+);
+
 create table pulsebot.alert_events (
   id bigint generated always as identity not null,
   rule text not null,
@@ -298,6 +318,7 @@ create table pulsebot.silences (
   created_by text not null,
   created_at timestamp with time zone not null,
   removed_at timestamp with time zone,
+  ends_with_episode text,
   constraint silences_check CHECK ((ends_at > starts_at)),
   constraint silences_check1 CHECK (((rule IS NOT NULL) OR (scope_key IS NOT NULL))),
   constraint silences_pkey PRIMARY KEY (id)
@@ -435,6 +456,7 @@ create table pulsebot.user_numbers (
 );
 
 create sequence public.api_usage_id_seq as bigint start with 1 increment by 1 minvalue 1 maxvalue 9223372036854775807 cache 1; -- identity of public.api_usage.id
+create sequence pulsebot.alert_actions_id_seq as bigint start with 1 increment by 1 minvalue 1 maxvalue 9223372036854775807 cache 1; -- identity of pulsebot.alert_actions.id
 create sequence pulsebot.alert_events_id_seq as bigint start with 1 increment by 1 minvalue 1 maxvalue 9223372036854775807 cache 1; -- identity of pulsebot.alert_events.id
 create sequence pulsebot.job_runs_id_seq as bigint start with 1 increment by 1 minvalue 1 maxvalue 9223372036854775807 cache 1; -- identity of pulsebot.job_runs.id
 create sequence pulsebot.outbox_id_seq as bigint start with 1 increment by 1 minvalue 1 maxvalue 9223372036854775807 cache 1; -- identity of pulsebot.outbox.id
@@ -444,6 +466,8 @@ create sequence pulsebot.silences_id_seq as bigint start with 1 increment by 1 m
 create sequence pulsebot.usage_dims_id_seq as integer start with 1 increment by 1 minvalue 1 maxvalue 2147483647 cache 1; -- identity of pulsebot.usage_dims.id
 create sequence pulsebot.user_numbers_uid_seq as integer start with 0 increment by 1 minvalue 0 maxvalue 2147483647 cache 1; -- identity of pulsebot.user_numbers.uid
 
+CREATE UNIQUE INDEX alert_actions_acknowledged_idx ON pulsebot.alert_actions USING btree (episode_id) WHERE ((action = 'acknowledge'::text) AND (outcome = 'applied'::text));
+CREATE INDEX alert_actions_at_idx ON pulsebot.alert_actions USING btree (at);
 CREATE INDEX alert_events_at_idx ON pulsebot.alert_events USING btree (at);
 CREATE INDEX alert_events_rule_scope_at_idx ON pulsebot.alert_events USING btree (rule, scope_key, at DESC);
 CREATE INDEX alert_states_quiet_idx ON pulsebot.alert_states USING btree (updated_at) WHERE (status = ANY (ARRAY['ok'::text, 'resolved'::text]));
@@ -615,7 +639,7 @@ begin
   for obj in
     select c.oid::regclass as rel from pg_class c
     where c.relnamespace = 'pulsebot'::regnamespace
-      and c.relname in ('outbox', 'outbox_blobs', 'outbox_blob_refs', 'job_runs', 'alert_states', 'alert_events', 'silences')
+      and c.relname in ('outbox', 'outbox_blobs', 'outbox_blob_refs', 'job_runs', 'alert_states', 'alert_events', 'silences', 'alert_actions')
   loop
     execute format('grant insert, update, delete on %s to %I', obj.rel, runtime);
   end loop;
@@ -624,7 +648,7 @@ begin
     join pg_depend d on d.objid = s.oid and d.deptype in ('a', 'i')
     join pg_class t on t.oid = d.refobjid
     where s.relkind = 'S' and t.relnamespace = 'pulsebot'::regnamespace
-      and t.relname in ('outbox', 'outbox_blobs', 'outbox_blob_refs', 'job_runs', 'alert_states', 'alert_events', 'silences')
+      and t.relname in ('outbox', 'outbox_blobs', 'outbox_blob_refs', 'job_runs', 'alert_states', 'alert_events', 'silences', 'alert_actions')
   loop
     execute format('grant usage on sequence %s to %I', obj.seq, runtime);
   end loop;

@@ -15,13 +15,15 @@ import {
   type Click,
   type Decision,
 } from './slack-actions.js';
+import { pagerDutyAcknowledgements } from './render-pagerduty.js';
 import { addSilence, loadStates, stateKey } from './store.js';
 
 /**
  * Applies one click on an alert's Slack button: under the evaluation lock, once per click across
  * replicas (the click's key is stored with it), judged against the alert's current episode. An
  * applied click is answered in the alert's thread through the outbox (retried like any message);
- * a refused one gets a message only the clicker sees.
+ * a refused one gets a message only the clicker sees. An acknowledgement is passed on to the
+ * episode's PagerDuty incidents, so they stop escalating.
  */
 
 /** The Slack calls a click needs beyond the outbox. */
@@ -104,8 +106,14 @@ export async function handleClick(deps: SlackActionDeps, body: unknown): Promise
     }
     if (!(await recordClick(tx, click, decision, { silenceId: silence?.id ?? null, now }))) return null;
     if (decision.outcome === 'applied') {
-      const message = await replyOf(tx, click, { now, timeZone: tz, silence });
-      await enqueueIn(tx, [message], { kind: 'alert', now });
+      const messages = [await replyOf(tx, click, { now, timeZone: tz, silence })];
+      if (click.action === 'acknowledge') {
+        const keys = deps.config.alerts.rules[click.rule]?.routes.pagerduty ?? [];
+        const who = click.user.name ? `@${click.user.name} (${click.user.id})` : click.user.id;
+        const text = `${click.rule} ${click.scope} acknowledged in Slack by ${who}`;
+        messages.push(...pagerDutyAcknowledgements({ episodeId: click.episodeId, text }, keys));
+      }
+      await enqueueIn(tx, messages, { kind: 'alert', now });
     }
     return { decision, silence };
   });

@@ -4,6 +4,7 @@ import type { PagerDutyPayload, QueuedMessage } from '../delivery/types.js';
 import { alertSummary } from './alert-summary.js';
 import type { AlertMessage } from './message.js';
 import type { AlertMetric, Severity } from './rules.js';
+import { notificationKey } from './state-machine.js';
 
 /**
  * An alert as PagerDuty Events API v2 events, one per integration key. Firing triggers and
@@ -46,6 +47,28 @@ export function alertPagerDutyMessages(
     channel: 'pagerduty' as const,
     key: pagerdutyKey(m.key, key),
     payload: payloadOf(m, key, opts),
+  }));
+}
+
+/**
+ * An acknowledgement from Slack, passed on to the episode's PagerDuty incident: whoever pressed
+ * Acknowledge is on it, so PagerDuty stops escalating. It waits for the trigger, like a resolve.
+ */
+export function pagerDutyAcknowledgements(
+  alert: { episodeId: string; text: string },
+  keys: readonly string[],
+): QueuedMessage[] {
+  const firingKey = notificationKey(alert.episodeId, 'firing');
+  return keys.map((key) => ({
+    channel: 'pagerduty' as const,
+    key: pagerdutyKey(`alert:${alert.episodeId}:acknowledged`, key),
+    payload: {
+      routingKeyRef: routeRef(key),
+      destination: pagerdutyDestination(key),
+      text: alert.text,
+      threadOfKey: pagerdutyKey(firingKey, key),
+      event: { event_action: 'acknowledge', dedup_key: dedupKeyOf(alert.episodeId) },
+    },
   }));
 }
 

@@ -70,7 +70,7 @@ export interface PagerDutyPayload {
   /** Sent only once the message under this key is no longer pending (a resolve after its trigger). */
   threadOfKey?: string;
   event: {
-    event_action: 'trigger' | 'resolve';
+    event_action: 'trigger' | 'acknowledge' | 'resolve';
     dedup_key: string;
     payload?: {
       summary: string;

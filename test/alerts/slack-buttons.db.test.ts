@@ -13,6 +13,7 @@ import { SOCKET_DOWN_GRACE_MS, socketReadinessReason, startSlackButtons } from '
 import type { SlackSocket } from '../../src/daemon/slack-socket.js';
 import type { Database } from '../../src/db/connect.js';
 import { transportsFromEnv, type Transports } from '../../src/delivery/transports.js';
+import { startFakePagerDuty, type FakePagerDuty } from '../fakes/pagerduty-server.js';
 import { startFakeSlack, type FakeSlack, type FakeSlackMessage } from '../fakes/slack-api-server.js';
 import { TARGETS, freshDatabase } from '../support/databases.js';
 
@@ -23,11 +24,12 @@ import { TARGETS, freshDatabase } from '../support/databases.js';
  */
 
 const TOKEN = 'xoxb-buttons-test-0000';
+const PD_KEY = 'R0ut1ngKeyR0ut1ngKeyR0ut1ngKey32';
 const CHANNELS = { '#ai-oncall': 'C0AIONCALL' };
 const T = new Date('2026-11-24T09:00:00Z');
 const minutes = (n: number, from = T) => new Date(from.getTime() + n * 60_000);
 
-function configWith(alerts: Record<string, unknown> = {}): PulsebotConfig {
+function configWith(alerts: Record<string, unknown> = {}, pagerduty: string[] = []): PulsebotConfig {
   const off = { enabled: false };
   return parseConfig(
     {
@@ -35,7 +37,7 @@ function configWith(alerts: Record<string, unknown> = {}): PulsebotConfig {
         timezone: 'UTC',
         ...alerts,
         rules: {
-          success_rate: { routes: { slack: ['#ai-oncall'], email: [] } },
+          success_rate: { routes: { slack: ['#ai-oncall'], email: [], pagerduty } },
           provider_success_rate: off,
           cost_vs_baseline: off,
           p95_latency: off,
@@ -46,7 +48,7 @@ function configWith(alerts: Record<string, unknown> = {}): PulsebotConfig {
       },
     },
     '(test)',
-    {},
+    { PD_ROUTING_KEY: PD_KEY },
   );
 }
 
@@ -70,6 +72,7 @@ describe.each(TARGETS)('Slack alert buttons on %s', (target) => {
   let sockets: SlackSocket[];
   let logLines: string[];
   let events: Array<Record<string, unknown>>;
+  let pd: FakePagerDuty | undefined;
 
   beforeAll(async () => {
     db = await freshDatabase(target);
@@ -95,11 +98,15 @@ describe.each(TARGETS)('Slack alert buttons on %s', (target) => {
   afterEach(async () => {
     for (const s of sockets) await s.stop();
     await transports?.close();
+    await pd?.close();
+    pd = undefined;
     await slack.close();
     rmSync(outDir, { recursive: true, force: true });
   });
 
   const env = () => ({
+    PD_ROUTING_KEY: PD_KEY,
+    ...(pd ? { PAGERDUTY_EVENTS_URL: pd.url } : {}),
     SLACK_BOT_TOKEN: TOKEN,
     SLACK_APP_TOKEN: slack.appToken,
     SLACK_API_URL: slack.url,
@@ -230,6 +237,27 @@ describe.each(TARGETS)('Slack alert buttons on %s', (target) => {
     expect(slack.ephemerals[0]).toMatchObject({ channel: 'C0AIONCALL', user: 'U0BOB' });
     expect(slack.ephemerals[0]!.text).toBe('Already acknowledged by <@U0ALICE> at 24 Nov 2026, 09:03 UTC.');
     expect((await actionsOf()).map((a) => a.outcome)).toEqual(['applied', 'applied', 'already_acknowledged']);
+  });
+
+  it('Acknowledge in Slack acknowledges the PagerDuty incident of the same episode', async () => {
+    pd = await startFakePagerDuty();
+    config = configWith({}, ['${PD_ROUTING_KEY}']);
+    const message = await fire();
+    expect(pd.events.map((e) => e.event_action)).toEqual(['trigger']);
+    await connect();
+    await click(message, 'acknowledge', { id: 'U0ALICE', name: 'alice' });
+    await until('the acknowledge event', async () => pd!.events.length === 2);
+    const [trigger, acknowledge] = pd.events;
+    expect(acknowledge).toEqual({
+      routing_key: PD_KEY,
+      event_action: 'acknowledge',
+      dedup_key: trigger!.dedup_key,
+    });
+    expect(trigger!.dedup_key).toBe(`success_rate|all|${T.toISOString()}`);
+    // A silence is pulsebot's business: PagerDuty hears nothing of it.
+    await click(message, 'silence_1h', { id: 'U0ALICE', name: 'alice' });
+    await until('the silence reply', async () => repliesTo(message).length === 2);
+    expect(pd.events).toHaveLength(2);
   });
 
   it('Silence 1 h: a silence like `silence add` would make, with the Slack user, and a reply in the thread', async () => {

@@ -80,6 +80,7 @@ describe.each(TARGETS)('upgrading a database migrated by the numbered chain (%s)
       { id: 3, name: 'odd_row_counters' },
       { id: 4, name: 'failures_without_error_code' },
       { id: 5, name: 'outbox_pagerduty_webhook' },
+      { id: 6, name: 'alert_actions' },
     ]);
     const status = await migrationStatus(upgraded.sql);
     expect({ pending: status.pending, definitions: status.pendingDefinitions, legacy: status.legacyChain }).toEqual({
