@@ -112,4 +112,16 @@ describe.concurrent('configuration errors from the CLI: exit 2, one line', () =>
     expect(r.stderr).not.toMatch(STACK_FRAME);
     expect(r.stderr).not.toContain('unexpected error');
   });
+
+  it('a bot token as SLACK_APP_TOKEN stops the daemon before it opens anything, naming the variable', async ({
+    expect,
+  }) => {
+    const r = await cli(['run'], { SLACK_APP_TOKEN: TOKEN, SLACK_BOT_TOKEN: TOKEN, PULSEBOT_PORT: '0' });
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr)[0]).toBe(
+      'pulsebot: SLACK_APP_TOKEN must be an app-level token (xapp-…); bot (xoxb-…) and user tokens cannot open Socket Mode',
+    );
+    expect(`${r.stdout}${r.stderr}`).not.toContain(TOKEN);
+    expect(r.stderr).not.toMatch(STACK_FRAME);
+  });
 });

@@ -23,7 +23,12 @@ interface Started {
   url: (path: string) => string;
 }
 
-async function start(db: Database, jobs: JobSpec[], shutdownTimeoutMs = 20_000): Promise<Started> {
+async function start(
+  db: Database,
+  jobs: JobSpec[],
+  shutdownTimeoutMs = 20_000,
+  readinessReasons?: () => string[],
+): Promise<Started> {
   const lines: string[] = [];
   const log = await createLogger({
     level: 'debug',
@@ -43,6 +48,7 @@ async function start(db: Database, jobs: JobSpec[], shutdownTimeoutMs = 20_000):
     now,
     catchUpGraceMs: 6 * 3_600_000,
     shutdownTimeoutMs,
+    ...(readinessReasons ? { readinessReasons } : {}),
   });
   return {
     daemon,
@@ -214,6 +220,27 @@ describe.each(TARGETS)('daemon on %s', (target) => {
     } finally {
       release();
       await s.daemon.scheduler.drain(30_000);
+    }
+  });
+
+  it('/readyz reports a part outside the jobs that is down (the Slack Socket Mode connection), and recovers with it', async () => {
+    let down: string[] = [];
+    const s = await start(
+      db,
+      [{ name: 'daily', schedule: '0 9 * * *', timezone: 'UTC', catchUp: false, quiet: false, run: async () => {} }],
+      2_000,
+      () => down,
+    );
+    try {
+      expect((await get(s.url('/readyz'))).status).toBe(200);
+      down = ['Slack Socket Mode down since 2026-11-24T09:00:00.000Z: alert buttons do nothing'];
+      const unready = await get(s.url('/readyz'));
+      expect(unready.status).toBe(503);
+      expect(JSON.parse(unready.body)).toMatchObject({ status: 'not ready', reasons: down });
+      down = [];
+      expect((await get(s.url('/readyz'))).status).toBe(200);
+    } finally {
+      await s.daemon.shutdown('test');
     }
   });
 });
