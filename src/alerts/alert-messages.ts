@@ -18,7 +18,7 @@ import type { PulsebotConfig } from '../config/schema.js';
 export async function messagesOf(
   tx: TransactionSql,
   deps: { config: PulsebotConfig; log: (event: Record<string, unknown>) => void; slackButtons?: boolean },
-  o: { rule: NamedAlertRule },
+  o: { rule: NamedAlertRule; acknowledgement?: { userId: string; at: Date } | null },
   n: AlertNotification,
   now: Date,
 ): Promise<QueuedMessage[]> {
@@ -55,6 +55,7 @@ export async function messagesOf(
     notification: { ...n, evaluation: { ...n.evaluation, contributors } },
     dashboardUrl: config.dashboard.url,
     series,
+    acknowledgement: o.acknowledgement ?? null,
   });
   let sparkline: RenderedSparkline | null = null;
   if (series.length > 0) {

@@ -32,6 +32,8 @@ export interface AlertMessageInput {
   series?: SparkPoint[];
   /** How many contributors of each kind to list (default 5). */
   maxContributors?: number;
+  /** Who acknowledged the episode from Slack, for the resolve to say. */
+  acknowledgement?: { userId: string; at: Date } | null;
 }
 
 export interface AlertMessage {
@@ -77,6 +79,8 @@ export interface AlertMessage {
   replyToKey: string | null;
   /** Resolves also update that firing message (to say it is resolved). */
   updatesKey: string | null;
+  /** Resolves of an acknowledged episode: who acknowledged it, and when. */
+  acknowledged: { userId: string; at: Date } | null;
 }
 
 const METRIC_LABELS: Record<AlertMetric, string> = {
@@ -217,6 +221,7 @@ export function buildAlertMessage(input: AlertMessageInput): AlertMessage {
     sparkline: input.series ? [...input.series] : null,
     replyToKey: n.kind === 'firing' ? null : firingKey,
     updatesKey: n.kind === 'resolved' ? firingKey : null,
+    acknowledged: n.kind === 'resolved' ? (input.acknowledgement ?? null) : null,
   };
 }
 

@@ -127,6 +127,10 @@ function firingBlocks(m: AlertMessage, opts: SlackAlertOptions, channel: string)
   return blocks;
 }
 
+function acknowledgedText(a: { userId: string; at: Date }, timeZone: string): string {
+  return `<@${escapeSlack(a.userId)}> at ${when(a.at, timeZone)}`;
+}
+
 /** The resolve's thread reply. */
 function resolvedReplyBlocks(m: AlertMessage, opts: SlackAlertOptions): Block[] {
   const tz = opts.timeZone;
@@ -143,6 +147,7 @@ function resolvedReplyBlocks(m: AlertMessage, opts: SlackAlertOptions): Block[] 
         field('Fired', when(m.firingSince, tz)),
         field('Resolved', when(r.at, tz)),
         field('Lasted', escapeSlack(r.durationText)),
+        ...(m.acknowledged ? [field('Acknowledged', acknowledgedText(m.acknowledged, tz))] : []),
       ],
     },
     footer(m, tz),
@@ -159,7 +164,7 @@ function resolvedOriginalBlocks(m: AlertMessage, opts: SlackAlertOptions): { tex
     {
       type: 'section',
       text: mrkdwn(
-        `Fired at ${when(m.firingSince, tz)}, resolved at ${when(r.at, tz)} after *${escapeSlack(r.durationText)}*. Now: ${fitEscaped(m.howBad.comparison, 600)}`,
+        `Fired at ${when(m.firingSince, tz)}, resolved at ${when(r.at, tz)} after *${escapeSlack(r.durationText)}*.${m.acknowledged ? ` Acknowledged by ${acknowledgedText(m.acknowledged, tz)}.` : ''} Now: ${fitEscaped(m.howBad.comparison, 600)}`,
       ),
     },
     ...buttons(m),

@@ -237,6 +237,17 @@ describe.each(TARGETS)('Slack alert buttons on %s', (target) => {
     expect(slack.ephemerals[0]).toMatchObject({ channel: 'C0AIONCALL', user: 'U0BOB' });
     expect(slack.ephemerals[0]!.text).toBe('Already acknowledged by <@U0ALICE> at 24 Nov 2026, 09:03 UTC.');
     expect((await actionsOf()).map((a) => a.outcome)).toEqual(['applied', 'applied', 'already_acknowledged']);
+
+    // The resolve says who acknowledged it, in the thread and in the message it edits.
+    clock = minutes(90);
+    await insert(300, 0, clock);
+    const resolved = await pass();
+    expect(resolved.alerts[0]!.status).toBe('resolved');
+    const acknowledged = 'Acknowledged by <@U0ALICE> at 24 Nov 2026, 09:03 UTC.';
+    expect(JSON.stringify(slack.messages.find((m) => m.ts === message.ts)!.blocks)).toContain(acknowledged);
+    expect(JSON.stringify(repliesTo(message).at(-1)!.blocks)).toContain(
+      '*Acknowledged*\\n<@U0ALICE> at 24 Nov 2026, 09:03 UTC',
+    );
   });
 
   it('Acknowledge in Slack acknowledges the PagerDuty incident of the same episode', async () => {
