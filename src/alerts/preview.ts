@@ -55,6 +55,8 @@ export interface AlertPreviewDeps {
   sql: Sql;
   config: PulsebotConfig;
   now: Date;
+  /** Show the Acknowledge and Silence buttons (SLACK_APP_TOKEN is set). */
+  slackButtons?: boolean;
 }
 
 /** What the database says about one rule, read inside the transaction. */
@@ -297,6 +299,7 @@ async function render(
     timeZone: tz,
     metric: rule.metric,
     sparkline,
+    actions: deps.slackButtons === true,
   });
   const { alertEmailMessages } = await import('./render-email.js');
   const [email] = await alertEmailMessages(m, [rule.routes.email[0] ?? PREVIEW_RECIPIENT], {

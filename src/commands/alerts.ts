@@ -83,7 +83,8 @@ async function preview(ctx: CommandContext, opts: AlertsOptions): Promise<void> 
     const { buildAlertPreviews } = await import('../alerts/preview.js');
     const { writeAlertPreview } = await import('../alerts/write-preview.js');
     const now = ctx.now();
-    const previews = await buildAlertPreviews({ sql: db.sql, config, now }, opts.rule);
+    const slackButtons = slackAppTokenFromEnv(ctx.env) !== null;
+    const previews = await buildAlertPreviews({ sql: db.sql, config, now, slackButtons }, opts.rule);
     const written = writeAlertPreview(resolve(opts.out!), previews, { now, timeZone: config.alerts.timezone });
     const width = Math.max(0, ...previews.map((p) => p.rule.name.length));
     for (const p of previews) {
