@@ -184,8 +184,8 @@ describe.each(TARGETS)('retries within one run (inlineRetryMs) on %s', (target) 
     slack.failures.push(new DeliveryError('channel_not_found', { retryable: false }), http500());
     expect(await deliverDue(deps({ inlineRetryMs: undefined }))).toMatchObject({ dead: 1, retried: 1 });
     expect(slept).toEqual([]);
-    expect((await row('i6')).state).toBe('dead');
-    expect((await row('i7')).state).toBe('pending');
+    // The two are sent side by side (deliverDue's workers): which one met which failure varies.
+    expect([(await row('i6')).state, (await row('i7')).state].sort()).toEqual(['dead', 'pending']);
   });
 
   it('a run that dies during a wait leaves the row to be resumed once its lease ends, and it is posted once', async () => {
