@@ -1,6 +1,7 @@
 import { SocketModeClient } from '@slack/socket-mode';
 import { type Logger as SlackLogger, LogLevel, WebClient } from '@slack/web-api';
 import type { SlackResponder } from '../alerts/apply-slack-action.js';
+import { silentSlackLogger } from '../delivery/slack-transport.js';
 import { messageOf } from '../errors.js';
 import { redact } from '../redact.js';
 
@@ -57,7 +58,7 @@ export function createSlackSocket(opts: SlackSocketOptions): SlackSocket {
   const web = new WebClient(opts.botToken, {
     ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}),
     retryConfig: { retries: 2, factor: 2, minTimeout: 500 },
-    logger: forwardingLogger(() => {}),
+    logger: silentSlackLogger,
   });
 
   let connected = false;

@@ -78,7 +78,7 @@ function parseExternalId(externalId: string): { channelId: string; ts: string } 
 
 // The WebClient's own logging would repeat what our errors already say; dropping it all also
 // guarantees that nothing it might print (request bodies, URLs) reaches the logs.
-const silentLogger: Logger = {
+export const silentSlackLogger: Logger = {
   debug() {},
   info() {},
   warn() {},
@@ -95,7 +95,7 @@ export function createSlackTransport(opts: SlackTransportOptions): SlackTranspor
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     timeout: opts.timeoutMs,
-    logger: silentLogger,
+    logger: silentSlackLogger,
   });
   const channelIds = new Map<string, string>();
 

@@ -1,8 +1,9 @@
-import { ErrorCode, LogLevel, type Logger, type WebAPIPlatformError, WebClient } from '@slack/web-api';
+import { ErrorCode, type WebAPIPlatformError, WebClient } from '@slack/web-api';
 import type { PulsebotConfig } from '../config/schema.js';
 import { slackAppTokenFromEnv } from '../config/env.js';
 import { addScopesFix, responderGroups } from '../delivery/slack-scopes.js';
 import { toDeliveryError } from '../delivery/slack-errors.js';
+import { silentSlackLogger } from '../delivery/slack-transport.js';
 import { messageOf, PulsebotError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { CheckResult } from './check-result.js';
@@ -16,23 +17,13 @@ import type { CheckResult } from './check-result.js';
 /** Doctor waits this long for each call, and does not retry: a slow Slack is itself worth a ✗. */
 const CALL_TIMEOUT_MS = 10_000;
 
-const silentLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  setLevel() {},
-  setName() {},
-  getLevel: () => LogLevel.ERROR,
-};
-
 function client(token: string, env: NodeJS.ProcessEnv): WebClient {
   return new WebClient(token, {
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     timeout: CALL_TIMEOUT_MS,
-    logger: silentLogger,
+    logger: silentSlackLogger,
   });
 }
 
