@@ -25,19 +25,21 @@ export async function messagesOf(
   const { config, log } = deps;
   const tz = config.alerts.timezone;
   const rule = o.rule;
+  const leftOut = (what: string, error: unknown) =>
+    log({
+      level: 'warn',
+      event: 'alerts.extra_failed',
+      rule: rule.name,
+      scope: n.scope,
+      what,
+      error: messageOf(error),
+      message: `alert ${rule.name} ${n.scope}: ${what} left out: ${messageOf(error)}`,
+    });
   const extra = async <T>(what: string, fallback: T, fn: (sp: TransactionSql) => Promise<T>): Promise<T> => {
     try {
       return (await tx.savepoint(fn)) as T;
     } catch (error) {
-      log({
-        level: 'warn',
-        event: 'alerts.extra_failed',
-        rule: rule.name,
-        scope: n.scope,
-        what,
-        error: messageOf(error),
-        message: `alert ${rule.name} ${n.scope}: ${what} left out: ${messageOf(error)}`,
-      });
+      leftOut(what, error);
       return fallback;
     }
   };
@@ -62,15 +64,7 @@ export async function messagesOf(
     try {
       sparkline = await renderSparkline(rule, series, sparklineLabel(rule.metric, message.where.label));
     } catch (error) {
-      log({
-        level: 'warn',
-        event: 'alerts.extra_failed',
-        rule: rule.name,
-        scope: n.scope,
-        what: 'sparkline',
-        error: messageOf(error),
-        message: `alert ${rule.name} ${n.scope}: sparkline left out: ${messageOf(error)}`,
-      });
+      leftOut('sparkline', error);
     }
   }
   const slack = rule.routes.slack.map((channel) =>
