@@ -5,7 +5,7 @@ import { contextBlock, mrkdwn, plainText } from '../messages/slack-blocks.js';
 import { SLACK_LIMITS, escapeSlack, fitEscaped, slackLimitViolations } from '../messages/slack-limits.js';
 import { metricFormat, type AlertMessage } from './message.js';
 import type { AlertMetric, Severity } from './rules.js';
-import { actionButtons } from './slack-actions.js';
+import { actionButtons, slackAlertKey } from './slack-actions.js';
 import type { RenderedSparkline } from './sparkline.js';
 
 /**
@@ -30,11 +30,6 @@ const RESOLVED_EMOJI = '✅';
 const REPEAT_EMOJI = '🔁';
 const FIELD_MAX = 600;
 const NAME_MAX = 120;
-
-/** The outbox key of one notification on one Slack channel: `alert:<episode>:firing:slack:#ai-oncall`. */
-function slackAlertKey(notificationKey: string, channel: string): string {
-  return `${notificationKey}:slack:${channel}`;
-}
 
 type Block = Record<string, unknown>;
 

@@ -38,9 +38,9 @@ interface ButtonValue {
   channel: string;
 }
 
-/** The outbox key of an episode's firing message on one configured channel. */
-function firingMessageKey(episodeId: string, channel: string): string {
-  return `${notificationKey(episodeId, 'firing')}:slack:${channel}`;
+/** The outbox key of one notification on one Slack channel: `alert:<episode>:firing:slack:#ai-oncall`. */
+export function slackAlertKey(notificationKey: string, channel: string): string {
+  return `${notificationKey}:slack:${channel}`;
 }
 
 /**
@@ -141,7 +141,7 @@ export function parseClick(body: unknown): Click | null {
     rule,
     scope,
     episodeId,
-    messageKey: firingMessageKey(episodeId, channel),
+    messageKey: slackAlertKey(notificationKey(episodeId, 'firing'), channel),
     user: { id: userId, name: str(user.username) ?? str(user.name) },
     channelId,
     messageTs,
