@@ -1,6 +1,6 @@
 import type { PulsebotConfig } from '../config/schema.js';
 import type { Sql, TransactionSql } from '../db/connect.js';
-import { enqueueIn } from '../delivery/outbox.js';
+import { enqueueIn, queuedSlackContent } from '../delivery/outbox.js';
 import type { QueuedMessage } from '../delivery/types.js';
 import { messageOf } from '../errors.js';
 import { acknowledgementsOf, clickRecorded, recordClick, takePassLock } from './action-store.js';
@@ -163,9 +163,7 @@ async function replyOf(
   const reply = appliedReply(click, opts);
   let update: { key: string; text: string; blocks: unknown[] } | undefined;
   if (click.action === 'acknowledge') {
-    const [original] = await tx<{ text: string | null; blocks: unknown[] | null }[]>`
-      select payload ->> 'text' as text, payload -> 'blocks' as blocks from pulsebot.outbox
-      where key = ${click.messageKey} and channel = 'slack'`;
+    const original = await queuedSlackContent(tx, click.messageKey);
     const blocks = original?.blocks ?? (click.messageTs === click.threadTs ? click.blocks : null);
     if (blocks) {
       update = {

@@ -409,6 +409,20 @@ export async function receiptOf(sql: Sql, key: string): Promise<DeliveryReceipt 
   return rows[0]?.receipt ?? null;
 }
 
+/** The text and blocks a Slack message was queued with (what an edit of it starts from), or null. */
+export async function queuedSlackContent(
+  sql: Sql | TransactionSql,
+  key: string,
+): Promise<{ text: string | null; blocks: unknown[] | null } | null> {
+  const rows = await run(
+    'read queued Slack content',
+    () => sql<{ text: string | null; blocks: unknown[] | null }[]>`
+    select payload ->> 'text' as text, payload -> 'blocks' as blocks from pulsebot.outbox
+    where key = ${key} and channel = 'slack'`,
+  );
+  return rows[0] ?? null;
+}
+
 export async function stateOf(sql: Sql, key: string): Promise<OutboxState | null> {
   const rows = await run(
     'read state',
