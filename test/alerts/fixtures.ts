@@ -25,3 +25,17 @@ export function successRule(overrides: Partial<NamedAlertRule> = {}): NamedAlert
 }
 
 export const at = (iso: string) => new Date(iso);
+
+/** n api_usage rows over the 15 minutes before `end`, the first `failures` failed with `overloaded`. */
+export function failingCalls(n: number, failures: number, end: Date) {
+  return Array.from({ length: n }, (_, i) => ({
+    created_at: new Date(end.getTime() - ((i + 0.5) / n) * 15 * 60_000),
+    provider: 'openai',
+    service_type: 'content',
+    model: 'gpt-4o-mini',
+    cost_usd: 0.01,
+    latency_ms: 900,
+    success: i >= failures,
+    error_code: i < failures ? 'overloaded' : null,
+  }));
+}

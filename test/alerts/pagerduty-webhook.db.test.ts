@@ -13,6 +13,7 @@ import { transportsFromEnv, type Transports } from '../../src/delivery/transport
 import { startFakePagerDuty, type FakePagerDuty } from '../fakes/pagerduty-server.js';
 import { startWebhookReceiver, type FakeWebhookReceiver } from '../fakes/webhook-receiver.js';
 import { TARGETS, freshDatabase } from '../support/databases.js';
+import { failingCalls } from './fixtures.js';
 
 /**
  * The success-rate rule routed to PagerDuty and a webhook, against a local PagerDuty and a local
@@ -26,20 +27,6 @@ const OTHER_RULES = ['provider_success_rate', 'cost_vs_baseline', 'p95_latency',
 
 const T = new Date('2026-11-24T09:00:00Z');
 const plus = (minutes: number, from = T) => new Date(from.getTime() + minutes * 60_000);
-
-/** n calls over the 15 minutes before `end`, the first `failures` failed with `overloaded`. */
-function calls(n: number, failures: number, end: Date) {
-  return Array.from({ length: n }, (_, i) => ({
-    created_at: new Date(end.getTime() - ((i + 0.5) / n) * 15 * 60_000),
-    provider: 'openai',
-    service_type: 'content',
-    model: 'gpt-4o-mini',
-    cost_usd: 0.01,
-    latency_ms: 900,
-    success: i >= failures,
-    error_code: i < failures ? 'overloaded' : null,
-  }));
-}
 
 describe.each(TARGETS)('alerts to PagerDuty and webhooks on %s', (target) => {
   let db: Database;
@@ -117,7 +104,7 @@ describe.each(TARGETS)('alerts to PagerDuty and webhooks on %s', (target) => {
       random: () => 0,
     });
 
-  const insert = async (rows: ReturnType<typeof calls>) => {
+  const insert = async (rows: ReturnType<typeof failingCalls>) => {
     await db.sql`insert into public.api_usage ${db.sql(rows as never[])}`;
   };
 
@@ -136,7 +123,7 @@ describe.each(TARGETS)('alerts to PagerDuty and webhooks on %s', (target) => {
   it('firing triggers, a repeat does not, resolve closes the same dedup_key; the webhook gets all three, signed', async () => {
     const cfg = config();
     // 54 of 60 (90%) below 95%: fires at T.
-    await insert(calls(60, 6, T));
+    await insert(failingCalls(60, 6, T));
     expect((await pass(cfg, T)).firing).toEqual(['success_rate all']);
     expect(pd.events).toHaveLength(1);
     const trigger = pd.events[0]!;
@@ -167,12 +154,12 @@ describe.each(TARGETS)('alerts to PagerDuty and webhooks on %s', (target) => {
     });
 
     // Still failing an hour later: the default repeat_minutes (60) repeats, but not on PagerDuty.
-    await insert(calls(60, 6, plus(60)));
+    await insert(failingCalls(60, 6, plus(60)));
     expect((await pass(cfg, plus(60))).alerts[0]).toMatchObject({ status: 'firing', notified: 'repeat' });
     expect(pd.events).toHaveLength(1);
 
     // Recovered: 100 good calls in the 15 minutes before T+80 (100% ≥ the 97% recovery).
-    await insert(calls(100, 0, plus(80)));
+    await insert(failingCalls(100, 0, plus(80)));
     expect((await pass(cfg, plus(80))).alerts[0]).toMatchObject({ status: 'resolved', notified: 'resolved' });
     expect(pd.events.map((e) => [e.event_action, e.dedup_key])).toEqual([
       ['trigger', trigger.dedup_key],
@@ -216,7 +203,7 @@ describe.each(TARGETS)('alerts to PagerDuty and webhooks on %s', (target) => {
 
   it('a second replica evaluating at the same time triggers nothing more', async () => {
     const cfg = config();
-    await insert(calls(60, 6, T));
+    await insert(failingCalls(60, 6, T));
     // On PostgreSQL the second replica has its own connections; PGlite has one session, so the passes queue on it.
     const other =
       target === 'postgres' ? postgres((db.target as { url: string }).url, { max: 4, onnotice: () => {} }) : null;
@@ -234,7 +221,7 @@ describe.each(TARGETS)('alerts to PagerDuty and webhooks on %s', (target) => {
 
   it("429 is retried after PagerDuty's Retry-After", async () => {
     const cfg = config();
-    await insert(calls(60, 6, T));
+    await insert(failingCalls(60, 6, T));
     pd.failNext({ status: 429, retryAfter: 120 });
     await pass(cfg, T);
     expect(pd.events).toEqual([]);
@@ -250,7 +237,7 @@ describe.each(TARGETS)('alerts to PagerDuty and webhooks on %s', (target) => {
 
   it('400 is given up with PagerDuty’s error shown, and reported through the email failure route', async () => {
     const cfg = config();
-    await insert(calls(60, 6, T));
+    await insert(failingCalls(60, 6, T));
     pd.failNext({ status: 400, errors: ["'payload.summary' is too long"] });
     await pass(cfg, T);
     const [row] = await db.sql<{ state: string; attempts: number; last_error: string; destination: string }[]>`
@@ -273,7 +260,7 @@ describe.each(TARGETS)('alerts to PagerDuty and webhooks on %s', (target) => {
     const stranger = await startWebhookReceiver('not-the-secret-pulsebot-has');
     try {
       const cfg = config(stranger.url);
-      await insert(calls(60, 6, T));
+      await insert(failingCalls(60, 6, T));
       await pass(cfg, T);
       expect(stranger.received).toEqual([]);
       expect(stranger.rejected).toHaveLength(1);
@@ -289,7 +276,7 @@ describe.each(TARGETS)('alerts to PagerDuty and webhooks on %s', (target) => {
 
   it('a webhook answering 503 is retried, then delivered', async () => {
     const cfg = config();
-    await insert(calls(60, 6, T));
+    await insert(failingCalls(60, 6, T));
     hook.failNext(503);
     await pass(cfg, T);
     expect(hook.received).toEqual([]);

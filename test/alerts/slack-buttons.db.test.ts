@@ -16,6 +16,7 @@ import { transportsFromEnv, type Transports } from '../../src/delivery/transport
 import { startFakePagerDuty, type FakePagerDuty } from '../fakes/pagerduty-server.js';
 import { startFakeSlack, type FakeSlack, type FakeSlackMessage } from '../fakes/slack-api-server.js';
 import { TARGETS, freshDatabase } from '../support/databases.js';
+import { failingCalls } from './fixtures.js';
 
 /**
  * The buttons end to end: a firing alert posted to the local Slack, a real Socket Mode client
@@ -115,18 +116,7 @@ describe.each(TARGETS)('Slack alert buttons on %s', (target) => {
 
   /** n calls in the 15 minutes before `end`, the first `failures` of them failed. */
   const insert = async (n: number, failures: number, end: Date) => {
-    await db.sql`insert into public.api_usage ${db.sql(
-      Array.from({ length: n }, (_, i) => ({
-        created_at: new Date(end.getTime() - ((i + 0.5) / n) * 15 * 60_000),
-        provider: 'openai',
-        service_type: 'content',
-        model: 'gpt-4o-mini',
-        cost_usd: 0.01,
-        latency_ms: 900,
-        success: i >= failures,
-        error_code: i < failures ? 'overloaded' : null,
-      })) as never[],
-    )}`;
+    await db.sql`insert into public.api_usage ${db.sql(failingCalls(n, failures, end) as never[])}`;
   };
 
   const pass = () => {
